@@ -1,0 +1,21 @@
+#!/bin/sh
+# deps.sh - install the Debian 12 packages podvisor builds, tests and
+# benchmarks with.  Idempotent and quiet when everything is there.
+set -eu
+pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
+libarchive-dev libjansson-dev libssl-dev busybox-static iproute2 procps"
+[ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman jq"
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "deps.sh: missing packages:$missing (run as root to install them)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,17 @@
+#!/bin/sh
+# test.sh - install the dependencies, build, and run the whole test suite:
+#   1. the normal build: unit, integration (real containers, as root) and
+#      end-to-end tests, under ctest;
+#   2. a sanitizer build (ASan + UBSan) of the unit tests.
+# Privileged tests report "skipped" when not run as root.
+set -eu
+cd "$(dirname "$0")/.."
+sh contrib/deps.sh
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs" >/dev/null
+(cd build && ctest --output-on-failure -j "$jobs")
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPODVISOR_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs" >/dev/null
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j "$jobs" -L unit)

@@ -1,0 +1,2 @@
+/* placeholder until the spec module lands */
+int podvisor_spec_placeholder;

@@ -1,0 +1,165 @@
+/*
+ * container.h - the core lifecycle API: container_manager_*.
+ *
+ * A C program can run isolated containers with this API alone; the shim and
+ * `podvisor run` are its users.  It is synchronous and has no event loop, but
+ * every blocking call has a non-blocking twin for loops:
+ *   start → returns at once with a pidfd (container_pidfd()) to poll;
+ *   kill  → only signals;  reap → collects an exit without blocking.
+ *
+ * Lifecycle: create (CONTAINER_CREATED: overlay dirs prepared, cgroup made
+ * with limits) → start (CONTAINER_RUNNING: child cloned into new namespaces,
+ * placed in the cgroup by the parent, rootfs = overlay(image lower, per
+ * container upper) + pivot_root, /proc /sys /dev mounted, sensitive /proc
+ * paths masked, capabilities dropped, no_new_privs, exec) → exit observed by
+ * wait/reap (CONTAINER_STOPPED, with exit code, signal and OOM kill) →
+ * destroy (CONTAINER_DESTROYED: no mount, cgroup directory or upper directory
+ * left behind; the handle is freed).
+ *
+ * Plan, then execute: everything the child needs is computed and allocated
+ * before clone; between clone and exec the child only makes syscalls and
+ * reports a failing step (step name + errno) over a close-on-exec pipe, which
+ * start() turns into an error message naming the container.
+ *
+ * Ownership: the manager owns its containers; container pointers stay valid
+ * until container_manager_destroy() or container_manager_cleanup().  The
+ * config is deep-copied by create(); the caller keeps its own.
+ *
+ * Errors: 0 on success, -1 with errno set and a message in *err that names
+ * the container and the step.
+ */
+#ifndef PODVISOR_CORE_CONTAINER_H
+#define PODVISOR_CORE_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervisor/core/error.h"
+#include "supervisor/core/resource.h"
+
+typedef enum {
+  CONTAINER_CREATED = 1,
+  CONTAINER_RUNNING,
+  CONTAINER_STOPPED,
+  CONTAINER_DESTROYED,
+} container_state;
+
+const char *container_state_name(container_state s);
+
+/* A bind mount (volume) or a tmpfs placed into the container. */
+typedef struct container_mount {
+  const char *source;       /* host path; ignored for tmpfs */
+  const char *destination;  /* absolute path inside the container */
+  bool readonly;
+  bool tmpfs;               /* mount a tmpfs instead of a bind */
+  uint64_t tmpfs_size;      /* bytes, 0 = kernel default */
+} container_mount;
+
+/* Which namespaces a container joins instead of creating: open fds of
+ * /proc/PID/ns/{net,ipc,uts,pid} (or bind-mounted nsfs files), -1 = none. */
+typedef struct container_join {
+  int net, ipc, uts, pid;
+} container_join;
+
+typedef struct container_config {
+  const char *id;             /* [A-Za-z0-9_.-]{1,128}, unique per manager */
+  const char *rootfs;         /* image rootfs: the overlay's read-only lower dir */
+  char *const *argv;          /* argv[0] looked up in the container's PATH */
+  char *const *envp;          /* NULL: PATH, HOME=/, TERM=xterm? no: PATH + HOME */
+  const char *cwd;            /* NULL = "/" */
+  const char *hostname;       /* set when a new uts namespace is created */
+  uid_t uid;
+  gid_t gid;
+  /* CLONE_NEW{PID,NS,UTS,IPC,NET,CGROUP} to create.  0 means all six. */
+  int namespaces;
+  container_join join;        /* set by container_config_init to all -1 */
+  const char *cgroup_path;    /* relative; NULL = "podvisor/<id>" */
+  resource_limits limits;
+  bool privileged;            /* keep every capability, no masked paths */
+  uint64_t cap_add;           /* bit (1ULL << CAP_X) added to the default set */
+  uint64_t cap_drop;          /* removed from the default set */
+  bool no_new_privs;          /* set by container_config_init to true */
+  bool readonly_rootfs;
+  const container_mount *mounts;
+  size_t n_mounts;
+  int stdin_fd;               /* -1 = /dev/null */
+  int stdout_fd;              /* -1 = inherit the caller's */
+  int stderr_fd;              /* -1 = inherit the caller's */
+  int pdeathsig;              /* signal to the container's init when its parent dies; 0 = none */
+} container_config;
+
+typedef struct container_exit {
+  int exit_code;     /* exit status, or 128+signal when killed by a signal */
+  int signal;        /* terminating signal, 0 when it exited normally */
+  bool oom_killed;   /* the cgroup's OOM killer fired while it ran */
+} container_exit;
+
+typedef struct container_info {
+  const char *id;
+  container_state state;
+  pid_t pid;           /* host pid of the container's init, 0 when not running */
+  int pidfd;           /* -1 when not running */
+  uint64_t started_ns; /* CLOCK_REALTIME ns, 0 when never started */
+  uint64_t finished_ns;
+  container_exit exit; /* valid in CONTAINER_STOPPED */
+  const char *cgroup_path;
+} container_info;
+
+typedef struct container_manager_options {
+  const char *state_dir;    /* per-container upper/work/merged dirs; default /var/lib/podvisor/containers */
+  const char *cgroup_root;  /* NULL = /sys/fs/cgroup */
+} container_manager_options;
+
+typedef struct container_exec_config {
+  char *const *argv;
+  char *const *envp;        /* NULL: the container's own env */
+  const char *cwd;          /* NULL = the container's */
+  int stdin_fd, stdout_fd, stderr_fd; /* -1 as in container_config */
+} container_exec_config;
+
+typedef struct container_manager container_manager;
+typedef struct container container;
+
+void container_config_init(container_config *cfg);
+
+int container_manager_init(container_manager **out, const container_manager_options *opts, pv_err *err);
+/* Destroys every container the manager still holds, then frees it. NULL ok. */
+void container_manager_cleanup(container_manager *m);
+resource_manager *container_manager_resources(container_manager *m);
+
+int container_manager_create(container_manager *m, const container_config *cfg, container **out, pv_err *err);
+/* Non-blocking start: returns once the child has exec'd (or failed). */
+int container_manager_start(container_manager *m, container *c, pv_err *err);
+/* Blocks until the container exits; fills *ex. */
+int container_manager_wait(container_manager *m, container *c, container_exit *ex, pv_err *err);
+/* Non-blocking: 0 and *ex filled when the container has exited, -1 with
+ * errno EAGAIN while it still runs. Call when the pidfd polls readable. */
+int container_manager_reap(container_manager *m, container *c, container_exit *ex, pv_err *err);
+/* create + start + wait + destroy. */
+int container_manager_run(container_manager *m, const container_config *cfg, container_exit *ex, pv_err *err);
+/* Non-blocking: sends sig to the container's init (pidfd_send_signal). */
+int container_manager_kill(container_manager *m, container *c, int sig, pv_err *err);
+/* Blocking: SIGTERM, wait up to grace_ms, then SIGKILL; fills *ex (may be NULL). */
+int container_manager_stop(container_manager *m, container *c, unsigned grace_ms, container_exit *ex, pv_err *err);
+/* Kills and reaps if needed, unmounts, removes cgroup and upper dir, frees c. */
+int container_manager_destroy(container_manager *m, container *c, pv_err *err);
+/* Runs a process inside a running container: all its namespaces, its cgroup,
+ * its capabilities. Returns the host pid and a pidfd (the caller reaps it
+ * with waitid(P_PIDFD) and closes the pidfd). */
+int container_manager_exec(container_manager *m, container *c, const container_exec_config *x,
+                           pid_t *pid, int *pidfd, pv_err *err);
+/* Fills out[] with up to max containers; returns the count. */
+size_t container_manager_list(container_manager *m, container **out, size_t max);
+int container_manager_get_info(container_manager *m, const container *c, container_info *info);
+container *container_manager_find(container_manager *m, const char *id);
+int container_manager_get_stats(container_manager *m, container *c, resource_stats *st, pv_err *err);
+
+/* Accessors. */
+const char *container_id(const container *c);
+container_state container_get_state(const container *c);
+pid_t container_pid(const container *c);
+int container_pidfd(const container *c);
+
+#endif

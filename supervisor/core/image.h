@@ -1,0 +1,53 @@
+/*
+ * image.h - the local image store.
+ *
+ * Layout: <root>/images/<name>/<tag>/rootfs/ plus <root>/images/<name>/<tag>/config.json
+ * ({"cmd": [...], "env": ["K=V", ...], "workingDir": "/", "created": "..."}).
+ * References are normalised the way podman users write them: "busybox",
+ * "busybox:latest", "localhost/busybox:latest" and "docker.io/library/busybox"
+ * all name <root>/images/busybox/latest.  Names: [a-z0-9][a-z0-9._/-]*, tags:
+ * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; nothing in a reference can climb out of
+ * the store.
+ *
+ * Import unpacks into a temporary directory inside the store and renames it
+ * into place, so a failed import leaves nothing and a concurrent reader never
+ * sees half an image.  Tar extraction (libarchive) refuses absolute paths,
+ * ".." components, links that point outside the rootfs when followed, and
+ * device nodes; it keeps modes, owners and symlinks.
+ */
+#ifndef PODVISOR_CORE_IMAGE_H
+#define PODVISOR_CORE_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "supervisor/core/error.h"
+
+typedef struct image_ref {
+  char name[256];
+  char tag[128];
+} image_ref;
+
+typedef struct image_info {
+  image_ref ref;
+  char dir[4096];        /* <root>/images/<name>/<tag> */
+  char rootfs[4096];     /* <dir>/rootfs */
+  char **cmd;            /* NULL-terminated, may be NULL */
+  char **env;            /* NULL-terminated, may be NULL */
+  char *working_dir;     /* may be NULL */
+  uint64_t size_bytes;   /* apparent size of the rootfs */
+  int64_t created;       /* unix seconds */
+} image_info;
+
+int image_ref_parse(const char *s, image_ref *out, pv_err *err);
+/* Imports a directory or a tarball (any format/compression libarchive reads). */
+int image_import(const char *root, const char *ref, const char *source, pv_err *err);
+/* Resolves a reference to an imported image. ENOENT with a helpful message if absent. */
+int image_lookup(const char *root, const char *ref, image_info *out, pv_err *err);
+void image_info_free(image_info *info);
+/* Lists every imported image; *out is a malloc'd array the caller frees with image_list_free. */
+int image_list(const char *root, image_info **out, size_t *n, pv_err *err);
+void image_list_free(image_info *list, size_t n);
+int image_remove(const char *root, const char *ref, pv_err *err);
+
+#endif

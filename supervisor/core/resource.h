@@ -1,0 +1,104 @@
+/*
+ * resource.h - cgroups for containers: the resource_manager_* API.
+ *
+ * One ops table, two backends chosen at run time by resource_manager_init():
+ *   - v2 ("unified"): the cgroup root is a cgroup2 file system with the
+ *     controllers enabled (production hosts).
+ *   - v1 ("legacy"): one hierarchy per controller under the root.  A "hybrid"
+ *     host (v1 controllers plus a cgroup2 mount at <root>/unified holding
+ *     only some controllers, e.g. hugetlb) uses the v1 backend; podvisor never
+ *     creates directories in that cgroup2 mount, so there is nothing to leak
+ *     there.
+ * The root path is a parameter so that tests can point the v2 backend at a
+ * fake tree of plain directories and files.
+ *
+ * A cgroup is named by a path relative to the podvisor parent, e.g.
+ * "podvisor/<pod-uid>/<container>".  The handle owns the per-hierarchy
+ * directory paths; resource_manager_destroy_cgroup() removes every directory
+ * it created (leaf first, then empty parents it created) and frees nothing
+ * else: a populated cgroup gives EBUSY once, and the caller removes it again
+ * after it has reaped the processes (no rmdir retry loop).
+ *
+ * Processes are placed by the parent: resource_manager_add_process() writes
+ * the pid into cgroup.procs of every hierarchy, while the child waits on a
+ * sync pipe before it execs.  Nothing here allocates in a child.
+ *
+ * All calls: 0 on success, -1 with errno and a message naming the cgroup.
+ */
+#ifndef PODVISOR_CORE_RESOURCE_H
+#define PODVISOR_CORE_RESOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervisor/core/error.h"
+
+typedef enum { CGROUP_V1 = 1, CGROUP_V2 = 2 } cgroup_version;
+
+/* Limits.  A zero (or empty string) field means "not set: leave the kernel
+ * default".  Values use v1 units; the v2 backend converts (shares→weight,
+ * quota/period→cpu.max, memory_swap is memory+swap as in v1 and docker). */
+typedef struct resource_limits {
+  uint64_t cpu_shares;     /* 2..262144; v2: weight = 1 + ((shares-2)*9999)/262142 */
+  int64_t cpu_quota_us;    /* CFS quota per period; -1 = unlimited, 0 = unset */
+  uint64_t cpu_period_us;  /* default 100000 when a quota is set */
+  int64_t memory_limit;    /* bytes; -1 = unlimited, 0 = unset */
+  int64_t memory_swap;     /* memory+swap bytes; -1 = unlimited, 0 = unset */
+  int64_t pids_limit;      /* -1 = max, 0 = unset */
+  char cpuset_cpus[128];   /* "0-1", "" = unset */
+  char cpuset_mems[128];
+} resource_limits;
+
+typedef struct resource_stats {
+  uint64_t cpu_usage_ns;   /* cpuacct.usage / cpu.stat usage_usec*1000 */
+  uint64_t memory_bytes;   /* memory.usage_in_bytes / memory.current */
+  uint64_t memory_max_bytes; /* peak when the kernel reports it, else 0 */
+  uint64_t pids_current;
+  uint64_t oom_kills;      /* memory.oom_control oom_kill / memory.events oom_kill */
+} resource_stats;
+
+typedef struct resource_manager resource_manager;
+typedef struct cgroup_handle cgroup_handle;
+
+void resource_limits_init(resource_limits *l);
+
+/* Detects the layout under root (NULL = "/sys/fs/cgroup"). */
+int resource_manager_init(resource_manager **out, const char *root, pv_err *err);
+void resource_manager_cleanup(resource_manager *rm); /* accepts NULL */
+cgroup_version resource_manager_version(const resource_manager *rm);
+const char *resource_manager_root(const resource_manager *rm);
+
+/* Creates the cgroup in every hierarchy the backend uses (mkdir -p, v2:
+ * enables the needed controllers in the parents' cgroup.subtree_control) and
+ * writes the limits.  An existing directory is reused (adoption after a
+ * restart).  On failure nothing created here is left behind. */
+int resource_manager_create_cgroup(resource_manager *rm, const char *relpath,
+                                   const resource_limits *limits, cgroup_handle **out,
+                                   pv_err *err);
+/* Opens a handle to an existing cgroup without creating or changing it. */
+int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out,
+                                 pv_err *err);
+/* Writes new limits to an existing cgroup (live update). */
+int resource_manager_update(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
+int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err);
+/* Moves pid back to the root cgroup of every hierarchy. */
+int resource_manager_remove_process(cgroup_handle *cg, pid_t pid, pv_err *err);
+int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err);
+/* Sends sig to every process in the cgroup (cgroup.kill for SIGKILL on v2). */
+int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err);
+/* true when no process is left in the cgroup. */
+bool resource_manager_is_empty(cgroup_handle *cg);
+/* rmdir in every hierarchy (leaf, then parents that became empty and that
+ * podvisor created below "podvisor/"). EBUSY if still populated. Frees the
+ * handle only on success; on failure the handle stays valid. */
+int resource_manager_destroy_cgroup(cgroup_handle *cg, pv_err *err);
+/* Frees a handle without touching the kernel. Accepts NULL. */
+void resource_manager_close_cgroup(cgroup_handle *cg);
+/* The relative path given at creation. */
+const char *cgroup_handle_path(const cgroup_handle *cg);
+/* Absolute directory of the cgroup in the hierarchy that holds controller
+ * (e.g. "memory"), or the unified directory on v2. NULL if not used. */
+const char *cgroup_handle_dir(const cgroup_handle *cg, const char *controller);
+
+#endif

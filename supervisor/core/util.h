@@ -1,0 +1,42 @@
+/*
+ * util.h - small file-system and parsing helpers shared by every module.
+ *
+ * All functions return 0 on success and -1 with errno set (and a message in
+ * the optional pv_err) on failure.  They retry EINTR and open with O_CLOEXEC.
+ */
+#ifndef PODVISOR_CORE_UTIL_H
+#define PODVISOR_CORE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "supervisor/core/error.h"
+
+/* Writes data to path atomically: path.tmp.<pid>, fsync, rename, fsync dir. */
+int pv_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, pv_err *err);
+
+/* Writes a string to an existing file (cgroup, /proc knobs) in one write(2). */
+int pv_write_str(const char *path, const char *s, pv_err *err);
+
+/* Reads a whole (small) file into a NUL-terminated malloc'd buffer. */
+int pv_read_file(const char *path, char **out, size_t *len, pv_err *err);
+
+/* mkdir -p with the given mode for the directories it creates. */
+int pv_mkdir_p(const char *path, mode_t mode, pv_err *err);
+
+/* rm -rf that never crosses into another file system (a leftover mount
+ * point is reported as EBUSY, not emptied). A missing path is success. */
+int pv_rm_rf(const char *path, pv_err *err);
+
+/* Parses a docker/podman style size: "64m", "1g", "512k", "100" (bytes),
+ * also "64M", "64MiB", "1GB" (binary multiples, as podman does). */
+int pv_parse_size(const char *s, int64_t *out, pv_err *err);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t pv_now_ns(void);
+
+/* snprintf into a fixed buffer; -1 with ENAMETOOLONG when it does not fit. */
+int pv_path(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

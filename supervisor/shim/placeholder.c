@@ -1,0 +1,2 @@
+/* placeholder until the shim lands */
+int podvisor_shim_placeholder;

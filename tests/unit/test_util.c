@@ -1,0 +1,88 @@
+/* Unit tests for supervisor/core/util.c and error.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "supervisor/core/error.h"
+#include "supervisor/core/util.h"
+#include "tests/testutil.h"
+
+START_TEST(size_units) {
+  static const struct { const char *in; int64_t want; } ok[] = {
+      {"0", 0}, {"100", 100}, {"100b", 100}, {"1k", 1024}, {"64m", 64 << 20}, {"64M", 64 << 20},
+      {"64MiB", 64 << 20}, {"1g", 1LL << 30}, {"1GB", 1LL << 30}, {"1.5g", 3LL << 29}, {"2t", 2LL << 40},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    int64_t v = -1;
+    pv_err err;
+    ck_assert_msg(pv_parse_size(ok[i].in, &v, &err) == 0, "%s: %s", ok[i].in, err.msg);
+    ck_assert_int_eq(v, ok[i].want);
+  }
+  static const char *bad[] = {"", "m", "-1m", "12q", "1mx", "1e30g", " 1"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t v;
+    pv_err err;
+    ck_assert_msg(pv_parse_size(bad[i], &v, &err) == -1, "accepted '%s'", bad[i]);
+    ck_assert_int_eq(errno, err.code);
+    ck_assert_ptr_nonnull(strstr(err.msg, "invalid size"));
+  }
+}
+END_TEST
+
+START_TEST(err_wrap_keeps_code) {
+  pv_err err;
+  pv_err_set(&err, ENOENT, "image %s not found", "busybox");
+  errno = 0;
+  ck_assert_int_eq(pv_err_wrap(&err, "container %s", "web"), -1);
+  ck_assert_int_eq(errno, ENOENT);
+  ck_assert_str_eq(err.msg, "container web: image busybox not found");
+  ck_assert_int_eq(pv_err_set(NULL, EPERM, "x"), -1);
+  ck_assert_int_eq(errno, EPERM);
+}
+END_TEST
+
+START_TEST(atomic_write_and_rm_rf) {
+  char *dir = testutil_tmpdir("pv-util");
+  ck_assert_ptr_nonnull(dir);
+  char path[512], sub[512];
+  snprintf(path, sizeof path, "%s/a/b/c", dir);
+  ck_assert_int_eq(pv_mkdir_p(path, 0755, NULL), 0);
+  snprintf(path, sizeof path, "%s/a/state.json", dir);
+  ck_assert_int_eq(pv_write_file_atomic(path, "{\"x\":1}", 7, 0600, NULL), 0);
+  ck_assert_int_eq(pv_write_file_atomic(path, "{}", 2, 0600, NULL), 0);
+  char *data = NULL;
+  size_t len = 0;
+  ck_assert_int_eq(pv_read_file(path, &data, &len, NULL), 0);
+  ck_assert_str_eq(data, "{}");
+  free(data);
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0600);
+  /* No temp file is left beside the target. */
+  snprintf(sub, sizeof sub, "%s/a/state.json.tmp.%d", dir, (int)getpid());
+  ck_assert_int_eq(access(sub, F_OK), -1);
+  snprintf(sub, sizeof sub, "%s/a/b/link", dir);
+  ck_assert_int_eq(symlink("/etc", sub), 0);
+  ck_assert_int_eq(pv_rm_rf(dir, NULL), 0);
+  ck_assert_int_eq(access(dir, F_OK), -1);
+  ck_assert_int_eq(access("/etc/passwd", F_OK), 0); /* the symlink was not followed */
+  pv_err err;
+  ck_assert_int_eq(pv_read_file("/nonexistent/x", &data, NULL, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/x"));
+  free(dir);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("util");
+  TCase *tc = tcase_create("util");
+  tcase_add_test(tc, size_units);
+  tcase_add_test(tc, err_wrap_keeps_code);
+  tcase_add_test(tc, atomic_write_and_rm_rf);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
