@@ -1,0 +1,194 @@
+#include "supervisor/shim/backoff.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+void backoff_config_default(backoff_config *c) {
+  c->initial_ms = BACKOFF_DEFAULT_INITIAL_MS;
+  c->max_ms = BACKOFF_DEFAULT_MAX_MS;
+  c->reset_ms = BACKOFF_DEFAULT_RESET_MS;
+  c->limit_starts = 0;
+  c->limit_window_ms = 0;
+}
+
+int backoff_config_validate(const backoff_config *c, pv_err *err) {
+  if (c->initial_ms < 0 || c->max_ms < 0 || c->reset_ms < 0 || c->limit_window_ms < 0)
+    return pv_err_set(err, EINVAL, "backoff: negative duration");
+  if (c->max_ms < c->initial_ms)
+    return pv_err_set(err, EINVAL, "backoff: max %lldms is below initial %lldms", (long long)c->max_ms,
+                      (long long)c->initial_ms);
+  if (c->limit_starts > BACKOFF_LIMIT_MAX)
+    return pv_err_set(err, EINVAL, "start limit: %u starts is more than the supported %d", c->limit_starts,
+                      BACKOFF_LIMIT_MAX);
+  if (c->limit_starts > 0 && c->limit_window_ms <= 0)
+    return pv_err_set(err, EINVAL, "start limit: %u starts needs a positive window", c->limit_starts);
+  return 0;
+}
+
+/* One "<digits><unit>" term; returns the number of characters used or -1. */
+static int duration_term(const char *s, int64_t *ms) {
+  const char *p = s;
+  int64_t v = 0;
+  if (*p < '0' || *p > '9')
+    return -1;
+  while (*p >= '0' && *p <= '9') {
+    if (v > (INT64_MAX - 9) / 10)
+      return -1;
+    v = v * 10 + (*p++ - '0');
+  }
+  int64_t mult;
+  if (strncmp(p, "ms", 2) == 0) {
+    mult = 1;
+    p += 2;
+  } else if (*p == 's') {
+    mult = 1000;
+    p++;
+  } else if (*p == 'm') {
+    mult = 60 * 1000;
+    p++;
+  } else if (*p == 'h') {
+    mult = 3600 * 1000;
+    p++;
+  } else {
+    return -1;
+  }
+  if (v > INT64_MAX / mult)
+    return -1;
+  *ms = v * mult;
+  return (int)(p - s);
+}
+
+int backoff_parse_duration_ms(const char *s, int64_t *out_ms, pv_err *err) {
+  if (s != NULL && strcmp(s, "0") == 0) {
+    *out_ms = 0;
+    return 0;
+  }
+  int64_t total = 0;
+  const char *p = s;
+  if (p == NULL || *p == '\0')
+    return pv_err_set(err, EINVAL, "invalid duration '%s': expected e.g. 100ms, 10s, 5m", s ? s : "");
+  while (*p != '\0') {
+    int64_t ms;
+    int n = duration_term(p, &ms);
+    if (n < 0 || total > INT64_MAX - ms)
+      return pv_err_set(err, EINVAL, "invalid duration '%s': expected e.g. 100ms, 10s, 5m", s);
+    total += ms;
+    p += n;
+  }
+  *out_ms = total;
+  return 0;
+}
+
+int backoff_parse_start_limit(const char *s, uint32_t *n, int64_t *window_ms, pv_err *err) {
+  if (s != NULL && strcmp(s, "0") == 0) {
+    *n = 0;
+    *window_ms = 0;
+    return 0;
+  }
+  const char *slash = s ? strchr(s, '/') : NULL;
+  if (slash == NULL || slash == s)
+    return pv_err_set(err, EINVAL, "invalid start limit '%s': expected N/window, e.g. 5/60s", s ? s : "");
+  uint64_t v = 0;
+  for (const char *p = s; p < slash; p++) {
+    if (*p < '0' || *p > '9' || v > BACKOFF_LIMIT_MAX)
+      return pv_err_set(err, EINVAL, "invalid start limit '%s': expected N/window, e.g. 5/60s", s);
+    v = v * 10 + (uint64_t)(*p - '0');
+  }
+  if (v == 0 || v > BACKOFF_LIMIT_MAX)
+    return pv_err_set(err, EINVAL, "invalid start limit '%s': N must be 1..%d", s, BACKOFF_LIMIT_MAX);
+  int64_t w;
+  if (backoff_parse_duration_ms(slash + 1, &w, err) < 0)
+    return pv_err_wrap(err, "start limit '%s'", s);
+  if (w <= 0)
+    return pv_err_set(err, EINVAL, "invalid start limit '%s': the window must be positive", s);
+  *n = (uint32_t)v;
+  *window_ms = w;
+  return 0;
+}
+
+void backoff_state_init(backoff_state *s) {
+  memset(s, 0, sizeof *s);
+}
+
+void backoff_record_start(backoff_state *s, int64_t now_ms) {
+  s->starts[s->head] = now_ms;
+  s->head = (s->head + 1) % BACKOFF_LIMIT_MAX;
+  if (s->nstarts < BACKOFF_LIMIT_MAX)
+    s->nstarts++;
+}
+
+void backoff_record_exit(const backoff_config *c, backoff_state *s, int64_t run_ms) {
+  if (run_ms >= c->reset_ms)
+    s->exits = 0;
+  if (s->exits < UINT32_MAX)
+    s->exits++;
+}
+
+int64_t backoff_next_delay(const backoff_config *c, const backoff_state *s) {
+  if (s->exits == 0 || c->initial_ms <= 0)
+    return 0;
+  int64_t max = c->max_ms < c->initial_ms ? c->initial_ms : c->max_ms;
+  uint32_t shift = s->exits - 1;
+  /* initial << shift stays within max only while initial <= max >> shift;
+   * checking that first keeps the shift from overflowing for any k. */
+  if (shift >= 62 || c->initial_ms > (max >> shift))
+    return max;
+  return c->initial_ms << shift;
+}
+
+bool backoff_start_limit_reached(const backoff_config *c, const backoff_state *s, int64_t start_ms) {
+  uint32_t n = c->limit_starts;
+  if (n == 0 || n > BACKOFF_LIMIT_MAX || s->nstarts < n)
+    return false;
+  /* The oldest of the last n starts. */
+  uint32_t idx = (s->head + BACKOFF_LIMIT_MAX - n) % BACKOFF_LIMIT_MAX;
+  return start_ms - s->starts[idx] < c->limit_window_ms;
+}
+
+bool backoff_exit_failed(const backoff_exit *e) {
+  return e->exit_code != 0 || e->signal != 0 || e->oom;
+}
+
+backoff_decision backoff_restart_decide(backoff_policy policy, backoff_kind kind, const backoff_exit *e) {
+  bool failed = backoff_exit_failed(e);
+  switch (kind) {
+  case BACKOFF_KIND_SIDECAR:
+    return BACKOFF_RESTART;
+  case BACKOFF_KIND_INIT:
+    if (!failed)
+      return BACKOFF_STAY_DOWN;
+    return policy == BACKOFF_POLICY_NEVER ? BACKOFF_FAIL_POD : BACKOFF_RESTART;
+  case BACKOFF_KIND_APP:
+  default:
+    switch (policy) {
+    case BACKOFF_POLICY_ALWAYS:
+      return BACKOFF_RESTART;
+    case BACKOFF_POLICY_ON_FAILURE:
+      return failed ? BACKOFF_RESTART : BACKOFF_STAY_DOWN;
+    case BACKOFF_POLICY_NEVER:
+    default:
+      return BACKOFF_STAY_DOWN;
+    }
+  }
+}
+
+static const char *const policy_names[] = {"Always", "OnFailure", "Never"};
+
+const char *backoff_policy_name(backoff_policy p) {
+  if ((unsigned)p >= sizeof policy_names / sizeof policy_names[0])
+    return "Unknown";
+  return policy_names[p];
+}
+
+int backoff_policy_parse(const char *s, backoff_policy *out) {
+  for (unsigned i = 0; i < sizeof policy_names / sizeof policy_names[0]; i++) {
+    if (s != NULL && strcmp(s, policy_names[i]) == 0) {
+      *out = (backoff_policy)i;
+      return 0;
+    }
+  }
+  errno = EINVAL;
+  return -1;
+}

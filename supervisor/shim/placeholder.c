@@ -1,2 +1,0 @@
-/* placeholder until the shim lands */
-int podvisor_shim_placeholder;
