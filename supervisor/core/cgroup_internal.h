@@ -1,0 +1,114 @@
+/*
+ * cgroup_internal.h - what resource.c shares with the two cgroup backends
+ * (cgroup_v1.c, cgroup_v2.c).  Not part of the public API.
+ *
+ * resource.c owns everything that is the same on both versions: path
+ * validation, mkdir -p with a record of which directories it created, the
+ * rollback of a failed create, cgroup.procs writes, the kill walk and
+ * destroy.  A backend only knows its own files: it detects its layout, picks
+ * the hierarchies a cgroup lives in, prepares freshly made directories
+ * (v2: cgroup.subtree_control of the ancestors; v1: cpuset.cpus/mems), writes
+ * limits and reads stats.  The ops table below is the whole contract.
+ *
+ * Ownership: a resource_manager owns its hierarchy table; a cgroup_handle
+ * points into it (the manager must outlive its handles) and owns the strings
+ * of its directories.
+ */
+#ifndef PODVISOR_CORE_CGROUP_INTERNAL_H
+#define PODVISOR_CORE_CGROUP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "supervisor/core/error.h"
+#include "supervisor/core/resource.h"
+
+#define CGROUP_DEFAULT_ROOT "/sys/fs/cgroup"
+/* A host has at most five hierarchies podvisor cares about. */
+#define CGROUP_MAX_HIER 8
+
+/* Controllers podvisor uses, as a bit set. */
+enum {
+  CG_CPU = 1u << 0,
+  CG_CPUACCT = 1u << 1,
+  CG_CPUSET = 1u << 2,
+  CG_MEMORY = 1u << 3,
+  CG_PIDS = 1u << 4,
+};
+
+/* One mounted hierarchy (v1), or the unified tree (v2). */
+typedef struct cg_hier {
+  char *mount;      /* absolute mount point (v2: the root) */
+  unsigned ctrls;   /* CG_* controllers it holds */
+} cg_hier;
+
+/* The cgroup's directory in one hierarchy. */
+typedef struct cg_dir {
+  const cg_hier *hier;
+  char *path;       /* mount + "/" + relpath */
+  int nexisting;    /* leading relpath components that existed before create */
+  bool removed;     /* the leaf is gone (destroy got that far) */
+} cg_dir;
+
+typedef struct cgroup_ops cgroup_ops;
+
+struct resource_manager {
+  cgroup_version version;
+  const cgroup_ops *ops;
+  char *root;
+  size_t nhier;
+  cg_hier hier[CGROUP_MAX_HIER];
+  unsigned v2_avail;   /* v2: controllers listed in the root's cgroup.controllers */
+};
+
+struct cgroup_handle {
+  resource_manager *rm;
+  char *relpath;
+  int ncomp;           /* path components in relpath */
+  size_t ndirs;
+  cg_dir dirs[CGROUP_MAX_HIER];
+};
+
+struct cgroup_ops {
+  /* Fills rm->hier / rm->v2_avail from the tree under rm->root. */
+  int (*detect)(resource_manager *rm, pv_err *err);
+  /* The hierarchies (bit i = rm->hier[i]) a cgroup with these limits lives
+   * in; limits == NULL means "every hierarchy it could be in" (open). */
+  unsigned (*select)(const resource_manager *rm, const resource_limits *limits);
+  /* Runs once the directories exist (created or adopted), before limits. */
+  int (*prepare)(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
+  int (*set_limits)(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
+  int (*get_stats)(cgroup_handle *cg, resource_stats *st, pv_err *err);
+  /* Kills everything at once when the kernel offers it.  1 = done, 0 = not
+   * available (resource.c walks cgroup.procs), -1 = error.  May be NULL. */
+  int (*kill_all)(cgroup_handle *cg, int sig, pv_err *err);
+};
+
+extern const cgroup_ops cgroup_v1_ops;
+extern const cgroup_ops cgroup_v2_ops;
+
+/* Helpers defined in resource.c.  All return 0 / -1 with errno and a message
+ * "write VALUE to PATH: reason" that the caller prefixes with the cgroup. */
+int cgroup_write(const char *dir, const char *file, const char *value, pv_err *err);
+/* Reads a small file into buf (NUL-terminated, truncated at size-1). */
+int cgroup_read(const char *dir, const char *file, char *buf, size_t size, pv_err *err);
+int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, pv_err *err);
+/* Finds "key N" in a flat-keyed file (cpu.stat, memory.events, memory.oom_control).
+ * ENOENT when the file or the key is missing. */
+int cgroup_read_key(const char *dir, const char *file, const char *key, uint64_t *out, pv_err *err);
+bool cgroup_file_exists(const char *dir, const char *file);
+/* The directory of the hierarchy holding ctrl, NULL when the cgroup has none. */
+const char *cgroup_dir_for(const cgroup_handle *cg, unsigned ctrl);
+/* The path of d cut after depth components of relpath (0 = the mount). */
+void cgroup_ancestor(const cg_dir *d, int depth, char *buf, size_t size);
+/* Parses a controller name ("cpu", "memory"...) into a CG_* bit, 0 if unknown. */
+unsigned cgroup_ctrl_bit(const char *name, size_t len);
+/* Converts v1 cpu.shares to v2 cpu.weight (1..10000). */
+uint64_t cgroup_shares_to_weight(uint64_t shares);
+/* Formats a limit where -1 means unlimited ("max" / "-1" per the caller). */
+void cgroup_fmt_limit(char *buf, size_t size, int64_t v, const char *unlimited);
+/* True when the limits ask for a cpuset. */
+bool cgroup_wants_cpuset(const resource_limits *l);
+
+#endif

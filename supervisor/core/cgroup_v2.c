@@ -1,0 +1,225 @@
+/*
+ * cgroup_v2.c - the cgroup v2 ("unified") backend: a single tree at the root.
+ *
+ * Controllers: a cgroup only gets the files of a controller that its parent
+ * enabled in cgroup.subtree_control, so prepare() enables, in the root and
+ * in every ancestor of the leaf, "+cpu +memory +pids" (plus "+cpuset" when
+ * the limits ask for one), each only if the root's cgroup.controllers lists
+ * it.  The leaf itself enables nothing: processes live only in leaves (the
+ * "no internal processes" rule would make a populated parent refuse
+ * subtree_control writes with EBUSY).  An ancestor that already has every
+ * controller is only read, not written.  Enabled controllers are left on
+ * when a cgroup goes away: other pods under the same parent use them.
+ *
+ * Conversions from the v1 units of resource_limits:
+ *   cpu.weight       = 1 + ((shares - 2) * 9999) / 262142   (2 → 1, 1024 → 39, 262144 → 10000)
+ *   cpu.max          = "QUOTA PERIOD" or "max PERIOD" (period defaults to 100000)
+ *   memory.swap.max  = memory_swap - memory_limit (v1's memsw is memory+swap)
+ * memory.swap.max is missing without swap accounting; then a swap limit
+ * equal to the memory limit (no swap) or -1 is skipped, anything else is
+ * ENOTSUP, as on v1.
+ *
+ * Stats: cpu.stat usage_usec (x1000), memory.current, memory.peak (5.19+),
+ * pids.current and the oom_kill counter of memory.events.
+ * Kill: cgroup.kill (5.14+) kills the whole tree at once for SIGKILL; other
+ * signals, or older kernels, use the cgroup.procs walk of resource.c.
+ *
+ * Fake trees: tests run this backend on plain directories.  Nothing here
+ * knows that: writes never create files, so a test's fake kernel supplies
+ * the interface files the way the kernel would.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/core/cgroup_internal.h"
+#include "supervisor/core/util.h"
+
+#define V2_ALWAYS (CG_CPU | CG_MEMORY | CG_PIDS)
+
+/* Controllers in the order podvisor writes them. */
+static const struct { const char *name; unsigned bit; } ctrl_order[] = {
+    {"cpu", CG_CPU}, {"memory", CG_MEMORY}, {"pids", CG_PIDS}, {"cpuset", CG_CPUSET},
+};
+
+/* Controllers named in a space-separated list ("cpu memory", "+cpu +io"). */
+static unsigned parse_list(const char *s) {
+  unsigned mask = 0;
+  while (*s != '\0') {
+    s += strspn(s, " \t\n+");
+    size_t len = strcspn(s, " \t\n");
+    mask |= cgroup_ctrl_bit(s, len);
+    s += len;
+  }
+  return mask;
+}
+
+static int v2_detect(resource_manager *rm, pv_err *err) {
+  char buf[512];
+  if (cgroup_read(rm->root, "cgroup.controllers", buf, sizeof buf, err) < 0)
+    return -1;
+  rm->v2_avail = parse_list(buf);
+  if ((rm->hier[0].mount = strdup(rm->root)) == NULL)
+    return pv_err_sys(err, "cgroup root %s", rm->root);
+  rm->hier[0].ctrls = rm->v2_avail;
+  rm->nhier = 1;
+  return 0;
+}
+
+static unsigned v2_select(const resource_manager *rm, const resource_limits *limits) {
+  (void)rm;
+  (void)limits;
+  return 1u;
+}
+
+static int enable_in(const char *dir, unsigned want, pv_err *err) {
+  char buf[512];
+  if (cgroup_read(dir, "cgroup.subtree_control", buf, sizeof buf, err) < 0)
+    return -1;
+  unsigned have = parse_list(buf);
+  if ((want & ~have) == 0)
+    return 0;
+  /* The kernel adds to what is enabled; writing the union keeps a fake
+   * tree's file equal to what the kernel would show. */
+  want |= have;
+  char line[128] = "";
+  for (size_t i = 0; i < sizeof ctrl_order / sizeof ctrl_order[0]; i++) {
+    if (!(want & ctrl_order[i].bit))
+      continue;
+    size_t n = strlen(line);
+    snprintf(line + n, sizeof line - n, "%s+%s", n ? " " : "", ctrl_order[i].name);
+  }
+  return cgroup_write(dir, "cgroup.subtree_control", line, err);
+}
+
+/* Enables the controllers in the root and every ancestor of the leaf. */
+static int enable_path(cgroup_handle *cg, unsigned want, pv_err *err) {
+  want &= cg->rm->v2_avail;
+  if (want == 0 || cg->ndirs == 0)
+    return 0;
+  for (int depth = 0; depth < cg->ncomp; depth++) {
+    char dir[PATH_MAX];
+    cgroup_ancestor(&cg->dirs[0], depth, dir, sizeof dir);
+    if (enable_in(dir, want, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static unsigned wanted(const resource_limits *l) {
+  return V2_ALWAYS | (cgroup_wants_cpuset(l) ? CG_CPUSET : 0);
+}
+
+static int v2_prepare(cgroup_handle *cg, const resource_limits *limits, pv_err *err) {
+  return enable_path(cg, wanted(limits), err);
+}
+
+static int write_cpu(const char *dir, const resource_limits *l, pv_err *err) {
+  char v[64];
+  if (l->cpu_shares != 0) {
+    snprintf(v, sizeof v, "%" PRIu64, cgroup_shares_to_weight(l->cpu_shares));
+    if (cgroup_write(dir, "cpu.weight", v, err) < 0)
+      return -1;
+  }
+  if (l->cpu_quota_us == 0 && l->cpu_period_us == 0)
+    return 0;
+  uint64_t period = l->cpu_period_us != 0 ? l->cpu_period_us : 100000;
+  char quota[32];
+  if (l->cpu_quota_us != 0) {
+    cgroup_fmt_limit(quota, sizeof quota, l->cpu_quota_us, "max");
+  } else {
+    /* Only the period changes: keep the quota in force. */
+    char cur[64];
+    if (cgroup_read(dir, "cpu.max", cur, sizeof cur, err) < 0)
+      return -1;
+    snprintf(quota, sizeof quota, "%.*s", (int)strcspn(cur, " \n"), cur);
+  }
+  snprintf(v, sizeof v, "%s %" PRIu64, quota, period);
+  return cgroup_write(dir, "cpu.max", v, err);
+}
+
+static int write_memory(const char *dir, const resource_limits *l, pv_err *err) {
+  char v[32];
+  if (l->memory_limit != 0) {
+    cgroup_fmt_limit(v, sizeof v, l->memory_limit, "max");
+    if (cgroup_write(dir, "memory.max", v, err) < 0)
+      return -1;
+  }
+  if (l->memory_swap == 0)
+    return 0;
+  if (!cgroup_file_exists(dir, "memory.swap.max")) {
+    if (l->memory_swap == l->memory_limit || l->memory_swap == -1)
+      return 0;
+    return pv_err_set(err, ENOTSUP, "memory+swap limit %" PRId64 ": %s/memory.swap.max is missing (no swap accounting)",
+                      l->memory_swap, dir);
+  }
+  /* resource.c checked memory_swap >= memory_limit > 0 unless swap is -1. */
+  int64_t swap = l->memory_swap < 0 || l->memory_limit < 0 ? -1 : l->memory_swap - l->memory_limit;
+  cgroup_fmt_limit(v, sizeof v, swap, "max");
+  return cgroup_write(dir, "memory.swap.max", v, err);
+}
+
+static int v2_set_limits(cgroup_handle *cg, const resource_limits *l, pv_err *err) {
+  const char *dir = cg->dirs[0].path;
+  if (write_cpu(dir, l, err) < 0 || write_memory(dir, l, err) < 0)
+    return -1;
+  char v[32];
+  if (l->pids_limit != 0) {
+    cgroup_fmt_limit(v, sizeof v, l->pids_limit, "max");
+    if (cgroup_write(dir, "pids.max", v, err) < 0)
+      return -1;
+  }
+  if (cgroup_wants_cpuset(l)) {
+    /* A live update may be the first to ask for a cpuset. */
+    if (enable_path(cg, CG_CPUSET, err) < 0)
+      return -1;
+    if (l->cpuset_cpus[0] != '\0' && cgroup_write(dir, "cpuset.cpus", l->cpuset_cpus, err) < 0)
+      return -1;
+    if (l->cpuset_mems[0] != '\0' && cgroup_write(dir, "cpuset.mems", l->cpuset_mems, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+static int optional(int r, pv_err *err) {
+  if (r < 0 && errno == ENOENT) {
+    pv_err_clear(err);
+    return 0;
+  }
+  return r;
+}
+
+static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
+  const char *dir = cg->dirs[0].path;
+  uint64_t usec = 0;
+  if (cgroup_read_key(dir, "cpu.stat", "usage_usec", &usec, err) < 0)
+    return -1;
+  st->cpu_usage_ns = usec * 1000;
+  if (cgroup_read_u64(dir, "memory.current", &st->memory_bytes, err) < 0)
+    return -1;
+  if (optional(cgroup_read_u64(dir, "memory.peak", &st->memory_max_bytes, err), err) < 0 ||
+      optional(cgroup_read_u64(dir, "pids.current", &st->pids_current, err), err) < 0 ||
+      optional(cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills, err), err) < 0)
+    return -1;
+  return 0;
+}
+
+static int v2_kill_all(cgroup_handle *cg, int sig, pv_err *err) {
+  const char *dir = cg->dirs[0].path;
+  if (sig != SIGKILL || !cgroup_file_exists(dir, "cgroup.kill"))
+    return 0;
+  return cgroup_write(dir, "cgroup.kill", "1", err) < 0 ? -1 : 1;
+}
+
+const cgroup_ops cgroup_v2_ops = {
+    .detect = v2_detect,
+    .select = v2_select,
+    .prepare = v2_prepare,
+    .set_limits = v2_set_limits,
+    .get_stats = v2_get_stats,
+    .kill_all = v2_kill_all,
+};
