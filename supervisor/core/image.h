@@ -7,13 +7,26 @@
  * "busybox:latest", "localhost/busybox:latest" and "docker.io/library/busybox"
  * all name <root>/images/busybox/latest.  Names: [a-z0-9][a-z0-9._/-]*, tags:
  * [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; nothing in a reference can climb out of
- * the store.
+ * the store: every '/'-separated part of a name starts and ends with
+ * [a-z0-9] (so no "." or ".." part), and a name with several parts
+ * ("example.com/team/app") is stored in one directory whose '/' are written
+ * as '+' ("example.com+team+app"), so that every image sits exactly two
+ * levels below <root>/images and no name can reach into another's tag.
+ * Digests ("@sha256:...") and registries with a port are refused.
  *
  * Import unpacks into a temporary directory inside the store and renames it
  * into place, so a failed import leaves nothing and a concurrent reader never
- * sees half an image.  Tar extraction (libarchive) refuses absolute paths,
- * ".." components, links that point outside the rootfs when followed, and
- * device nodes; it keeps modes, owners and symlinks.
+ * sees half an image; importing over an existing tag swaps the two
+ * directories with one renameat2(RENAME_EXCHANGE) and then removes the old
+ * one.  Tar extraction (libarchive) refuses absolute paths, ".." components,
+ * writes through symbolic links and hard links that point outside the
+ * rootfs; it skips device nodes and keeps modes, owners (as root) and
+ * symlinks (see image_unpack.h).  config.json also records "size" (the
+ * apparent size of the rootfs, counted at import) so that lookups and
+ * listings never walk the tree.  Temporary entries in the store start with
+ * '.' and are ignored by listings.
+ *
+ * Every call blocks on the file system; none keeps state between calls.
  */
 #ifndef PODVISOR_CORE_IMAGE_H
 #define PODVISOR_CORE_IMAGE_H
@@ -39,9 +52,19 @@ typedef struct image_info {
   int64_t created;       /* unix seconds */
 } image_info;
 
+/* Settings written into config.json at import; NULL fields take the defaults. */
+typedef struct image_import_options {
+  char *const *cmd;        /* NULL-terminated; NULL = ["/bin/sh"] */
+  char *const *env;        /* "K=V" entries, added to (or replacing a key of) the default PATH */
+  const char *working_dir; /* NULL = "/"; must be absolute */
+} image_import_options;
+
 int image_ref_parse(const char *s, image_ref *out, pv_err *err);
 /* Imports a directory or a tarball (any format/compression libarchive reads). */
 int image_import(const char *root, const char *ref, const char *source, pv_err *err);
+/* The same with config settings; opts may be NULL. */
+int image_import_with(const char *root, const char *ref, const char *source,
+                      const image_import_options *opts, pv_err *err);
 /* Resolves a reference to an imported image. ENOENT with a helpful message if absent. */
 int image_lookup(const char *root, const char *ref, image_info *out, pv_err *err);
 void image_info_free(image_info *info);
