@@ -1,2 +1,0 @@
-/* placeholder until the spec module lands */
-int podvisor_spec_placeholder;
