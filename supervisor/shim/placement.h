@@ -1,0 +1,72 @@
+/*
+ * placement.h - turns one container of a pod spec into a core
+ * container_config: image, command, env, limits, security, volumes.
+ *
+ * This is the "plan" half of starting a container: everything the core API
+ * needs is computed and allocated here, in the shim, before clone.  A
+ * placement owns every string and array its cfg points to; free it with
+ * placement_free() after container_manager_create() (which deep-copies).
+ *
+ * Kubernetes semantics, and what podvisor's images provide:
+ *  - podvisor images have a cmd and no entrypoint (image.h), so
+ *      command set      → argv = command + args
+ *      only args set    → argv = args (the empty entrypoint + args)
+ *      neither          → argv = the image cmd
+ *  - env = the image env, then the container env (a later key replaces an
+ *    earlier one); $(VAR) references in values are expanded from the
+ *    variables defined before, as Kubernetes does; unknown ones stay as is.
+ *  - requests.cpu → cpu shares (millicores*1024/1000, at least 2); limits.cpu
+ *    → CFS quota over a 100 ms period; limits.memory → memory limit (swap
+ *    equal to it: no swap); pids limited to PLACEMENT_PIDS_LIMIT.
+ *  - securityContext: runAsUser/Group (default 0), capabilities add/drop
+ *    ("ALL" allowed), privileged, readOnlyRootFilesystem; no_new_privs is
+ *    always set unless the container is privileged.
+ *  - Volumes: emptyDir → <root>/pods/<uid>/volumes/<name> (medium Memory: a
+ *    tmpfs mounted there by placement_prepare_volumes, sizeLimit as its
+ *    size); hostPath → the host path after its type check.  subPath is
+ *    joined under the volume and may not climb out of it.
+ *
+ * Calls block on the file system (image lookup, mkdir); they run before a
+ * container starts, never in a hot path.
+ */
+#ifndef PODVISOR_SHIM_PLACEMENT_H
+#define PODVISOR_SHIM_PLACEMENT_H
+
+#include <stddef.h>
+
+#include "spec/spec.h"
+#include "supervisor/core/container.h"
+#include "supervisor/core/error.h"
+
+#define PLACEMENT_PIDS_LIMIT 4096
+
+typedef struct placement {
+  container_config cfg;
+  char id[160];
+  char cgroup[256];
+  char rootfs[4096];
+  char cwd[4096];
+  char **argv;
+  char **envp;
+  container_mount *mounts;
+  size_t n_mounts;
+  char **mount_paths; /* owned sources/destinations of mounts[] */
+  size_t n_mount_paths;
+} placement;
+
+/* Builds the config of container c (restart number restart) of pod p,
+ * whose volumes live under pod_dir (= <root>/pods/<uid>). */
+int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid,
+                    const spec_pod *p, const spec_container *c, unsigned restart, pv_err *err);
+void placement_free(placement *pl);
+
+/* Creates the emptyDir directories (tmpfs for medium Memory) and checks or
+ * creates hostPath sources according to their type. */
+int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *err);
+/* Unmounts memory-backed emptyDirs; the caller removes pod_dir afterwards. */
+void placement_release_volumes(const char *pod_dir, const spec_pod *p);
+
+/* Capability name ("NET_ADMIN", "ALL") → bit mask; -1 if unknown. */
+int placement_cap_mask(const char *name, uint64_t *mask);
+
+#endif

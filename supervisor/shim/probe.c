@@ -1,0 +1,283 @@
+/* probe.c - liveness/readiness/startup probes on the shim's libuv loop. */
+#include "supervisor/shim/probe.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void schedule(probe *p, uint64_t ms);
+
+int probe_http_status(const char *buf, size_t len) {
+  static const char prefix[] = "HTTP/1.";
+  size_t pl = sizeof prefix - 1;
+  for (size_t i = 0; i < len && i < pl; i++)
+    if (buf[i] != prefix[i])
+      return -1;
+  /* "HTTP/1.x NNN" is 12 bytes; the reason phrase is irrelevant. */
+  if (len < 12)
+    return 0;
+  if (buf[pl] < '0' || buf[pl] > '9' || buf[pl + 1] != ' ')
+    return -1;
+  int code = 0;
+  for (size_t i = pl + 2; i < pl + 5; i++) {
+    if (buf[i] < '0' || buf[i] > '9')
+      return -1;
+    code = code * 10 + (buf[i] - '0');
+  }
+  return code;
+}
+
+static void record(probe *p, bool ok) {
+  p->attempts++;
+  if (ok) {
+    p->failures = 0;
+    p->successes++;
+  } else {
+    p->successes = 0;
+    p->failures++;
+  }
+  probe_state next = p->state;
+  if (ok && p->successes >= p->spec.success_threshold)
+    next = PROBE_SUCCESS;
+  else if (!ok && p->failures >= p->spec.failure_threshold)
+    next = PROBE_FAILURE;
+  if (next != p->state) {
+    p->state = next;
+    p->cb->result(p->ctx, p, next);
+  }
+}
+
+static void on_attempt_closed(uv_handle_t *h) {
+  probe *p = h->data;
+  if (--p->pending_close > 0)
+    return;
+  if (p->stopping) {
+    if (p->on_closed != NULL)
+      p->on_closed(p->ctx, p);
+    return;
+  }
+}
+
+/* Ends the current attempt: closes its tcp or poll handle, records the
+ * result (unless stopping) and schedules the next one. */
+static void finish(probe *p, bool ok) {
+  if (!p->busy)
+    return;
+  p->busy = false;
+  uv_timer_stop(&p->timeout);
+  if (p->tcp_open) {
+    p->tcp_open = false;
+    p->pending_close++;
+    uv_close((uv_handle_t *)&p->tcp, on_attempt_closed);
+  }
+  if (p->poll_open) {
+    p->poll_open = false;
+    p->pending_close++;
+    uv_close((uv_handle_t *)&p->poll, on_attempt_closed);
+  }
+  if (p->exec_pidfd >= 0) {
+    close(p->exec_pidfd);
+    p->exec_pidfd = -1;
+  }
+  if (p->stopping)
+    return;
+  record(p, ok);
+  if (!p->stopping) /* the result callback may have stopped us */
+    schedule(p, p->spec.period_ms);
+}
+
+/* --- exec --------------------------------------------------------------- */
+
+static void on_exec_exit(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  probe *p = h->data;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do
+    rc = waitid((idtype_t)P_PIDFD, (id_t)p->exec_pidfd, &si, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0 && si.si_pid == 0)
+    return; /* spurious wake-up: still running */
+  bool ok = rc == 0 && si.si_code == CLD_EXITED && si.si_status == 0;
+  p->exec_pid = 0;
+  finish(p, ok);
+}
+
+static void start_exec(probe *p) {
+  pid_t pid = 0;
+  int pidfd = -1;
+  if (p->cb->exec == NULL || p->cb->exec(p->ctx, p, p->spec.argv, &pid, &pidfd) < 0) {
+    finish(p, false);
+    return;
+  }
+  p->exec_pid = pid;
+  p->exec_pidfd = pidfd;
+  if (uv_poll_init(p->loop, &p->poll, pidfd) < 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    /* Reap synchronously: the process was just killed, this is short. */
+    siginfo_t si;
+    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+    }
+    finish(p, false);
+    return;
+  }
+  p->poll.data = p;
+  p->poll_open = true;
+  uv_poll_start(&p->poll, UV_READABLE, on_exec_exit);
+}
+
+/* --- tcp / http ------------------------------------------------------------ */
+
+static void on_http_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  probe *p = h->data;
+  buf->base = p->resp + p->resp_len;
+  buf->len = sizeof p->resp - 1 - p->resp_len;
+}
+
+static void on_http_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
+  (void)buf;
+  probe *p = st->data;
+  if (!p->busy)
+    return;
+  if (n < 0) {
+    finish(p, false);
+    return;
+  }
+  p->resp_len += (size_t)n;
+  int code = probe_http_status(p->resp, p->resp_len);
+  if (code != 0)
+    finish(p, code >= 200 && code < 400);
+  else if (p->resp_len >= sizeof p->resp - 1)
+    finish(p, false);
+}
+
+static void on_http_written(uv_write_t *req, int status) {
+  probe *p = req->data;
+  if (!p->busy)
+    return;
+  if (status < 0 || uv_read_start((uv_stream_t *)&p->tcp, on_http_alloc, on_http_read) < 0)
+    finish(p, false);
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  probe *p = req->data;
+  if (!p->busy || status == UV_ECANCELED)
+    return;
+  if (status < 0) {
+    finish(p, false);
+    return;
+  }
+  if (p->spec.kind == PROBE_KIND_TCP) {
+    finish(p, true);
+    return;
+  }
+  const char *host = p->spec.host != NULL ? p->spec.host : "127.0.0.1";
+  int n = snprintf(p->req, sizeof p->req,
+                   "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: podvisor-probe/1.0\r\n"
+                   "Accept: */*\r\nConnection: close\r\n\r\n",
+                   p->spec.path != NULL ? p->spec.path : "/", host, p->spec.port);
+  if (n < 0 || (size_t)n >= sizeof p->req) {
+    finish(p, false);
+    return;
+  }
+  uv_buf_t b = uv_buf_init(p->req, (unsigned)n);
+  p->write_req.data = p;
+  p->resp_len = 0;
+  if (uv_write(&p->write_req, (uv_stream_t *)&p->tcp, &b, 1, on_http_written) < 0)
+    finish(p, false);
+}
+
+static void start_connect(probe *p) {
+  struct sockaddr_in sa;
+  const char *host = p->spec.host != NULL ? p->spec.host : "127.0.0.1";
+  if (uv_ip4_addr(host, p->spec.port, &sa) < 0 || uv_tcp_init(p->loop, &p->tcp) < 0) {
+    finish(p, false);
+    return;
+  }
+  p->tcp.data = p;
+  p->tcp_open = true;
+  p->connect_req.data = p;
+  if (uv_tcp_connect(&p->connect_req, &p->tcp, (const struct sockaddr *)&sa, on_connect) < 0)
+    finish(p, false);
+}
+
+/* --- scheduling ------------------------------------------------------------- */
+
+static void on_timeout(uv_timer_t *t) {
+  probe *p = t->data;
+  if (p->exec_pidfd >= 0 && p->exec_pid > 0) {
+    /* Kill the probe process; its exit (pidfd readable) ends the attempt. */
+    syscall(SYS_pidfd_send_signal, p->exec_pidfd, SIGKILL, NULL, 0);
+    p->exec_pid = -1; /* marks "timed out": on_exec_exit sees a signal anyway */
+    return;
+  }
+  finish(p, false);
+}
+
+static void on_period(uv_timer_t *t) {
+  probe *p = t->data;
+  if (p->busy || p->stopping || p->pending_close > 0) {
+    schedule(p, p->spec.period_ms);
+    return;
+  }
+  p->busy = true;
+  uv_timer_start(&p->timeout, on_timeout, p->spec.timeout_ms, 0);
+  if (p->spec.kind == PROBE_KIND_EXEC)
+    start_exec(p);
+  else
+    start_connect(p);
+}
+
+static void schedule(probe *p, uint64_t ms) {
+  uv_timer_start(&p->period, on_period, ms, 0);
+}
+
+int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb,
+                void *ctx, int tag) {
+  memset(p, 0, sizeof *p);
+  p->loop = loop;
+  p->spec = *spec;
+  if (p->spec.period_ms == 0)
+    p->spec.period_ms = 10000;
+  if (p->spec.timeout_ms == 0)
+    p->spec.timeout_ms = 1000;
+  if (p->spec.success_threshold == 0)
+    p->spec.success_threshold = 1;
+  if (p->spec.failure_threshold == 0)
+    p->spec.failure_threshold = 3;
+  p->cb = cb;
+  p->ctx = ctx;
+  p->tag = tag;
+  p->exec_pidfd = -1;
+  uv_timer_init(loop, &p->period);
+  uv_timer_init(loop, &p->timeout);
+  p->period.data = p->timeout.data = p;
+  schedule(p, p->spec.initial_delay_ms);
+  return 0;
+}
+
+void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p)) {
+  if (p->stopping)
+    return;
+  if (p->exec_pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, p->exec_pidfd, SIGKILL, NULL, 0);
+    /* The process was just SIGKILLed: reaping it here waits only for the
+     * kernel to tear it down, and leaves no zombie behind. */
+    siginfo_t si;
+    while (waitid((idtype_t)P_PIDFD, (id_t)p->exec_pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+    }
+  }
+  p->stopping = true;
+  p->on_closed = on_closed;
+  finish(p, false); /* closes attempt handles; no result is recorded */
+  p->pending_close += 2;
+  uv_close((uv_handle_t *)&p->period, on_attempt_closed);
+  uv_close((uv_handle_t *)&p->timeout, on_attempt_closed);
+}

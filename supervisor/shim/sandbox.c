@@ -1,0 +1,148 @@
+/* sandbox.c - the pod's shared namespaces, held by the shim process itself. */
+#include "supervisor/shim/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+void sandbox_hostname_from(const char *name, char buf[64]) {
+  size_t n = strlen(name);
+  if (n > 63)
+    n = 63;
+  memcpy(buf, name, n);
+  buf[n] = '\0';
+  /* A hostname label may not end in '-' or '.'; a pod name cut at 63 can. */
+  while (n > 0 && (buf[n - 1] == '-' || buf[n - 1] == '.'))
+    buf[--n] = '\0';
+}
+
+int sandbox_link_up(const char *ifname, pv_err *err) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return pv_err_sys(err, "sandbox: socket for %s", ifname);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+  int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  if (rc < 0) {
+    pv_err_sys(err, "sandbox: bring %s up", ifname);
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* The pause process: pid 1 of a shared pid namespace.  As pid 1 it ignores
+ * every signal it has no handler for, so it only reaps the orphans the
+ * kernel hands to it.  It never returns. */
+static void on_sigchld(int sig) {
+  (void)sig;
+  int saved = errno;
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  errno = saved;
+}
+
+static void pause_main(pid_t shim) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != shim) /* the shim died before prctl took effect */
+    _exit(0);
+  prctl(PR_SET_NAME, "podvisor-pause");
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigchld;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (;;)
+    pause();
+}
+
+static int start_pause(sandbox *sb, pv_err *err) {
+  if (unshare(CLONE_NEWPID) < 0)
+    return pv_err_sys(err, "sandbox: unshare pid namespace");
+  pid_t shim = getpid();
+  pid_t pid = fork();
+  if (pid < 0)
+    return pv_err_sys(err, "sandbox: fork pause process");
+  if (pid == 0)
+    pause_main(shim);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0) {
+    pv_err_sys(err, "sandbox: pidfd_open pause process %d", (int)pid);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+  }
+  fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+  sb->pause_pid = pid;
+  sb->pause_pidfd = pidfd;
+  return 0;
+}
+
+int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
+  memset(sb, 0, sizeof *sb);
+  sb->pause_pidfd = -1;
+  sb->host_network = cfg->host_network;
+  int flags = CLONE_NEWIPC | CLONE_NEWNS;
+  if (!cfg->host_network)
+    flags |= CLONE_NEWNET | CLONE_NEWUTS;
+  if (unshare(flags) < 0)
+    return pv_err_sys(err, "sandbox: unshare %s namespaces",
+                      cfg->host_network ? "mnt/ipc" : "mnt/net/ipc/uts");
+  /* Host mounts still propagate in, ours never propagate out: a pod's
+   * tmpfs volumes and container mounts vanish with its last process, even
+   * when the shim is SIGKILLed. */
+  if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+    return pv_err_sys(err, "sandbox: make / a slave mount");
+  if (!cfg->host_network) {
+    const char *h = cfg->hostname != NULL ? cfg->hostname : "pod";
+    if (sethostname(h, strlen(h)) < 0)
+      return pv_err_sys(err, "sandbox: sethostname %s", h);
+    if (sandbox_link_up("lo", err) < 0)
+      return -1;
+  }
+  if (cfg->share_pid) {
+    if (start_pause(sb, err) < 0)
+      return -1;
+    sb->share_pid = true;
+  }
+  return 0;
+}
+
+int sandbox_container_namespaces(const sandbox *sb) {
+  int ns = CLONE_NEWNS | CLONE_NEWCGROUP;
+  if (!sb->share_pid)
+    ns |= CLONE_NEWPID;
+  return ns;
+}
+
+void sandbox_release(sandbox *sb) {
+  if (sb->pause_pid > 0) {
+    kill(sb->pause_pid, SIGKILL);
+    while (waitpid(sb->pause_pid, NULL, 0) < 0 && errno == EINTR) {
+    }
+    sb->pause_pid = 0;
+  }
+  if (sb->pause_pidfd >= 0) {
+    close(sb->pause_pidfd);
+    sb->pause_pidfd = -1;
+  }
+}

@@ -1,0 +1,607 @@
+/* shim.c - the pod keeper's container lifecycle on the libuv loop:
+ * start, exit, restart with backoff, init/sidecar ordering, probes, stop. */
+#include "supervisor/shim/shim.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor/core/util.h"
+#include "supervisor/shim/placement.h"
+#include "supervisor/shim/shim_internal.h"
+
+static void start_container(shim_ctr *ctr);
+static void stop_sidecars(shim *sh);
+
+int64_t shim_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t shim_now_ms(void) {
+  return shim_now_ns() / 1000000;
+}
+
+static void apply(shim_ctr *ctr, ctrstate_event ev) {
+  if (ev.time == 0)
+    ev.time = shim_now_ns();
+  pv_err err;
+  pv_err_clear(&err);
+  if (ctrstate_apply(ctr->st, &ev, &err) < 0 && ctr->sh->opt.root != NULL)
+    fprintf(stderr, "podvisor shim: container %s: %s\n", ctr->st->name, pv_err_str(&err));
+  shim_mark_dirty(ctr->sh);
+}
+
+static backoff_kind kind_of(const shim_ctr *ctr) {
+  return ctr->st->kind;
+}
+
+shim_ctr *shim_find(shim *sh, const char *name) {
+  for (size_t i = 0; i < sh->n_ctrs; i++)
+    if (strcmp(sh->ctrs[i].st->name, name) == 0)
+      return &sh->ctrs[i];
+  return NULL;
+}
+
+/* --- runs: the handles of one container process --------------------------------- */
+
+/* A run holds one reference for its container plus one per open handle (exit
+ * poll, hook poll, log pipes); it is freed when the last one is dropped. */
+static void run_unref(shim_run *r) {
+  if (--r->pending > 0)
+    return;
+  shim *sh = r->sh;
+  for (shim_run **p = &sh->runs; *p != NULL; p = &(*p)->next)
+    if (*p == r) {
+      *p = r->next;
+      break;
+    }
+  shim_log_close(r->log);
+  free(r);
+  shim_maybe_finish(sh);
+}
+
+static void run_handle_closed(uv_handle_t *h) {
+  run_unref(h->data);
+}
+
+static void run_lp_closed(void *ctx) {
+  shim_run *r = ctx;
+  r->lp_open = false;
+  run_unref(r);
+}
+
+static void run_lp_data(void *ctx, logpump_stream s, const char *buf, size_t len) {
+  shim_run *r = ctx;
+  shim_log_write(r->log, s == LOGPUMP_STDERR, buf, len);
+}
+
+static void run_lp_eof(void *ctx) {
+  shim_run *r = ctx;
+  shim_log_flush(r->log);
+  if (r->lp_open)
+    logpump_close(&r->lp);
+}
+
+static const logpump_callbacks run_lp_cb = {run_lp_data, run_lp_eof, run_lp_closed};
+
+/* Destroys the container and closes the run's handles; the log pipes stay
+ * open until EOF so that no line is lost (shim_maybe_finish closes them when
+ * the pod goes away).  The run frees itself once everything is closed. */
+static void run_release(shim_run *r) {
+  r->ctr = NULL;
+  if (r->exit_poll_open) {
+    r->exit_poll_open = false;
+    uv_close((uv_handle_t *)&r->exit_poll, run_handle_closed);
+  }
+  if (r->hook_poll_open) {
+    r->hook_poll_open = false;
+    uv_close((uv_handle_t *)&r->hook_poll, run_handle_closed);
+  }
+  if (r->hook_pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, r->hook_pidfd, SIGKILL, NULL, 0);
+    siginfo_t si;
+    while (waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+    }
+    close(r->hook_pidfd);
+    r->hook_pidfd = -1;
+  }
+  if (r->c != NULL) {
+    pv_err err;
+    pv_err_clear(&err);
+    if (container_manager_destroy(r->sh->mgr, r->c, &err) < 0)
+      fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+    r->c = NULL;
+  }
+  run_unref(r);
+}
+
+/* --- probes ------------------------------------------------------------------ */
+
+static int probe_exec_cb(void *ctx, probe *p, char *const *argv, pid_t *pid, int *pidfd) {
+  (void)p;
+  shim_ctr *ctr = ctx;
+  if (ctr->run == NULL || ctr->run->c == NULL)
+    return -1;
+  container_exec_config x = {.argv = argv, .stdin_fd = ctr->sh->devnull,
+                             .stdout_fd = ctr->sh->devnull, .stderr_fd = ctr->sh->devnull};
+  return container_manager_exec(ctr->sh->mgr, ctr->run->c, &x, pid, pidfd, NULL);
+}
+
+static void kill_container(shim_ctr *ctr, const char *why);
+static void start_probe(shim_ctr *ctr, int which);
+
+static void probe_result_cb(void *ctx, probe *p, probe_state st) {
+  shim_ctr *ctr = ctx;
+  switch (p->tag) {
+  case PROBE_STARTUP:
+    if (st == PROBE_SUCCESS) {
+      apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
+      probe_stop(p, NULL);
+      ctr->probe_on[PROBE_STARTUP] = false;
+      start_probe(ctr, PROBE_LIVENESS);
+      start_probe(ctr, PROBE_READINESS);
+      shim_advance(ctr->sh);
+    } else if (st == PROBE_FAILURE) {
+      kill_container(ctr, "Startup probe failed");
+    }
+    break;
+  case PROBE_LIVENESS:
+    if (st == PROBE_FAILURE)
+      kill_container(ctr, "Liveness probe failed");
+    break;
+  case PROBE_READINESS:
+    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .ok = st == PROBE_SUCCESS});
+    break;
+  }
+}
+
+static const probe_callbacks probe_cb = {probe_exec_cb, probe_result_cb};
+
+static const spec_probe *spec_probe_of(const spec_container *c, int which) {
+  return which == PROBE_STARTUP ? &c->startup : which == PROBE_LIVENESS ? &c->liveness : &c->readiness;
+}
+
+static void start_probe(shim_ctr *ctr, int which) {
+  const spec_probe *sp = spec_probe_of(ctr->spec, which);
+  if (sp->kind == SPEC_PROBE_NONE || ctr->probe_on[which] || ctr->sh->stopping)
+    return;
+  probe_spec ps = {
+      .kind = sp->kind == SPEC_PROBE_EXEC      ? PROBE_KIND_EXEC
+              : sp->kind == SPEC_PROBE_HTTP_GET ? PROBE_KIND_HTTP
+                                                : PROBE_KIND_TCP,
+      .argv = sp->exec_command.argv,
+      .host = sp->host,
+      .port = spec_probe_port(ctr->spec, sp),
+      .path = sp->path,
+      .initial_delay_ms = (uint32_t)sp->initial_delay_seconds * 1000,
+      .period_ms = (uint32_t)sp->period_seconds * 1000,
+      .timeout_ms = (uint32_t)sp->timeout_seconds * 1000,
+      .success_threshold = (uint32_t)sp->success_threshold,
+      .failure_threshold = (uint32_t)sp->failure_threshold,
+  };
+  probe_start(&ctr->probes[which], &ctr->sh->loop, &ps, &probe_cb, ctr, which);
+  ctr->probe_on[which] = true;
+}
+
+static void probe_closed(void *ctx, probe *p) {
+  (void)p;
+  shim_ctr *ctr = ctx;
+  ctr->probes_closing--;
+  shim_maybe_finish(ctr->sh);
+}
+
+static void stop_probes(shim_ctr *ctr) {
+  for (int i = 0; i < 3; i++)
+    if (ctr->probe_on[i]) {
+      ctr->probe_on[i] = false;
+      ctr->probes_closing++;
+      probe_stop(&ctr->probes[i], probe_closed);
+    }
+}
+
+/* --- kill / stop ------------------------------------------------------------- */
+
+static int64_t grace_ms(const shim *sh) {
+  return sh->pod->termination_grace_period_seconds * 1000;
+}
+
+static void on_kill_timer(uv_timer_t *t) {
+  shim_ctr *ctr = t->data;
+  if (ctr->run != NULL && ctr->run->c != NULL && !ctr->run->exited)
+    container_manager_kill(ctr->sh->mgr, ctr->run->c, SIGKILL, NULL);
+}
+
+static void send_term(shim_ctr *ctr, int64_t kill_after_ms) {
+  shim_run *r = ctr->run;
+  if (r == NULL || r->c == NULL || r->exited)
+    return;
+  ctr->term_sent = true;
+  container_manager_kill(ctr->sh->mgr, r->c, SIGTERM, NULL);
+  uv_timer_start(&ctr->kill_timer, on_kill_timer, kill_after_ms < 0 ? 0 : (uint64_t)kill_after_ms, 0);
+}
+
+/* Liveness/startup failure, a manual restart or an update: TERM, KILL after
+ * the grace period; the exit handler then restarts per policy. */
+static void kill_container(shim_ctr *ctr, const char *why) {
+  if (ctr->run == NULL || ctr->term_sent)
+    return;
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = why});
+  stop_probes(ctr);
+  send_term(ctr, grace_ms(ctr->sh));
+}
+
+static void on_hook_exit(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  shim_run *r = h->data;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc = waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED | WNOHANG);
+  if (rc == 0 && si.si_pid == 0)
+    return;
+  uv_poll_stop(h);
+  close(r->hook_pidfd);
+  r->hook_pidfd = -1;
+  if (r->ctr != NULL)
+    send_term(r->ctr, r->sh->stop_deadline_ms - shim_now_ms());
+}
+
+/* Pod stop for one container: preStop hook (if any), then SIGTERM; the
+ * pod-wide timer sends SIGKILL at the deadline. */
+static void stop_container(shim_ctr *ctr) {
+  shim_run *r = ctr->run;
+  if (r == NULL || r->exited || ctr->term_sent)
+    return;
+  stop_probes(ctr);
+  int64_t left = ctr->sh->stop_deadline_ms - shim_now_ms();
+  if (ctr->spec->pre_stop.n > 0 && r->c != NULL && !r->hook_poll_open && left > 0) {
+    container_exec_config x = {.argv = ctr->spec->pre_stop.argv, .stdin_fd = ctr->sh->devnull,
+                               .stdout_fd = ctr->sh->devnull, .stderr_fd = ctr->sh->devnull};
+    if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->hook_pid, &r->hook_pidfd, NULL) == 0 &&
+        uv_poll_init(&ctr->sh->loop, &r->hook_poll, r->hook_pidfd) == 0) {
+      r->hook_poll.data = r;
+      r->hook_poll_open = true;
+      r->pending++;
+      uv_poll_start(&r->hook_poll, UV_READABLE, on_hook_exit);
+      ctr->term_sent = true; /* TERM follows the hook */
+      return;
+    }
+  }
+  send_term(ctr, left);
+}
+
+static void on_stop_deadline(uv_timer_t *t) {
+  shim *sh = t->data;
+  for (size_t i = 0; i < sh->n_ctrs; i++) {
+    shim_run *r = sh->ctrs[i].run;
+    if (r != NULL && r->c != NULL && !r->exited) {
+      if (!sh->ctrs[i].term_sent)
+        container_manager_kill(sh->mgr, r->c, SIGTERM, NULL);
+      container_manager_kill(sh->mgr, r->c, SIGKILL, NULL);
+    }
+  }
+}
+
+static bool apps_down(shim *sh) {
+  for (size_t i = 0; i < sh->n_ctrs; i++)
+    if (kind_of(&sh->ctrs[i]) != BACKOFF_KIND_SIDECAR && sh->ctrs[i].run != NULL)
+      return false;
+  return true;
+}
+
+/* Sidecars stop after every app container, last one first, one at a time. */
+static void stop_sidecars(shim *sh) {
+  if (!apps_down(sh))
+    return;
+  for (size_t i = sh->n_init; i-- > 0;) {
+    shim_ctr *ctr = &sh->ctrs[i];
+    if (kind_of(ctr) != BACKOFF_KIND_SIDECAR || ctr->run == NULL)
+      continue;
+    if (!ctr->term_sent)
+      stop_container(ctr);
+    return;
+  }
+}
+
+void shim_begin_stop(shim *sh) {
+  if (sh->stopping)
+    return;
+  sh->stopping = true;
+  sh->stop_deadline_ms = shim_now_ms() + grace_ms(sh);
+  uv_timer_start(&sh->stop_timer, on_stop_deadline, (uint64_t)grace_ms(sh), 0);
+  for (size_t i = 0; i < sh->n_ctrs; i++) {
+    shim_ctr *ctr = &sh->ctrs[i];
+    uv_timer_stop(&ctr->backoff_timer);
+    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
+  }
+  for (size_t i = 0; i < sh->n_ctrs; i++)
+    if (kind_of(&sh->ctrs[i]) != BACKOFF_KIND_SIDECAR)
+      stop_container(&sh->ctrs[i]);
+  stop_sidecars(sh);
+  shim_maybe_finish(sh);
+}
+
+/* --- exit and restart ------------------------------------------------------------ */
+
+static void on_backoff_timer(uv_timer_t *t) {
+  shim_ctr *ctr = t->data;
+  if (ctr->sh->stopping)
+    return;
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
+  start_container(ctr);
+}
+
+/* Schedules the next start after an exit (or a failed start). */
+static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
+  shim *sh = ctr->sh;
+  int64_t now = shim_now_ms();
+  backoff_record_exit(&sh->bo_cfg, &ctr->bo, ctr->started_ms > 0 ? now - ctr->started_ms : 0);
+  if (sh->stopping) {
+    stop_sidecars(sh);
+    shim_maybe_finish(sh);
+    return;
+  }
+  backoff_decision d = backoff_restart_decide(sh->status.policy, kind_of(ctr), ex);
+  if (ctr->restart_now)
+    d = BACKOFF_RESTART;
+  if (d == BACKOFF_FAIL_POD) {
+    sh->pod_failed = true;
+  } else if (d == BACKOFF_RESTART) {
+    if (!ctr->restart_now && backoff_start_limit_reached(&sh->bo_cfg, &ctr->bo, now)) {
+      apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = "start limit reached"});
+    } else {
+      int64_t delay = ctr->restart_now ? 0 : backoff_next_delay(&sh->bo_cfg, &ctr->bo);
+      ctr->restart_now = false;
+      if (delay <= 0) {
+        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
+        start_container(ctr);
+      } else {
+        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
+                                    .next_try_at = (now + delay) * 1000000});
+        uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
+      }
+    }
+  }
+  shim_advance(sh);
+}
+
+static void on_exit_readable(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  shim_run *r = h->data;
+  shim_ctr *ctr = r->ctr;
+  container_exit ex;
+  pv_err err;
+  pv_err_clear(&err);
+  if (ctr == NULL || r->c == NULL)
+    return;
+  if (container_manager_reap(r->sh->mgr, r->c, &ex, &err) < 0) {
+    if (errno == EAGAIN)
+      return;
+    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+    memset(&ex, 0, sizeof ex);
+    ex.exit_code = 255;
+  }
+  r->exited = true;
+  uv_poll_stop(h);
+  uv_timer_stop(&ctr->kill_timer);
+  stop_probes(ctr);
+  backoff_exit be = {.exit_code = ex.exit_code, .signal = ex.signal, .oom = ex.oom_killed};
+  container_info info;
+  int64_t fin = 0;
+  if (container_manager_get_info(r->sh->mgr, r->c, &info) == 0)
+    fin = (int64_t)info.finished_ns;
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = fin});
+  ctr->run = NULL;
+  ctr->term_sent = false;
+  run_release(r);
+  after_exit(ctr, &be);
+}
+
+static void start_failed(shim_ctr *ctr, shim_run *r, const pv_err *err) {
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_FAILED, .message = pv_err_str(err)});
+  if (r != NULL) {
+    if (r->lp_open)
+      logpump_close(&r->lp);
+    run_release(r);
+  }
+  ctr->run = NULL;
+  backoff_exit be = {.exit_code = 128};
+  after_exit(ctr, &be);
+}
+
+static shim_run *new_run(shim_ctr *ctr, pv_err *err) {
+  shim_run *r = calloc(1, sizeof *r);
+  if (r == NULL) {
+    pv_err_set(err, ENOMEM, "container %s: out of memory", ctr->st->name);
+    return NULL;
+  }
+  r->ctr = ctr;
+  r->sh = ctr->sh;
+  r->hook_pidfd = -1;
+  r->pending = 1; /* the container's reference, dropped by run_release */
+  r->next = ctr->sh->runs;
+  ctr->sh->runs = r;
+  r->log = shim_log_open(ctr->sh, ctr->st->name, ctr->st->restart_count, err);
+  if (r->log == NULL)
+    return r; /* caller sees the error; the run is released by start_failed */
+  /* The pump's closed callback drops this reference, also when
+   * logpump_open fails (it closes what it opened). */
+  r->lp_open = true;
+  r->pending++;
+  (void)logpump_open(&r->lp, &ctr->sh->loop, &run_lp_cb, r, err);
+  return r;
+}
+
+static void start_container(shim_ctr *ctr) {
+  shim *sh = ctr->sh;
+  if (sh->stopping || ctr->run != NULL)
+    return;
+  pv_err err;
+  pv_err_clear(&err);
+  shim_run *r = new_run(ctr, &err);
+  if (r == NULL || err.code != 0) {
+    start_failed(ctr, r, &err);
+    return;
+  }
+  placement pl;
+  if (placement_build(&pl, sh->opt.root, sh->pod_dir, sh->uid, sh->pod, ctr->spec,
+                      ctr->st->restart_count, &err) < 0) {
+    start_failed(ctr, r, &err);
+    return;
+  }
+  pl.cfg.namespaces = sandbox_container_namespaces(&sh->sb);
+  pl.cfg.stdin_fd = sh->devnull;
+  pl.cfg.stdout_fd = r->lp.out_w;
+  pl.cfg.stderr_fd = r->lp.err_w;
+  snprintf(ctr->st->id, sizeof ctr->st->id, "%s-%.100s", sh->uid, pl.id);
+  int rc = container_manager_create(sh->mgr, &pl.cfg, &r->c, &err);
+  placement_free(&pl);
+  if (rc < 0) {
+    r->c = NULL;
+    start_failed(ctr, r, &err);
+    return;
+  }
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_CREATED});
+  ctr->run = r;
+  if (container_manager_start(sh->mgr, r->c, &err) < 0) {
+    start_failed(ctr, r, &err);
+    return;
+  }
+  logpump_after_start(&r->lp);
+  int pidfd = container_pidfd(r->c);
+  if (uv_poll_init(&sh->loop, &r->exit_poll, pidfd) == 0) {
+    r->exit_poll.data = r;
+    r->exit_poll_open = true;
+    r->pending++;
+    uv_poll_start(&r->exit_poll, UV_READABLE, on_exit_readable);
+  }
+  ctr->started_ms = shim_now_ms();
+  backoff_record_start(&ctr->bo, ctr->started_ms);
+  container_info info;
+  int64_t t0 = 0;
+  if (container_manager_get_info(sh->mgr, r->c, &info) == 0)
+    t0 = (int64_t)info.started_ns;
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(r->c), .time = t0});
+  if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
+    start_probe(ctr, PROBE_STARTUP);
+  } else {
+    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
+    start_probe(ctr, PROBE_LIVENESS);
+    start_probe(ctr, PROBE_READINESS);
+  }
+}
+
+/* --- ordering ---------------------------------------------------------------------- */
+
+static bool idle(const shim_ctr *ctr) {
+  ctrstate_state s = ctr->st->state;
+  return ctr->run == NULL && s != CTRSTATE_BACKOFF && s != CTRSTATE_START_LIMIT &&
+         s != CTRSTATE_TERMINATED;
+}
+
+/* Starts whatever may start now: the next init container, or every app
+ * container once the init sequence is through.  Called after every event. */
+void shim_advance(shim *sh) {
+  if (sh->stopping || sh->pod_failed)
+    return;
+  for (size_t i = 0; i < sh->n_init; i++) {
+    shim_ctr *ctr = &sh->ctrs[i];
+    if (kind_of(ctr) == BACKOFF_KIND_SIDECAR) {
+      if (ctr->st->started)
+        continue;
+      if (idle(ctr))
+        start_container(ctr);
+      return;
+    }
+    if (ctr->st->state == CTRSTATE_TERMINATED && ctr->st->term.reason == CTRSTATE_TERM_COMPLETED)
+      continue;
+    if (idle(ctr))
+      start_container(ctr);
+    return;
+  }
+  for (size_t i = sh->n_init; i < sh->n_ctrs; i++)
+    if (idle(&sh->ctrs[i]) && !sh->stopping)
+      start_container(&sh->ctrs[i]);
+  /* Once every app container is down for good the pod is over: Kubernetes
+   * then stops its sidecars. */
+  bool all_final = sh->n_ctrs > sh->n_init;
+  for (size_t i = sh->n_init; i < sh->n_ctrs; i++)
+    if (!ctrstate_is_final(sh->ctrs[i].st, sh->status.policy) || sh->ctrs[i].run != NULL)
+      all_final = false;
+  if (all_final)
+    for (size_t i = sh->n_init; i-- > 0;)
+      if (kind_of(&sh->ctrs[i]) == BACKOFF_KIND_SIDECAR && sh->ctrs[i].run != NULL) {
+        sh->ctrs[i].st->stop_requested = true;
+        stop_container(&sh->ctrs[i]);
+        break;
+      }
+}
+
+/* --- commands ------------------------------------------------------------------------ */
+
+int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
+  if (sh->stopping)
+    return pv_err_set(err, ESHUTDOWN, "pod %s is stopping", sh->pod->name);
+  if (ctr->run != NULL) {
+    ctr->restart_now = true;
+    stop_probes(ctr);
+    if (sh->stop_deadline_ms < shim_now_ms() + grace_ms(sh))
+      sh->stop_deadline_ms = shim_now_ms() + grace_ms(sh);
+    send_term(ctr, grace_ms(sh));
+    return 0;
+  }
+  uv_timer_stop(&ctr->backoff_timer);
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
+  start_container(ctr);
+  return 0;
+}
+
+int shim_update_container(shim *sh, shim_ctr *ctr, const char *file, pv_err *err) {
+  diag_list diags;
+  diag_list_init(&diags);
+  spec_pod_list l = {0};
+  int rc = spec_parse_file(file, 0, &l, &diags);
+  const spec_container *nc = NULL;
+  for (size_t i = 0; rc == 0 && i < l.n && nc == NULL; i++)
+    if (strcmp(l.items[i]->name, sh->pod->name) == 0 || l.n == 1)
+      nc = spec_pod_container(l.items[i], ctr->st->name);
+  if (rc < 0 || nc == NULL) {
+    if (rc < 0 && diags.n > 0) {
+      char msg[512];
+      diag_format(&diags.items[0], msg, sizeof msg);
+      pv_err_set(err, EINVAL, "%s", msg);
+    } else {
+      pv_err_set(err, ENOENT, "%s: no container %s in pod %s", file, ctr->st->name, sh->pod->name);
+    }
+    spec_pod_list_free(&l);
+    diag_list_free(&diags);
+    return -1;
+  }
+  diag_list_free(&diags);
+  /* Keep the new pod spec alive for as long as the shim runs. */
+  while (l.n > 0) {
+    spec_pod *p = spec_pod_list_steal(&l, 0);
+    spec_pod **ni = realloc(sh->pods.items, (sh->pods.n + 1) * sizeof *ni);
+    if (ni == NULL) {
+      spec_pod_free(p);
+      continue;
+    }
+    sh->pods.items = ni;
+    sh->pods.items[sh->pods.n++] = p;
+    sh->pods.cap = sh->pods.n;
+  }
+  spec_pod_list_free(&l);
+  ctr->spec = nc;
+  snprintf(ctr->st->spec_hash, sizeof ctr->st->spec_hash, "sha256:%s", nc->hash);
+  snprintf(ctr->st->image, sizeof ctr->st->image, "%s", nc->image);
+  return shim_restart_container(sh, ctr, err);
+}

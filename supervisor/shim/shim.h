@@ -1,0 +1,74 @@
+/*
+ * shim.h - the pod keeper: one process per pod, on one libuv loop.
+ *
+ * Process model.  `podvisor shim --pod-file FILE --pod NAME [--namespace NS]`
+ * (run by `podvisor up`, later by the daemon) reads and validates FILE,
+ * keeps the pod named NAME and exits only when the pod is fully down.  It
+ * ignores SIGHUP and runs in its own session (the launcher calls setsid), so
+ * it keeps supervising when whoever started it is gone.  SIGTERM/SIGINT or
+ * the socket command "stop" stop the pod gracefully.
+ *
+ * Identity and files.  The pod uid is metadata.uid when set, else the first
+ * 16 hex digits of sha256("<namespace>/<name>"): stable for a given pod, so a
+ * restarted shim finds its predecessor's files.
+ *   <run-root>/pods/<uid>/status.json  Kubernetes-shaped status, rewritten
+ *                                      atomically on every change
+ *   <run-root>/pods/<uid>/shim.sock    control socket, mode 0600 (shimsock.h)
+ *   <run-root>/pods/<uid>/shim.pid     the shim's pid
+ *   <root>/pods/<uid>/containers/<name>-<restart>  overlay upper/work dirs
+ *   <root>/pods/<uid>/volumes/<name>   emptyDir volumes
+ *   <root>/logs/<ns>_<pod>_<uid>/<container>/<restart>.log  CRI logs
+ *   cgroups podvisor/<uid>/<container>
+ * On a clean stop everything but the logs is removed.
+ *
+ * Sandbox (sandbox.h).  The shim itself holds the pod's net, ipc, uts and
+ * mount namespaces (pid too with shareProcessNamespace, through a pause
+ * process); containers are cloned with CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWCGROUP
+ * only and inherit the rest.  Every container gets PR_SET_PDEATHSIG SIGKILL,
+ * so `kill -9 <shim>` takes the whole pod down with it; its mounts vanish
+ * with the mount namespace.  What a SIGKILLed shim leaves is its cgroup
+ * directories, upper dirs and run-root files: the next shim started for the
+ * same pod (same uid) removes them before it starts anything (it "cleans"
+ * rather than adopts: the containers are already dead by then), and carries
+ * the restart counts of the previous status.json forward.
+ *
+ * Lifecycle (driven by ctrstate.h's table, decisions by backoff.h):
+ *   init containers run one at a time, each to exit 0; sidecars (init
+ *   containers with restartPolicy Always) start in order and count as done
+ *   once started (startup probe passed, when they have one); then every app
+ *   container starts.  Exits are watched with uv_poll on each pidfd, reaped
+ *   with container_manager_reap and destroyed at once (cgroup, upper dir);
+ *   a restart is a fresh container "<name>-<restart>" after the backoff timer.
+ *   Stop: preStop hooks, SIGTERM, SIGKILL at terminationGracePeriodSeconds,
+ *   then sidecars in reverse order; nothing blocks the loop.
+ *
+ * shim_main() blocks for the life of the pod (it is the process's main loop).
+ * shim_pod_uid() is pure.
+ */
+#ifndef PODVISOR_SHIM_SHIM_H
+#define PODVISOR_SHIM_SHIM_H
+
+#include <stdint.h>
+
+#include "supervisor/core/error.h"
+
+#define SHIM_UID_LEN 16
+
+typedef struct shim_options {
+  const char *root;          /* images, pod data, logs */
+  const char *run_root;      /* status files and sockets */
+  const char *pod_file;      /* manifest file holding the pod */
+  const char *pod_name;      /* metadata.name; NULL = the only pod of the file */
+  const char *pod_namespace; /* NULL = any */
+  uint64_t log_max_size;     /* bytes per log file before rotation; 0 = 10 MiB */
+  unsigned log_max_files;    /* files kept per container; 0 = 5 */
+} shim_options;
+
+/* The uid podvisor gives a pod without metadata.uid: 16 lower-case hex. */
+void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]);
+
+/* Runs the pod until it is stopped and fully down.  Returns 0 after a clean
+ * stop, -1 with err when the pod could not be set up at all. */
+int shim_main(const shim_options *o, pv_err *err);
+
+#endif

@@ -1,0 +1,353 @@
+/* shim_ctl.c - the shim's set-up and tear-down, its socket commands, its
+ * status file and the per-run log adapter. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "supervisor/core/util.h"
+#include "supervisor/shim/placement.h"
+#include "supervisor/shim/shim_internal.h"
+
+void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s/%s", ns != NULL ? ns : "default", name);
+  SHA256((const unsigned char *)buf, strlen(buf), md);
+  for (int i = 0; i < SHIM_UID_LEN / 2; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  out[SHIM_UID_LEN] = '\0';
+}
+
+/* --- status ----------------------------------------------------------------- */
+
+static void on_status_timer(uv_timer_t *t) {
+  shim *sh = t->data;
+  if (!sh->status_dirty)
+    return;
+  sh->status_dirty = false;
+  pv_err err;
+  pv_err_clear(&err);
+  if (shim_write_status(sh, &err) < 0)
+    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+}
+
+void shim_mark_dirty(shim *sh) {
+  if (sh->closing)
+    return;
+  ctrstate_pod_update(&sh->status, shim_now_ns());
+  if (!sh->status_dirty) {
+    sh->status_dirty = true;
+    /* One write per loop turn, however many events it brought. */
+    uv_timer_start(&sh->status_timer, on_status_timer, 0, 0);
+  }
+}
+
+int shim_write_status(shim *sh, pv_err *err) {
+  char *json = shim_status_json(sh);
+  if (json == NULL)
+    return pv_err_set(err, ENOMEM, "pod %s: status: out of memory", sh->pod->name);
+  int rc = pv_write_file_atomic(sh->status_path, json, strlen(json), 0644, err);
+  free(json);
+  return rc;
+}
+
+/* --- socket commands ------------------------------------------------------------- */
+
+static char *errorf(const pv_err *e) {
+  char *s = NULL;
+  if (asprintf(&s, "error: %s", pv_err_str(e)) < 0)
+    return NULL;
+  return s;
+}
+
+char *shim_handle_command(void *ctx, const char *line) {
+  shim *sh = ctx;
+  pv_err err;
+  pv_err_clear(&err);
+  char cmd[32] = "", name[128] = "", file[PATH_MAX] = "";
+  int n = sscanf(line, "%31s %127s %4095s", cmd, name, file);
+  if (n >= 1 && strcmp(cmd, "status") == 0)
+    return shim_status_json(sh);
+  if (n >= 1 && strcmp(cmd, "stop") == 0) {
+    shim_begin_stop(sh);
+    return strdup("ok");
+  }
+  if (n >= 2 && (strcmp(cmd, "restart") == 0 || (strcmp(cmd, "update") == 0 && n == 3))) {
+    shim_ctr *ctr = shim_find(sh, name);
+    if (ctr == NULL) {
+      pv_err_set(&err, ENOENT, "pod %s has no container %s", sh->pod->name, name);
+      return errorf(&err);
+    }
+    int rc = cmd[0] == 'r' ? shim_restart_container(sh, ctr, &err)
+                           : shim_update_container(sh, ctr, file, &err);
+    return rc < 0 ? errorf(&err) : strdup("ok");
+  }
+  pv_err_set(&err, EINVAL, "unknown command '%s' (status, stop, restart NAME, update NAME FILE)", line);
+  return errorf(&err);
+}
+
+/* --- set-up ---------------------------------------------------------------------- */
+
+static int load_pod(shim *sh, pv_err *err) {
+  diag_list diags;
+  diag_list_init(&diags);
+  int rc = spec_parse_file(sh->opt.pod_file, 0, &sh->pods, &diags);
+  if (rc < 0) {
+    char msg[512] = "invalid manifest";
+    for (size_t i = 0; i < diags.n; i++)
+      if (diags.items[i].severity == DIAG_ERROR) {
+        diag_format(&diags.items[i], msg, sizeof msg);
+        break;
+      }
+    diag_list_free(&diags);
+    return pv_err_set(err, EINVAL, "%s", msg);
+  }
+  diag_list_free(&diags);
+  for (size_t i = 0; i < sh->pods.n; i++) {
+    const spec_pod *p = sh->pods.items[i];
+    if ((sh->opt.pod_name == NULL || strcmp(p->name, sh->opt.pod_name) == 0) &&
+        (sh->opt.pod_namespace == NULL || strcmp(p->ns, sh->opt.pod_namespace) == 0)) {
+      sh->pod = p;
+      return 0;
+    }
+  }
+  return pv_err_set(err, ENOENT, "%s: no pod %s", sh->opt.pod_file,
+                    sh->opt.pod_name != NULL ? sh->opt.pod_name : "");
+}
+
+static void init_ctr(shim *sh, shim_ctr *ctr, ctrstate *st, const spec_container *c) {
+  ctr->sh = sh;
+  ctr->st = st;
+  ctr->spec = c;
+  backoff_kind kind = !c->is_init ? BACKOFF_KIND_APP : c->sidecar ? BACKOFF_KIND_SIDECAR : BACKOFF_KIND_INIT;
+  ctrstate_init(st, c->name, kind, c->is_init ? false : sh->pod->n_init_containers > 0);
+  st->has_startup_probe = c->startup.kind != SPEC_PROBE_NONE;
+  st->has_readiness_probe = c->readiness.kind != SPEC_PROBE_NONE;
+  snprintf(st->image, sizeof st->image, "%s", c->image);
+  snprintf(st->spec_hash, sizeof st->spec_hash, "sha256:%s", c->hash);
+  backoff_state_init(&ctr->bo);
+  uv_timer_init(&sh->loop, &ctr->backoff_timer);
+  uv_timer_init(&sh->loop, &ctr->kill_timer);
+  ctr->backoff_timer.data = ctr->kill_timer.data = ctr;
+}
+
+static int init_state(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  backoff_policy pol = p->restart_policy == SPEC_RESTART_ALWAYS       ? BACKOFF_POLICY_ALWAYS
+                       : p->restart_policy == SPEC_RESTART_ON_FAILURE ? BACKOFF_POLICY_ON_FAILURE
+                                                                      : BACKOFF_POLICY_NEVER;
+  if (ctrstate_pod_init(&sh->status, pol, p->n_init_containers, p->n_containers, err) < 0)
+    return -1;
+  sh->status.start_time = shim_now_ns();
+  sh->status.shim_pid = getpid();
+  snprintf(sh->status.spec_hash, sizeof sh->status.spec_hash, "sha256:%s", p->hash);
+  sh->n_init = p->n_init_containers;
+  sh->n_ctrs = p->n_init_containers + p->n_containers;
+  sh->ctrs = calloc(sh->n_ctrs ? sh->n_ctrs : 1, sizeof *sh->ctrs);
+  if (sh->ctrs == NULL)
+    return pv_err_set(err, ENOMEM, "pod %s: out of memory", p->name);
+  for (size_t i = 0; i < p->n_init_containers; i++)
+    init_ctr(sh, &sh->ctrs[i], &sh->status.init[i], &p->init_containers[i]);
+  for (size_t i = 0; i < p->n_containers; i++)
+    init_ctr(sh, &sh->ctrs[sh->n_init + i], &sh->status.app[i], &p->containers[i]);
+  backoff_config_default(&sh->bo_cfg);
+  sh->bo_cfg.initial_ms = (int64_t)p->backoff_initial_ms;
+  sh->bo_cfg.max_ms = (int64_t)p->backoff_max_ms;
+  sh->bo_cfg.reset_ms = (int64_t)p->backoff_reset_ms;
+  sh->bo_cfg.limit_starts = p->start_limit_count;
+  sh->bo_cfg.limit_window_ms = (int64_t)p->start_limit_window_ms;
+  if (sh->bo_cfg.max_ms < sh->bo_cfg.initial_ms)
+    sh->bo_cfg.max_ms = sh->bo_cfg.initial_ms;
+  return 0;
+}
+
+static int make_paths(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  if (p->uid != NULL && *p->uid != '\0')
+    snprintf(sh->uid, sizeof sh->uid, "%.16s", p->uid);
+  else
+    shim_pod_uid(p->ns, p->name, sh->uid);
+  if (pv_path(sh->run_dir, sizeof sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
+      pv_path(sh->pod_dir, sizeof sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
+      pv_path(sh->log_dir, sizeof sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name,
+              sh->uid) < 0 ||
+      pv_path(sh->status_path, sizeof sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
+      pv_path(sh->sock_path, sizeof sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
+    return pv_err_sys(err, "pod %s: paths", p->name);
+  return 0;
+}
+
+/* Removes what a SIGKILLed predecessor left: cgroups (its containers died
+ * with it through pdeathsig) and container upper dirs. */
+static void clean_leftovers(shim *sh) {
+  resource_manager *rm = container_manager_resources(sh->mgr);
+  for (size_t i = 0; i <= sh->n_ctrs; i++) {
+    char rel[512];
+    if (i < sh->n_ctrs)
+      snprintf(rel, sizeof rel, "podvisor/%s/%s", sh->uid, sh->ctrs[i].st->name);
+    else
+      snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+    cgroup_handle *cg = NULL;
+    if (resource_manager_open_cgroup(rm, rel, &cg, NULL) < 0)
+      continue;
+    if (i < sh->n_ctrs)
+      resource_manager_kill(cg, SIGKILL, NULL);
+    if (resource_manager_destroy_cgroup(cg, NULL) < 0)
+      resource_manager_close_cgroup(cg);
+  }
+  char dir[PATH_MAX];
+  if (pv_path(dir, sizeof dir, "%s/containers", sh->pod_dir) == 0)
+    pv_rm_rf(dir, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  (void)signum;
+  shim_begin_stop(s->data);
+}
+
+static int setup(shim *sh, pv_err *err) {
+  if (load_pod(sh, err) < 0 || make_paths(sh, err) < 0)
+    return -1;
+  sandbox_config sc = {.hostname = sh->pod->effective_hostname,
+                       .host_network = sh->pod->host_network,
+                       .share_pid = sh->pod->share_process_namespace};
+  if (pv_mkdir_p(sh->run_dir, 0700, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
+      pv_mkdir_p(sh->log_dir, 0755, err) < 0)
+    return -1;
+  if (sandbox_enter(&sh->sb, &sc, err) < 0)
+    return -1;
+  char state[PATH_MAX];
+  if (pv_path(state, sizeof state, "%s/containers", sh->pod_dir) < 0)
+    return pv_err_sys(err, "pod %s", sh->pod->name);
+  container_manager_options mo = {.state_dir = state};
+  if (container_manager_init(&sh->mgr, &mo, err) < 0)
+    return -1;
+  if (uv_loop_init(&sh->loop) < 0)
+    return pv_err_set(err, EIO, "pod %s: uv_loop_init", sh->pod->name);
+  sh->loop_ready = true;
+  uv_timer_init(&sh->loop, &sh->status_timer);
+  uv_timer_init(&sh->loop, &sh->stop_timer);
+  uv_signal_init(&sh->loop, &sh->sig_term);
+  uv_signal_init(&sh->loop, &sh->sig_int);
+  sh->status_timer.data = sh->stop_timer.data = sh->sig_term.data = sh->sig_int.data = sh;
+  if (init_state(sh, err) < 0)
+    return -1;
+  clean_leftovers(sh);
+  shim_load_previous(sh);
+  if (placement_prepare_volumes(sh->pod_dir, sh->pod, err) < 0)
+    return -1;
+  sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  uv_signal_start(&sh->sig_term, on_signal, SIGTERM);
+  uv_signal_start(&sh->sig_int, on_signal, SIGINT);
+  char pidbuf[32], pidpath[PATH_MAX];
+  snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
+  if (pv_path(pidpath, sizeof pidpath, "%s/shim.pid", sh->run_dir) == 0)
+    pv_write_file_atomic(pidpath, pidbuf, strlen(pidbuf), 0644, NULL);
+  if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, shim_handle_command, sh, err) < 0)
+    return -1;
+  return 0;
+}
+
+/* --- tear-down -------------------------------------------------------------------- */
+
+static void on_shim_handle_closed(uv_handle_t *h) {
+  (void)h;
+}
+
+static void on_sock_closed(void *ctx) {
+  (void)ctx;
+}
+
+/* Once the pod is stopping and every container is down: close the draining
+ * log pipes, then every shim-level handle; the loop then runs out of work. */
+void shim_maybe_finish(shim *sh) {
+  if (!sh->stopping || sh->closing)
+    return;
+  for (size_t i = 0; i < sh->n_ctrs; i++)
+    if (sh->ctrs[i].run != NULL || sh->ctrs[i].probes_closing > 0)
+      return;
+  for (shim_run *r = sh->runs; r != NULL; r = r->next)
+    if (r->lp_open)
+      logpump_close(&r->lp);
+  if (sh->runs != NULL)
+    return; /* called again when the last run is freed */
+  sh->closing = true;
+  if (sh->status_dirty) {
+    sh->status_dirty = false;
+    shim_write_status(sh, NULL);
+  }
+  for (size_t i = 0; i < sh->n_ctrs; i++) {
+    uv_close((uv_handle_t *)&sh->ctrs[i].backoff_timer, on_shim_handle_closed);
+    uv_close((uv_handle_t *)&sh->ctrs[i].kill_timer, on_shim_handle_closed);
+  }
+  uv_close((uv_handle_t *)&sh->status_timer, on_shim_handle_closed);
+  uv_close((uv_handle_t *)&sh->stop_timer, on_shim_handle_closed);
+  uv_close((uv_handle_t *)&sh->sig_term, on_shim_handle_closed);
+  uv_close((uv_handle_t *)&sh->sig_int, on_shim_handle_closed);
+  shimsock_close(&sh->sock, on_sock_closed);
+}
+
+static void teardown(shim *sh) {
+  if (sh->mgr != NULL) {
+    container_manager_cleanup(sh->mgr);
+    sh->mgr = NULL;
+    /* The pod-level cgroup directory is ours too. */
+    char rel[512];
+    resource_manager *rm = NULL;
+    cgroup_handle *cg = NULL;
+    snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+    if (resource_manager_init(&rm, NULL, NULL) == 0 &&
+        resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
+        resource_manager_destroy_cgroup(cg, NULL) < 0)
+      resource_manager_close_cgroup(cg);
+    resource_manager_cleanup(rm);
+  }
+  if (sh->pod != NULL && sh->pod_dir[0] != '\0') {
+    placement_release_volumes(sh->pod_dir, sh->pod);
+    pv_rm_rf(sh->pod_dir, NULL);
+  }
+  sandbox_release(&sh->sb);
+  if (sh->run_dir[0] != '\0')
+    pv_rm_rf(sh->run_dir, NULL);
+}
+
+int shim_main(const shim_options *o, pv_err *err) {
+  shim *sh = calloc(1, sizeof *sh);
+  if (sh == NULL)
+    return pv_err_set(err, ENOMEM, "shim: out of memory");
+  sh->opt = *o;
+  sh->devnull = -1;
+  sh->sb.pause_pidfd = -1;
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  int rc = setup(sh, err);
+  bool loop_ok = sh->loop_ready;
+  if (rc == 0) {
+    shim_mark_dirty(sh);
+    shim_advance(sh);
+    uv_run(&sh->loop, UV_RUN_DEFAULT);
+  } else if (loop_ok) {
+    /* Set-up failed after the loop existed: close what was opened. */
+    sh->stopping = true;
+    shim_maybe_finish(sh);
+    uv_run(&sh->loop, UV_RUN_DEFAULT);
+  }
+  if (loop_ok)
+    uv_loop_close(&sh->loop);
+  teardown(sh);
+  if (sh->devnull >= 0)
+    close(sh->devnull);
+  ctrstate_pod_free(&sh->status);
+  free(sh->ctrs);
+  spec_pod_list_free(&sh->pods);
+  free(sh);
+  return rc;
+}

@@ -1,0 +1,116 @@
+/*
+ * shim_internal.h - the shim's private structures, shared by shim.c (the
+ * container lifecycle) and shim_ctl.c (socket commands, status, set-up and
+ * tear-down).  Not an API: nothing outside supervisor/shim/shim*.c includes it.
+ *
+ * Ownership: a shim owns its pod spec(s), its ctrstate_pod, one shim_ctr per
+ * container (in the same order as ctrstate_pod's init[] then app[]), and for
+ * every running container one heap shim_run that holds the run's handles
+ * (pidfd poll, preStop poll, log pipes); a shim_run is freed only after all
+ * of its handles' close callbacks ran, which may be after the container
+ * itself is destroyed (the log pipes drain to EOF first).
+ */
+#ifndef PODVISOR_SHIM_INTERNAL_H
+#define PODVISOR_SHIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "spec/spec.h"
+#include "supervisor/core/container.h"
+#include "supervisor/shim/backoff.h"
+#include "supervisor/shim/ctrstate.h"
+#include "supervisor/shim/logpump.h"
+#include "supervisor/shim/probe.h"
+#include "supervisor/shim/sandbox.h"
+#include "supervisor/shim/shim.h"
+#include "supervisor/shim/shimsock.h"
+
+enum { PROBE_STARTUP = 0, PROBE_LIVENESS = 1, PROBE_READINESS = 2 };
+
+typedef struct shim shim;
+typedef struct shim_ctr shim_ctr;
+
+typedef struct shim_run {
+  shim_ctr *ctr;             /* NULL once the container moved on (run detached) */
+  shim *sh;
+  container *c;              /* NULL after destroy */
+  uv_poll_t exit_poll;
+  uv_poll_t hook_poll;       /* preStop process */
+  bool exit_poll_open, hook_poll_open, exited;
+  pid_t hook_pid;
+  int hook_pidfd;
+  logpump lp;
+  bool lp_open;
+  struct shim_log *log;      /* the CRI log writer of this run */
+  int pending;               /* handles still closing */
+  struct shim_run *next;     /* in shim.runs */
+} shim_run;
+
+struct shim_ctr {
+  shim *sh;
+  ctrstate *st;
+  const spec_container *spec;
+  backoff_state bo;
+  shim_run *run;             /* the current run, NULL when none */
+  uv_timer_t backoff_timer;
+  uv_timer_t kill_timer;     /* SIGKILL after the grace period */
+  probe probes[3];
+  bool probe_on[3];
+  int probes_closing;
+  bool restart_now;          /* next start bypasses backoff (manual restart/update) */
+  bool term_sent;
+  int64_t started_ms;
+};
+
+struct shim {
+  uv_loop_t loop;
+  shim_options opt;
+  spec_pod_list pods;        /* owns the pod spec and every updated spec */
+  const spec_pod *pod;
+  char uid[SHIM_UID_LEN + 1];
+  char run_dir[4096], pod_dir[4096], log_dir[4096];
+  char status_path[4096], sock_path[4096];
+  container_manager *mgr;
+  sandbox sb;
+  ctrstate_pod status;
+  backoff_config bo_cfg;
+  shim_ctr *ctrs;            /* n_init then n_app */
+  size_t n_ctrs, n_init;
+  shim_run *runs;            /* every live run, current or draining */
+  shimsock sock;
+  uv_signal_t sig_term, sig_int;
+  uv_timer_t status_timer;   /* coalesces status writes to one per loop turn */
+  uv_timer_t stop_timer;     /* pod-wide SIGKILL deadline */
+  bool status_dirty, stopping, pod_failed, closing, loop_ready;
+  int64_t stop_deadline_ms;
+  int devnull;
+  int open_handles;          /* shim-level handles still to close */
+};
+
+/* shim.c */
+int64_t shim_now_ms(void);
+int64_t shim_now_ns(void);
+void shim_advance(shim *sh);
+void shim_begin_stop(shim *sh);
+int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err);
+int shim_update_container(shim *sh, shim_ctr *ctr, const char *file, pv_err *err);
+shim_ctr *shim_find(shim *sh, const char *name);
+void shim_mark_dirty(shim *sh);
+void shim_maybe_finish(shim *sh);
+
+/* shim_ctl.c: the CRI log of one run (a thin adapter over crilog.h). */
+typedef struct shim_log shim_log;
+shim_log *shim_log_open(shim *sh, const char *ctr, unsigned restart, pv_err *err);
+void shim_log_write(shim_log *l, bool is_stderr, const char *buf, size_t len);
+void shim_log_flush(shim_log *l);
+void shim_log_close(shim_log *l); /* accepts NULL */
+
+/* shim_ctl.c */
+char *shim_handle_command(void *ctx, const char *line);
+int shim_write_status(shim *sh, pv_err *err);
+char *shim_status_json(shim *sh);
+void shim_load_previous(shim *sh);
+
+#endif
