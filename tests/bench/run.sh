@@ -1,0 +1,203 @@
+#!/bin/bash
+# tests/bench/run.sh - podvisor's start-up benchmark: N full cycles of
+# /bin/true in the busybox image (create, start, wait, destroy, with full
+# isolation), measured three ways in ONE run so that the figures compare:
+#   (a) the core lifecycle API in process      (tests/bench/bench_core.c)
+#   (b) `podvisor run --rm busybox true`        (a whole process per run)
+#   (c) `crun run` on an equivalent OCI bundle  (same rootfs, same namespaces)
+# plus, when the reference micro-benchmark source is available, the kernel
+# floor of such a cycle (clone + mounts + pivot_root + cgroups + exec + reap).
+#
+# Needs root.  Installs what is missing (crun, hyperfine, jq, the build
+# dependencies), builds podvisor in Release mode, imports the busybox image
+# into a private store, and prints a markdown table (also written to $OUT).
+#
+# Settings (environment):
+#   N=200         core API cycles            RUNS=200  runs of (b) and (c)
+#   WARMUP=5      untimed runs first         BUILD=<src>/build-bench
+#   OUT=$BUILD/results.md                    BENCH_ROOT=/var/tmp/podvisor-bench
+#   PIDS_LIMIT=64 pids limit of every container (all three ways)
+#   FLOOR_SRC     C source of the kernel-floor micro-benchmark ("nsbench"
+#                 interface: ROOTFS N MODE); default: the anchors copy on the
+#                 reference machine when it exists; FLOOR_SRC=none skips it
+#                 and the ratio uses the 4 ms reference figure instead.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+N=${N:-200}
+RUNS=${RUNS:-200}
+WARMUP=${WARMUP:-5}
+PIDS_LIMIT=${PIDS_LIMIT:-64}
+BUILD=${BUILD:-$SRC/build-bench}
+OUT=${OUT:-$BUILD/results.md}
+BENCH_ROOT=${BENCH_ROOT:-/var/tmp/podvisor-bench}
+FLOOR_SRC=${FLOOR_SRC:-/work/shared/anchors/nsbench.c}
+FLOOR_REF_MS=4.0
+WORK="$BENCH_ROOT/work"
+CRUN_ID="pvbench-$$"
+
+log() { echo "=== $*" >&2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (namespaces, mounts, cgroups)"
+
+# ------------------------------------------------------------ dependencies
+sh "$SRC/contrib/deps.sh"
+need=""
+for p in crun hyperfine jq; do
+  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need="$need $p"
+done
+if [ -n "$need" ]; then
+  log "installing:$need"
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+
+# ------------------------------------------------------------ build
+log "building podvisor and bench_core (Release) in $BUILD"
+cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j "$(nproc)" --target podvisor bench_core >/dev/null
+PV="$BUILD/podvisor"
+BENCH_CORE="$BUILD/tests/bench/bench_core"
+
+# ------------------------------------------------------------ image and bundle
+mkdir -p "$WORK"
+PODVISOR="$PV" sh "$SRC/contrib/mkimage-busybox.sh" "$BENCH_ROOT" >&2
+ROOTFS="$BENCH_ROOT/images/busybox/latest/rootfs"
+[ -x "$ROOTFS/bin/true" ] || die "no busybox image at $ROOTFS"
+
+log "OCI bundle for crun over the same rootfs: $WORK/bundle"
+rm -rf "$WORK/bundle"
+mkdir -p "$WORK/bundle"
+(cd "$WORK/bundle" && crun spec)
+# Same isolation as podvisor: pid, network, ipc, uts, mount and cgroup
+# namespaces, a pids limit, no seccomp (crun spec has none), no user ns.
+# crun keeps its default read-only root (it has no overlay to write into).
+jq --arg root "$ROOTFS" --argjson pids "$PIDS_LIMIT" '
+    .process.terminal = false
+  | .process.args = ["/bin/true"]
+  | .root.path = $root
+  | .hostname = "bench"
+  | .linux.namespaces = [{"type":"pid"},{"type":"network"},{"type":"ipc"},
+                         {"type":"uts"},{"type":"mount"},{"type":"cgroup"}]
+  | del(.linux.uidMappings, .linux.gidMappings, .linux.seccomp)
+  | .linux.resources.pids = {"limit": $pids}' \
+  "$WORK/bundle/config.json" > "$WORK/bundle/config.json.new"
+mv "$WORK/bundle/config.json.new" "$WORK/bundle/config.json"
+
+# crun 1.8.1 refuses a hybrid cgroup layout (v1 controllers plus a cgroup2
+# holding some controllers).  On such a host crun runs in a private mount
+# namespace in which that cgroup2 is unmounted; the host is left as it is.
+CRUN_NS=()
+NSDIR="$WORK/ns"
+cleanup() {
+  if [ ${#CRUN_NS[@]} -gt 0 ]; then
+    "${CRUN_NS[@]}" crun delete -f "$CRUN_ID" >/dev/null 2>&1 || true
+    umount "$NSDIR/mnt" 2>/dev/null || true
+    umount "$NSDIR" 2>/dev/null || true
+  else
+    crun delete -f "$CRUN_ID" >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+U=/sys/fs/cgroup/unified
+if mountpoint -q "$U" && [ -n "$(cat "$U/cgroup.controllers" 2>/dev/null)" ]; then
+  log "hybrid cgroups: crun runs in a mount namespace without $U"
+  mkdir -p "$NSDIR"
+  if [ "$(stat -f -c %T "$NSDIR/mnt" 2>/dev/null)" != nsfs ]; then
+    mountpoint -q "$NSDIR" || { mount --bind "$NSDIR" "$NSDIR"; mount --make-private "$NSDIR"; }
+    touch "$NSDIR/mnt"
+    unshare --mount="$NSDIR/mnt" --propagation private umount "$U"
+  fi
+  CRUN_NS=(nsenter --mount="$NSDIR/mnt" --)
+fi
+
+# ------------------------------------------------------------ measurements
+declare -A MED MIN MAX CNT
+# hyperfine JSON (seconds) -> MED/MIN/MAX in ms
+from_json() {
+  MED[$1]=$(jq '.results[0].median * 1000' "$2")
+  MIN[$1]=$(jq '.results[0].min * 1000' "$2")
+  MAX[$1]=$(jq '.results[0].max * 1000' "$2")
+  CNT[$1]=$(jq '.results[0].times | length' "$2")
+}
+
+log "(a) core API in process: $N cycles"
+if "$BENCH_CORE" -n "$N" -w "$WARMUP" --root "$BENCH_ROOT" | tee "$WORK/bench_core.txt" >&2; then
+  line=$(grep '^bench_core n=' "$WORK/bench_core.txt")
+  MED[core]=$(sed 's/.*median_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  MIN[core]=$(sed 's/.*min_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  MAX[core]=$(sed 's/.*max_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  CNT[core]=$N
+else
+  log "bench_core failed"
+fi
+
+log "(b) podvisor run --rm busybox true: $RUNS runs"
+if "$PV" --root "$BENCH_ROOT" run --rm busybox true &&
+   hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/podvisor-run.json" \
+     "$PV --root $BENCH_ROOT run --rm busybox true" >&2; then
+  from_json run "$WORK/podvisor-run.json"
+else
+  log "podvisor run failed"
+fi
+
+log "(c) crun run on the same rootfs: $RUNS runs"
+if "${CRUN_NS[@]}" crun run --bundle "$WORK/bundle" "$CRUN_ID" </dev/null &&
+   "${CRUN_NS[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
+     --prepare "sh -c 'crun delete -f $CRUN_ID >/dev/null 2>&1; exit 0'" \
+     --export-json "$WORK/crun-run.json" "crun run --bundle $WORK/bundle $CRUN_ID" >&2; then
+  from_json crun "$WORK/crun-run.json"
+else
+  log "crun run failed"
+fi
+
+FLOOR_NOTE="reference figure measured on this VM, not in this run"
+if [ "$FLOOR_SRC" != none ] && [ -f "$FLOOR_SRC" ] && [ -d /sys/fs/cgroup/memory ] &&
+   [ -d /sys/fs/cgroup/cpu ] && [ -d /sys/fs/cgroup/pids ]; then
+  log "(d) kernel floor (ctrocicg mode of $FLOOR_SRC): $N iterations"
+  if cc -O2 -o "$WORK/nsbench" "$FLOOR_SRC" 2>/dev/null &&
+     "$WORK/nsbench" "$ROOTFS" "$N" ctrocicg | tee "$WORK/floor.txt" >&2; then
+    line=$(grep 'median=' "$WORK/floor.txt")
+    MED[floor]=$(awk -v l="$line" 'BEGIN{match(l,/median=[0-9.]+/); print substr(l,RSTART+7,RLENGTH-7)/1000}')
+    MIN[floor]=$(awk -v l="$line" 'BEGIN{match(l,/min=[0-9.]+/); print substr(l,RSTART+4,RLENGTH-4)/1000}')
+    MAX[floor]=$(awk -v l="$line" 'BEGIN{match(l,/max=[0-9.]+/); print substr(l,RSTART+4,RLENGTH-4)/1000}')
+    CNT[floor]=$N
+    FLOOR_NOTE="measured in this run"
+  fi
+fi
+
+# ------------------------------------------------------------ report
+fmt() { [ -n "${MED[$1]:-}" ] && printf '%.2f | %.2f–%.2f | %s' "${MED[$1]}" "${MIN[$1]}" "${MAX[$1]}" "${CNT[$1]}" || printf 'failed | – | –'; }
+ratio() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}' || printf 'n/a'; }
+verdict() { [ "$1" = n/a ] && { printf 'n/a'; return; }; awk -v r="$1" -v t="$2" 'BEGIN{print (r <= t) ? "met" : "MISSED"}'; }
+
+floor_ms=${MED[floor]:-$FLOOR_REF_MS}
+r_run=$(ratio "${MED[run]:-}" "${MED[crun]:-}")
+r_core=$(ratio "${MED[core]:-}" "$floor_ms")
+core_ok=$( [ -n "${MED[core]:-}" ] && awk -v m="${MED[core]}" 'BEGIN{print (m <= 6.0) ? "met" : "MISSED"}' || echo n/a)
+
+mkdir -p "$(dirname "$OUT")"
+{
+  echo "## podvisor start-up benchmark ($(date -u +%FT%TZ))"
+  echo
+  echo "Host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //');" \
+       "$(crun --version | head -1); $(hyperfine --version). Workload: /bin/true in busybox:latest," \
+       "pid+net+ipc+uts+mount+cgroup namespaces, pids limit $PIDS_LIMIT."
+  echo
+  echo "| way | median ms | min–max ms | runs |"
+  echo "|---|---:|---:|---:|"
+  echo "| (a) core API in process: create+start+wait+destroy (bench_core) | $(fmt core) |"
+  echo "| (b) \`podvisor run --rm busybox true\` (whole process, hyperfine -N) | $(fmt run) |"
+  echo "| (c) \`crun run\` on the same rootfs (whole process, hyperfine -N) | $(fmt crun) |"
+  if [ -n "${MED[floor]:-}" ]; then
+    echo "| kernel floor: clone + OCI mounts + pivot_root + 3 v1 cgroups + exec + reap | $(fmt floor) |"
+  fi
+  echo
+  echo "| ratio | value | target | |"
+  echo "|---|---:|---:|---|"
+  echo "| podvisor run / crun run | $r_run | ≤ 0.50 | $(verdict "$r_run" 0.5) |"
+  echo "| core API / kernel floor ($floor_ms ms, $FLOOR_NOTE) | $r_core | – | |"
+  echo "| core API cycle | ${MED[core]:-n/a} ms | ≤ 6 ms | $core_ok |"
+} | tee "$OUT"
+log "results written to $OUT; raw data in $WORK"
