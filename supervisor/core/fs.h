@@ -1,0 +1,157 @@
+/*
+ * fs.h - a container's root file system: overlay, mounts, pivot_root.
+ *
+ * Layout on the host: <state_dir>/<id>/{upper,work,merged}.  The image rootfs
+ * is the read-only lower layer of an overlayfs mounted at merged/, which
+ * becomes the container's "/".  The overlay is mounted by the container
+ * child *inside its own mount namespace* (after making every mount there
+ * private), so the host's mount table never shows it: when the last process
+ * of the container exits, the kernel drops the namespace and the overlay
+ * with it, and fs_cleanup_container_root() only has plain directories to
+ * remove.  The overlay uses the "volatile" option: upper/ is thrown away
+ * with the container, so syncing it at unmount would be wasted time.
+ *
+ * Plan, then execute.  In the parent, fs_populate_container_root() turns an
+ * fs_config into an fs_plan: the overlay options and an ordered list of
+ * operations (mount, mkdir, mknod, symlink, mask, read-only bind), with every
+ * path computed and every volume destination resolved.  In the child,
+ * fs_mount_container_filesystems() runs the list relative to merged/ (phase
+ * 0 before the child is placed in its cgroup, phase 1 after it has entered
+ * its cgroup namespace: the cgroup file systems), and fs_setup_pivot_root()
+ * switches the root.  Child-side calls only make syscalls and report the
+ * failing step and operation index.
+ *
+ * What a container sees (like crun/podman defaults):
+ *   /proc          proc of its pid namespace; masked (podman's list):
+ *                  /proc/{acpi,kcore,keys,latency_stats,timer_list,
+ *                  timer_stats,sched_debug,scsi}, /sys/{firmware,fs/selinux,
+ *                  dev/block}; read-only: /proc/{asound,bus,fs,irq,sys,
+ *                  sysrq-trigger}.  A masked file gets /dev/null bound over
+ *                  it, a masked directory an empty read-only tmpfs.
+ *   /sys           sysfs, read-only.  When sysfs cannot be mounted (a joined
+ *                  network namespace owned by another user namespace), the
+ *                  host's /sys is bound read-only instead.
+ *   /sys/fs/cgroup the container's own cgroups, read-only, when it has a
+ *                  cgroup namespace: cgroup2 on v2 hosts; on v1 a tmpfs with
+ *                  one mount per hierarchy the container's cgroup uses.
+ *   /dev           tmpfs (mode 755, nosuid, nodev) with null zero full random
+ *                  urandom tty bound from the host's nodes, devpts
+ *                  (newinstance, ptmxmode=0666) at /dev/pts, /dev/ptmx ->
+ *                  pts/ptmx, tmpfs /dev/shm, mqueue /dev/mqueue, and the
+ *                  /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr links.
+ *
+ * No device cgroup is used (see cgroup_v1.c), so device access is closed
+ * off by mount flags instead: every file system a container can write to
+ * (the overlay root, /dev, /dev/shm, tmpfs and bind volumes) is nodev.  A
+ * node made with CAP_MKNOD (part of the default set, as with docker) cannot
+ * be opened; the six usable nodes are bind mounts of the host's, which keep
+ * the host mount's permission.  This is also why binding beats mknod here,
+ * and it is what a rootless runtime has to do anyway.
+ * A privileged container gets no masks and a read-write /sys.
+ *
+ * Volumes: bind mounts (recursive; read-only by a remount) or tmpfs.  The
+ * destination is resolved inside the image with openat2(RESOLVE_IN_ROOT), so
+ * a symlink in the image cannot point a mount outside the container's root;
+ * a missing mount point is created in the upper layer (its missing parents
+ * copy the mode and owner of the image's directories).  Destinations under
+ * /dev are created in the child inside the /dev tmpfs; destinations under
+ * /proc and /sys are refused.
+ *
+ * pivot_root versus chroot: pivot_root cannot move the initial "rootfs" of
+ * the kernel (initramfs-only machines).  fs_host_root_is_initramfs() detects
+ * that case (the root mount's type is "rootfs" in /proc/self/mountinfo) and
+ * the plan then uses fs_setup_chroot(): the overlay is moved onto "/" and
+ * the child chroots into it.  chroot leaves the old root reachable for a
+ * process with CAP_SYS_CHROOT, so pivot_root is used everywhere else.
+ */
+#ifndef PODVISOR_CORE_FS_H
+#define PODVISOR_CORE_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "supervisor/core/container.h"
+#include "supervisor/core/error.h"
+
+enum {
+  FS_STEP_PRIVATE = 200, /* make / rprivate */
+  FS_STEP_OVERLAY,       /* mount the overlay at merged/ */
+  FS_STEP_CHDIR,         /* chdir into merged/ */
+  FS_STEP_OP,            /* operation number `index` of the plan */
+  FS_STEP_PIVOT,
+  FS_STEP_UMOUNT_OLD,
+  FS_STEP_MOVE,
+  FS_STEP_CHROOT,
+  FS_STEP_READONLY,
+};
+
+/* A cgroup v1 hierarchy to mount inside the container. */
+typedef struct fs_cgroup_mount {
+  char *name;     /* directory under /sys/fs/cgroup, e.g. "memory", "cpu,cpuacct" */
+  char *options;  /* mount data naming the hierarchy, e.g. "cpu,cpuacct", "name=systemd" */
+} fs_cgroup_mount;
+
+typedef struct fs_config {
+  const char *rootfs;            /* image rootfs: the overlay's lower dir */
+  const char *dir;               /* <state_dir>/<id> */
+  bool readonly_rootfs;
+  bool privileged;
+  bool use_chroot;               /* see fs_host_root_is_initramfs() */
+  bool cgroup2;                  /* mount cgroup2 at /sys/fs/cgroup (needs cgroup_ns) */
+  bool cgroup_ns;                /* the container has its own cgroup namespace */
+  const fs_cgroup_mount *cgroups; /* v1 hierarchies to mount (needs cgroup_ns) */
+  size_t n_cgroups;
+  const container_mount *mounts; /* volumes */
+  size_t n_mounts;
+} fs_config;
+
+typedef struct fs_op fs_op;
+
+typedef struct fs_plan {
+  char *dir;
+  char *merged;                  /* absolute path of merged/ */
+  char *overlay_data;            /* lowerdir=...,upperdir=...,workdir=... */
+  fs_op *ops;
+  size_t n_ops, cap_ops;
+  char **owned;                  /* strings the ops point to */
+  size_t n_owned, cap_owned;
+  bool use_chroot;
+  bool readonly_rootfs;
+} fs_plan;
+
+void fs_config_init(fs_config *c);
+
+/* Creates <dir>, <dir>/upper, <dir>/work and <dir>/merged (EEXIST is an
+ * error for <dir> itself: two containers never share one). */
+int fs_create_minimal_root(const fs_config *c, pv_err *err);
+
+/* Builds the plan and creates volume mount points in the upper layer. */
+int fs_populate_container_root(const fs_config *c, fs_plan *p, pv_err *err);
+void fs_plan_free(fs_plan *p);
+
+/* Removes <dir> and everything below it.  Fails with EBUSY (and removes
+ * nothing more) if something is still mounted below it on the host. */
+int fs_cleanup_container_root(const char *dir, pv_err *err);
+
+/* Child side.  Phase 0: rprivate, overlay, chdir merged/, then the phase 0
+ * operations; phase 1: the cgroup mounts.  On failure: -1, errno, *step and
+ * *index (the operation number for FS_STEP_OP). */
+int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *index);
+/* Child side: pivot_root(".", "."), detach the old root, chdir "/", and
+ * remount "/" read-only if asked; or fs_setup_chroot() when p->use_chroot. */
+int fs_setup_pivot_root(const fs_plan *p, int *step);
+int fs_setup_chroot(const fs_plan *p, int *step);
+
+/* Describes a failed FS_STEP_* ("pivot_root into /x/merged", "mount proc on
+ * /proc") into buf.  Returns false if step is not an fs step. */
+bool fs_step_describe(const fs_plan *p, int step, int index, char *buf, size_t len);
+
+/* true when "/" is the kernel's initial rootfs, where pivot_root fails. */
+bool fs_host_root_is_initramfs(void);
+
+/* The cgroup v1 hierarchies mounted under cgroup_root, from
+ * /proc/self/mountinfo (cgroup2 mounts are skipped). */
+int fs_cgroup_mounts_detect(const char *cgroup_root, fs_cgroup_mount **out, size_t *n, pv_err *err);
+void fs_cgroup_mounts_free(fs_cgroup_mount *m, size_t n);
+
+#endif

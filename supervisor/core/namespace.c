@@ -1,0 +1,168 @@
+/*
+ * namespace.c - clone3 with a pidfd, namespace creation and joining.
+ */
+#include "supervisor/core/namespace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* struct clone_args of <linux/sched.h>, declared here because that header
+ * clashes with glibc's <sched.h>.  The layout is kernel ABI (version 2). */
+struct ns_clone_args {
+  uint64_t flags;
+  uint64_t pidfd;
+  uint64_t child_tid;
+  uint64_t parent_tid;
+  uint64_t exit_signal;
+  uint64_t stack;
+  uint64_t stack_size;
+  uint64_t tls;
+  uint64_t set_tid;
+  uint64_t set_tid_size;
+  uint64_t cgroup;
+};
+
+void namespace_config_init(namespace_config *c) {
+  memset(c, 0, sizeof *c);
+  c->flags = NAMESPACE_ALL;
+  c->join_net = c->join_ipc = c->join_uts = c->join_pid = -1;
+}
+
+int namespace_set_hostname(namespace_config *c, const char *name, pv_err *err) {
+  size_t len = name != NULL ? strlen(name) : 0;
+  if (len == 0 || len >= sizeof c->hostname)
+    return pv_err_set(err, EINVAL, "invalid hostname '%s': must be 1 to 64 characters", name ? name : "");
+  for (size_t i = 0; i < len; i++) {
+    char ch = name[i];
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+              ch == '.';
+    if (!ok)
+      return pv_err_set(err, EINVAL, "invalid hostname '%s': only letters, digits, '-' and '.' are allowed",
+                        name);
+  }
+  memcpy(c->hostname, name, len + 1);
+  return 0;
+}
+
+/* Switches where this thread's future children are born; see the header. */
+static int set_pid_for_children(int fd) {
+  int r;
+  do
+    r = setns(fd, CLONE_NEWPID);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid,
+                            int *pidfd, pv_err *err) {
+  int own_pidns = -1;
+  if (pidns_fd >= 0) {
+    /* The thread's *active* pid namespace, to come back to afterwards. */
+    own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0)
+      return pv_err_sys(err, "open /proc/thread-self/ns/pid");
+    if (set_pid_for_children(pidns_fd) < 0) {
+      pv_err_sys(err, "setns into the pid namespace to join");
+      close(own_pidns);
+      return -1;
+    }
+  }
+  int fd = -1;
+  struct ns_clone_args args = {
+      .flags = (uint64_t)(unsigned)flags | CLONE_PIDFD,
+      .pidfd = (uint64_t)(uintptr_t)&fd,
+      .exit_signal = SIGCHLD,
+  };
+  long r = syscall(SYS_clone3, &args, sizeof args);
+  if (r == 0)
+    _exit(fn(arg)); /* the child: on the parent's (copied) stack, like fork */
+  int saved = errno;
+  if (own_pidns >= 0) {
+    /* Restoring our own namespace cannot fail for lack of rights; if it did,
+     * later children would land in the container: better to say so. */
+    if (set_pid_for_children(own_pidns) < 0 && r > 0) {
+      pv_err_sys(err, "setns back into the caller's pid namespace");
+      kill((pid_t)r, SIGKILL);
+      close(own_pidns);
+      *pid = (pid_t)r;
+      *pidfd = fd;
+      return -1;
+    }
+    close(own_pidns);
+  }
+  if (r < 0) {
+    errno = saved;
+    return pv_err_sys(err, "clone3 (namespaces 0x%x)", (unsigned)flags);
+  }
+  *pid = (pid_t)r;
+  *pidfd = fd;
+  return 0;
+}
+
+int namespace_create_container(const namespace_config *c, int (*fn)(void *), void *arg, pid_t *pid,
+                               int *pidfd, pv_err *err) {
+  int flags = c->flags & ~CLONE_NEWCGROUP;
+  if (c->join_pid >= 0)
+    flags &= ~CLONE_NEWPID;
+  if (c->join_net >= 0)
+    flags &= ~CLONE_NEWNET;
+  if (c->join_ipc >= 0)
+    flags &= ~CLONE_NEWIPC;
+  if (c->join_uts >= 0)
+    flags &= ~CLONE_NEWUTS;
+  return namespace_clone_process(flags, c->join_pid, fn, arg, pid, pidfd, err);
+}
+
+static int join_one(int fd, int type, int *step, int s) {
+  if (fd < 0)
+    return 0;
+  int r;
+  do
+    r = setns(fd, type);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    *step = s;
+  return r;
+}
+
+int namespace_join(const namespace_config *c, int *step) {
+  if (join_one(c->join_net, CLONE_NEWNET, step, NS_STEP_JOIN_NET) < 0 ||
+      join_one(c->join_ipc, CLONE_NEWIPC, step, NS_STEP_JOIN_IPC) < 0 ||
+      join_one(c->join_uts, CLONE_NEWUTS, step, NS_STEP_JOIN_UTS) < 0)
+    return -1;
+  return 0;
+}
+
+int namespace_setup_isolation(const namespace_config *c, int *step) {
+  if ((c->flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
+    *step = NS_STEP_UNSHARE_CGROUP;
+    return -1;
+  }
+  if ((c->flags & CLONE_NEWUTS) && c->join_uts < 0 && c->hostname[0] != '\0' &&
+      sethostname(c->hostname, strlen(c->hostname)) < 0) {
+    *step = NS_STEP_HOSTNAME;
+    return -1;
+  }
+  return 0;
+}
+
+int namespace_enter_process(int pidfd, int flags, int *step) {
+  return join_one(pidfd, flags, step, NS_STEP_ENTER);
+}
+
+const char *namespace_step_name(int step) {
+  switch (step) {
+  case NS_STEP_JOIN_NET: return "join the network namespace";
+  case NS_STEP_JOIN_IPC: return "join the ipc namespace";
+  case NS_STEP_JOIN_UTS: return "join the uts namespace";
+  case NS_STEP_UNSHARE_CGROUP: return "unshare the cgroup namespace";
+  case NS_STEP_HOSTNAME: return "sethostname";
+  case NS_STEP_ENTER: return "setns into the container's namespaces";
+  default: return NULL;
+  }
+}
