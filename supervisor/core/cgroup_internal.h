@@ -39,16 +39,16 @@ enum {
 
 /* One mounted hierarchy (v1), or the unified tree (v2). */
 typedef struct cg_hier {
-  char *mount;      /* absolute mount point (v2: the root) */
-  unsigned ctrls;   /* CG_* controllers it holds */
+  char *mount;    /* absolute mount point (v2: the root) */
+  unsigned ctrls; /* CG_* controllers it holds */
 } cg_hier;
 
 /* The cgroup's directory in one hierarchy. */
 typedef struct cg_dir {
   const cg_hier *hier;
-  char *path;       /* mount + "/" + relpath */
-  int nexisting;    /* leading relpath components that existed before create */
-  bool removed;     /* the leaf is gone (destroy got that far) */
+  char *path;    /* mount + "/" + relpath */
+  int nexisting; /* leading relpath components that existed before create */
+  bool removed;  /* the leaf is gone (destroy got that far) */
 } cg_dir;
 
 typedef struct cgroup_ops cgroup_ops;
@@ -59,13 +59,13 @@ struct resource_manager {
   char *root;
   size_t nhier;
   cg_hier hier[CGROUP_MAX_HIER];
-  unsigned v2_avail;   /* v2: controllers listed in the root's cgroup.controllers */
+  unsigned v2_avail; /* v2: controllers listed in the root's cgroup.controllers */
 };
 
 struct cgroup_handle {
   resource_manager *rm;
   char *relpath;
-  int ncomp;           /* path components in relpath */
+  int ncomp; /* path components in relpath */
   size_t ndirs;
   cg_dir dirs[CGROUP_MAX_HIER];
 };

@@ -228,7 +228,8 @@ static int v1_prepare(cgroup_handle *cg, const resource_limits *limits, pv_err *
 static const char *need_dir(const cgroup_handle *cg, unsigned ctrl, const char *name, pv_err *err) {
   const char *dir = cgroup_dir_for(cg, ctrl);
   if (dir == NULL)
-    pv_err_set(err, ENOTSUP, "no %s hierarchy for this cgroup (cpuset is joined only when created with cpuset limits)",
+    pv_err_set(err, ENOTSUP,
+               "no %s hierarchy for this cgroup (cpuset is joined only when created with cpuset limits)",
                name);
   return dir;
 }
@@ -274,7 +275,8 @@ static int write_memory(const cgroup_handle *cg, const resource_limits *l, pv_er
   if (swap != 0 && !memsw) {
     if (swap != l->memory_limit && swap != -1)
       return pv_err_set(err, ENOTSUP,
-                        "memory+swap limit %" PRId64 ": %s/memory.memsw.limit_in_bytes is missing (no swap accounting)",
+                        "memory+swap limit %" PRId64
+                        ": %s/memory.memsw.limit_in_bytes is missing (no swap accounting)",
                         swap, dir);
     swap = 0;
   }

@@ -42,8 +42,14 @@
 #define V2_ALWAYS (CG_CPU | CG_MEMORY | CG_PIDS)
 
 /* Controllers in the order podvisor writes them. */
-static const struct { const char *name; unsigned bit; } ctrl_order[] = {
-    {"cpu", CG_CPU}, {"memory", CG_MEMORY}, {"pids", CG_PIDS}, {"cpuset", CG_CPUSET},
+static const struct {
+  const char *name;
+  unsigned bit;
+} ctrl_order[] = {
+    {"cpu", CG_CPU},
+    {"memory", CG_MEMORY},
+    {"pids", CG_PIDS},
+    {"cpuset", CG_CPUSET},
 };
 
 /* Controllers named in a space-separated list ("cpu memory", "+cpu +io"). */
@@ -154,7 +160,8 @@ static int write_memory(const char *dir, const resource_limits *l, pv_err *err) 
   if (!cgroup_file_exists(dir, "memory.swap.max")) {
     if (l->memory_swap == l->memory_limit || l->memory_swap == -1)
       return 0;
-    return pv_err_set(err, ENOTSUP, "memory+swap limit %" PRId64 ": %s/memory.swap.max is missing (no swap accounting)",
+    return pv_err_set(err, ENOTSUP,
+                      "memory+swap limit %" PRId64 ": %s/memory.swap.max is missing (no swap accounting)",
                       l->memory_swap, dir);
   }
   /* resource.c checked memory_swap >= memory_limit > 0 unless swap is -1. */

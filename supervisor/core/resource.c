@@ -176,8 +176,11 @@ const char *cgroup_dir_for(const cgroup_handle *cg, unsigned ctrl) {
 }
 
 unsigned cgroup_ctrl_bit(const char *name, size_t len) {
-  static const struct { const char *name; unsigned bit; } names[] = {
-      {"cpu", CG_CPU}, {"cpuacct", CG_CPUACCT}, {"cpuset", CG_CPUSET},
+  static const struct {
+    const char *name;
+    unsigned bit;
+  } names[] = {
+      {"cpu", CG_CPU},       {"cpuacct", CG_CPUACCT}, {"cpuset", CG_CPUSET},
       {"memory", CG_MEMORY}, {"pids", CG_PIDS},
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -343,6 +346,15 @@ void cgroup_ancestor(const cg_dir *d, int depth, char *buf, size_t size) {
 /* mkdir -p of relpath under one hierarchy, recording what already existed. */
 static int make_dir(cgroup_handle *cg, cg_dir *d, pv_err *err) {
   char path[PATH_MAX];
+  /* Usually the pod directory exists: one mkdir instead of a walk. */
+  if (mkdir(d->path, 0755) == 0) {
+    d->nexisting = cg->ncomp - 1;
+    return 0;
+  }
+  if (errno == EEXIST)
+    return 0;
+  if (errno != ENOENT)
+    return pv_err_sys(err, "mkdir %s", d->path);
   for (int walk = 0; walk < MKDIR_WALKS; walk++) {
     int depth;
     for (depth = 1; depth <= cg->ncomp; depth++) {
@@ -437,7 +449,8 @@ int resource_manager_create_cgroup(resource_manager *rm, const char *relpath, co
   return 0;
 }
 
-int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out, pv_err *err) {
+int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out,
+                                 pv_err *err) {
   cgroup_handle *cg = handle_new(rm, relpath, rm->ops->select(rm, NULL), err);
   if (cg == NULL)
     return -1;

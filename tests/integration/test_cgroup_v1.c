@@ -356,7 +356,8 @@ static Suite *suite(void) {
   return s;
 }
 
-static const char *const leaf_names[] = {"limits", "cpu", "oom", "pids", "busy", "update", "pinned", "badcpu"};
+static const char *const leaf_names[] = {"limits", "cpu",    "oom",    "pids",
+                                         "busy",   "update", "pinned", "badcpu"};
 
 /* Only after a failure: kills and removes what a failed test left. */
 static void remove_leftovers(void) {

@@ -24,7 +24,7 @@
 #include "supervisor/core/resource.h"
 #include "tests/testutil.h"
 
-static char *root;   /* the fake cgroup2 mount of the current test */
+static char *root;    /* the fake cgroup2 mount of the current test */
 static char rel[160]; /* podvisor/t-<pid>/c */
 static char pod[128]; /* podvisor/t-<pid> */
 
@@ -89,10 +89,12 @@ static void fake_cgroup(const char *relpath, bool leaf_files) {
   if (!leaf_files)
     return;
   static const char *files[][2] = {
-      {"cpu.weight", "100\n"}, {"cpu.max", "max 100000\n"}, {"memory.max", "max\n"},
-      {"memory.swap.max", "max\n"}, {"pids.max", "max\n"}, {"cpuset.cpus", "\n"}, {"cpuset.mems", "\n"},
-      {"cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n"}, {"memory.current", "0\n"},
-      {"memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"}, {"pids.current", "0\n"},
+      {"cpu.weight", "100\n"},   {"cpu.max", "max 100000\n"},
+      {"memory.max", "max\n"},   {"memory.swap.max", "max\n"},
+      {"pids.max", "max\n"},     {"cpuset.cpus", "\n"},
+      {"cpuset.mems", "\n"},     {"cpu.stat", "usage_usec 0\nuser_usec 0\nsystem_usec 0\n"},
+      {"memory.current", "0\n"}, {"memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n"},
+      {"pids.current", "0\n"},
   };
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
     put(path, files[i][0], files[i][1]);
@@ -156,8 +158,14 @@ START_TEST(detects_v2_fake_tree) {
 END_TEST
 
 START_TEST(weight_from_shares) {
-  static const struct { uint64_t shares; const char *weight; } cases[] = {
-      {1024, "39"}, {2, "1"}, {262144, "10000"}, {512, "20"},
+  static const struct {
+    uint64_t shares;
+    const char *weight;
+  } cases[] = {
+      {1024, "39"},
+      {2, "1"},
+      {262144, "10000"},
+      {512, "20"},
   };
   resource_manager *rm = manager();
   resource_limits l;
@@ -537,12 +545,15 @@ START_TEST(v1_fake_tree) {
   snprintf(f, sizeof f, "%s/cpu", root);
   ck_assert_int_eq(symlink("cpu,cpuacct", f), 0);
 
-  static const char *const cpu_files[][2] = {
-      {"cpu.shares", "1024\n"}, {"cpu.cfs_quota_us", "-1\n"}, {"cpu.cfs_period_us", "100000\n"},
-      {"cpuacct.usage", "123456\n"}};
+  static const char *const cpu_files[][2] = {{"cpu.shares", "1024\n"},
+                                             {"cpu.cfs_quota_us", "-1\n"},
+                                             {"cpu.cfs_period_us", "100000\n"},
+                                             {"cpuacct.usage", "123456\n"}};
   static const char *const mem_files[][2] = {
-      {"memory.limit_in_bytes", "9223372036854771712\n"}, {"memory.usage_in_bytes", "1000\n"},
-      {"memory.max_usage_in_bytes", "2000\n"}, {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"}};
+      {"memory.limit_in_bytes", "9223372036854771712\n"},
+      {"memory.usage_in_bytes", "1000\n"},
+      {"memory.max_usage_in_bytes", "2000\n"},
+      {"memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"}};
   static const char *const pids_files[][2] = {{"pids.max", "max\n"}, {"pids.current", "1\n"}};
   static const char *const cpuset_files[][2] = {{"cpuset.cpus", "\n"}, {"cpuset.mems", "\n"}};
   fake_v1_cgroup("cpu,cpuacct", rel, cpu_files, 4);
