@@ -1,11 +1,163 @@
-/* cmd_validate.c - placeholder until the command lands. */
+/*
+ * cmd_validate.c - `podvisor validate [-o text|json] FILE|DIR...`
+ *
+ * Reads manifests exactly as `podvisor up` and the daemon will, prints every
+ * diagnostic (file:line:col: severity: field.path: message) on stderr and a
+ * one-line summary per pod on stdout.  With -o json, one JSON object on
+ * stdout holds both.  Exit status: 0 valid (warnings allowed), 1 invalid,
+ * 2 usage error.
+ */
+#include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "spec/spec.h"
 #include "supervisor/cli/cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: podvisor validate [-o text|json] FILE|DIR...\n"
+             "  Checks pod manifests and prints every problem with its file:line:col.\n"
+             "  A directory contributes its *.yaml, *.yml and *.json files.  \"-\" reads stdin.\n"
+             "  Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.\n");
+}
+
+static void plural(char *buf, size_t len, size_t n, const char *word) {
+  snprintf(buf, len, "%zu %s%s", n, word, n == 1 ? "" : "s");
+}
+
+static void print_pod(const spec_pod *p) {
+  char cs[64], extra[128] = "";
+  plural(cs, sizeof cs, p->n_containers, "container");
+  if (p->n_init_containers > 0) {
+    size_t sidecars = 0;
+    for (size_t i = 0; i < p->n_init_containers; i++)
+      sidecars += p->init_containers[i].sidecar;
+    snprintf(extra, sizeof extra, " + %zu init%s", p->n_init_containers,
+             sidecars ? (sidecars == 1 ? " (1 sidecar)" : " (sidecars)") : "");
+  }
+  char notes[64] = "";
+  if (p->error_count > 0) {
+    char e[32];
+    plural(e, sizeof e, p->error_count, "error");
+    snprintf(notes, sizeof notes, ", %s", e);
+  } else if (p->warning_count > 0) {
+    char w[32];
+    plural(w, sizeof w, p->warning_count, "warning");
+    snprintf(notes, sizeof notes, ", %s", w);
+  }
+  printf("%s %s (%s) from %s: %s%s, restartPolicy %s%s\n", p->error_count ? "FAIL" : "ok  ",
+         p->name ? p->name : "<unnamed>", p->ns ? p->ns : "default", p->source_file ? p->source_file : "?", cs,
+         extra, spec_restart_policy_name(p->restart_policy), notes);
+}
+
+static json_t *containers_json(const spec_container *cs, size_t n) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++) {
+    const spec_container *c = &cs[i];
+    json_array_append_new(arr, json_pack("{s:s?, s:s?, s:b, s:b, s:s}", "name", c->name, "image", c->image, "init",
+                                         c->is_init, "sidecar", c->sidecar, "hash", c->hash));
+  }
+  return arr;
+}
+
+static int print_json(const spec_pod_list *pods, const diag_list *diags) {
+  json_t *root = json_object();
+  json_t *ds = json_array(), *ps = json_array();
+  for (size_t i = 0; i < diags->n; i++) {
+    const diag *d = &diags->items[i];
+    json_array_append_new(ds, json_pack("{s:s, s:s, s:i, s:i, s:s, s:s}", "severity",
+                                        diag_severity_name(d->severity), "file", d->file, "line", d->line, "column",
+                                        d->col, "path", d->path, "message", d->message));
+  }
+  for (size_t i = 0; i < pods->n; i++) {
+    const spec_pod *p = pods->items[i];
+    json_t *o = json_pack("{s:s?, s:s?, s:s?, s:i, s:i, s:b, s:I, s:I, s:s}", "name", p->name, "namespace", p->ns,
+                          "file", p->source_file, "document", p->doc_index, "line", p->line, "valid",
+                          p->error_count == 0, "errors", (json_int_t)p->error_count, "warnings",
+                          (json_int_t)p->warning_count, "restartPolicy", spec_restart_policy_name(p->restart_policy));
+    if (o == NULL)
+      continue;
+    json_object_set_new(o, "initContainers", containers_json(p->init_containers, p->n_init_containers));
+    json_object_set_new(o, "containers", containers_json(p->containers, p->n_containers));
+    if (p->error_count == 0) {
+      json_object_set_new(o, "hash", json_string(p->hash));
+      json_object_set_new(o, "sandboxHash", json_string(p->sandbox_hash));
+    }
+    json_array_append_new(ps, o);
+  }
+  json_object_set_new(root, "valid", json_boolean(diags->errors == 0));
+  json_object_set_new(root, "errors", json_integer((json_int_t)diags->errors));
+  json_object_set_new(root, "warnings", json_integer((json_int_t)diags->warnings));
+  json_object_set_new(root, "truncated", json_boolean(diags->truncated));
+  json_object_set_new(root, "diagnostics", ds);
+  json_object_set_new(root, "pods", ps);
+  int r = json_dumpf(root, stdout, JSON_INDENT(2));
+  putchar('\n');
+  json_decref(root);
+  return r;
+}
 
 int cmd_validate(const cli_globals *g, int argc, char **argv) {
   (void)g;
-  (void)argc;
-  fprintf(stderr, "podvisor %s: not implemented yet\n", argv[0]);
-  return 1;
+  int json = 0, first = 1;
+  for (; first < argc; first++) {
+    const char *a = argv[first];
+    const char *fmt = NULL;
+    if (strcmp(a, "--") == 0) {
+      first++;
+      break;
+    }
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && first + 1 < argc)
+      fmt = argv[++first];
+    else if (strncmp(a, "-o", 2) == 0 && a[2] != '\0')
+      fmt = a[2] == '=' ? a + 3 : a + 2;
+    else if (strncmp(a, "--output=", 9) == 0)
+      fmt = a + 9;
+    else if (a[0] == '-' && a[1] != '\0') {
+      fprintf(stderr, "podvisor validate: unknown option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    } else
+      break;
+    if (strcmp(fmt, "json") == 0) {
+      json = 1;
+    } else if (strcmp(fmt, "text") == 0) {
+      json = 0;
+    } else {
+      fprintf(stderr, "podvisor validate: unknown output format '%s' (use text or json)\n", fmt);
+      return 2;
+    }
+  }
+  if (first >= argc) {
+    fprintf(stderr, "podvisor validate: no FILE or DIR given\n");
+    usage(stderr);
+    return 2;
+  }
+  spec_pod_list pods = {0};
+  diag_list diags;
+  diag_list_init(&diags);
+  spec_load_paths((const char *const *)argv + first, (size_t)(argc - first), SPEC_KEEP_INVALID, &pods, &diags);
+  diag_list_sort(&diags);
+  int status = diags.errors > 0 ? 1 : 0;
+  if (json) {
+    print_json(&pods, &diags);
+  } else {
+    for (size_t i = 0; i < diags.n; i++)
+      diag_fprint(stderr, &diags.items[i]);
+    if (diags.truncated)
+      fprintf(stderr, "(%zu more problems not shown)\n", diags.errors + diags.warnings - diags.n);
+    for (size_t i = 0; i < pods.n; i++)
+      print_pod(pods.items[i]);
+    char e[32], w[32];
+    plural(e, sizeof e, diags.errors, "error");
+    plural(w, sizeof w, diags.warnings, "warning");
+    printf("%s: %zu pod%s, %s, %s\n", status ? "invalid" : "valid", pods.n, pods.n == 1 ? "" : "s", e, w);
+  }
+  spec_pod_list_free(&pods);
+  diag_list_free(&diags);
+  return status;
 }

@@ -1,0 +1,27 @@
+/*
+ * hash.h - change-detection hashes of pods and containers (internal to spec/).
+ *
+ * The hashes are sha256 over a canonical serialization of the typed,
+ * defaulted model, never of the YAML text: key order, quoting, comments and
+ * flow or block style cannot change them, while any field that affects what
+ * runs does.  Every value is written as a tag, its length and its bytes, so
+ * no two different models serialize alike.  Labels and annotations other
+ * than podvisor.io/ ones do not affect what runs and are left out.
+ *
+ *   container->hash     one container's own fields
+ *   pod->sandbox_hash   pod-level fields: identity, volumes, namespaces,
+ *                       hostname, restart policy, backoff and start limits
+ *   pod->hash           the sandbox hash and every container hash, in order
+ *
+ * So a daemon can restart only the containers whose hash changed when the
+ * sandbox hash is the same, and recreate the pod otherwise.
+ */
+#ifndef PODVISOR_SPEC_HASH_H
+#define PODVISOR_SPEC_HASH_H
+
+#include "spec/spec.h"
+
+/* Fills every hash of p.  Returns 0, or -1 when libcrypto failed. */
+int hash_pod(spec_pod *p);
+
+#endif
