@@ -250,8 +250,10 @@ static void on_hook_exit(uv_poll_t *h, int status, int events) {
   uv_poll_stop(h);
   close(r->hook_pidfd);
   r->hook_pidfd = -1;
-  if (r->ctr != NULL)
-    send_term(r->ctr, r->sh->stop_deadline_ms - shim_now_ms());
+  if (r->ctr != NULL) {
+    r->ctr->term_sent = false;
+    send_term(r->ctr, r->sh->stopping ? r->sh->stop_deadline_ms - shim_now_ms() : grace_ms(r->sh));
+  }
 }
 
 /* Pod stop for one container: preStop hook (if any), then SIGTERM; the
@@ -261,7 +263,7 @@ static void stop_container(shim_ctr *ctr) {
   if (r == NULL || r->exited || ctr->term_sent)
     return;
   stop_probes(ctr);
-  int64_t left = ctr->sh->stop_deadline_ms - shim_now_ms();
+  int64_t left = ctr->sh->stopping ? ctr->sh->stop_deadline_ms - shim_now_ms() : grace_ms(ctr->sh);
   if (ctr->spec->pre_stop.n > 0 && r->c != NULL && !r->hook_poll_open && left > 0) {
     container_exec_config x = {.argv = ctr->spec->pre_stop.argv, .stdin_fd = ctr->sh->devnull,
                                .stdout_fd = ctr->sh->devnull, .stderr_fd = ctr->sh->devnull};
@@ -352,6 +354,8 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
   backoff_decision d = backoff_restart_decide(sh->status.policy, kind_of(ctr), ex);
   if (ctr->restart_now)
     d = BACKOFF_RESTART;
+  else if (ctr->st->stop_requested) /* a sidecar stopped after the app containers */
+    d = BACKOFF_STAY_DOWN;
   if (d == BACKOFF_FAIL_POD) {
     sh->pod_failed = true;
   } else if (d == BACKOFF_RESTART) {
@@ -515,14 +519,12 @@ void shim_advance(shim *sh) {
     return;
   for (size_t i = 0; i < sh->n_init; i++) {
     shim_ctr *ctr = &sh->ctrs[i];
-    if (kind_of(ctr) == BACKOFF_KIND_SIDECAR) {
-      if (ctr->st->started)
-        continue;
-      if (idle(ctr))
-        start_container(ctr);
-      return;
-    }
-    if (ctr->st->state == CTRSTATE_TERMINATED && ctr->st->term.reason == CTRSTATE_TERM_COMPLETED)
+    if (kind_of(ctr) == BACKOFF_KIND_SIDECAR && ctr->st->started)
+      ctr->init_done = true;
+    else if (kind_of(ctr) == BACKOFF_KIND_INIT && ctr->st->state == CTRSTATE_TERMINATED &&
+             ctr->st->term.reason == CTRSTATE_TERM_COMPLETED)
+      ctr->init_done = true;
+    if (ctr->init_done)
       continue;
     if (idle(ctr))
       start_container(ctr);
@@ -540,8 +542,10 @@ void shim_advance(shim *sh) {
   if (all_final)
     for (size_t i = sh->n_init; i-- > 0;)
       if (kind_of(&sh->ctrs[i]) == BACKOFF_KIND_SIDECAR && sh->ctrs[i].run != NULL) {
-        sh->ctrs[i].st->stop_requested = true;
-        stop_container(&sh->ctrs[i]);
+        if (!sh->ctrs[i].term_sent) {
+          apply(&sh->ctrs[i], (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
+          stop_container(&sh->ctrs[i]);
+        }
         break;
       }
 }

@@ -241,6 +241,8 @@ static int setup(shim *sh, pv_err *err) {
   if (init_state(sh, err) < 0)
     return -1;
   clean_leftovers(sh);
+  if (pv_mkdir_p(state, 0700, err) < 0)
+    return -1;
   shim_load_previous(sh);
   if (placement_prepare_volumes(sh->pod_dir, sh->pod, err) < 0)
     return -1;

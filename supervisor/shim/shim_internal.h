@@ -61,6 +61,7 @@ struct shim_ctr {
   int probes_closing;
   bool restart_now;          /* next start bypasses backoff (manual restart/update) */
   bool term_sent;
+  bool init_done;            /* init: exited 0; sidecar: started once */
   int64_t started_ms;
 };
 
