@@ -154,8 +154,7 @@ bool backoff_exit_failed(const backoff_exit *e) {
 backoff_decision backoff_restart_decide(backoff_policy policy, backoff_kind kind, const backoff_exit *e) {
   bool failed = backoff_exit_failed(e);
   switch (kind) {
-  case BACKOFF_KIND_SIDECAR:
-    return BACKOFF_RESTART;
+  case BACKOFF_KIND_SIDECAR: return BACKOFF_RESTART;
   case BACKOFF_KIND_INIT:
     if (!failed)
       return BACKOFF_STAY_DOWN;
@@ -163,13 +162,10 @@ backoff_decision backoff_restart_decide(backoff_policy policy, backoff_kind kind
   case BACKOFF_KIND_APP:
   default:
     switch (policy) {
-    case BACKOFF_POLICY_ALWAYS:
-      return BACKOFF_RESTART;
-    case BACKOFF_POLICY_ON_FAILURE:
-      return failed ? BACKOFF_RESTART : BACKOFF_STAY_DOWN;
+    case BACKOFF_POLICY_ALWAYS: return BACKOFF_RESTART;
+    case BACKOFF_POLICY_ON_FAILURE: return failed ? BACKOFF_RESTART : BACKOFF_STAY_DOWN;
     case BACKOFF_POLICY_NEVER:
-    default:
-      return BACKOFF_STAY_DOWN;
+    default: return BACKOFF_STAY_DOWN;
     }
   }
 }

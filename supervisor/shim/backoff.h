@@ -49,10 +49,10 @@ typedef struct backoff_config {
 } backoff_config;
 
 typedef struct backoff_state {
-  uint32_t exits;                     /* consecutive exits since the last reset */
-  uint32_t nstarts;                   /* valid entries in starts[] (<= BACKOFF_LIMIT_MAX) */
-  uint32_t head;                      /* next slot to write in starts[] */
-  int64_t starts[BACKOFF_LIMIT_MAX];  /* ring of the most recent start times */
+  uint32_t exits;                    /* consecutive exits since the last reset */
+  uint32_t nstarts;                  /* valid entries in starts[] (<= BACKOFF_LIMIT_MAX) */
+  uint32_t head;                     /* next slot to write in starts[] */
+  int64_t starts[BACKOFF_LIMIT_MAX]; /* ring of the most recent start times */
 } backoff_state;
 
 /* Pod restartPolicy. */

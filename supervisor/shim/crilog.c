@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #define OUT_CAP (64 * 1024)
-#define TS_LEN 30                       /* 2024-05-01T12:34:56.000000001Z */
+#define TS_LEN 30                            /* 2024-05-01T12:34:56.000000001Z */
 #define HDR_LEN (TS_LEN + 1 + 6 + 1 + 1 + 1) /* "<ts> stdout F " */
 
 struct crilog {
@@ -94,8 +94,8 @@ int crilog_format_time(int64_t ns, char *buf, size_t len) {
   struct tm tm;
   if (gmtime_r(&t, &tm) == NULL)
     return -1;
-  int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                   tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+  int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
   return n == TS_LEN && (size_t)n < len ? n : -1;
 }
 
@@ -200,8 +200,8 @@ static int rotate(crilog *log, pv_err *err) {
 }
 
 /* Appends one record whose text is a (alen bytes) followed by b (blen). */
-static int emit(crilog *log, crilog_stream s, char tag, const char *a, size_t alen, const char *b, size_t blen,
-                int64_t now, pv_err *err) {
+static int emit(crilog *log, crilog_stream s, char tag, const char *a, size_t alen, const char *b,
+                size_t blen, int64_t now, pv_err *err) {
   int rc = 0;
   size_t rec = HDR_LEN + alen + blen + 1;
   int64_t used = log->size + (int64_t)log->out_len;

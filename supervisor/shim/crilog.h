@@ -76,7 +76,8 @@ void crilog_opts_default(crilog_opts *o);
 int crilog_open(crilog **out, const char *dir, unsigned restart, const crilog_opts *opts, pv_err *err);
 
 /* Appends a chunk read from one stream; now_ns is the wall clock in ns. */
-int crilog_write(crilog *log, crilog_stream stream, const void *data, size_t len, int64_t now_ns, pv_err *err);
+int crilog_write(crilog *log, crilog_stream stream, const void *data, size_t len, int64_t now_ns,
+                 pv_err *err);
 
 /* Writes the held partial line of one stream as a P record (stream EOF). */
 int crilog_eof(crilog *log, crilog_stream stream, int64_t now_ns, pv_err *err);

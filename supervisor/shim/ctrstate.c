@@ -106,10 +106,11 @@ static int act_backoff(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   if (ms < 0)
     ms = 0;
   if (ms % 1000 == 0)
-    snprintf(c->message, sizeof c->message, "back-off %llds restarting failed container=%s", (long long)(ms / 1000),
-             c->name);
+    snprintf(c->message, sizeof c->message, "back-off %llds restarting failed container=%s",
+             (long long)(ms / 1000), c->name);
   else
-    snprintf(c->message, sizeof c->message, "back-off %lldms restarting failed container=%s", (long long)ms, c->name);
+    snprintf(c->message, sizeof c->message, "back-off %lldms restarting failed container=%s", (long long)ms,
+             c->name);
   c->next_try_at = ev->next_try_at;
   c->state = CTRSTATE_BACKOFF;
   return 0;
@@ -142,8 +143,7 @@ static int act_stop(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
     c->next_try_at = 0;
     c->message[0] = '\0';
     break;
-  default:
-    break;
+  default: break;
   }
   return 0;
 }
@@ -181,16 +181,19 @@ static int act_startup_succeeded(ctrstate *c, const ctrstate_event *ev, pv_err *
 #define E(x) [CTRSTATE_EV_##x]
 
 static action_fn *const table[CTRSTATE_STATE_COUNT][CTRSTATE_EVENT_COUNT] = {
-    S(WAITING_INIT) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed, E(STOP_REQUESTED) = act_stop},
-    S(CREATING) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed, E(STOP_REQUESTED) = act_stop},
+    S(WAITING_INIT) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
+                       E(STOP_REQUESTED) = act_stop},
+    S(CREATING) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
+                   E(STOP_REQUESTED) = act_stop},
     S(CREATED) = {E(STARTED) = act_started, E(START_FAILED) = act_start_failed, E(STOP_REQUESTED) = act_stop},
-    S(RUNNING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop, E(LIVENESS_FAILED) = act_liveness_failed,
-                  E(READINESS) = act_readiness, E(STARTUP_SUCCEEDED) = act_startup_succeeded},
+    S(RUNNING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop,
+                  E(LIVENESS_FAILED) = act_liveness_failed, E(READINESS) = act_readiness,
+                  E(STARTUP_SUCCEEDED) = act_startup_succeeded},
     S(STOPPING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop},
     S(TERMINATED) = {E(RESTART) = act_restart, E(BACKOFF) = act_backoff, E(START_LIMIT) = act_start_limit,
                      E(STOP_REQUESTED) = act_stop},
-    S(BACKOFF) = {E(RESTART) = act_restart, E(BACKOFF_EXPIRED) = act_restart, E(START_LIMIT) = act_start_limit,
-                  E(STOP_REQUESTED) = act_stop},
+    S(BACKOFF) = {E(RESTART) = act_restart, E(BACKOFF_EXPIRED) = act_restart,
+                  E(START_LIMIT) = act_start_limit, E(STOP_REQUESTED) = act_stop},
     S(START_LIMIT) = {E(RESTART) = act_restart, E(STOP_REQUESTED) = act_stop},
 };
 
@@ -225,28 +228,25 @@ static backoff_exit term_exit(const ctrstate_term *t) {
 bool ctrstate_is_final(const ctrstate *c, backoff_policy policy) {
   switch (c->state) {
   case CTRSTATE_RUNNING:
-  case CTRSTATE_STOPPING:
-    return false;
-  case CTRSTATE_START_LIMIT:
-    return true;
+  case CTRSTATE_STOPPING: return false;
+  case CTRSTATE_START_LIMIT: return true;
   case CTRSTATE_TERMINATED: {
     if (c->stop_requested)
       return true;
     backoff_exit x = term_exit(&c->term);
     return backoff_restart_decide(policy, c->kind, &x) != BACKOFF_RESTART;
   }
-  default:
-    return c->stop_requested;
+  default: return c->stop_requested;
   }
 }
 
 /* ---- names ---- */
 
-static const char *const state_names[] = {"WaitingInit", "Creating", "Created", "Running",
+static const char *const state_names[] = {"WaitingInit", "Creating",   "Created", "Running",
                                           "Stopping",    "Terminated", "Backoff", "StartLimit"};
-static const char *const event_names[] = {"created",  "started", "start_failed", "exited",
-                                          "restart",  "backoff", "backoff_expired", "start_limit",
-                                          "stop_requested", "liveness_failed", "readiness", "startup_succeeded"};
+static const char *const event_names[] = {
+    "created",         "started",     "start_failed",   "exited",          "restart",   "backoff",
+    "backoff_expired", "start_limit", "stop_requested", "liveness_failed", "readiness", "startup_succeeded"};
 static const char *const term_names[] = {"Completed", "Error", "OOMKilled", "StartError"};
 static const char *const phase_names[] = {"Pending", "Running", "Succeeded", "Failed"};
 static const char *const cond_names[] = {"PodScheduled", "Initialized", "ContainersReady", "Ready"};
@@ -264,38 +264,51 @@ static int parse_name(const char *const *names, size_t n, const char *s, int *ou
   return -1;
 }
 
-#define PARSE_INTO(arr, s, out)                                   \
-  do {                                                            \
-    int v_;                                                       \
-    if (parse_name(arr, sizeof arr / sizeof arr[0], s, &v_) < 0)  \
-      return -1;                                                  \
-    *(out) = v_;                                                  \
-    return 0;                                                     \
+#define PARSE_INTO(arr, s, out)                                                                              \
+  do {                                                                                                       \
+    int v_;                                                                                                  \
+    if (parse_name(arr, sizeof arr / sizeof arr[0], s, &v_) < 0)                                             \
+      return -1;                                                                                             \
+    *(out) = v_;                                                                                             \
+    return 0;                                                                                                \
   } while (0)
 
-const char *ctrstate_state_name(ctrstate_state s) { return NAME_OF(state_names, s); }
-const char *ctrstate_event_name(ctrstate_event_kind k) { return NAME_OF(event_names, k); }
-const char *ctrstate_term_reason_name(ctrstate_term_reason r) { return NAME_OF(term_names, r); }
-const char *ctrstate_phase_name(ctrstate_phase p) { return NAME_OF(phase_names, p); }
-const char *ctrstate_cond_name(ctrstate_cond_type t) { return NAME_OF(cond_names, t); }
-int ctrstate_state_parse(const char *s, ctrstate_state *out) { PARSE_INTO(state_names, s, out); }
-int ctrstate_term_reason_parse(const char *s, ctrstate_term_reason *out) { PARSE_INTO(term_names, s, out); }
-int ctrstate_phase_parse(const char *s, ctrstate_phase *out) { PARSE_INTO(phase_names, s, out); }
-int ctrstate_cond_parse(const char *s, ctrstate_cond_type *out) { PARSE_INTO(cond_names, s, out); }
+const char *ctrstate_state_name(ctrstate_state s) {
+  return NAME_OF(state_names, s);
+}
+const char *ctrstate_event_name(ctrstate_event_kind k) {
+  return NAME_OF(event_names, k);
+}
+const char *ctrstate_term_reason_name(ctrstate_term_reason r) {
+  return NAME_OF(term_names, r);
+}
+const char *ctrstate_phase_name(ctrstate_phase p) {
+  return NAME_OF(phase_names, p);
+}
+const char *ctrstate_cond_name(ctrstate_cond_type t) {
+  return NAME_OF(cond_names, t);
+}
+int ctrstate_state_parse(const char *s, ctrstate_state *out) {
+  PARSE_INTO(state_names, s, out);
+}
+int ctrstate_term_reason_parse(const char *s, ctrstate_term_reason *out) {
+  PARSE_INTO(term_names, s, out);
+}
+int ctrstate_phase_parse(const char *s, ctrstate_phase *out) {
+  PARSE_INTO(phase_names, s, out);
+}
+int ctrstate_cond_parse(const char *s, ctrstate_cond_type *out) {
+  PARSE_INTO(cond_names, s, out);
+}
 
 const char *ctrstate_waiting_reason(const ctrstate *c) {
   switch (c->state) {
-  case CTRSTATE_WAITING_INIT:
-    return "PodInitializing";
+  case CTRSTATE_WAITING_INIT: return "PodInitializing";
   case CTRSTATE_CREATING:
-  case CTRSTATE_CREATED:
-    return "ContainerCreating";
-  case CTRSTATE_BACKOFF:
-    return "CrashLoopBackOff";
-  case CTRSTATE_START_LIMIT:
-    return BACKOFF_START_LIMIT_REASON;
-  default:
-    return NULL;
+  case CTRSTATE_CREATED: return "ContainerCreating";
+  case CTRSTATE_BACKOFF: return "CrashLoopBackOff";
+  case CTRSTATE_START_LIMIT: return BACKOFF_START_LIMIT_REASON;
+  default: return NULL;
   }
 }
 
@@ -335,15 +348,11 @@ typedef enum { VIEW_WAITING, VIEW_WAITING_AFTER_EXIT, VIEW_RUNNING, VIEW_TERMINA
 static view view_of(const ctrstate *c) {
   switch (c->state) {
   case CTRSTATE_RUNNING:
-  case CTRSTATE_STOPPING:
-    return VIEW_RUNNING;
-  case CTRSTATE_TERMINATED:
-    return VIEW_TERMINATED;
+  case CTRSTATE_STOPPING: return VIEW_RUNNING;
+  case CTRSTATE_TERMINATED: return VIEW_TERMINATED;
   case CTRSTATE_BACKOFF:
-  case CTRSTATE_START_LIMIT:
-    return VIEW_WAITING_AFTER_EXIT;
-  default:
-    return c->has_last ? VIEW_WAITING_AFTER_EXIT : VIEW_WAITING;
+  case CTRSTATE_START_LIMIT: return VIEW_WAITING_AFTER_EXIT;
+  default: return c->has_last ? VIEW_WAITING_AFTER_EXIT : VIEW_WAITING;
   }
 }
 
@@ -402,20 +411,14 @@ static void count_app(const ctrstate_pod *p, phase_counts *n) {
   for (size_t i = 0; i < p->n_app; i++) {
     const ctrstate *c = &p->app[i];
     switch (view_of(c)) {
-    case VIEW_RUNNING:
-      n->running++;
-      break;
+    case VIEW_RUNNING: n->running++; break;
     case VIEW_TERMINATED:
       n->stopped++;
       if (!term_failed(&c->term))
         n->succeeded++;
       break;
-    case VIEW_WAITING_AFTER_EXIT:
-      n->stopped++;
-      break;
-    case VIEW_WAITING:
-      n->waiting++;
-      break;
+    case VIEW_WAITING_AFTER_EXIT: n->stopped++; break;
+    case VIEW_WAITING: n->waiting++; break;
     }
   }
 }

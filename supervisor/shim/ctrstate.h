@@ -37,10 +37,10 @@
 #include "supervisor/core/error.h"
 #include "supervisor/shim/backoff.h"
 
-#define CTRSTATE_NAME_MAX 64     /* DNS label, 63 + NUL */
+#define CTRSTATE_NAME_MAX 64 /* DNS label, 63 + NUL */
 #define CTRSTATE_IMAGE_MAX 512
 #define CTRSTATE_ID_MAX 128
-#define CTRSTATE_HASH_MAX 80     /* "sha256:" + 64 hex + NUL */
+#define CTRSTATE_HASH_MAX 80 /* "sha256:" + 64 hex + NUL */
 #define CTRSTATE_MSG_MAX 256
 
 typedef enum ctrstate_state {
@@ -101,26 +101,26 @@ typedef struct ctrstate {
   /* identity, set by the caller */
   char name[CTRSTATE_NAME_MAX];
   char image[CTRSTATE_IMAGE_MAX];
-  char id[CTRSTATE_ID_MAX];             /* runtime id; shown as podvisor://<id> */
+  char id[CTRSTATE_ID_MAX]; /* runtime id; shown as podvisor://<id> */
   char spec_hash[CTRSTATE_HASH_MAX];
   backoff_kind kind;
-  bool has_startup_probe;               /* `started` waits for STARTUP_SUCCEEDED */
-  bool has_readiness_probe;             /* `ready` waits for READINESS ok */
+  bool has_startup_probe;   /* `started` waits for STARTUP_SUCCEEDED */
+  bool has_readiness_probe; /* `ready` waits for READINESS ok */
 
   /* the machine */
   ctrstate_state state;
-  int pid;                              /* RUNNING, STOPPING */
-  int64_t started_at;                   /* RUNNING, STOPPING */
-  int64_t next_try_at;                  /* BACKOFF */
-  char message[CTRSTATE_MSG_MAX];       /* Waiting message */
-  ctrstate_term term;                   /* TERMINATED, and the last exit in BACKOFF/START_LIMIT */
+  int pid;                        /* RUNNING, STOPPING */
+  int64_t started_at;             /* RUNNING, STOPPING */
+  int64_t next_try_at;            /* BACKOFF */
+  char message[CTRSTATE_MSG_MAX]; /* Waiting message */
+  ctrstate_term term;             /* TERMINATED, and the last exit in BACKOFF/START_LIMIT */
   bool has_last;
-  ctrstate_term last;                   /* the termination before the current run */
+  ctrstate_term last; /* the termination before the current run */
   uint32_t restart_count;
   bool ready;
   bool started;
-  bool stop_requested;                  /* the pod is stopping: never restart */
-  bool liveness_kill;                   /* STOPPING because liveness failed */
+  bool stop_requested; /* the pod is stopping: never restart */
+  bool liveness_kill;  /* STOPPING because liveness failed */
 } ctrstate;
 
 /* Pod conditions, in the order Kubernetes lists them. */
@@ -176,11 +176,11 @@ const ctrstate_term *ctrstate_last_state(const ctrstate *c);
 /* True when the container is down and nothing will start it again. */
 bool ctrstate_is_final(const ctrstate *c, backoff_policy policy);
 
-const char *ctrstate_state_name(ctrstate_state s);              /* "Running", "Backoff", ... */
+const char *ctrstate_state_name(ctrstate_state s); /* "Running", "Backoff", ... */
 int ctrstate_state_parse(const char *s, ctrstate_state *out);
 const char *ctrstate_event_name(ctrstate_event_kind k);
-const char *ctrstate_waiting_reason(const ctrstate *c);          /* NULL unless Waiting */
-const char *ctrstate_term_reason_name(ctrstate_term_reason r);   /* "Completed", ... */
+const char *ctrstate_waiting_reason(const ctrstate *c);        /* NULL unless Waiting */
+const char *ctrstate_term_reason_name(ctrstate_term_reason r); /* "Completed", ... */
 int ctrstate_term_reason_parse(const char *s, ctrstate_term_reason *out);
 const char *ctrstate_phase_name(ctrstate_phase p);
 int ctrstate_phase_parse(const char *s, ctrstate_phase *out);

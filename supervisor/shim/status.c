@@ -29,7 +29,8 @@ int status_format_time(int64_t ns, char *buf, size_t len) {
                    tm.tm_hour, tm.tm_min, tm.tm_sec);
   if (n < 0 || (size_t)n >= len)
     return -1;
-  int m = frac ? snprintf(buf + n, len - (size_t)n, ".%09lldZ", (long long)frac) : snprintf(buf + n, len - (size_t)n, "Z");
+  int m = frac ? snprintf(buf + n, len - (size_t)n, ".%09lldZ", (long long)frac)
+               : snprintf(buf + n, len - (size_t)n, "Z");
   if (m < 0 || (size_t)m >= len - (size_t)n)
     return -1;
   return n + m;
@@ -44,8 +45,8 @@ static int two_digits(const char *s) {
 int status_parse_time(const char *s, int64_t *ns) {
   struct tm tm = {0};
   errno = EINVAL;
-  if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-      s[16] != ':')
+  if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+      s[13] != ':' || s[16] != ':')
     return -1;
   int year = 0;
   for (int i = 0; i < 4; i++) {
@@ -55,7 +56,8 @@ int status_parse_time(const char *s, int64_t *ns) {
   }
   int mon = two_digits(s + 5), day = two_digits(s + 8), h = two_digits(s + 11), mi = two_digits(s + 14),
       sec = two_digits(s + 17);
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+  if (mon < 1 || mon > 12 || day < 1 || day > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+      sec > 60)
     return -1;
   const char *p = s + 19;
   int64_t frac = 0;
@@ -212,7 +214,8 @@ json_t *status_to_json(const ctrstate_pod *p) {
   json_object_set_new(o, "podvisor", pv);
   /* jansson's setters fail only on out of memory; a dump of the result
    * would then miss fields, so check the shape once here. */
-  if (json_object_size(o) != (p->start_time ? 6u : 5u) || json_array_size(app) != p->n_app || json_array_size(init) != p->n_init) {
+  if (json_object_size(o) != (p->start_time ? 6u : 5u) || json_array_size(app) != p->n_app ||
+      json_array_size(init) != p->n_init) {
     json_decref(o);
     errno = ENOMEM;
     return NULL;
@@ -286,7 +289,8 @@ static int term_from(ctx *x, const json_t *o, ctrstate_term *t) {
   if (!json_is_object(o))
     return bad(x, "terminated", "not an object");
   if (get_str(x, o, "reason", true, reason, sizeof reason) < 0 ||
-      get_int(x, o, "exitCode", -2147483648LL, 2147483647LL, &code) < 0 || get_int(x, o, "signal", 0, 128, &sig) < 0 ||
+      get_int(x, o, "exitCode", -2147483648LL, 2147483647LL, &code) < 0 ||
+      get_int(x, o, "signal", 0, 128, &sig) < 0 ||
       get_str(x, o, "message", false, t->message, sizeof t->message) < 0 ||
       get_time(x, o, "startedAt", &t->started_at) < 0 || get_time(x, o, "finishedAt", &t->finished_at) < 0)
     return -1;
@@ -313,8 +317,10 @@ static int podvisor_from(ctx *x, const json_t *pv, ctrstate *c) {
   bool oom;
   if (!json_is_object(pv))
     return bad(x, "podvisor", "missing");
-  if (get_str(x, pv, "fsm", true, fsm, sizeof fsm) < 0 || get_str(x, pv, "kind", true, kind, sizeof kind) < 0 ||
-      get_int(x, pv, "pid", 0, 2147483647LL, &pid) < 0 || get_time(x, pv, "nextRestartAt", &c->next_try_at) < 0 ||
+  if (get_str(x, pv, "fsm", true, fsm, sizeof fsm) < 0 ||
+      get_str(x, pv, "kind", true, kind, sizeof kind) < 0 ||
+      get_int(x, pv, "pid", 0, 2147483647LL, &pid) < 0 ||
+      get_time(x, pv, "nextRestartAt", &c->next_try_at) < 0 ||
       get_str(x, pv, "specHash", false, c->spec_hash, sizeof c->spec_hash) < 0 ||
       get_bool(x, pv, "oomKilled", &oom) < 0 || get_bool(x, pv, "stopRequested", &c->stop_requested) < 0 ||
       get_bool(x, pv, "livenessKill", &c->liveness_kill) < 0 ||
@@ -361,7 +367,8 @@ static int ctr_from(ctx *x, const json_t *o, ctrstate *c) {
     return -1;
   bool has_term, has_lastst, has_prev;
   ctrstate_term lastst, prev;
-  if (opt_term(x, st, &c->term, &has_term) < 0 || opt_term(x, json_object_get(o, "lastState"), &lastst, &has_lastst) < 0 ||
+  if (opt_term(x, st, &c->term, &has_term) < 0 ||
+      opt_term(x, json_object_get(o, "lastState"), &lastst, &has_lastst) < 0 ||
       opt_term(x, json_object_get(json_object_get(o, "podvisor"), "previousState"), &prev, &has_prev) < 0)
     return -1;
   bool waiting_after_exit = c->state == CTRSTATE_BACKOFF || c->state == CTRSTATE_START_LIMIT;
@@ -397,7 +404,8 @@ static int ctr_array(ctx *x, const json_t *j, const char *key, size_t *n, const 
 
 static int pod_fields(ctx *x, const json_t *j, ctrstate_pod *p) {
   char phase[32];
-  if (get_str(x, j, "phase", true, phase, sizeof phase) < 0 || get_time(x, j, "startTime", &p->start_time) < 0)
+  if (get_str(x, j, "phase", true, phase, sizeof phase) < 0 ||
+      get_time(x, j, "startTime", &p->start_time) < 0)
     return -1;
   if (ctrstate_phase_parse(phase, &p->phase) < 0)
     return bad(x, "phase", "unknown phase");
@@ -407,8 +415,8 @@ static int pod_fields(ctx *x, const json_t *j, ctrstate_pod *p) {
     char type[32], st[8];
     ctrstate_cond_type t;
     int64_t when;
-    if (get_str(x, c, "type", true, type, sizeof type) < 0 || get_str(x, c, "status", true, st, sizeof st) < 0 ||
-        get_time(x, c, "lastTransitionTime", &when) < 0)
+    if (get_str(x, c, "type", true, type, sizeof type) < 0 ||
+        get_str(x, c, "status", true, st, sizeof st) < 0 || get_time(x, c, "lastTransitionTime", &when) < 0)
       return -1;
     if (ctrstate_cond_parse(type, &t) < 0)
       continue; /* a condition this version does not know */
@@ -439,8 +447,8 @@ int status_from_json(const json_t *j, ctrstate_pod *p, pv_err *err) {
     return -1;
   if (backoff_policy_parse(policy, &pol) < 0)
     return bad(&x, "podvisor.restartPolicy", "unknown policy");
-  if (ctr_array(&x, j, "initContainerStatuses", &ni, &ia) < 0 || ctr_array(&x, j, "containerStatuses", &na, &aa) < 0 ||
-      ctrstate_pod_init(p, pol, ni, na, err) < 0)
+  if (ctr_array(&x, j, "initContainerStatuses", &ni, &ia) < 0 ||
+      ctr_array(&x, j, "containerStatuses", &na, &aa) < 0 || ctrstate_pod_init(p, pol, ni, na, err) < 0)
     return -1;
   if (pod_fields(&x, j, p) < 0)
     goto fail;

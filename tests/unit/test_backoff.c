@@ -159,8 +159,11 @@ START_TEST(config_validation_and_parsing) {
   c.limit_window_ms = 0;
   ck_assert_int_eq(backoff_config_validate(&c, &err), -1);
 
-  static const struct { const char *in; int64_t ms; } ok[] = {
-      {"0", 0}, {"100ms", 100}, {"10s", 10000}, {"5m", 300000}, {"1h", 3600000}, {"1m30s", 90000}, {"0s", 0}};
+  static const struct {
+    const char *in;
+    int64_t ms;
+  } ok[] = {{"0", 0},        {"100ms", 100},   {"10s", 10000}, {"5m", 300000},
+            {"1h", 3600000}, {"1m30s", 90000}, {"0s", 0}};
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     int64_t ms = -1;
     ck_assert_msg(backoff_parse_duration_ms(ok[i].in, &ms, &err) == 0, "%s: %s", ok[i].in, err.msg);
@@ -196,15 +199,18 @@ START_TEST(restart_decide_matrix) {
   const backoff_exit *exits[] = {&ok, &fail, &sig, &oom};
   const backoff_decision R = BACKOFF_RESTART, D = BACKOFF_STAY_DOWN, F = BACKOFF_FAIL_POD;
   /* [policy][exit] for app, init and sidecar containers. */
-  static const backoff_policy pols[] = {BACKOFF_POLICY_ALWAYS, BACKOFF_POLICY_ON_FAILURE, BACKOFF_POLICY_NEVER};
+  static const backoff_policy pols[] = {BACKOFF_POLICY_ALWAYS, BACKOFF_POLICY_ON_FAILURE,
+                                        BACKOFF_POLICY_NEVER};
   const backoff_decision app[3][4] = {{R, R, R, R}, {D, R, R, R}, {D, D, D, D}};
   const backoff_decision init[3][4] = {{D, R, R, R}, {D, R, R, R}, {D, F, F, F}};
   for (int p = 0; p < 3; p++) {
     for (int e = 0; e < 4; e++) {
-      ck_assert_msg(backoff_restart_decide(pols[p], BACKOFF_KIND_APP, exits[e]) == app[p][e], "app p=%d e=%d", p, e);
-      ck_assert_msg(backoff_restart_decide(pols[p], BACKOFF_KIND_INIT, exits[e]) == init[p][e], "init p=%d e=%d", p,
-                    e);
-      ck_assert_msg(backoff_restart_decide(pols[p], BACKOFF_KIND_SIDECAR, exits[e]) == R, "sidecar p=%d e=%d", p, e);
+      ck_assert_msg(backoff_restart_decide(pols[p], BACKOFF_KIND_APP, exits[e]) == app[p][e], "app p=%d e=%d",
+                    p, e);
+      ck_assert_msg(backoff_restart_decide(pols[p], BACKOFF_KIND_INIT, exits[e]) == init[p][e],
+                    "init p=%d e=%d", p, e);
+      ck_assert_msg(backoff_restart_decide(pols[p], BACKOFF_KIND_SIDECAR, exits[e]) == R, "sidecar p=%d e=%d",
+                    p, e);
     }
   }
   ck_assert(!backoff_exit_failed(&ok));

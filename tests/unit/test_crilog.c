@@ -1,4 +1,5 @@
-/* Unit tests for supervisor/shim/crilog.c: CRI record format, 16 KiB splitting, ordering, rotation, errors. */
+/* Unit tests for supervisor/shim/crilog.c: CRI record format, 16 KiB splitting, ordering, rotation, errors.
+ */
 #include <errno.h>
 #include <regex.h>
 #include <stdio.h>
@@ -50,10 +51,11 @@ static void parse(const char *path, recs *out) {
   static regex_t re;
   static int compiled;
   if (!compiled) {
-    ck_assert_int_eq(regcomp(&re,
-                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}Z (stdout|stderr) [PF] ",
-                             REG_EXTENDED),
-                     0);
+    ck_assert_int_eq(
+        regcomp(&re,
+                "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{9}Z (stdout|stderr) [PF] ",
+                REG_EXTENDED),
+        0);
     compiled = 1;
   }
   size_t len;
@@ -211,7 +213,8 @@ START_TEST(partial_line_at_eof_is_P) {
   puts_(log, CRILOG_STDOUT, "again\n");
   ck_assert_int_eq(crilog_close(log, T0, NULL), 0);
   data = slurp(path, &len);
-  ck_assert_ptr_nonnull(strstr(data, "stderr P err no newline\n2023-11-14T22:13:20.123456789Z stdout F again\n"));
+  ck_assert_ptr_nonnull(
+      strstr(data, "stderr P err no newline\n2023-11-14T22:13:20.123456789Z stdout F again\n"));
   free(data);
   ck_assert_int_eq(crilog_close(NULL, 0, NULL), 0);
 }
@@ -232,7 +235,8 @@ static void collect(const char *path, char *acc, size_t *acc_len, int64_t max_si
   struct stat st;
   if (stat(path, &st) < 0)
     return;
-  ck_assert_msg(st.st_size <= max_size, "%s is %lld bytes > %lld", path, (long long)st.st_size, (long long)max_size);
+  ck_assert_msg(st.st_size <= max_size, "%s is %lld bytes > %lld", path, (long long)st.st_size,
+                (long long)max_size);
   recs *r = calloc(1, sizeof *r);
   parse(path, r);
   for (size_t i = 0; i < r->n; i++) {
@@ -373,7 +377,7 @@ START_TEST(write_errors_are_reported_not_fatal) {
   ck_assert_int_eq(crilog_write(log, CRILOG_STDERR, "y\n", 2, T0, &err), -1);
   crilog_stats st;
   crilog_get_stats(log, &st);
-  ck_assert_uint_eq(st.dropped_bytes, 2 * 42); /* two 42-byte records */
+  ck_assert_uint_eq(st.dropped_bytes, 2 * 42);                                /* two 42-byte records */
   ck_assert_int_eq(crilog_write(log, CRILOG_STDOUT, "held", 4, T0, &err), 0); /* nothing to write yet */
   ck_assert_int_eq(crilog_close(log, T0, &err), -1);
 

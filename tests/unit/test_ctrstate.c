@@ -8,7 +8,8 @@
 #define SEC 1000000000LL
 
 static ctrstate_event ev(ctrstate_event_kind kind, int64_t t) {
-  ctrstate_event e = {.kind = kind, .time = t, .pid = 42, .next_try_at = t + 10 * SEC, .ok = true, .message = "m"};
+  ctrstate_event e = {
+      .kind = kind, .time = t, .pid = 42, .next_try_at = t + 10 * SEC, .ok = true, .message = "m"};
   e.exit.exit_code = 1;
   return e;
 }
@@ -50,19 +51,23 @@ START_TEST(every_transition_of_the_table) {
   /* The expected next state for every state x event, -1 = rejected.
    * Written out independently of the table in ctrstate.c. */
   enum { X = -1 };
-  enum { WI = CTRSTATE_WAITING_INIT, CG = CTRSTATE_CREATING, CD = CTRSTATE_CREATED, RU = CTRSTATE_RUNNING,
-         SP = CTRSTATE_STOPPING, TE = CTRSTATE_TERMINATED, BO = CTRSTATE_BACKOFF, SL = CTRSTATE_START_LIMIT };
+  enum {
+    WI = CTRSTATE_WAITING_INIT,
+    CG = CTRSTATE_CREATING,
+    CD = CTRSTATE_CREATED,
+    RU = CTRSTATE_RUNNING,
+    SP = CTRSTATE_STOPPING,
+    TE = CTRSTATE_TERMINATED,
+    BO = CTRSTATE_BACKOFF,
+    SL = CTRSTATE_START_LIMIT
+  };
   /* columns: created started start_failed exited restart backoff backoff_expired start_limit
    *          stop liveness readiness startup */
   static const int want[CTRSTATE_STATE_COUNT][CTRSTATE_EVENT_COUNT] = {
-      [WI] = {CD, X, TE, X, X, X, X, X, WI, X, X, X},
-      [CG] = {CD, X, TE, X, X, X, X, X, CG, X, X, X},
-      [CD] = {X, RU, TE, X, X, X, X, X, CD, X, X, X},
-      [RU] = {X, X, X, TE, X, X, X, X, SP, SP, RU, RU},
-      [SP] = {X, X, X, TE, X, X, X, X, SP, X, X, X},
-      [TE] = {X, X, X, X, CG, BO, X, SL, TE, X, X, X},
-      [BO] = {X, X, X, X, CG, X, CG, SL, TE, X, X, X},
-      [SL] = {X, X, X, X, CG, X, X, X, TE, X, X, X},
+      [WI] = {CD, X, TE, X, X, X, X, X, WI, X, X, X},  [CG] = {CD, X, TE, X, X, X, X, X, CG, X, X, X},
+      [CD] = {X, RU, TE, X, X, X, X, X, CD, X, X, X},  [RU] = {X, X, X, TE, X, X, X, X, SP, SP, RU, RU},
+      [SP] = {X, X, X, TE, X, X, X, X, SP, X, X, X},   [TE] = {X, X, X, X, CG, BO, X, SL, TE, X, X, X},
+      [BO] = {X, X, X, X, CG, X, CG, SL, TE, X, X, X}, [SL] = {X, X, X, X, CG, X, X, X, TE, X, X, X},
   };
   int accepted = 0, rejected = 0;
   for (int s = 0; s < CTRSTATE_STATE_COUNT; s++) {
@@ -84,8 +89,8 @@ START_TEST(every_transition_of_the_table) {
         rejected++;
       } else {
         ck_assert_msg(r == 0, "%s rejected %s: %s", ctrstate_state_name(s), ctrstate_event_name(k), err.msg);
-        ck_assert_msg((int)c.state == want[s][k], "%s + %s -> %s", ctrstate_state_name(s), ctrstate_event_name(k),
-                      ctrstate_state_name(c.state));
+        ck_assert_msg((int)c.state == want[s][k], "%s + %s -> %s", ctrstate_state_name(s),
+                      ctrstate_event_name(k), ctrstate_state_name(c.state));
         accepted++;
       }
     }
@@ -131,7 +136,8 @@ START_TEST(exit_code_signal_and_oom_told_apart) {
   }
   ctrstate c;
   reach(&c, CTRSTATE_CREATED);
-  ctrstate_event f = {.kind = CTRSTATE_EV_START_FAILED, .time = 7 * SEC, .message = "exec /app: no such file"};
+  ctrstate_event f = {
+      .kind = CTRSTATE_EV_START_FAILED, .time = 7 * SEC, .message = "exec /app: no such file"};
   apply_ok(&c, f);
   ck_assert_str_eq(ctrstate_term_reason_name(c.term.reason), "StartError");
   ck_assert_int_eq(c.term.exit_code, 128);
@@ -272,7 +278,18 @@ END_TEST
 
 /* ---- pod phase ---- */
 
-typedef enum { C_WAITINIT, C_CREATING, C_RUNNING, C_UNSTARTED, C_OK, C_FAIL, C_SIG, C_BACKOFF, C_LIMIT, C_STOPPED } cspec;
+typedef enum {
+  C_WAITINIT,
+  C_CREATING,
+  C_RUNNING,
+  C_UNSTARTED,
+  C_OK,
+  C_FAIL,
+  C_SIG,
+  C_BACKOFF,
+  C_LIMIT,
+  C_STOPPED
+} cspec;
 
 static void make(ctrstate *c, const char *name, backoff_kind kind, cspec how) {
   ctrstate_init(c, name, kind, how == C_WAITINIT);
@@ -406,7 +423,7 @@ START_TEST(pod_conditions_and_transitions) {
   ck_assert(ctrstate_pod_update(&p, 600));
   ck_assert(!p.cond[CTRSTATE_COND_READY].status);
   ck_assert(p.cond[CTRSTATE_COND_INITIALIZED].status); /* stays initialized */
-  ck_assert_int_eq(p.phase, CTRSTATE_PHASE_RUNNING);    /* Always: restarting */
+  ck_assert_int_eq(p.phase, CTRSTATE_PHASE_RUNNING);   /* Always: restarting */
 
   static const char *names[] = {"PodScheduled", "Initialized", "ContainersReady", "Ready"};
   for (int i = 0; i < CTRSTATE_COND_COUNT; i++) {

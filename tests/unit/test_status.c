@@ -53,7 +53,8 @@ static void sample(ctrstate_pod *p) {
   apply_ok(worker, (ctrstate_event){.kind = CTRSTATE_EV_RESTART, .time = T0 + 6 * SEC});
   run(worker, T0 + 7 * SEC, 104);
   die(worker, T0 + 8 * SEC, 0, 9, true);
-  apply_ok(worker, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .time = T0 + 8 * SEC, .next_try_at = T0 + 18 * SEC});
+  apply_ok(worker,
+           (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .time = T0 + 8 * SEC, .next_try_at = T0 + 18 * SEC});
   ctrstate_pod_update(p, T0 + 8 * SEC);
 }
 
@@ -85,7 +86,10 @@ START_TEST(times_rfc3339) {
   ck_assert_int_eq(status_format_time(T0 + 5, b, sizeof b), 30);
   ck_assert_str_eq(b, "2023-11-14T22:13:20.000000005Z");
   ck_assert_int_eq(status_format_time(T0, b, 20), -1);
-  static const struct { const char *in; int64_t want; } ok[] = {
+  static const struct {
+    const char *in;
+    int64_t want;
+  } ok[] = {
       {"2023-11-14T22:13:20Z", T0},
       {"2023-11-14T22:13:20.000000005Z", T0 + 5},
       {"2023-11-14T22:13:20.5Z", T0 + SEC / 2},
@@ -98,8 +102,13 @@ START_TEST(times_rfc3339) {
     ck_assert_msg(status_parse_time(ok[i].in, &ns) == 0, "%s", ok[i].in);
     ck_assert_int_eq(ns, ok[i].want);
   }
-  static const char *badt[] = {"", "2023-11-14", "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z",
-                               "2023-13-14T22:13:20Z", "2023-11-14T22:13:20.1234567891Z", "2023-11-14T22:13:20Zx",
+  static const char *badt[] = {"",
+                               "2023-11-14",
+                               "2023-11-14T22:13:20",
+                               "2023-11-14T22:13:20.Z",
+                               "2023-13-14T22:13:20Z",
+                               "2023-11-14T22:13:20.1234567891Z",
+                               "2023-11-14T22:13:20Zx",
                                "2023-11-14 22:13:20Z"};
   for (size_t i = 0; i < sizeof badt / sizeof badt[0]; i++) {
     int64_t ns;
@@ -123,22 +132,24 @@ START_TEST(shape_like_a_kubernetes_pod_status) {
   ck_assert_str_eq(str_at(j, "conditions.1.status"), "True");
   ck_assert_str_eq(str_at(j, "conditions.3.type"), "Ready");
   ck_assert_str_eq(str_at(j, "conditions.3.status"), "False"); /* worker is down */
-  ck_assert_str_eq(str_at(j, "podvisor"),
-                   "{\"shimPid\":4242,\"specHash\":\"sha256:"
-                   "0000000000000000000000000000000000000000000000000000000000000007\",\"restartPolicy\":\"Always\"}");
+  ck_assert_str_eq(
+      str_at(j, "podvisor"),
+      "{\"shimPid\":4242,\"specHash\":\"sha256:"
+      "0000000000000000000000000000000000000000000000000000000000000007\",\"restartPolicy\":\"Always\"}");
 
   /* init container: terminated, no signal or message key. */
   ck_assert_str_eq(str_at(j, "initContainerStatuses.0.name"), "setup");
-  ck_assert_str_eq(str_at(j, "initContainerStatuses.0.state"),
-                   "{\"terminated\":{\"exitCode\":0,\"reason\":\"Completed\",\"startedAt\":\"2023-11-14T22:13:21Z\","
-                   "\"finishedAt\":\"2023-11-14T22:13:22Z\"}}");
+  ck_assert_str_eq(
+      str_at(j, "initContainerStatuses.0.state"),
+      "{\"terminated\":{\"exitCode\":0,\"reason\":\"Completed\",\"startedAt\":\"2023-11-14T22:13:21Z\","
+      "\"finishedAt\":\"2023-11-14T22:13:22Z\"}}");
   ck_assert_str_eq(str_at(j, "initContainerStatuses.0.lastState"), "{}");
   ck_assert_str_eq(str_at(j, "initContainerStatuses.1.podvisor.kind"), "sidecar");
 
   /* app container web: exact key set and running state with nanos. */
   const json_t *web = json_array_get(json_object_get(j, "containerStatuses"), 0);
-  static const char *keys[] = {"name", "state", "lastState", "ready", "restartCount", "started", "image", "containerID",
-                               "podvisor"};
+  static const char *keys[] = {"name",    "state", "lastState",   "ready",   "restartCount",
+                               "started", "image", "containerID", "podvisor"};
   ck_assert_uint_eq(json_object_size(web), sizeof keys / sizeof keys[0]);
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     ck_assert_msg(has(web, keys[i]), "web lacks %s", keys[i]);
@@ -254,8 +265,8 @@ START_TEST(atomic_file_and_load_errors) {
   ck_assert_int_eq(status_load(path, &q, &err), -1);
   ck_assert_ptr_nonnull(strstr(err.msg, "status.json:1:"));
   json_t *j = status_to_json(&p);
-  json_object_set_new(json_object_get(json_array_get(json_object_get(j, "containerStatuses"), 1), "podvisor"), "fsm",
-                      json_string("Sleeping"));
+  json_object_set_new(json_object_get(json_array_get(json_object_get(j, "containerStatuses"), 1), "podvisor"),
+                      "fsm", json_string("Sleeping"));
   ck_assert_int_eq(status_from_json(j, &q, &err), -1);
   ck_assert_str_eq(err.msg, "status: containerStatuses[1].podvisor.fsm: unknown state");
   ck_assert_ptr_null(q.app);
