@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,64 @@ static void sh(container_config *cfg, const char *name, const char *script, char
   run_capture(cfg, out, len, ex);
 }
 
+
+/* Starts argv in a fresh container whose stdout goes to *rd (a pipe). */
+static container *start_bg(container_config *cfg, const char *name, char *const *argv, int *rd) {
+  config(cfg, name, argv);
+  int p[2] = {-1, -1};
+  if (rd != NULL) {
+    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+    cfg->stdout_fd = p[1];
+  }
+  container *c;
+  ck_assert_msg(container_manager_create(mgr, cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  if (rd != NULL) {
+    close(p[1]);
+    *rd = p[0];
+  }
+  return c;
+}
+
+/* Runs argv through container_manager_exec and returns its stdout. */
+static int exec_capture(container *c, char *const *argv, char *out, size_t len) {
+  int p[2];
+  ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+  container_exec_config x = {.argv = argv, .stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = -1};
+  pid_t pid;
+  int pidfd;
+  ck_assert_msg(container_manager_exec(mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
+  close(p[1]);
+  read_all(p[0], out, len);
+  close(p[0]);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  ck_assert_int_eq(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
+  close(pidfd);
+  return si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+}
+
+static bool mountinfo_mentions(const char *needle) {
+  char *buf;
+  ck_assert_int_eq(pv_read_file("/proc/self/mountinfo", &buf, NULL, NULL), 0);
+  bool found = strstr(buf, needle) != NULL;
+  free(buf);
+  return found;
+}
+
+/* true if <hierarchy>/<relpath> exists in any cgroup hierarchy of the host. */
+static bool cgroup_dir_exists(const char *relpath) {
+  static const char *const h[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "devices", "freezer",
+                                  "blkio", "systemd", "unified", ""};
+  for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/sys/fs/cgroup/%s%s%s", h[i], h[i][0] ? "/" : "", relpath);
+    if (access(path, F_OK) == 0)
+      return true;
+  }
+  return false;
+}
+
 START_TEST(pid1_and_hostname) {
   container_config cfg;
   char out[4096];
@@ -154,6 +213,143 @@ START_TEST(exit_code_and_signal) {
 }
 END_TEST
 
+
+START_TEST(stop_escalates_to_sigkill) {
+  container_config cfg;
+  static char *argv[] = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done", NULL};
+  int rd;
+  container *c = start_bg(&cfg, "stopkill", argv, &rd);
+  char buf[16];
+  ck_assert_int_gt(read(rd, buf, sizeof buf), 0); /* the trap is in place */
+  uint64_t t0 = pv_now_ns();
+  container_exit ex;
+  ck_assert_msg(container_manager_stop(mgr, c, 300, &ex, &err) == 0, "%s", pv_err_str(&err));
+  uint64_t ms = (pv_now_ns() - t0) / 1000000;
+  ck_assert_uint_ge(ms, 300);
+  ck_assert_uint_lt(ms, 5000);
+  ck_assert_int_eq(ex.signal, SIGKILL);
+  ck_assert_int_eq(ex.exit_code, 137);
+  ck_assert(!ex.oom_killed);
+  close(rd);
+  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+}
+END_TEST
+
+START_TEST(stop_graceful) {
+  container_config cfg;
+  static char *argv[] = {"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done", NULL};
+  int rd;
+  container *c = start_bg(&cfg, "stopterm", argv, &rd);
+  char buf[16];
+  ck_assert_int_gt(read(rd, buf, sizeof buf), 0);
+  uint64_t t0 = pv_now_ns();
+  container_exit ex;
+  ck_assert_msg(container_manager_stop(mgr, c, 5000, &ex, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_uint_lt((pv_now_ns() - t0) / 1000000, 3000);
+  ck_assert_int_eq(ex.signal, 0);
+  ck_assert_int_eq(ex.exit_code, 7);
+  close(rd);
+  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+}
+END_TEST
+
+START_TEST(destroy_leaves_nothing) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "30", NULL};
+  container *c = start_bg(&cfg, "leftovers", argv, NULL);
+  container_info info;
+  container_manager_get_info(mgr, c, &info);
+  ck_assert_int_eq(info.state, CONTAINER_RUNNING);
+  ck_assert_int_gt(info.pid, 0);
+  char cgpath[PATH_MAX], dir[PATH_MAX];
+  snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
+  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
+  ck_assert(cgroup_dir_exists(cgpath));
+  ck_assert_int_eq(access(dir, F_OK), 0);
+  /* The overlay lives only in the container's mount namespace. */
+  ck_assert(!mountinfo_mentions(state_dir));
+  char nsmount[64];
+  snprintf(nsmount, sizeof nsmount, "/proc/%d/mountinfo", (int)info.pid);
+  char *inside;
+  ck_assert_int_eq(pv_read_file(nsmount, &inside, NULL, NULL), 0);
+  ck_assert_ptr_nonnull(strstr(inside, " / rw,nodev") ? inside : strstr(inside, " / "));
+  free(inside);
+  ck_assert_msg(container_manager_destroy(mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_ptr_null(container_manager_find(mgr, cfg.id));
+  ck_assert(!mountinfo_mentions(state_dir));
+  ck_assert(!cgroup_dir_exists(cgpath));
+  ck_assert_int_eq(access(dir, F_OK), -1);
+}
+END_TEST
+
+START_TEST(start_failure_names_step) {
+  container_config cfg;
+  static char *argv[] = {"/no/such/binary", NULL};
+  config(&cfg, "nobinary", argv);
+  container *c;
+  ck_assert_int_eq(container_manager_create(mgr, &cfg, &c, &err), 0);
+  char cgpath[PATH_MAX], dir[PATH_MAX];
+  container_info info;
+  container_manager_get_info(mgr, c, &info);
+  snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
+  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
+  ck_assert_int_eq(container_manager_start(mgr, c, &err), -1);
+  ck_assert_int_eq(errno, ENOENT);
+  ck_assert_msg(strstr(err.msg, cfg.id) != NULL && strstr(err.msg, "exec /no/such/binary") != NULL, "%s",
+                err.msg);
+  ck_assert_int_eq(container_get_state(c), CONTAINER_STOPPED);
+  container_exit ex;
+  ck_assert_int_eq(container_manager_wait(mgr, c, &ex, &err), 0);
+  ck_assert_int_eq(ex.exit_code, 127);
+  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+  ck_assert(!cgroup_dir_exists(cgpath));
+  ck_assert_int_eq(access(dir, F_OK), -1);
+  ck_assert(!mountinfo_mentions(state_dir));
+  /* Not in PATH: the message says so. */
+  static char *argv2[] = {"nosuchcmd", NULL};
+  config(&cfg, "nocmd", argv2);
+  ck_assert_int_eq(container_manager_run(mgr, &cfg, &ex, &err), -1);
+  ck_assert_msg(strstr(err.msg, "nosuchcmd: not found in the container's PATH") != NULL, "%s", err.msg);
+  /* A bad working directory names the chdir step. */
+  static char *argv3[] = {"true", NULL};
+  config(&cfg, "badcwd", argv3);
+  cfg.cwd = "/does/not/exist";
+  ck_assert_int_eq(container_manager_run(mgr, &cfg, &ex, &err), -1);
+  ck_assert_msg(strstr(err.msg, "chdir to the working directory /does/not/exist") != NULL, "%s", err.msg);
+  ck_assert_int_eq(container_manager_list(mgr, NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(exec_same_pid_namespace) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "30", NULL};
+  config(&cfg, "exec", argv);
+  cfg.hostname = "exechost";
+  container *c;
+  ck_assert_int_eq(container_manager_create(mgr, &cfg, &c, &err), 0);
+  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  char host_ns[128], path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)container_pid(c));
+  ssize_t n = readlink(path, host_ns, sizeof host_ns - 1);
+  ck_assert_int_gt(n, 0);
+  host_ns[n] = '\0';
+  static char *xargv[] = {"sh", "-c", "readlink /proc/self/ns/pid; tr '\\0' ' ' </proc/1/cmdline; echo; "
+                                      "hostname; pwd; grep NoNewPrivs /proc/self/status", NULL};
+  char out[4096], expect[4096];
+  ck_assert_int_eq(exec_capture(c, xargv, out, sizeof out), 0);
+  snprintf(expect, sizeof expect, "%s\nsleep 30 \nexechost\n/\nNoNewPrivs:\t1\n", host_ns);
+  ck_assert_str_eq(out, expect);
+  /* exec of a missing command fails with a message and no process. */
+  static char *bad[] = {"nosuch", NULL};
+  container_exec_config x = {.argv = bad, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+  pid_t pid;
+  int pidfd;
+  ck_assert_int_eq(container_manager_exec(mgr, c, &x, &pid, &pidfd, &err), -1);
+  ck_assert_msg(strstr(err.msg, "nosuch") != NULL, "%s", err.msg);
+  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+}
+END_TEST
+
 int main(void) {
   testutil_require_root("integration/test_container");
   Suite *s = suite_create("container");
@@ -163,6 +359,11 @@ int main(void) {
   tcase_add_test(tc, pid1_and_hostname);
   tcase_add_test(tc, host_files_invisible);
   tcase_add_test(tc, exit_code_and_signal);
+  tcase_add_test(tc, stop_escalates_to_sigkill);
+  tcase_add_test(tc, stop_graceful);
+  tcase_add_test(tc, destroy_leaves_nothing);
+  tcase_add_test(tc, start_failure_names_step);
+  tcase_add_test(tc, exec_same_pid_namespace);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
