@@ -84,7 +84,9 @@ bool decode_check_keys(decode_ctx *c, const ytree_node *map, schema_object o) {
     const ytree_node *k = ytree_key(map, i), *v = ytree_value(map, i);
     const schema_field *f = schema_lookup(o, k->str);
     size_t saved = decode_push_key(c, k->str);
-    if (f == NULL) {
+    if (f == NULL && k == c->skip_key) {
+      /* already reported */
+    } else if (f == NULL) {
       char hint[320];
       schema_hint(o, k->str, hint, sizeof hint);
       decode_error(c, k, "unknown field '%.80s'%s%s", k->str, hint[0] ? "; " : "", hint);
@@ -286,10 +288,13 @@ int decode_strv(decode_ctx *c, const ytree_node *map, const char *key, spec_strv
       c->oom = 1;
       r = -1;
     }
-    for (size_t i = 0; r == 0 && i < v->n; i++) {
+    /* Every element is checked, so all bad ones are reported at once. */
+    for (size_t i = 0; out->argv != NULL && i < v->n; i++) {
       size_t s2 = decode_push_index(c, i);
       const char *s = decode_scalar_string(c, v->items[i]);
-      if (s == NULL || (out->argv[out->n] = decode_strdup(c, s)) == NULL)
+      if (s == NULL || r < 0)
+        r = -1;
+      else if ((out->argv[out->n] = decode_strdup(c, s)) == NULL)
         r = -1;
       else
         out->n++;
@@ -321,7 +326,7 @@ int decode_enum(decode_ctx *c, const ytree_node *map, const char *key, const cha
       size_t off = 0;
       const char *near = NULL;
       for (size_t i = 0; i < n; i++) {
-        int w = snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", names[i]);
+        int w = snprintf(list + off, sizeof list - off, "%s%s", i ? ", " : "", names[i][0] ? names[i] : "\"\"");
         if (w > 0 && off + (size_t)w < sizeof list)
           off += (size_t)w;
         if (strcasecmp(s, names[i]) == 0)

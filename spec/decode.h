@@ -29,6 +29,7 @@ typedef struct decode_ctx {
   size_t plen;
   size_t errors, warnings; /* of the current document */
   int oom;                 /* an allocation failed; the document is invalid */
+  const ytree_node *skip_key; /* an unknown key already reported with more context */
 } decode_ctx;
 
 /* Path handling: push returns the length to restore with decode_pop. */

@@ -16,17 +16,26 @@
 /* When a required top-level key is missing, a near miss ("ind" for
  * "kind") is the likely cause: point at it. */
 static void missing_top(decode_ctx *c, const ytree_node *root, const char *key, const char *example) {
-  const ytree_node *near = NULL;
-  for (size_t i = 0; i < root->n && near == NULL; i++) {
+  const ytree_node *near = NULL, *present = NULL;
+  for (size_t i = 0; i < root->n; i++) {
+    const ytree_node *k = ytree_key(root, i);
     const char *cand[] = {key};
-    if (suggest_closest(ytree_key(root, i)->str, cand, 1) != NULL)
-      near = ytree_key(root, i);
+    if (strcmp(k->str, key) == 0)
+      present = ytree_value(root, i);
+    else if (near == NULL && suggest_closest(k->str, cand, 1) != NULL)
+      near = k;
   }
   size_t s = decode_push_key(c, key);
-  if (near != NULL)
-    decode_error(c, near, "required field is missing; found '%.64s': did you mean '%s'?", near->str, key);
-  else
+  if (present != NULL) {
+    decode_error(c, present, "required field is empty (%s)", example);
+  } else if (near != NULL) {
+    decode_pop(c, s);
+    s = decode_push_key(c, near->str);
+    decode_error(c, near, "unknown field '%.64s'; did you mean '%s'? (%s is required)", near->str, key, key);
+    c->skip_key = near; /* reported here; the key check must not repeat it */
+  } else {
     decode_error(c, root, "required field is missing (%s)", example);
+  }
   decode_pop(c, s);
 }
 

@@ -229,7 +229,8 @@ void schema_hint(schema_object o, const char *name, char *buf, size_t len) {
   size_t nh = 0;
   for (size_t i = 0; i < sizeof search_order / sizeof search_order[0] && nh < 2; i++) {
     schema_object other = search_order[i];
-    if (other != o && schema_lookup(other, name) != NULL)
+    const schema_field *f = other != o ? schema_lookup(other, name) : NULL;
+    if (f != NULL && f->cls == SCHEMA_SUPPORTED)
       homes[nh++] = objects[other].where;
   }
   if (nh == 1) {

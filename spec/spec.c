@@ -29,15 +29,14 @@ static int list_push(spec_pod_list *l, spec_pod *p) {
 }
 
 /* Two pods with one namespace/name would fight over one sandbox. */
-static void check_unique(decode_ctx *c, const spec_pod_list *out, const spec_pod *p) {
+static void check_unique(decode_ctx *c, const spec_pod_list *out, const spec_pod *p, const ytree_node *root) {
   if (p->name == NULL || p->ns == NULL)
     return;
   for (size_t i = 0; i < out->n; i++) {
     const spec_pod *o = out->items[i];
     if (o->name != NULL && o->ns != NULL && strcmp(o->name, p->name) == 0 && strcmp(o->ns, p->ns) == 0) {
       decode_push_key(c, "metadata.name");
-      ytree_node at = {.line = p->line, .col = 1};
-      decode_error(c, &at, "pod %s/%s is defined twice (first in %s, line %d)", p->ns, p->name,
+      decode_error(c, ytree_map_get(ytree_map_get(root, "metadata"), "name"), "pod %s/%s is defined twice (first in %s, line %d)", p->ns, p->name,
                    o->source_file ? o->source_file : "?", o->line);
       decode_pop(c, 0);
       return;
@@ -63,10 +62,10 @@ int spec_parse_buffer(const char *filename, const char *buf, size_t len, unsigne
     ytree_docs docs;
     ytree_parse(filename, buf ? buf : "", len, &docs, diags);
     for (size_t i = 0; i < docs.n; i++) {
-      decode_ctx c = {.file = filename, .diags = diags};
+      decode_ctx c = {.file = filename, .diags = diags, .errors = docs.items[i].errors};
       spec_pod *p = poddecode_document(&c, &docs.items[i]);
       if (p != NULL && out != NULL)
-        check_unique(&c, out, p);
+        check_unique(&c, out, p, docs.items[i].root);
       if (p != NULL) {
         p->error_count = c.errors;
         p->warning_count = c.warnings;

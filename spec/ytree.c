@@ -95,6 +95,7 @@ static void error_at(struct builder *b, int line, int col, const char *fmt, ...)
   va_end(ap);
   diag_add(b->diags, DIAG_ERROR, b->file, line, col, path, "%s", msg);
   b->errors++;
+  b->doc.errors++;
 }
 
 static ytree_node *new_node(struct builder *b, ytree_kind kind, const yaml_mark_t *m) {
@@ -307,6 +308,7 @@ static int report_duplicates(struct builder *b, ytree_node *m) {
     diag_add(b->diags, DIAG_ERROR, b->file, k->line, k->col, full,
              "duplicate key '%.64s' (first defined at line %d)", k->str, f->line);
     b->errors++;
+    b->doc.errors++;
     drop[keys[i].pair] = true;
   }
   size_t out = 0;

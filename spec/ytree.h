@@ -62,6 +62,7 @@ typedef struct ytree_doc {
   ytree_node *root; /* NULL for an empty document */
   int index;        /* 0-based number in the stream */
   int line;         /* line where the document starts */
+  size_t errors;    /* problems found while building it (duplicate keys...) */
   ytree_node *arena;
 } ytree_doc;
 

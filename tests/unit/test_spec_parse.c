@@ -1,0 +1,475 @@
+/* Unit tests for spec/: focused manifests for the YAML layer, the
+ * diagnostics, defaults, warned and refused fields, and the hashes. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec/spec.h"
+#include "tests/testutil.h"
+
+#define HEAD "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
+
+struct run {
+  spec_pod_list pods;
+  diag_list d;
+  int r;
+};
+
+static void parse(struct run *x, const char *yaml) {
+  memset(x, 0, sizeof *x);
+  diag_list_init(&x->d);
+  x->r = spec_parse_buffer("t.yaml", yaml, strlen(yaml), 0, &x->pods, &x->d);
+  char buf[1024];
+  for (size_t i = 0; i < x->d.n; i++) {
+    diag_format(&x->d.items[i], buf, sizeof buf);
+    fprintf(stderr, "  %s\n", buf);
+  }
+}
+
+static void done(struct run *x) {
+  spec_pod_list_free(&x->pods);
+  diag_list_free(&x->d);
+}
+
+/* Finds a diagnostic whose "path: message" contains text (and is at line,
+ * when line > 0). */
+static const diag *find(const struct run *x, diag_severity sev, int line, const char *text) {
+  char buf[1024];
+  for (size_t i = 0; i < x->d.n; i++) {
+    const diag *d = &x->d.items[i];
+    snprintf(buf, sizeof buf, "%s: %s", d->path, d->message);
+    if (d->severity == sev && (line == 0 || d->line == line) && strstr(buf, text) != NULL)
+      return d;
+  }
+  return NULL;
+}
+
+#define EXPECT(x, sev, line, text) ck_assert_msg(find(x, sev, line, text) != NULL, "no diagnostic '%s'", text)
+
+/* One valid pod, and its hash. */
+static void hash_of(const char *yaml, char out[SPEC_HASH_HEX_LEN + 1], char ctr[SPEC_HASH_HEX_LEN + 1]) {
+  struct run x;
+  parse(&x, yaml);
+  ck_assert_int_eq(x.r, 0);
+  ck_assert_uint_eq(x.pods.n, 1);
+  memcpy(out, x.pods.items[0]->hash, SPEC_HASH_HEX_LEN + 1);
+  if (ctr != NULL)
+    memcpy(ctr, x.pods.items[0]->containers[0].hash, SPEC_HASH_HEX_LEN + 1);
+  done(&x);
+}
+
+START_TEST(duplicate_keys) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    image: nginx\n");
+  ck_assert_int_eq(x.r, -1);
+  EXPECT(&x, DIAG_ERROR, 9, "spec.containers[0].image: duplicate key 'image' (first defined at line 8)");
+  ck_assert_int_eq(find(&x, DIAG_ERROR, 9, "duplicate")->col, 5);
+  ck_assert_uint_eq(x.pods.n, 0);
+  done(&x);
+}
+END_TEST
+
+START_TEST(did_you_mean) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    imagePulPolicy: Always\n    comand: [sh]\n");
+  EXPECT(&x, DIAG_ERROR, 9, "unknown field 'imagePulPolicy'; did you mean 'imagePullPolicy'?");
+  EXPECT(&x, DIAG_ERROR, 10, "unknown field 'comand'; did you mean 'command'?");
+  done(&x);
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    livenessProbe:\n      gRPC: {port: 1}\n");
+  EXPECT(&x, DIAG_ERROR, 10, "did you mean 'grpc'?");
+  done(&x);
+  parse(&x, HEAD "  restartPolicy: always\n  containers:\n  - name: a\n    image: busybox\n");
+  EXPECT(&x, DIAG_ERROR, 6, "did you mean 'Always'?");
+  done(&x);
+}
+END_TEST
+
+START_TEST(misplaced_restart_policy) {
+  struct run x;
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  restartPolicy: Never\nspec:\n"
+            "  containers:\n  - name: a\n    image: busybox\n");
+  ck_assert_int_eq(x.r, -1);
+  const diag *d = find(&x, DIAG_ERROR, 5, "metadata.restartPolicy: unknown field 'restartPolicy'");
+  ck_assert_ptr_nonnull(d);
+  ck_assert_int_eq(d->col, 3);
+  ck_assert_ptr_nonnull(strstr(d->message, "belongs in spec"));
+  done(&x);
+  /* a container field under spec points at spec.containers[] */
+  parse(&x, HEAD "  image: busybox\n  containers:\n  - name: a\n    image: busybox\n");
+  EXPECT(&x, DIAG_ERROR, 6, "'image' belongs in spec.containers[]");
+  done(&x);
+}
+END_TEST
+
+static const char block_pod[] = "# a comment\n" HEAD "  containers:\n  - name: web\n    image: busybox:1.36\n"
+                                "    command: [sh, -c, 'echo hi']\n    env:\n    - name: A\n      value: \"1\"\n"
+                                "    resources:\n      limits: {cpu: 500m, memory: 64Mi}\n";
+static const char flow_pod[] = "{\"kind\": \"Pod\", \"apiVersion\": \"v1\", # flow\n"
+                               " \"spec\": {\"containers\": [{\"image\": \"busybox:1.36\", \"name\": \"web\",\n"
+                               "   \"resources\": {\"limits\": {\"memory\": \"64Mi\", \"cpu\": \"0.5\",},},\n"
+                               "   \"env\": [{\"value\": '1', \"name\": A}],\n"
+                               "   \"command\": [\"sh\", \"-c\", \"echo hi\"],}]},\n"
+                               " \"metadata\": {\"name\": \"web\", \"namespace\": \"default\"}}\n";
+
+START_TEST(flow_style_and_hash_stability) {
+  char a[65], b[65], ca[65], cb[65];
+  hash_of(block_pod, a, ca);
+  hash_of(flow_pod, b, cb);
+  ck_assert_str_eq(a, b);
+  ck_assert_str_eq(ca, cb);
+  /* labels do not affect what runs */
+  char with_label[2048];
+  const char *m = strstr(block_pod, "  name: web\n");
+  snprintf(with_label, sizeof with_label, "%.*s  labels: {app: web}\n%s", (int)(m - block_pod), block_pod, m);
+  hash_of(with_label, b, NULL);
+  ck_assert_str_eq(a, b);
+}
+END_TEST
+
+static void changed(const char *from, const char *to, int container_changes) {
+  char yaml[2048], a[65], b[65], ca[65], cb[65];
+  const char *at = strstr(block_pod, from);
+  ck_assert_ptr_nonnull(at);
+  snprintf(yaml, sizeof yaml, "%.*s%s%s", (int)(at - block_pod), block_pod, to, at + strlen(from));
+  hash_of(block_pod, a, ca);
+  hash_of(yaml, b, cb);
+  ck_assert_msg(strcmp(a, b) != 0, "pod hash unchanged by %s -> %s", from, to);
+  ck_assert_int_eq(strcmp(ca, cb) != 0, container_changes);
+}
+
+START_TEST(hash_changes) {
+  changed("busybox:1.36", "busybox:1.37", 1);
+  changed("'echo hi'", "'echo ho'", 1);
+  changed("cpu: 500m", "cpu: 501m", 1);
+  changed("memory: 64Mi", "memory: 65Mi", 1);
+  changed("value: \"1\"", "value: \"2\"", 1);
+  changed("  containers:", "  hostNetwork: true\n  containers:", 0);
+  changed("  containers:", "  restartPolicy: Never\n  containers:", 0);
+  changed("name: web\nspec", "name: web2\nspec", 0);
+  /* the same value written differently: no change */
+  char a[65], b[65];
+  hash_of(block_pod, a, NULL);
+  char yaml[2048];
+  const char *at = strstr(block_pod, "cpu: 500m");
+  snprintf(yaml, sizeof yaml, "%.*scpu: \"0.5\"%s", (int)(at - block_pod), block_pod, at + 9);
+  hash_of(yaml, b, NULL);
+  ck_assert_str_eq(a, b);
+}
+END_TEST
+
+START_TEST(anchors_merge_and_bombs) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - &base\n    name: a\n    image: busybox\n    env: &env [{name: X, value: z}]\n"
+                 "  - <<: *base\n    name: b\n    env: *env\n");
+  ck_assert_int_eq(x.r, 0);
+  ck_assert_uint_eq(x.pods.items[0]->n_containers, 2);
+  ck_assert_str_eq(x.pods.items[0]->containers[1].name, "b");
+  ck_assert_str_eq(x.pods.items[0]->containers[1].image, "busybox");
+  ck_assert_str_eq(x.pods.items[0]->containers[1].env.items[0].value, "z");
+  done(&x);
+  /* a billion laughs is refused, not expanded */
+  char bomb[4096] = "a: &a [x,x,x,x,x,x,x,x,x,x]\n";
+  for (int i = 1; i < 9; i++) {
+    char line[128];
+    snprintf(line, sizeof line, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", 'a' + i, 'a' + i, 'a' + i - 1,
+             'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1,
+             'a' + i - 1);
+    strcat(bomb, line);
+  }
+  parse(&x, bomb);
+  ck_assert_int_eq(x.r, -1);
+  EXPECT(&x, DIAG_ERROR, 0, "alias bomb");
+  done(&x);
+  parse(&x, "a: *nope\n");
+  EXPECT(&x, DIAG_ERROR, 1, "refers to no earlier complete anchor");
+  done(&x);
+  /* deep nesting is bounded */
+  char deep[600];
+  memset(deep, '[', 500);
+  deep[500] = '\0';
+  parse(&x, deep);
+  ck_assert_int_eq(x.r, -1);
+  done(&x);
+}
+END_TEST
+
+START_TEST(multi_document) {
+  struct run x;
+  parse(&x, "---\n" HEAD "  containers:\n  - name: a\n    image: busybox\n---\n---\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: B\n    image: x\n"
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
+  ck_assert_int_eq(x.r, -1);
+  ck_assert_uint_eq(x.pods.n, 1); /* only the valid pod is returned */
+  ck_assert_str_eq(x.pods.items[0]->name, "web");
+  EXPECT(&x, DIAG_ERROR, 18, "spec.containers[0].name: invalid container name 'B'");
+  EXPECT(&x, DIAG_ERROR, 22, "kind Deployment is not supported yet (podvisor runs kind: Pod)");
+  done(&x);
+  parse(&x, "---\n---\n# only a comment\n");
+  ck_assert_int_eq(x.r, 0);
+  ck_assert_uint_eq(x.pods.n + x.d.n, 0);
+  done(&x);
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n---\n" HEAD
+                 "  containers:\n  - name: a\n    image: busybox\n");
+  EXPECT(&x, DIAG_ERROR, 13, "pod default/web is defined twice");
+  done(&x);
+}
+END_TEST
+
+START_TEST(type_errors) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    command: sleep 1\n    ports:\n"
+                 "    - containerPort: \"80\"\n    env:\n    - name: A\n      value: yes\n    tty: \"true\"\n"
+                 "    args: [1, null]\n  hostNetwork: 1\n  volumes: {}\n");
+  EXPECT(&x, DIAG_ERROR, 9, "spec.containers[0].command: expected a list of strings, got a string");
+  EXPECT(&x, DIAG_ERROR, 11, "containerPort: expected an integer, got a string; write it without quotes");
+  EXPECT(&x, DIAG_ERROR, 14, "env[0].value: expected a string, got a boolean; write it in quotes");
+  EXPECT(&x, DIAG_ERROR, 15, "tty: expected a boolean");
+  EXPECT(&x, DIAG_ERROR, 16, "args[0]: expected a string, got an integer");
+  EXPECT(&x, DIAG_ERROR, 16, "args[1]: expected a string, got null");
+  EXPECT(&x, DIAG_ERROR, 17, "spec.hostNetwork: expected a boolean");
+  EXPECT(&x, DIAG_ERROR, 18, "spec.volumes: expected a list");
+  done(&x);
+  parse(&x, "- a\n- b\n");
+  EXPECT(&x, DIAG_ERROR, 1, "must be a mapping");
+  done(&x);
+  parse(&x, "a: [b\n");
+  EXPECT(&x, DIAG_ERROR, 2, "YAML syntax error");
+  done(&x);
+}
+END_TEST
+
+START_TEST(defaults) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    resources:\n      limits: {cpu: 0.1, "
+                 "memory: 64Mi, ephemeral-storage: 1G}\n    livenessProbe:\n      tcpSocket: {port: http}\n"
+                 "    ports: [{containerPort: 80, name: http}]\n  - name: b\n    image: reg.io:5000/busybox:1.36\n"
+                 "    resources: {requests: {cpu: 250m}}\n  - name: c\n    image: busybox@sha256:abc\n");
+  ck_assert_int_eq(x.r, 0);
+  const spec_pod *p = x.pods.items[0];
+  ck_assert_str_eq(p->ns, "default");
+  ck_assert_int_eq(p->restart_policy, SPEC_RESTART_ALWAYS);
+  ck_assert_int_eq(p->termination_grace_period_seconds, 30);
+  ck_assert_uint_eq(p->backoff_initial_ms, 10000);
+  ck_assert_uint_eq(p->backoff_max_ms, 300000);
+  ck_assert_uint_eq(p->backoff_reset_ms, 600000);
+  ck_assert_uint_eq(p->start_limit_count, 0);
+  ck_assert_str_eq(p->effective_hostname, "web");
+  const spec_container *a = &p->containers[0], *b = &p->containers[1], *c = &p->containers[2];
+  ck_assert_int_eq(a->pull_policy, SPEC_PULL_ALWAYS);
+  ck_assert_int_eq(b->pull_policy, SPEC_PULL_IF_NOT_PRESENT);
+  ck_assert_int_eq(c->pull_policy, SPEC_PULL_IF_NOT_PRESENT);
+  ck_assert_int_eq(a->resources.cpu_limit_milli, 100);
+  ck_assert_int_eq(a->resources.cpu_request_milli, 100); /* requests default to limits */
+  ck_assert_int_eq(a->resources.memory_limit, 64 << 20);
+  ck_assert_int_eq(a->resources.memory_request, 64 << 20);
+  ck_assert_int_eq(a->resources.ephemeral_limit, 1000000000);
+  ck_assert_int_eq(b->resources.cpu_request_milli, 250);
+  ck_assert_int_eq(b->resources.cpu_limit_milli, -1);
+  ck_assert_int_eq(b->resources.memory_limit, -1);
+  ck_assert_int_eq(a->ports[0].protocol, SPEC_PROTO_TCP);
+  ck_assert_int_eq(a->liveness.kind, SPEC_PROBE_TCP_SOCKET);
+  ck_assert_int_eq(a->liveness.period_seconds, 10);
+  ck_assert_int_eq(a->liveness.timeout_seconds, 1);
+  ck_assert_int_eq(a->liveness.success_threshold, 1);
+  ck_assert_int_eq(a->liveness.failure_threshold, 3);
+  ck_assert_int_eq(a->liveness.initial_delay_seconds, 0);
+  ck_assert_int_eq(spec_probe_port(a, &a->liveness), 80);
+  ck_assert_int_eq(a->readiness.kind, SPEC_PROBE_NONE);
+  ck_assert_int_eq(a->security.run_as_user, -1);
+  done(&x);
+}
+END_TEST
+
+START_TEST(warned_and_refused) {
+  struct run x;
+  parse(&x, HEAD "  nodeSelector: {disk: ssd}\n  tolerations: []\n  hostPID: false\n  dnsPolicy: Default\n"
+                 "  securityContext: {runAsUser: 1000, fsGroup: 2000, seccompProfile: {type: RuntimeDefault}}\n"
+                 "  containers:\n  - name: a\n    image: busybox\n    envFrom: [{configMapRef: {name: x}}]\n"
+                 "    terminationMessagePath: /dev/termination-log\n    ports: [{containerPort: 80, hostPort: 8080}]\n"
+                 "    lifecycle: {preStop: {httpGet: {port: 80}}}\n  hostIPC: true\n  volumes:\n  - name: v\n"
+                 "    secret: {secretName: s}\n");
+  EXPECT(&x, DIAG_WARNING, 6, "spec.nodeSelector: ignored: a scheduling setting");
+  ck_assert_ptr_null(find(&x, DIAG_WARNING, 7, "tolerations")); /* empty: nothing to ignore */
+  ck_assert_ptr_null(find(&x, DIAG_ERROR, 8, "hostPID"));      /* false is the default */
+  EXPECT(&x, DIAG_WARNING, 9, "spec.dnsPolicy: ignored");
+  EXPECT(&x, DIAG_ERROR, 10, "spec.securityContext.fsGroup: not supported by podvisor");
+  EXPECT(&x, DIAG_WARNING, 10, "spec.securityContext.seccompProfile: ignored");
+  EXPECT(&x, DIAG_ERROR, 14, "spec.containers[0].envFrom: not supported by podvisor");
+  EXPECT(&x, DIAG_WARNING, 15, "terminationMessagePath: ignored");
+  EXPECT(&x, DIAG_ERROR, 16, "ports[0].hostPort: not supported by podvisor");
+  EXPECT(&x, DIAG_ERROR, 17, "lifecycle.preStop.httpGet: not supported by podvisor");
+  EXPECT(&x, DIAG_ERROR, 18, "spec.hostIPC: hostIPC: true is not supported by podvisor");
+  EXPECT(&x, DIAG_ERROR, 21, "spec.volumes[0].secret: not supported by podvisor");
+  ck_assert_uint_eq(x.pods.n, 0);
+  done(&x);
+}
+END_TEST
+
+START_TEST(validation_rules) {
+  struct run x;
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Web_1\n  labels: {\"a b\": x}\nspec:\n"
+            "  initContainers:\n  - name: a\n    image: busybox\n    livenessProbe: {exec: {command: [true]}}\n"
+            "  containers:\n  - name: a\n    image: ' busybox'\n    resources:\n      requests: {cpu: '2', memory: 1KB}\n"
+            "      limits: {cpu: '1', memory: -1Gi, nvidia.com/gpu: 1}\n"
+            "    volumeMounts: [{name: dta, mountPath: data}]\n"
+            "    readinessProbe: {exec: {command: [x]}, httpGet: {port: 7000}}\n"
+            "    livenessProbe: {tcpSocket: {port: 70000}, successThreshold: 2}\n"
+            "    ports: [{containerPort: 0, name: Http}]\n  volumes:\n  - name: data\n    emptyDir: {}\n"
+            "  - name: data\n    hostPath: {path: /a/../b, type: Dir}\n");
+  EXPECT(&x, DIAG_ERROR, 4, "metadata.name: invalid pod name 'Web_1'");
+  EXPECT(&x, DIAG_ERROR, 5, "invalid label key 'a b'");
+  EXPECT(&x, DIAG_ERROR, 10, "may not be set for an init container unless its restartPolicy is Always");
+  EXPECT(&x, DIAG_ERROR, 12, "duplicate container name 'a' (also used at line 8)");
+  EXPECT(&x, DIAG_ERROR, 13, "image: must not have leading or trailing whitespace");
+  EXPECT(&x, DIAG_ERROR, 15, "requests.memory: invalid quantity '1KB'");
+  EXPECT(&x, DIAG_ERROR, 15, "requests.cpu: request 2 must be less than or equal to the limit 1");
+  EXPECT(&x, DIAG_ERROR, 16, "limits.memory: must not be negative");
+  EXPECT(&x, DIAG_ERROR, 16, "limits.nvidia.com/gpu: not supported by podvisor: extended resources");
+  EXPECT(&x, DIAG_ERROR, 17, "volumeMounts[0].name: volume 'dta' is not declared in spec.volumes; did you mean 'data'?");
+  EXPECT(&x, DIAG_ERROR, 17, "mountPath: must be an absolute path");
+  EXPECT(&x, DIAG_ERROR, 18, "readinessProbe: a probe may not specify more than one handler");
+  EXPECT(&x, DIAG_ERROR, 19, "tcpSocket.port: port must be between 1 and 65535");
+  EXPECT(&x, DIAG_ERROR, 19, "livenessProbe.successThreshold: must be 1 for a livenessProbe");
+  EXPECT(&x, DIAG_ERROR, 20, "containerPort: must be between 1 and 65535");
+  EXPECT(&x, DIAG_ERROR, 20, "ports[0].name: invalid port name 'Http'");
+  EXPECT(&x, DIAG_ERROR, 24, "spec.volumes[1].name: duplicate volume name 'data'");
+  EXPECT(&x, DIAG_ERROR, 25, "hostPath.path: must not contain '..'");
+  EXPECT(&x, DIAG_ERROR, 25, "hostPath.type: unsupported value 'Dir'");
+  done(&x);
+}
+END_TEST
+
+START_TEST(podvisor_annotations) {
+  struct run x;
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+            "    podvisor.io/backoff-initial: 200ms\n    podvisor.io/backoff-max: 1m30s\n"
+            "    podvisor.io/backoff-reset: 5m\n    podvisor.io/start-limit: 5/60s\n    other.io/x: z\n"
+            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  ck_assert_int_eq(x.r, 0);
+  const spec_pod *p = x.pods.items[0];
+  ck_assert_uint_eq(p->backoff_initial_ms, 200);
+  ck_assert_uint_eq(p->backoff_max_ms, 90000);
+  ck_assert_uint_eq(p->backoff_reset_ms, 300000);
+  ck_assert_uint_eq(p->start_limit_count, 5);
+  ck_assert_uint_eq(p->start_limit_window_ms, 60000);
+  ck_assert_uint_eq(p->annotations.n, 5);
+  done(&x);
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+            "    podvisor.io/backoff-initial: 10x\n    podvisor.io/backof-max: 1s\n    podvisor.io/start-limit: \"5\"\n"
+            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 6, "podvisor.io/backoff-initial: invalid duration '10x'");
+  EXPECT(&x, DIAG_ERROR, 7, "unknown podvisor annotation 'podvisor.io/backof-max'; did you mean 'podvisor.io/backoff-max'?");
+  EXPECT(&x, DIAG_ERROR, 8, "invalid start limit '5'");
+  done(&x);
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+            "    podvisor.io/backoff-initial: 1m\n    podvisor.io/backoff-max: 10s\n"
+            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 7, "is smaller than podvisor.io/backoff-initial");
+  done(&x);
+}
+END_TEST
+
+START_TEST(security_and_sidecars) {
+  struct run x;
+  parse(&x, HEAD "  securityContext: {runAsUser: 1000, runAsNonRoot: true}\n  hostNetwork: true\n"
+                 "  initContainers:\n  - name: side\n    image: busybox\n    restartPolicy: Always\n"
+                 "    readinessProbe: {httpGet: {port: 8080, path: /ready}}\n"
+                 "  - name: once\n    image: busybox\n  containers:\n  - name: a\n    image: busybox\n"
+                 "    ports: [{containerPort: 8080}]\n"
+                 "    securityContext:\n      runAsUser: 2000\n      capabilities: {drop: [all], add: [net_admin, CAP_SYS_TIME]}\n");
+  ck_assert_int_eq(x.r, 0);
+  const spec_pod *p = x.pods.items[0];
+  ck_assert(p->init_containers[0].sidecar);
+  ck_assert(!p->init_containers[1].sidecar);
+  ck_assert_int_eq(p->init_containers[0].security.run_as_user, 1000); /* from the pod */
+  ck_assert_str_eq(p->init_containers[0].readiness.path, "/ready");
+  const spec_container *a = &p->containers[0];
+  ck_assert_int_eq(a->security.run_as_user, 2000);
+  ck_assert_int_eq(a->security.run_as_non_root, 1);
+  ck_assert_str_eq(a->security.cap_drop.argv[0], "ALL");
+  ck_assert_str_eq(a->security.cap_add.argv[0], "NET_ADMIN");
+  ck_assert_str_eq(a->security.cap_add.argv[1], "SYS_TIME");
+  ck_assert_int_eq(a->ports[0].host_port, 8080); /* hostNetwork defaults hostPort */
+  ck_assert_ptr_null(p->effective_hostname);
+  done(&x);
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    restartPolicy: Always\n"
+                 "    securityContext: {runAsUser: 0, runAsNonRoot: true, capabilities: {add: [SYS_ADMN]}}\n"
+                 "  initContainers:\n  - name: i\n    image: busybox\n    restartPolicy: OnFailure\n");
+  EXPECT(&x, DIAG_ERROR, 9, "may not be set for app containers");
+  EXPECT(&x, DIAG_ERROR, 10, "unknown capability 'SYS_ADMN'; did you mean 'SYS_ADMIN'?");
+  EXPECT(&x, DIAG_ERROR, 10, "runAsNonRoot is true but runAsUser is 0");
+  EXPECT(&x, DIAG_ERROR, 14, "an init container's restartPolicy may only be Always");
+  done(&x);
+}
+END_TEST
+
+/* Mutated manifests must never crash or leak (run under ASan in CI). */
+START_TEST(garbage_never_crashes) {
+  static const char seed[] = HEAD "  containers:\n  - name: a\n    image: busybox\n    command: [\"sh\", '-c', x]\n"
+                                  "    env: &e [{name: A, value: b}]\n  - {<<: *e, name: b, image: c}\n";
+  unsigned state = 12345;
+  char buf[sizeof seed];
+  for (int iter = 0; iter < 3000; iter++) {
+    memcpy(buf, seed, sizeof seed);
+    for (int m = 0; m < 1 + iter % 6; m++) {
+      state = state * 1103515245u + 12345u;
+      size_t pos = (state >> 8) % (sizeof seed - 1);
+      static const char alphabet[] = "{}[]:,-&*!|>'\"#\n \t<ab0~%@`?";
+      buf[pos] = alphabet[(state >> 20) % (sizeof alphabet - 1)];
+    }
+    spec_pod_list pods = {0};
+    diag_list d;
+    diag_list_init(&d);
+    spec_parse_buffer("fuzz", buf, (state >> 4) % sizeof seed, SPEC_KEEP_INVALID, &pods, &d);
+    spec_pod_list_free(&pods);
+    diag_list_free(&d);
+  }
+  spec_pod_list_free(NULL);
+  spec_pod_free(NULL);
+  diag_list_free(NULL);
+  ck_assert_int_eq(spec_parse_buffer(NULL, NULL, 0, 0, NULL, NULL), 0);
+}
+END_TEST
+
+START_TEST(diag_format_text) {
+  diag_list d;
+  diag_list_init(&d);
+  diag_add(&d, DIAG_ERROR, "a.yaml", 3, 7, "spec.containers[0].name", "bad %s", "name");
+  diag_add(&d, DIAG_WARNING, "a.yaml", 0, 0, "", "whole file");
+  diag_add(&d, DIAG_ERROR, "a.yaml", 1, 2, "kind", "x");
+  char buf[256];
+  diag_format(&d.items[0], buf, sizeof buf);
+  ck_assert_str_eq(buf, "a.yaml:3:7: error: spec.containers[0].name: bad name");
+  diag_format(&d.items[1], buf, sizeof buf);
+  ck_assert_str_eq(buf, "a.yaml: warning: whole file");
+  diag_list_sort(&d);
+  ck_assert_int_eq(d.items[0].line, 0);
+  ck_assert_int_eq(d.items[1].line, 1);
+  ck_assert_uint_eq(d.errors, 2);
+  ck_assert_uint_eq(d.warnings, 1);
+  diag_list_free(&d);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("spec_parse");
+  TCase *tc = tcase_create("parse");
+  tcase_add_test(tc, duplicate_keys);
+  tcase_add_test(tc, did_you_mean);
+  tcase_add_test(tc, misplaced_restart_policy);
+  tcase_add_test(tc, flow_style_and_hash_stability);
+  tcase_add_test(tc, hash_changes);
+  tcase_add_test(tc, anchors_merge_and_bombs);
+  tcase_add_test(tc, multi_document);
+  tcase_add_test(tc, type_errors);
+  tcase_add_test(tc, defaults);
+  tcase_add_test(tc, warned_and_refused);
+  tcase_add_test(tc, validation_rules);
+  tcase_add_test(tc, podvisor_annotations);
+  tcase_add_test(tc, security_and_sidecars);
+  tcase_add_test(tc, garbage_never_crashes);
+  tcase_add_test(tc, diag_format_text);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
