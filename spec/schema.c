@@ -224,22 +224,16 @@ void schema_hint(schema_object o, const char *name, char *buf, size_t len) {
     snprintf(buf, len, "did you mean '%s'?", s);
     return;
   }
-  /* Known elsewhere: the classic restartPolicy under metadata. */
-  const char *homes[2];
-  size_t nh = 0;
-  for (size_t i = 0; i < sizeof search_order / sizeof search_order[0] && nh < 2; i++) {
+  /* Known elsewhere: the classic restartPolicy under metadata.  Only the
+   * likeliest home is named; a list of every object with a "name" field
+   * would not help anyone. */
+  for (size_t i = 0; i < sizeof search_order / sizeof search_order[0]; i++) {
     schema_object other = search_order[i];
     const schema_field *f = other != o ? schema_lookup(other, name) : NULL;
-    if (f != NULL && f->cls == SCHEMA_SUPPORTED)
-      homes[nh++] = objects[other].where;
-  }
-  if (nh == 1) {
-    snprintf(buf, len, "'%s' belongs in %s, not in %s", name, homes[0], objects[o].where);
-    return;
-  }
-  if (nh == 2) {
-    snprintf(buf, len, "'%s' belongs in %s or %s, not in %s", name, homes[0], homes[1], objects[o].where);
-    return;
+    if (f != NULL && f->cls == SCHEMA_SUPPORTED) {
+      snprintf(buf, len, "'%s' belongs in %s, not in %s", name, objects[other].where, objects[o].where);
+      return;
+    }
   }
   for (size_t i = 0; i < sizeof search_order / sizeof search_order[0]; i++) {
     schema_object other = search_order[i];

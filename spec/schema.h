@@ -69,7 +69,7 @@ const schema_field *schema_lookup(schema_object o, const char *name);
 
 /* Writes a hint for an unknown key of o into buf ("" when there is none):
  *   "did you mean 'restartPolicy'?"                     (a close key of o)
- *   "restartPolicy belongs in spec, not here"           (known in another object)
+ *   "'restartPolicy' belongs in spec, not in metadata"   (known in another object)
  *   "did you mean 'image'? (a field of spec.containers[])"  (close to another object's key) */
 void schema_hint(schema_object o, const char *name, char *buf, size_t len);
 
