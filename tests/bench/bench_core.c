@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
     t[p] = calloc((size_t)n, sizeof(uint64_t));
   int rc = 0;
   for (long i = -warmup; i < n && rc == 0; i++) {
-    uint64_t one[PH_N];
+    uint64_t one[PH_N] = {0};
     snprintf(id, sizeof id, "bench-%d-%ld", (int)getpid(), i + warmup);
     if (cycle(m, &cfg, one, &err) < 0) {
       fprintf(stderr, "bench_core: cycle %ld: %s\n", i + warmup, pv_err_str(&err));

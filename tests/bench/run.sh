@@ -172,7 +172,7 @@ fmt() { [ -n "${MED[$1]:-}" ] && printf '%.2f | %.2f–%.2f | %s' "${MED[$1]}" "
 ratio() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}' || printf 'n/a'; }
 verdict() { [ "$1" = n/a ] && { printf 'n/a'; return; }; awk -v r="$1" -v t="$2" 'BEGIN{print (r <= t) ? "met" : "MISSED"}'; }
 
-floor_ms=${MED[floor]:-$FLOOR_REF_MS}
+floor_ms=$(printf '%.2f' "${MED[floor]:-$FLOOR_REF_MS}")
 r_run=$(ratio "${MED[run]:-}" "${MED[crun]:-}")
 r_core=$(ratio "${MED[core]:-}" "$floor_ms")
 core_ok=$( [ -n "${MED[core]:-}" ] && awk -v m="${MED[core]}" 'BEGIN{print (m <= 6.0) ? "met" : "MISSED"}' || echo n/a)
