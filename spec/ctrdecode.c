@@ -11,8 +11,7 @@
 #include "spec/security.h"
 #include "spec/suggest.h"
 
-/* Calls fn for every element of map[key], which must be a list of
- * mappings checked against schema o; returns the list or NULL. */
+/* map[key] when it is a non-empty list (a non-list is reported), else NULL. */
 static const ytree_node *list_of_maps(decode_ctx *c, const ytree_node *map, const char *key) {
   const ytree_node *l = ytree_map_get(map, key);
   if (ytree_is_null(l))

@@ -77,8 +77,8 @@ typedef enum spec_hostpath_type {
 
 typedef enum spec_volume_kind { SPEC_VOLUME_EMPTY_DIR = 0, SPEC_VOLUME_HOST_PATH } spec_volume_kind;
 
-/* A NULL-terminated argv-like list of strings; argv is NULL when n == 0 and
- * the field was absent, a one-element {NULL} array when it was "[]". */
+/* A NULL-terminated argv-like list of strings.  An absent field and "[]"
+ * are the same (as in Kubernetes): n == 0 and argv == NULL. */
 typedef struct spec_strv {
   char **argv;
   size_t n;
@@ -199,7 +199,8 @@ typedef struct spec_pod {
   int64_t termination_grace_period_seconds; /* default 30 */
   char *hostname;          /* spec.hostname or NULL */
   char *subdomain;         /* spec.subdomain or NULL */
-  char *effective_hostname; /* hostname, else the pod name cut to 63 chars as the kubelet does */
+  char *effective_hostname; /* hostname, else the pod name cut to 63 chars as the kubelet does;
+                               NULL with hostNetwork (the host's hostname is kept) */
   bool host_network;
   bool share_process_namespace;
 

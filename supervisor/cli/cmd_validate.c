@@ -99,30 +99,38 @@ static int print_json(const spec_pod_list *pods, const diag_list *diags) {
 
 int cmd_validate(const cli_globals *g, int argc, char **argv) {
   (void)g;
-  int json = 0, first = 1;
-  for (; first < argc; first++) {
-    const char *a = argv[first];
+  int json = 0, npaths = 0, flags_done = 0;
+  /* Options may come before or after the paths (like kubectl); "--" ends them. */
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
     const char *fmt = NULL;
+    if (flags_done || a[0] != '-' || strcmp(a, "-") == 0) {
+      argv[1 + npaths++] = argv[i];
+      continue;
+    }
     if (strcmp(a, "--") == 0) {
-      first++;
-      break;
+      flags_done = 1;
+      continue;
     }
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);
       return 0;
     }
-    if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && first + 1 < argc)
-      fmt = argv[++first];
-    else if (strncmp(a, "-o", 2) == 0 && a[2] != '\0')
+    if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "podvisor validate: %s needs a format (text or json)\n", a);
+        return 2;
+      }
+      fmt = argv[++i];
+    } else if (strncmp(a, "-o", 2) == 0) {
       fmt = a[2] == '=' ? a + 3 : a + 2;
-    else if (strncmp(a, "--output=", 9) == 0)
+    } else if (strncmp(a, "--output=", 9) == 0) {
       fmt = a + 9;
-    else if (a[0] == '-' && a[1] != '\0') {
+    } else {
       fprintf(stderr, "podvisor validate: unknown option '%s'\n", a);
       usage(stderr);
       return 2;
-    } else
-      break;
+    }
     if (strcmp(fmt, "json") == 0) {
       json = 1;
     } else if (strcmp(fmt, "text") == 0) {
@@ -132,15 +140,16 @@ int cmd_validate(const cli_globals *g, int argc, char **argv) {
       return 2;
     }
   }
-  if (first >= argc) {
+  if (npaths == 0) {
     fprintf(stderr, "podvisor validate: no FILE or DIR given\n");
     usage(stderr);
     return 2;
   }
+  int first = 1, argc_paths = 1 + npaths;
   spec_pod_list pods = {0};
   diag_list diags;
   diag_list_init(&diags);
-  spec_load_paths((const char *const *)argv + first, (size_t)(argc - first), SPEC_KEEP_INVALID, &pods, &diags);
+  spec_load_paths((const char *const *)argv + first, (size_t)(argc_paths - first), SPEC_KEEP_INVALID, &pods, &diags);
   diag_list_sort(&diags);
   int status = diags.errors > 0 ? 1 : 0;
   if (json) {

@@ -56,6 +56,8 @@ expect_text "missing file message" "cannot read the file"
 expect_exit 2 "no arguments" "$bin" validate
 expect_exit 2 "unknown flag" "$bin" validate --frobnicate "$broken"
 expect_exit 2 "unknown output format" "$bin" validate -o yaml "$broken"
+expect_exit 2 "-o without a format" "$bin" validate "$broken" -o
+expect_exit 0 "options after the paths" "$bin" validate "$src/examples/hello.yaml" -o json
 
 if command -v jq >/dev/null; then
   "$bin" validate -o json "$broken" >"$tmp/json" 2>"$tmp/err"
