@@ -1,11 +1,64 @@
-/* cmd_shim.c - placeholder until the command lands. */
+/*
+ * cmd_shim.c - `podvisor shim`: the per-pod keeper process (shim.h).
+ *
+ *   podvisor [--root DIR] [--run-root DIR] shim --pod-file FILE [--pod NAME]
+ *            [--namespace NS] [--log-max-size SIZE] [--log-max-files N]
+ *
+ * Started by `podvisor up` (and later the daemon) in its own session; runs
+ * until the pod is stopped (SIGTERM, SIGINT or "stop" on its socket).
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "supervisor/cli/cli.h"
+#include "supervisor/core/util.h"
+#include "supervisor/shim/shim.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: podvisor shim --pod-file FILE [--pod NAME] [--namespace NS]\n"
+             "                     [--log-max-size SIZE] [--log-max-files N]\n");
+}
 
 int cmd_shim(const cli_globals *g, int argc, char **argv) {
-  (void)g;
-  (void)argc;
-  fprintf(stderr, "podvisor %s: not implemented yet\n", argv[0]);
-  return 1;
+  shim_options o = {.root = g->root, .run_root = g->run_root};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (v != NULL && strcmp(a, "--pod-file") == 0)
+      o.pod_file = v;
+    else if (v != NULL && strcmp(a, "--pod") == 0)
+      o.pod_name = v;
+    else if (v != NULL && strcmp(a, "--namespace") == 0)
+      o.pod_namespace = v;
+    else if (v != NULL && strcmp(a, "--log-max-size") == 0) {
+      int64_t sz;
+      pv_err err;
+      if (pv_parse_size(v, &sz, &err) < 0 || sz < 0) {
+        fprintf(stderr, "podvisor shim: --log-max-size: %s\n", pv_err_str(&err));
+        return 2;
+      }
+      o.log_max_size = (uint64_t)sz;
+    } else if (v != NULL && strcmp(a, "--log-max-files") == 0)
+      o.log_max_files = (unsigned)strtoul(v, NULL, 10);
+    else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else {
+      usage(stderr);
+      return 2;
+    }
+    i++;
+  }
+  if (o.pod_file == NULL) {
+    usage(stderr);
+    return 2;
+  }
+  pv_err err;
+  pv_err_clear(&err);
+  if (shim_main(&o, &err) < 0) {
+    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+    return 1;
+  }
+  return 0;
 }

@@ -1,11 +1,425 @@
-/* cmd_up.c - placeholder until the command lands. */
+/*
+ * cmd_up.c - `podvisor up [--logs] [--log-max-size SIZE] FILE|DIR...`: run pod
+ * manifests in the foreground until Ctrl-C or SIGTERM.
+ *
+ * Every file is parsed and validated first; if any has an error, every
+ * diagnostic is printed and nothing starts (exit 1).  Then one shim process
+ * per pod is forked and exec'd (`podvisor shim`, shim.h) in its own session,
+ * so a terminal's Ctrl-C reaches only `up`, which then stops the pods
+ * gracefully.  While they run, `up` shows a compact status table read from
+ * the shims' status files once a second: redrawn in place on a terminal, one
+ * line per change otherwise.  --logs follows the pods' CRI log files and
+ * prints their text prefixed "pod/container | ", as compose does.
+ *
+ * On SIGINT/SIGTERM every shim gets SIGTERM (its graceful pod stop); `up`
+ * waits for all of them and exits 0.  A shim that could not set its pod up
+ * makes `up` stop the others and exit 1.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "spec/spec.h"
 #include "supervisor/cli/cli.h"
+#include "supervisor/core/util.h"
+#include "supervisor/shim/shim.h"
 
-int cmd_up(const cli_globals *g, int argc, char **argv) {
-  (void)g;
-  (void)argc;
-  fprintf(stderr, "podvisor %s: not implemented yet\n", argv[0]);
-  return 1;
+#define MAX_CTRS 64
+
+typedef struct follow {
+  char name[256];      /* container */
+  long restart;        /* the log file followed, -1 none yet */
+  off_t off;
+  ino_t ino;
+  char partial[16384 * 4];
+  size_t plen;
+} follow;
+
+typedef struct upod {
+  const spec_pod *spec;
+  char uid[SHIM_UID_LEN + 1];
+  char status_path[PATH_MAX];
+  char log_dir[PATH_MAX];
+  pid_t pid;
+  int exit_status;     /* -1 while running */
+  char last_line[MAX_CTRS][256];
+  follow f[MAX_CTRS];
+  size_t nf;
+} upod;
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig) {
+  got_signal = sig;
+}
+
+static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max) {
+  pid_t pid = fork();
+  if (pid != 0)
+    return pid;
+  /* Child: its own session, so a terminal's SIGINT goes to `up` alone. */
+  setsid();
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+  }
+  char *argv[20];
+  int n = 0;
+  argv[n++] = "podvisor";
+  argv[n++] = "--root";
+  argv[n++] = (char *)g->root;
+  argv[n++] = "--run-root";
+  argv[n++] = (char *)g->run_root;
+  argv[n++] = "shim";
+  argv[n++] = "--pod-file";
+  argv[n++] = u->spec->source_file;
+  argv[n++] = "--pod";
+  argv[n++] = u->spec->name;
+  argv[n++] = "--namespace";
+  argv[n++] = u->spec->ns;
+  if (log_max != NULL) {
+    argv[n++] = "--log-max-size";
+    argv[n++] = (char *)log_max;
+  }
+  argv[n] = NULL;
+  execv("/proc/self/exe", argv);
+  fprintf(stderr, "podvisor up: exec shim: %s\n", strerror(errno));
+  _exit(127);
+}
+
+static void fmt_age(int64_t start_ns, char *buf, size_t len) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  int64_t s = start_ns > 0 ? ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - start_ns) / 1000000000 : 0;
+  if (s < 0)
+    s = 0;
+  if (s < 120)
+    snprintf(buf, len, "%llds", (long long)s);
+  else if (s < 7200)
+    snprintf(buf, len, "%lldm", (long long)(s / 60));
+  else
+    snprintf(buf, len, "%lldh", (long long)(s / 3600));
+}
+
+/* "Running", "Waiting:CrashLoopBackOff", "Terminated:Completed(0)". */
+static void fmt_state(json_t *c, char *buf, size_t len, int64_t *since) {
+  json_t *st = json_object_get(c, "state");
+  json_t *pv = json_object_get(c, "podvisor");
+  json_t *x;
+  *since = json_integer_value(json_object_get(pv, "startedAtNs"));
+  if ((x = json_object_get(st, "running")) != NULL) {
+    snprintf(buf, len, "%s", json_string_value(json_object_get(pv, "state")) != NULL &&
+                                     strcmp(json_string_value(json_object_get(pv, "state")), "Stopping") == 0
+                                 ? "Stopping"
+                                 : "Running");
+  } else if ((x = json_object_get(st, "terminated")) != NULL) {
+    snprintf(buf, len, "Terminated:%s(%lld)", json_string_value(json_object_get(x, "reason")),
+             (long long)json_integer_value(json_object_get(x, "exitCode")));
+  } else if ((x = json_object_get(st, "waiting")) != NULL) {
+    snprintf(buf, len, "Waiting:%s", json_string_value(json_object_get(x, "reason")));
+  } else {
+    snprintf(buf, len, "Unknown");
+  }
+}
+
+/* Collects the table rows of one pod; returns the count. */
+static size_t pod_rows(upod *u, char rows[][256], size_t max) {
+  json_error_t je;
+  json_t *root = json_load_file(u->status_path, 0, &je);
+  size_t n = 0;
+  if (root == NULL) {
+    snprintf(rows[n++], 256, "%-20.20s %-16s %-30s %8s %6s", u->spec->name, "-",
+             u->exit_status >= 0 ? "Exited" : "Starting", "-", "-");
+    return n;
+  }
+  const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
+  for (int k = 0; k < 2; k++) {
+    json_t *arr = json_object_get(root, keys[k]), *c;
+    size_t i;
+    json_array_foreach(arr, i, c) {
+      if (n >= max)
+        break;
+      char st[96], age[16];
+      int64_t since;
+      fmt_state(c, st, sizeof st, &since);
+      fmt_age(since, age, sizeof age);
+      snprintf(rows[n++], 256, "%-20.20s %-16.16s %-30.30s %8lld %6s", u->spec->name,
+               json_string_value(json_object_get(c, "name")), st,
+               (long long)json_integer_value(json_object_get(c, "restartCount")),
+               since > 0 ? age : "-");
+    }
+  }
+  json_decref(root);
+  return n;
+}
+
+static int render(upod *pods, size_t n, bool tty, int prev_lines) {
+  static char rows[MAX_CTRS][256];
+  int lines = 0;
+  if (tty) {
+    if (prev_lines > 0)
+      printf("\033[%dA", prev_lines);
+    printf("\033[J%-20s %-16s %-30s %8s %6s\n", "POD", "CONTAINER", "STATE", "RESTARTS", "AGE");
+    lines = 1;
+  }
+  for (size_t p = 0; p < n; p++) {
+    size_t nr = pod_rows(&pods[p], rows, MAX_CTRS);
+    for (size_t r = 0; r < nr; r++) {
+      if (tty) {
+        printf("%s\n", rows[r]);
+        lines++;
+      } else {
+        /* Plain output: a line whenever a row's state or restarts change
+         * (the age column is left out of the comparison). */
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", 77, rows[r]);
+        if (strcmp(pods[p].last_line[r], key) != 0) {
+          snprintf(pods[p].last_line[r], sizeof pods[p].last_line[r], "%s", key);
+          printf("%s\n", rows[r]);
+        }
+      }
+    }
+  }
+  fflush(stdout);
+  return lines;
+}
+
+/* --- --logs: follow <log_dir>/<container>/<restart>.log ------------------------- */
+
+static void emit_cri(const char *pod, const char *ctr, follow *f, char *line) {
+  /* "<ts> <stream> <P|F> <text>" */
+  char *sp1 = strchr(line, ' ');
+  char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+  if (sp2 == NULL || (sp2[1] != 'P' && sp2[1] != 'F'))
+    return;
+  char tag = sp2[1];
+  const char *text = sp2[2] == ' ' ? sp2 + 3 : sp2 + 2;
+  size_t tl = strlen(text);
+  if (f->plen + tl < sizeof f->partial) {
+    memcpy(f->partial + f->plen, text, tl);
+    f->plen += tl;
+  }
+  if (tag == 'F') {
+    printf("%s/%s | %.*s\n", pod, ctr, (int)f->plen, f->partial);
+    f->plen = 0;
+  }
+}
+
+static void follow_file(const char *pod, const char *path, follow *f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && (st.st_ino != f->ino || st.st_size < f->off)) {
+    f->ino = st.st_ino;
+    f->off = 0; /* rotated or new */
+  }
+  char buf[65536];
+  static char line[65536];
+  static size_t ll;
+  ll = 0;
+  ssize_t r;
+  off_t consumed = f->off;
+  while ((r = pread(fd, buf, sizeof buf, f->off)) > 0) {
+    for (ssize_t i = 0; i < r; i++) {
+      if (buf[i] == '\n') {
+        line[ll] = '\0';
+        emit_cri(pod, f->name, f, line);
+        ll = 0;
+        consumed = f->off + i + 1;
+      } else if (ll + 1 < sizeof line) {
+        line[ll++] = buf[i];
+      }
+    }
+    f->off += r;
+  }
+  f->off = consumed; /* re-read an incomplete last line next time */
+  close(fd);
+}
+
+static void follow_pod(upod *u) {
+  DIR *d = opendir(u->log_dir);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    follow *f = NULL;
+    for (size_t i = 0; i < u->nf; i++)
+      if (strcmp(u->f[i].name, e->d_name) == 0)
+        f = &u->f[i];
+    if (f == NULL && u->nf < MAX_CTRS) {
+      f = &u->f[u->nf++];
+      memset(f, 0, sizeof *f);
+      snprintf(f->name, sizeof f->name, "%s", e->d_name);
+      f->restart = -1;
+    }
+    if (f == NULL)
+      continue;
+    /* Follow the newest restart; finish the previous one first. */
+    char path[PATH_MAX + 512];
+    for (long r = f->restart < 0 ? 0 : f->restart;; r++) {
+      snprintf(path, sizeof path, "%s/%s/%ld.log", u->log_dir, f->name, r);
+      if (access(path, F_OK) != 0)
+        break;
+      if (r != f->restart) {
+        if (f->restart >= 0) {
+          char prev[PATH_MAX + 512];
+          snprintf(prev, sizeof prev, "%s/%s/%ld.log", u->log_dir, f->name, f->restart);
+          follow_file(u->spec->name, prev, f);
+        }
+        f->restart = r;
+        f->off = 0;
+        f->ino = 0;
+        f->plen = 0;
+      }
+      follow_file(u->spec->name, path, f);
+    }
+  }
+  closedir(d);
+  fflush(stdout);
+}
+
+/* --- main ------------------------------------------------------------------------- */
+
+static int load(int nfiles, char **files, spec_pod_list *pods) {
+  diag_list diags;
+  diag_list_init(&diags);
+  int rc = spec_load_paths((const char *const *)files, (size_t)nfiles, 0, pods, &diags);
+  diag_list_sort(&diags);
+  for (size_t i = 0; i < diags.n; i++)
+    diag_fprint(stderr, &diags.items[i]);
+  diag_list_free(&diags);
+  if (rc < 0) {
+    fprintf(stderr, "podvisor up: invalid manifests, nothing started\n");
+    return -1;
+  }
+  if (pods->n == 0) {
+    fprintf(stderr, "podvisor up: no pods found\n");
+    return -1;
+  }
+  return 0;
+}
+
+static void stop_all(upod *pods, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (pods[i].pid > 0 && pods[i].exit_status < 0)
+      kill(pods[i].pid, SIGTERM);
+}
+
+int cmd_up(const cli_globals *g0, int argc, char **argv) {
+  cli_globals g = *g0;
+  bool logs = false;
+  const char *log_max = NULL;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--logs") == 0)
+      logs = true;
+    else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+      g.root = argv[++i];
+    else if (strcmp(argv[i], "--run-root") == 0 && i + 1 < argc)
+      g.run_root = argv[++i];
+    else if (strcmp(argv[i], "--log-max-size") == 0 && i + 1 < argc)
+      log_max = argv[++i];
+    else {
+      fprintf(stderr, "usage: podvisor up [--logs] [--root DIR] [--run-root DIR] "
+                      "[--log-max-size SIZE] FILE|DIR...\n");
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    fprintf(stderr, "usage: podvisor up [--logs] FILE|DIR...\n");
+    return 2;
+  }
+  spec_pod_list list = {0};
+  if (load(argc - i, argv + i, &list) < 0) {
+    spec_pod_list_free(&list);
+    return 1;
+  }
+  pv_err err;
+  if (pv_mkdir_p(g.run_root, 0755, &err) < 0 || pv_mkdir_p(g.root, 0755, &err) < 0) {
+    fprintf(stderr, "podvisor up: %s\n", pv_err_str(&err));
+    spec_pod_list_free(&list);
+    return 1;
+  }
+  upod *pods = calloc(list.n, sizeof *pods);
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGHUP, SIG_IGN);
+  for (size_t p = 0; p < list.n; p++) {
+    upod *u = &pods[p];
+    u->spec = list.items[p];
+    u->exit_status = -1;
+    if (u->spec->uid != NULL && *u->spec->uid != '\0')
+      snprintf(u->uid, sizeof u->uid, "%.16s", u->spec->uid);
+    else
+      shim_pod_uid(u->spec->ns, u->spec->name, u->uid);
+    snprintf(u->status_path, sizeof u->status_path, "%s/pods/%s/status.json", g.run_root, u->uid);
+    snprintf(u->log_dir, sizeof u->log_dir, "%s/logs/%s_%s_%s", g.root, u->spec->ns, u->spec->name, u->uid);
+    fflush(stdout);
+    u->pid = spawn_shim(&g, u, log_max);
+    if (u->pid < 0)
+      fprintf(stderr, "podvisor up: fork: %s\n", strerror(errno));
+  }
+  bool tty = isatty(STDOUT_FILENO) && !logs;
+  int lines = 0, failed = 0;
+  bool stopping = false;
+  size_t alive = list.n;
+  while (alive > 0) {
+    if (got_signal && !stopping) {
+      stopping = true;
+      if (!tty)
+        printf("podvisor up: stopping %zu pod(s)\n", alive);
+      stop_all(pods, list.n);
+    }
+    for (size_t p = 0; p < list.n; p++) {
+      int st;
+      if (pods[p].exit_status < 0 && pods[p].pid > 0 && waitpid(pods[p].pid, &st, WNOHANG) == pods[p].pid) {
+        pods[p].exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        alive--;
+        if (pods[p].exit_status != 0) {
+          failed = 1;
+          fprintf(stderr, "podvisor up: pod %s: shim exited with status %d\n", pods[p].spec->name,
+                  pods[p].exit_status);
+          if (!stopping) {
+            stopping = true;
+            stop_all(pods, list.n);
+          }
+        }
+      } else if (pods[p].pid <= 0 && pods[p].exit_status < 0) {
+        pods[p].exit_status = 127;
+        alive--;
+        failed = 1;
+      }
+    }
+    if (logs)
+      for (size_t p = 0; p < list.n; p++)
+        follow_pod(&pods[p]);
+    else if (!stopping || !tty)
+      lines = render(pods, list.n, tty, lines);
+    struct timespec ts = {0, logs ? 100000000 : 250000000};
+    nanosleep(&ts, NULL);
+  }
+  if (logs)
+    for (size_t p = 0; p < list.n; p++)
+      follow_pod(&pods[p]);
+  printf("podvisor up: all pods stopped\n");
+  free(pods);
+  spec_pod_list_free(&list);
+  return failed;
 }

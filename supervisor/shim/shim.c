@@ -399,11 +399,7 @@ static void on_exit_readable(uv_poll_t *h, int status, int events) {
   uv_timer_stop(&ctr->kill_timer);
   stop_probes(ctr);
   backoff_exit be = {.exit_code = ex.exit_code, .signal = ex.signal, .oom = ex.oom_killed};
-  container_info info;
-  int64_t fin = 0;
-  if (container_manager_get_info(r->sh->mgr, r->c, &info) == 0)
-    fin = (int64_t)info.finished_ns;
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = fin});
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = shim_now_ns()});
   ctr->run = NULL;
   ctr->term_sent = false;
   run_release(r);
@@ -490,11 +486,7 @@ static void start_container(shim_ctr *ctr) {
   }
   ctr->started_ms = shim_now_ms();
   backoff_record_start(&ctr->bo, ctr->started_ms);
-  container_info info;
-  int64_t t0 = 0;
-  if (container_manager_get_info(sh->mgr, r->c, &info) == 0)
-    t0 = (int64_t)info.started_ns;
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(r->c), .time = t0});
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(r->c), .time = shim_now_ns()});
   if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
     start_probe(ctr, PROBE_STARTUP);
   } else {
@@ -528,6 +520,11 @@ void shim_advance(shim *sh) {
       continue;
     if (idle(ctr))
       start_container(ctr);
+    /* A sidecar without a startup probe counts as started at once. */
+    if (kind_of(ctr) == BACKOFF_KIND_SIDECAR && ctr->st->started) {
+      ctr->init_done = true;
+      continue;
+    }
     return;
   }
   for (size_t i = sh->n_init; i < sh->n_ctrs; i++)

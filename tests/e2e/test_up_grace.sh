@@ -1,0 +1,27 @@
+#!/bin/bash
+# A container that ignores SIGTERM is killed after terminationGracePeriodSeconds.
+. "$(dirname "$0")/up_lib.sh"
+cat > "$T/pod.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata:
+  name: stubborn
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap '' TERM; echo up; while true; do sleep 0.1; done"]
+Y
+start_shim "$T/pod.yaml" stubborn
+wait_for stubborn '.containerStatuses[0].state.running != null' true 10 || fail "not running"
+sleep 0.3
+t0=$(date +%s%N)
+stop_shim "$LAST_SHIM" || fail "shim did not stop"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "stop took $ms ms"
+[ "$ms" -ge 1000 ] && [ "$ms" -lt 5000 ] || fail "stop took $ms ms, expected 1000..5000"
+[ ! -e "$RR/pods/$(uid_of stubborn)" ] || fail "run dir left behind"
+[ ! -e "$R/pods/$(uid_of stubborn)" ] || fail "pod dir left behind"
+for cg in /sys/fs/cgroup/*/podvisor/$(uid_of stubborn); do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
+ok "SIGKILL after the grace period"
