@@ -33,6 +33,7 @@
 #include "supervisor/cli/cli.h"
 #include "supervisor/core/util.h"
 #include "supervisor/shim/shim.h"
+#include "supervisor/shim/status.h"
 
 #define MAX_CTRS 64
 
@@ -114,17 +115,18 @@ static void fmt_age(int64_t start_ns, char *buf, size_t len) {
     snprintf(buf, len, "%lldh", (long long)(s / 3600));
 }
 
-/* "Running", "Waiting:CrashLoopBackOff", "Terminated:Completed(0)". */
+/* "Running", "Waiting:CrashLoopBackOff", "Terminated:Completed(0)"; *since
+ * is the current run's start (ns), 0 when not running. */
 static void fmt_state(json_t *c, char *buf, size_t len, int64_t *since) {
   json_t *st = json_object_get(c, "state");
-  json_t *pv = json_object_get(c, "podvisor");
+  const char *fsm = json_string_value(json_object_get(json_object_get(c, "podvisor"), "fsm"));
   json_t *x;
-  *since = json_integer_value(json_object_get(pv, "startedAtNs"));
+  *since = 0;
   if ((x = json_object_get(st, "running")) != NULL) {
-    snprintf(buf, len, "%s", json_string_value(json_object_get(pv, "state")) != NULL &&
-                                     strcmp(json_string_value(json_object_get(pv, "state")), "Stopping") == 0
-                                 ? "Stopping"
-                                 : "Running");
+    const char *t = json_string_value(json_object_get(x, "startedAt"));
+    if (t != NULL)
+      status_parse_time(t, since);
+    snprintf(buf, len, "%s", fsm != NULL && strcmp(fsm, "Stopping") == 0 ? "Stopping" : "Running");
   } else if ((x = json_object_get(st, "terminated")) != NULL) {
     snprintf(buf, len, "Terminated:%s(%lld)", json_string_value(json_object_get(x, "reason")),
              (long long)json_integer_value(json_object_get(x, "exitCode")));

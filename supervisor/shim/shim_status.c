@@ -10,6 +10,7 @@
 #include "supervisor/core/util.h"
 #include "supervisor/shim/crilog.h"
 #include "supervisor/shim/shim_internal.h"
+#include "supervisor/shim/status.h"
 
 /* --- logs ---------------------------------------------------------------------- */
 
@@ -62,105 +63,55 @@ void shim_log_close(shim_log *l) {
 
 /* --- status JSON ---------------------------------------------------------------- */
 
-static json_t *timestr(int64_t ns) {
-  char buf[40];
-  if (ns <= 0 || crilog_format_time(ns, buf, sizeof buf) < 0)
-    return json_null();
-  return json_string(buf);
-}
-
-static json_t *term_json(const ctrstate_term *t) {
-  json_t *o = json_pack("{s:i,s:s,s:o,s:o}", "exitCode", t->exit_code, "reason",
-                        ctrstate_term_reason_name(t->reason), "startedAt", timestr(t->started_at),
-                        "finishedAt", timestr(t->finished_at));
-  if (t->signal > 0)
-    json_object_set_new(o, "signal", json_integer(t->signal));
-  if (t->message[0] != '\0')
-    json_object_set_new(o, "message", json_string(t->message));
-  return o;
-}
-
-static json_t *ctr_json(const shim_ctr *ctr) {
-  const ctrstate *c = ctr->st;
-  json_t *state;
-  const char *wr = ctrstate_waiting_reason(c);
-  if (c->state == CTRSTATE_RUNNING || c->state == CTRSTATE_STOPPING)
-    state = json_pack("{s:{s:o}}", "running", "startedAt", timestr(c->started_at));
-  else if (c->state == CTRSTATE_TERMINATED)
-    state = json_pack("{s:o}", "terminated", term_json(&c->term));
-  else {
-    json_t *w = json_pack("{s:s}", "reason", wr != NULL ? wr : "ContainerCreating");
-    if (c->message[0] != '\0')
-      json_object_set_new(w, "message", json_string(c->message));
-    state = json_pack("{s:o}", "waiting", w);
-  }
-  const ctrstate_term *last = ctrstate_last_state(c);
-  json_t *pv = json_pack("{s:s,s:i,s:I,s:I,s:I}", "state", ctrstate_state_name(c->state), "pid",
-                         c->pid, "startedAtNs", (json_int_t)c->started_at, "lastFinishedAtNs",
-                         (json_int_t)(last != NULL ? last->finished_at : 0), "nextTryAtNs",
-                         (json_int_t)c->next_try_at);
-  if (c->next_try_at > 0)
-    json_object_set_new(pv, "nextTryAt", timestr(c->next_try_at));
-  json_t *o = json_pack("{s:s,s:o,s:o,s:i,s:b,s:b,s:s,s:s,s:s,s:o}", "name", c->name, "state", state,
-                        "lastState", last != NULL ? json_pack("{s:o}", "terminated", term_json(last))
-                                                  : json_object(),
-                        "restartCount", (int)c->restart_count, "ready", c->ready, "started",
-                        c->started, "image", c->image, "imageID", "", "containerID",
-                        c->id[0] != '\0' ? c->id : "", "podvisor", pv);
-  if (c->id[0] != '\0') {
-    char id[CTRSTATE_ID_MAX + 16];
-    snprintf(id, sizeof id, "podvisor://%s", c->id);
-    json_object_set_new(o, "containerID", json_string(id));
-  }
-  json_object_set_new(pv, "specHash", json_string(c->spec_hash));
-  return o;
-}
-
+/* status.c renders the Kubernetes-shaped document; the shim adds who it is
+ * (metadata) and where its files are. */
 char *shim_status_json(shim *sh) {
-  const ctrstate_pod *p = &sh->status;
-  json_t *conds = json_array();
-  for (int i = 0; i < CTRSTATE_COND_COUNT; i++)
-    json_array_append_new(conds, json_pack("{s:s,s:s,s:o}", "type", ctrstate_cond_name((ctrstate_cond_type)i),
-                                           "status", p->cond[i].status ? "True" : "False",
-                                           "lastTransitionTime", timestr(p->cond[i].last_transition)));
-  json_t *init = json_array(), *app = json_array();
-  for (size_t i = 0; i < sh->n_ctrs; i++)
-    json_array_append_new(i < sh->n_init ? init : app, ctr_json(&sh->ctrs[i]));
-  json_t *root = json_pack(
-      "{s:{s:s,s:s,s:s},s:s,s:o,s:s,s:o,s:o,s:o,s:{s:i,s:s,s:b,s:s}}", "metadata", "name",
-      sh->pod->name, "namespace", sh->pod->ns, "uid", sh->uid, "phase",
-      ctrstate_phase_name(p->phase), "conditions", conds, "podIP", sh->pod->host_network ? "" : "127.0.0.1",
-      "startTime", timestr(p->start_time), "initContainerStatuses", init, "containerStatuses", app,
-      "podvisor", "shimPid", p->shim_pid, "specHash", p->spec_hash, "stopping", sh->stopping,
-      "logDir", sh->log_dir);
+  json_t *root = status_to_json(&sh->status);
   if (root == NULL)
     return NULL;
+  json_object_set_new(root, "metadata",
+                      json_pack("{s:s,s:s,s:s}", "name", sh->pod->name, "namespace", sh->pod->ns,
+                                "uid", sh->uid));
+  json_t *pv = json_object_get(root, "podvisor");
+  if (pv == NULL) {
+    pv = json_object();
+    json_object_set_new(root, "podvisor", pv);
+  }
+  json_object_set_new(pv, "stopping", json_boolean(sh->stopping));
+  json_object_set_new(pv, "logDir", json_string(sh->log_dir));
+  json_object_set_new(pv, "socket", json_string(sh->sock_path));
   char *s = json_dumps(root, JSON_INDENT(1));
   json_decref(root);
   return s;
 }
 
-/* Carries restart counts and the last termination of a predecessor's
- * status.json forward (a shim restarted for the same pod uid). */
+/* Carries the restart counts and last terminations of a predecessor's
+ * status.json forward (a shim restarted for the same pod uid).  A container
+ * the predecessor had running died with it (pdeathsig): that counts as one
+ * more restart.  Backoff deadlines are not carried: the containers are
+ * started afresh. */
 void shim_load_previous(shim *sh) {
-  json_error_t je;
-  json_t *root = json_load_file(sh->status_path, 0, &je);
-  if (root == NULL)
+  ctrstate_pod prev;
+  memset(&prev, 0, sizeof prev);
+  if (status_load(sh->status_path, &prev, NULL) < 0)
     return;
-  const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
-  for (int k = 0; k < 2; k++) {
-    json_t *arr = json_object_get(root, keys[k]), *e;
-    size_t i;
-    json_array_foreach(arr, i, e) {
-      const char *name = json_string_value(json_object_get(e, "name"));
-      shim_ctr *ctr = name != NULL ? shim_find(sh, name) : NULL;
+  ctrstate *lists[2] = {prev.init, prev.app};
+  size_t ns[2] = {prev.n_init, prev.n_app};
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < ns[k]; i++) {
+      const ctrstate *o = &lists[k][i];
+      shim_ctr *ctr = shim_find(sh, o->name);
       if (ctr == NULL)
         continue;
-      json_int_t rc = json_integer_value(json_object_get(e, "restartCount"));
-      /* The predecessor's current run ended with it: one more restart. */
-      json_t *running = json_object_get(json_object_get(e, "state"), "running");
-      ctr->st->restart_count = (uint32_t)rc + (running != NULL ? 1 : 0);
+      bool was_running = o->state == CTRSTATE_RUNNING || o->state == CTRSTATE_STOPPING;
+      ctr->st->restart_count = o->restart_count + (was_running ? 1 : 0);
+      const ctrstate_term *last = ctrstate_last_state(o);
+      if (o->state == CTRSTATE_TERMINATED)
+        last = &o->term;
+      if (last != NULL) {
+        ctr->st->last = *last;
+        ctr->st->has_last = true;
+      }
     }
-  }
-  json_decref(root);
+  ctrstate_pod_free(&prev);
 }
