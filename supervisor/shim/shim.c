@@ -44,6 +44,8 @@ static backoff_kind kind_of(const shim_ctr *ctr) {
 }
 
 shim_ctr *shim_find(shim *sh, const char *name) {
+  if (name == NULL)
+    return NULL;
   for (size_t i = 0; i < sh->n_ctrs; i++)
     if (strcmp(sh->ctrs[i].st->name, name) == 0)
       return &sh->ctrs[i];
@@ -399,7 +401,8 @@ static void on_exit_readable(uv_poll_t *h, int status, int events) {
   uv_timer_stop(&ctr->kill_timer);
   stop_probes(ctr);
   backoff_exit be = {.exit_code = ex.exit_code, .signal = ex.signal, .oom = ex.oom_killed};
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = shim_now_ns()});
+  ctr->exit_seen_ns = shim_now_ns();
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = ctr->exit_seen_ns});
   ctr->run = NULL;
   ctr->term_sent = false;
   run_release(r);
@@ -486,7 +489,10 @@ static void start_container(shim_ctr *ctr) {
   }
   ctr->started_ms = shim_now_ms();
   backoff_record_start(&ctr->bo, ctr->started_ms);
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(r->c), .time = shim_now_ns()});
+  int64_t now = shim_now_ns();
+  if (ctr->exit_seen_ns > 0)
+    ctr->restart_gap_ns = now - ctr->exit_seen_ns;
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(r->c), .time = now});
   if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
     start_probe(ctr, PROBE_STARTUP);
   } else {

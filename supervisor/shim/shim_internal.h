@@ -63,6 +63,8 @@ struct shim_ctr {
   bool term_sent;
   bool init_done;            /* init: exited 0; sidecar: started once */
   int64_t started_ms;
+  int64_t exit_seen_ns;      /* when the last exit was reaped */
+  int64_t restart_gap_ns;    /* last reaped exit → next start returned */
 };
 
 struct shim {

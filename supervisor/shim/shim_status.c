@@ -72,6 +72,18 @@ char *shim_status_json(shim *sh) {
   json_object_set_new(root, "metadata",
                       json_pack("{s:s,s:s,s:s}", "name", sh->pod->name, "namespace", sh->pod->ns,
                                 "uid", sh->uid));
+  /* Per container: the last exit → restart latency the shim achieved. */
+  const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
+  for (int k = 0; k < 2; k++) {
+    json_t *arr = json_object_get(root, keys[k]), *e;
+    size_t i;
+    json_array_foreach(arr, i, e) {
+      shim_ctr *ctr = shim_find(sh, json_string_value(json_object_get(e, "name")));
+      json_t *cpv = json_object_get(e, "podvisor");
+      if (ctr != NULL && cpv != NULL && ctr->restart_gap_ns > 0)
+        json_object_set_new(cpv, "restartGapNs", json_integer(ctr->restart_gap_ns));
+    }
+  }
   json_t *pv = json_object_get(root, "podvisor");
   if (pv == NULL) {
     pv = json_object();

@@ -1,0 +1,178 @@
+#!/bin/bash
+# bench_pod.sh - the pod supervisor against podman, side by side in one run.
+# Not a test (ctest never runs it).  Needs root, podman and runc from Debian
+# (apt-get install podman runc), python3 and jq.
+#
+#   tests/bench/bench_pod.sh [PODVISOR_BINARY]     env: RUNS (default 10), GAP_SECS (default 5)
+#
+#  1. a 3-container pod (each a shell that exits on SIGTERM around `sleep 3600`):
+#     apply → all Running, and delete → all gone;
+#       podvisor: start `podvisor shim` for the pod, poll status.json until the
+#                 three containers run; SIGTERM the shim, wait until it exits
+#                 (it exits only when every container, cgroup and mount is gone);
+#       podman:   `podman kube play --network none` / `podman kube down` of the
+#                 same YAML (cgroupfs manager, file events, runc, nofile 20000).
+#  2. the restart gap of a container that exits at once, zero backoff:
+#       podvisor: podvisor.restartGapNs in status.json (reaped exit → next start,
+#                 measured by the shim) with backoff-initial/max "1ms" (the
+#                 manifest validator refuses "0");
+#       podman:   --restart=always /bin/false, "died" → "start" events.
+#  3. shim memory: PSS of the shim of the 3-container pod (smaps_rollup)
+#     against conmon's PSS per container in the podman pod.
+set -euo pipefail
+PV=${1:-${PODVISOR_BINARY:-$(dirname "$0")/../../build/podvisor}}
+PV=$(readlink -f "$PV")
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+RUNS=${RUNS:-10}
+GAP_SECS=${GAP_SECS:-5}
+[ "$(id -u)" = 0 ] || { echo "bench_pod.sh: needs root" >&2; exit 1; }
+for t in podman runc python3 jq; do command -v $t >/dev/null || { echo "bench_pod.sh: needs $t (apt-get install podman runc python3 jq)" >&2; exit 1; }; done
+T=$(mktemp -d /tmp/pv-bench-XXXXXX)
+R=$T/root; RR=$T/run
+trap 'pm pod rm -f -t0 bench3 >/dev/null 2>&1 || true; pm rm -f -t0 bench-crash >/dev/null 2>&1 || true; rm -rf "$T"' EXIT
+
+# --- podman with the settings that work on this kind of host -------------------
+cat > "$T/containers.conf" <<'C'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=1000:1000"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+C
+export CONTAINERS_CONF=$T/containers.conf
+pm() {
+  podman --root "$T/podman/root" --runroot "$T/podman/runroot" --tmpdir "$T/podman/tmp" \
+         --storage-driver overlay --cgroup-manager cgroupfs --events-backend file \
+         --runtime runc "$@"
+}
+
+echo "== setup: busybox rootfs in podvisor and podman" >&2
+rootfs=${TMPDIR:-/tmp}/podvisor-test-rootfs
+[ -x "$rootfs/bin/sh" ] || sh "$SRC/contrib/mkrootfs-busybox.sh" "$rootfs" >/dev/null
+"$PV" --root "$R" image import busybox "$rootfs" >/dev/null
+tar -C "$rootfs" -cf "$T/rootfs.tar" .
+pm import -q --change 'CMD ["/bin/sh"]' "$T/rootfs.tar" localhost/busybox:latest >/dev/null
+
+cat > "$T/pod3.yaml" <<'Y'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: bench3
+spec:
+  restartPolicy: Always
+  containers:
+  - name: c1
+    image: localhost/busybox:latest
+    imagePullPolicy: Never
+    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+  - name: c2
+    image: localhost/busybox:latest
+    imagePullPolicy: Never
+    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+  - name: c3
+    image: localhost/busybox:latest
+    imagePullPolicy: Never
+    command: ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+Y
+cat > "$T/crash.yaml" <<'Y'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crash
+  annotations:
+    podvisor.io/backoff-initial: "1ms"
+    podvisor.io/backoff-max: "1ms"
+spec:
+  restartPolicy: Always
+  containers:
+  - name: c
+    image: localhost/busybox:latest
+    command: ["/bin/false"]
+Y
+
+python3 - "$PV" "$R" "$RR" "$T" "$RUNS" "$GAP_SECS" <<'PY'
+import json, os, signal, statistics, subprocess, sys, time, hashlib
+pv, R, RR, T, runs, gap_secs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+def pm(*a, **kw):
+    return subprocess.run(["podman", "--root", f"{T}/podman/root", "--runroot", f"{T}/podman/runroot",
+        "--tmpdir", f"{T}/podman/tmp", "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
+        "--events-backend", "file", "--runtime", "runc", *a], check=kw.get("check", True),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def uid(name): return hashlib.sha256(f"default/{name}".encode()).hexdigest()[:16]
+def status(name):
+    try:
+        with open(f"{RR}/pods/{uid(name)}/status.json") as f: return json.load(f)
+    except (OSError, ValueError): return None
+def shim(name, yaml):
+    return subprocess.Popen([pv, "--root", R, "--run-root", RR, "shim", "--pod-file", yaml, "--pod", name],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+def all_running(st, n):
+    return st is not None and sum(1 for c in st.get("containerStatuses", []) if "running" in c.get("state", {})) == n
+def stats(xs): return statistics.median(xs), min(xs), max(xs)
+def line(label, xs, unit="ms"):
+    m, lo, hi = stats(xs); print(f"  {label:<44} median {m:9.2f} {unit}   min–max {lo:.2f}–{hi:.2f}   (n={len(xs)})")
+    return m
+
+up, down, pss = [], [], []
+for i in range(runs):
+    t0 = time.perf_counter(); p = shim("bench3", f"{T}/pod3.yaml")
+    while not all_running(status("bench3"), 3):
+        if p.poll() is not None: sys.exit("shim exited early")
+        time.sleep(0.0005)
+    t1 = time.perf_counter()
+    with open(f"/proc/{p.pid}/smaps_rollup") as f:
+        pss.append(next(int(l.split()[1]) for l in f if l.startswith("Pss:")))
+    t2 = time.perf_counter(); p.send_signal(signal.SIGTERM); p.wait(); t3 = time.perf_counter()
+    up.append((t1 - t0) * 1000); down.append((t3 - t2) * 1000)
+
+pup, pdown, conmon = [], [], []
+for i in range(runs):
+    pm("kube", "down", f"{T}/pod3.yaml", check=False)
+    t0 = time.perf_counter(); pm("kube", "play", "--network", "none", f"{T}/pod3.yaml"); t1 = time.perf_counter()
+    if i == 0:
+        for c in pm("ps", "--pod", "--filter", "pod=bench3", "--format", "{{.Names}}").stdout.split():
+            cp = pm("inspect", c, "--format", "{{.State.ConmonPid}}").stdout.strip()
+            with open(f"/proc/{cp}/smaps_rollup") as f:
+                conmon.append(next(int(l.split()[1]) for l in f if l.startswith("Pss:")))
+    t2 = time.perf_counter(); pm("kube", "down", f"{T}/pod3.yaml"); t3 = time.perf_counter()
+    pup.append((t1 - t0) * 1000); pdown.append((t3 - t2) * 1000)
+
+# restart gap, podvisor
+p = shim("crash", f"{T}/crash.yaml"); gaps = {}; t_end = time.time() + gap_secs
+while time.time() < t_end:
+    st = status("crash")
+    if st:
+        c = st["containerStatuses"][0]; g = c.get("podvisor", {}).get("restartGapNs")
+        if g: gaps[c["restartCount"]] = g / 1e6
+    time.sleep(0.001)
+p.send_signal(signal.SIGTERM); p.wait()
+# restart gap, podman (died -> start events)
+pm("rm", "-f", "-t0", "bench-crash", check=False)
+since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+pm("run", "-d", "--name", "bench-crash", "--network", "none", "--restart=always", "localhost/busybox:latest", "/bin/false")
+time.sleep(gap_secs)
+pm("rm", "-f", "-t0", "bench-crash", check=False)
+ev = [json.loads(l) for l in pm("events", "--stream=false", "--since", since, "--filter", "container=bench-crash",
+      "--format", "json").stdout.splitlines() if l.strip()]
+def ts(e):
+    t = e["Time"]; base, frac = t.rstrip("Z").split(".") if "." in t else (t.rstrip("Z"), "0")
+    return time.mktime(time.strptime(base[:19], "%Y-%m-%dT%H:%M:%S")) + float("0." + frac[:9])
+pgaps, died = [], None
+for e in sorted(ev, key=ts):
+    if e["Status"] == "died": died = ts(e)
+    elif e["Status"] == "start" and died is not None: pgaps.append((ts(e) - died) * 1000); died = None
+
+print("\n== 3-container pod: apply → all Running")
+a = line("podvisor (shim, status.json polled)", up); b = line("podman kube play", pup)
+print(f"  ratio podvisor/podman: 1/{b / a:.1f}  (target ≤ 1/20)")
+print("== 3-container pod: delete → all gone")
+a = line("podvisor (SIGTERM → shim exit, all cleaned)", down); b = line("podman kube down", pdown)
+print(f"  ratio podvisor/podman: 1/{b / a:.1f}  (target ≤ 1/20)")
+print("== restart gap: exit → next start, no backoff")
+if len(gaps) > 0: a = line(f"podvisor ({len(gaps)} restarts sampled)", list(gaps.values()))
+if len(pgaps) > 0: b = line("podman --restart=always (died → start)", pgaps)
+if gaps and pgaps: print(f"  ratio podvisor/podman: 1/{b / a:.1f}  (target ≤ 10 ms)")
+print("== memory")
+a = line("podvisor shim PSS per pod (3 containers)", pss, "kB")
+if conmon: b = line("podman conmon PSS per container", conmon, "kB"); print(f"  per pod: podvisor {a:.0f} kB vs podman conmon ×{len(conmon)} = {sum(conmon):.0f} kB (target ≤ 300 kB)")
+PY
