@@ -463,6 +463,21 @@ static int setup_stdio(const int fds[3]) {
   return 0;
 }
 
+/* A container starts with no blocked and no ignored signal, whatever its
+ * caller had (a supervisor blocks signals for its signalfd and often
+ * ignores SIGPIPE); handlers are reset by exec anyway. */
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  struct sigaction dfl;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction(sig, &dfl, NULL);
+}
+
 /* Tries every planned path like execvp; returns with errno on failure. */
 static void exec_any(const struct child_args *a, int *index) {
   int saved = ENOENT;
@@ -487,6 +502,7 @@ static int child_finish(const struct child_args *a, int step) {
     return child_fail(a->sock, STEP_CWD, 0);
   if (setup_stdio(a->fds) < 0)
     return child_fail(a->sock, STEP_STDIO, 0);
+  reset_signals();
   umask(022);
   if (caps_apply(&c->caps, &step) < 0)
     return child_fail(a->sock, step, 0);

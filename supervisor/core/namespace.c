@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -138,6 +141,25 @@ int namespace_join(const namespace_config *c, int *step) {
   return 0;
 }
 
+/* A new network namespace has only "lo", and it is down. */
+static int loopback_up(void) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, "lo", 3);
+  int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+  if (r == 0 && !(ifr.ifr_flags & IFF_UP)) {
+    ifr.ifr_flags |= IFF_UP;
+    r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return r;
+}
+
 int namespace_setup_isolation(const namespace_config *c, int *step) {
   if ((c->flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) {
     *step = NS_STEP_UNSHARE_CGROUP;
@@ -146,6 +168,10 @@ int namespace_setup_isolation(const namespace_config *c, int *step) {
   if ((c->flags & CLONE_NEWUTS) && c->join_uts < 0 && c->hostname[0] != '\0' &&
       sethostname(c->hostname, strlen(c->hostname)) < 0) {
     *step = NS_STEP_HOSTNAME;
+    return -1;
+  }
+  if ((c->flags & CLONE_NEWNET) && c->join_net < 0 && loopback_up() < 0) {
+    *step = NS_STEP_LOOPBACK;
     return -1;
   }
   return 0;
@@ -163,6 +189,7 @@ const char *namespace_step_name(int step) {
   case NS_STEP_UNSHARE_CGROUP: return "unshare the cgroup namespace";
   case NS_STEP_HOSTNAME: return "sethostname";
   case NS_STEP_ENTER: return "setns into the container's namespaces";
+  case NS_STEP_LOOPBACK: return "bring the loopback interface up";
   default: return NULL;
   }
 }

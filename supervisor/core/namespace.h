@@ -49,6 +49,7 @@ enum {
   NS_STEP_UNSHARE_CGROUP,
   NS_STEP_HOSTNAME,
   NS_STEP_ENTER,
+  NS_STEP_LOOPBACK,
 };
 
 typedef struct namespace_config {
@@ -82,8 +83,8 @@ int namespace_create_container(const namespace_config *c, int (*fn)(void *), voi
 int namespace_join(const namespace_config *c, int *step);
 
 /* Child side, after the parent has moved the child into its cgroup:
- * unshare(CLONE_NEWCGROUP) if requested, then sethostname() in a new uts
- * namespace. */
+ * unshare(CLONE_NEWCGROUP) if requested, sethostname() in a new uts
+ * namespace, and "lo" up in a new network namespace. */
 int namespace_setup_isolation(const namespace_config *c, int *step);
 
 /* Child side, for exec: joins the namespaces in flags (CLONE_NEWNS, ...) of

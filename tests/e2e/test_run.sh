@@ -1,0 +1,81 @@
+#!/bin/bash
+# test_run.sh - `podvisor run` end to end: imports busybox into a private
+# root, then checks output, limits seen inside, exit code passthrough,
+# 125 on podvisor's own errors, 127 for a missing command, 137 on OOM, and
+# that nothing is left behind.  Needs root (skipped with 77 otherwise).
+set -u
+PV=${PODVISOR_BINARY:?}
+SRC=${PODVISOR_SOURCE_DIR:?}
+[ "$(id -u)" = 0 ] || { echo "run e2e: skipped (needs root)"; exit 77; }
+
+R=$(mktemp -d /tmp/pv-run-e2e.XXXXXX)
+trap 'rm -rf "$R"' EXIT
+if [ -x "$SRC/contrib/mkimage-busybox.sh" ] || [ -f "$SRC/contrib/mkimage-busybox.sh" ]; then
+  PODVISOR=$PV sh "$SRC/contrib/mkimage-busybox.sh" "$R" >/dev/null 2>&1
+fi
+if [ ! -f "$R/images/busybox/latest/config.json" ]; then
+  sh "$SRC/contrib/mkrootfs-busybox.sh" "$R/rootfs" >/dev/null 2>&1 &&
+    "$PV" --root "$R" image import busybox "$R/rootfs" >/dev/null 2>&1
+fi
+[ -f "$R/images/busybox/latest/config.json" ] || { echo "run e2e: skipped (cannot import busybox)"; exit 77; }
+
+pass=0 fail=0
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); printf 'FAIL %s\n  expected: %q\n  actual:   %q\n' "$1" "$2" "$3"; fi
+}
+run() { "$PV" --root "$R" run --rm "$@"; }
+
+out=$(run --name "e2e-$$-a" --hostname h1 --memory 64m --pids-limit 50 -e A=B busybox \
+  sh -c 'echo $A; hostname; cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max;
+         cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes; echo pid=$$')
+check "output, hostname, limits inside" "B
+h1
+50
+67108864
+pid=1" "$out"
+
+run busybox sh -c 'exit 3'; check "exit code passthrough" 3 $?
+run busybox true; check "exit 0" 0 $?
+out=$(run --cpus 0.5 busybox sh -c 'cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us')
+case "$out" in 50000*) check "--cpus 0.5 quota" ok ok ;; *) check "--cpus 0.5 quota" 50000 "$out" ;; esac
+out=$(run -w /tmp -u 65534:65534 busybox sh -c 'pwd; id -u; id -g')
+check "workdir and user" "/tmp
+65534
+65534" "$out"
+out=$(run --read-only busybox sh -c 'touch /x 2>/dev/null && echo rw || echo ro')
+check "read-only root" ro "$out"
+mkdir -p "$R/vol" && echo data >"$R/vol/f"
+out=$(run -v "$R/vol:/v:ro" busybox sh -c 'cat /v/f; touch /v/g 2>/dev/null && echo rw || echo ro')
+check "volume ro" "data
+ro" "$out"
+out=$(run busybox sh -c 'echo $PATH' | cut -c1-5)
+check "image env PATH" "/usr/" "$out"
+
+err=$(run no-such-image true 2>&1); rc=$?
+check "missing image exit" 125 $rc
+case "$err" in *no-such-image*) check "missing image message" ok ok ;; *) check "missing image message" "mentions no-such-image" "$err" ;; esac
+run --bogus-flag busybox true 2>/dev/null; check "bad flag exit" 125 $?
+run busybox no-such-command 2>/dev/null; check "missing command exit" 127 $?
+
+err=$(run --name "e2e-$$-oom" --memory 32m --memory-swap 32m busybox tail /dev/zero 2>&1); rc=$?
+check "oom exit" 137 $rc
+case "$err" in *"container e2e-$$-oom was OOM-killed"*) check "oom message" ok ok ;;
+  *) check "oom message" "podvisor: container e2e-$$-oom was OOM-killed" "$err" ;; esac
+
+# SIGTERM to podvisor reaches the container, which exits 0 from its trap.
+# (the binary itself in the background: $! of a shell function is a subshell)
+"$PV" --root "$R" run --rm busybox sh -c 'trap "exit 0" TERM; while :; do sleep 0.05; done' &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid; check "SIGTERM forwarded" 0 $?
+
+# Nothing left: no container dirs, no mounts, no cgroups.
+left=$(find "$R/containers" -mindepth 1 2>/dev/null | wc -l)
+check "no container dirs left" 0 "$left"
+check "no mounts left" 0 "$(grep -c "$R" /proc/self/mountinfo)"
+check "no cgroups left" 0 "$(ls -d /sys/fs/cgroup/*/podvisor/e2e-$$-* 2>/dev/null | wc -l)"
+
+echo "run e2e: $pass passed, $fail failed"
+[ "$fail" = 0 ]
