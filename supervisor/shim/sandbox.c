@@ -58,10 +58,11 @@ static void on_sigchld(int sig) {
   errno = saved;
 }
 
-static void pause_main(pid_t shim) {
+static void pause_main(void) {
+  /* As pid 1 of a new namespace its parent is outside it (getppid() is 0),
+   * so the usual "did my parent die before prctl" check cannot be made; the
+   * window is a few instructions right after fork. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != shim) /* the shim died before prctl took effect */
-    _exit(0);
   prctl(PR_SET_NAME, "podvisor-pause");
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -78,12 +79,11 @@ static void pause_main(pid_t shim) {
 static int start_pause(sandbox *sb, pv_err *err) {
   if (unshare(CLONE_NEWPID) < 0)
     return pv_err_sys(err, "sandbox: unshare pid namespace");
-  pid_t shim = getpid();
   pid_t pid = fork();
   if (pid < 0)
     return pv_err_sys(err, "sandbox: fork pause process");
   if (pid == 0)
-    pause_main(shim);
+    pause_main();
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
     pv_err_sys(err, "sandbox: pidfd_open pause process %d", (int)pid);

@@ -1,0 +1,334 @@
+/*
+ * test_shim_parts.c - the shim's building blocks on a real libuv loop:
+ * HTTP status parsing, hostnames, the control socket round trip, log pipes
+ * (order and no loss under a fast writer), probes against a local listener,
+ * and container placement (command/args/env semantics, limits, caps).
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "supervisor/core/image.h"
+#include "supervisor/core/util.h"
+#include "supervisor/shim/logpump.h"
+#include "supervisor/shim/placement.h"
+#include "supervisor/shim/probe.h"
+#include "supervisor/shim/sandbox.h"
+#include "supervisor/shim/shimsock.h"
+#include "tests/testutil.h"
+
+START_TEST(http_status_line) {
+  ck_assert_int_eq(probe_http_status("HTTP/1.1 200 OK\r\n", 17), 200);
+  ck_assert_int_eq(probe_http_status("HTTP/1.0 404 Not Found", 22), 404);
+  ck_assert_int_eq(probe_http_status("HTTP/1.1 30", 11), 0);
+  ck_assert_int_eq(probe_http_status("HTTP/1.1 2x0 OK", 15), -1);
+  ck_assert_int_eq(probe_http_status("SSH-2.0-OpenSSH", 15), -1);
+  ck_assert_int_eq(probe_http_status("HTT", 3), 0);
+}
+END_TEST
+
+START_TEST(hostname_truncation) {
+  char buf[64];
+  sandbox_hostname_from("web", buf);
+  ck_assert_str_eq(buf, "web");
+  char longname[100];
+  memset(longname, 'a', sizeof longname);
+  longname[62] = '-';
+  longname[99] = '\0';
+  sandbox_hostname_from(longname, buf);
+  ck_assert_uint_eq(strlen(buf), 62); /* cut at 63, then the trailing '-' dropped */
+}
+END_TEST
+
+/* --- control socket ------------------------------------------------------------- */
+
+static int handled;
+static char *echo_handler(void *ctx, const char *line) {
+  (void)ctx;
+  handled++;
+  char *r = NULL;
+  if (asprintf(&r, "got:%s", line) < 0)
+    return NULL;
+  return r;
+}
+
+typedef struct client_arg {
+  char path[108];
+  char *reply;
+  uv_async_t *done;
+} client_arg;
+
+static void client_thread(void *p) {
+  client_arg *a = p;
+  a->reply = shimsock_request(a->path, "restart web", 5000, NULL);
+  uv_async_send(a->done);
+}
+
+static shimsock *g_ss;
+static int sock_closed;
+static void on_sock_closed(void *ctx) {
+  (void)ctx;
+  sock_closed++;
+}
+static void on_done(uv_async_t *h) {
+  shimsock_close(g_ss, on_sock_closed);
+  uv_close((uv_handle_t *)h, NULL);
+}
+
+START_TEST(socket_round_trip) {
+  char *dir = testutil_tmpdir("pv-sock");
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  shimsock ss;
+  g_ss = &ss;
+  client_arg a;
+  snprintf(a.path, sizeof a.path, "%s/s.sock", dir);
+  ck_assert_int_eq(shimsock_listen(&ss, &loop, a.path, echo_handler, NULL, NULL), 0);
+  struct stat st;
+  ck_assert_int_eq(stat(a.path, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0600);
+  uv_async_t done;
+  uv_async_init(&loop, &done, on_done);
+  a.done = &done;
+  uv_thread_t th;
+  uv_thread_create(&th, client_thread, &a);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_thread_join(&th);
+  ck_assert_ptr_nonnull(a.reply);
+  ck_assert_str_eq(a.reply, "got:restart web");
+  ck_assert_int_eq(handled, 1);
+  ck_assert_int_eq(sock_closed, 1);
+  ck_assert_int_ne(access(a.path, F_OK), 0); /* unlinked on close */
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  free(a.reply);
+  testutil_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+/* --- log pipes: a fast writer, nothing lost or reordered --------------------------- */
+
+typedef struct sink {
+  char *buf[2];
+  size_t len[2];
+  int eof, closed;
+} sink;
+
+static void sink_data(void *ctx, logpump_stream s, const char *b, size_t n) {
+  sink *k = ctx;
+  k->buf[s] = realloc(k->buf[s], k->len[s] + n);
+  memcpy(k->buf[s] + k->len[s], b, n);
+  k->len[s] += n;
+}
+static void sink_eof(void *ctx) {
+  ((sink *)ctx)->eof++;
+}
+static void sink_closed(void *ctx) {
+  ((sink *)ctx)->closed++;
+}
+static const logpump_callbacks sink_cb = {sink_data, sink_eof, sink_closed};
+static logpump *g_lp;
+static void close_on_eof(void *ctx) {
+  sink_eof(ctx);
+  logpump_close(g_lp);
+}
+static const logpump_callbacks sink_cb_close = {sink_data, close_on_eof, sink_closed};
+
+START_TEST(logpump_order) {
+  (void)sink_cb;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  logpump lp;
+  g_lp = &lp;
+  sink k = {0};
+  ck_assert_int_eq(logpump_open(&lp, &loop, &sink_cb_close, &k, NULL), 0);
+  const int lines = 200000;
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* A writer far faster than one loop turn: 200k lines on stdout, a
+     * few on stderr. */
+    FILE *o = fdopen(lp.out_w, "w");
+    for (int i = 0; i < lines; i++)
+      fprintf(o, "%d\n", i);
+    fclose(o);
+    dprintf(lp.err_w, "err\n");
+    _exit(0);
+  }
+  logpump_after_start(&lp);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  waitpid(pid, NULL, 0);
+  ck_assert_int_eq(k.eof, 1);
+  ck_assert_int_eq(k.closed, 1);
+  ck_assert_uint_eq(k.len[1], 4);
+  char *p = k.buf[0], *end = k.buf[0] + k.len[0];
+  for (int i = 0; i < lines; i++) {
+    char exp[16];
+    int n = snprintf(exp, sizeof exp, "%d\n", i);
+    ck_assert_msg(p + n <= end && memcmp(p, exp, (size_t)n) == 0, "line %d lost or out of order", i);
+    p += n;
+  }
+  ck_assert_ptr_eq(p, end);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  free(k.buf[0]);
+  free(k.buf[1]);
+}
+END_TEST
+
+/* --- probes against a local listener ------------------------------------------------ */
+
+static probe_state last_state[3];
+static int results;
+static probe g_probes[3];
+static int probes_closed;
+static void probe_closed_cb(void *ctx, probe *p) {
+  (void)ctx;
+  (void)p;
+  probes_closed++;
+}
+static void on_result(void *ctx, probe *p, probe_state st) {
+  (void)ctx;
+  last_state[p->tag] = st;
+  if (++results == 3)
+    for (int i = 0; i < 3; i++)
+      probe_stop(&g_probes[i], probe_closed_cb);
+}
+static const probe_callbacks pcb = {NULL, on_result};
+
+static void http_server(int lfd) {
+  for (;;) {
+    int c = accept(lfd, NULL, NULL);
+    if (c < 0)
+      _exit(0);
+    char buf[1024];
+    ssize_t n = read(c, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *resp = strstr(buf, "GET /ok ") ? "HTTP/1.1 204 No Content\r\n\r\n"
+                                                : "HTTP/1.1 500 Oops\r\n\r\n";
+    (void)!write(c, resp, strlen(resp));
+    close(c);
+  }
+}
+
+START_TEST(probes_tcp_http) {
+  int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+  socklen_t sl = sizeof sa;
+  getsockname(lfd, (struct sockaddr *)&sa, &sl);
+  listen(lfd, 16);
+  int port = ntohs(sa.sin_port);
+  pid_t srv = fork();
+  if (srv == 0)
+    http_server(lfd);
+  close(lfd);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  probe_spec good = {.kind = PROBE_KIND_HTTP, .port = port, .path = "/ok", .period_ms = 50,
+                     .timeout_ms = 1000, .failure_threshold = 1};
+  probe_spec bad = good;
+  bad.path = "/fail";
+  probe_spec tcp = {.kind = PROBE_KIND_TCP, .port = port, .period_ms = 50, .timeout_ms = 1000};
+  probe_start(&g_probes[0], &loop, &good, &pcb, NULL, 0);
+  probe_start(&g_probes[1], &loop, &bad, &pcb, NULL, 1);
+  probe_start(&g_probes[2], &loop, &tcp, &pcb, NULL, 2);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  kill(srv, SIGKILL);
+  waitpid(srv, NULL, 0);
+  ck_assert_int_eq(last_state[0], PROBE_SUCCESS);
+  ck_assert_int_eq(last_state[1], PROBE_FAILURE);
+  ck_assert_int_eq(last_state[2], PROBE_SUCCESS);
+  ck_assert_int_eq(probes_closed, 3);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
+/* --- placement ----------------------------------------------------------------------- */
+
+static spec_pod *parse_pod(const char *yaml) {
+  spec_pod_list l = {0};
+  diag_list d;
+  diag_list_init(&d);
+  int rc = spec_parse_buffer("t.yaml", yaml, strlen(yaml), 0, &l, &d);
+  for (size_t i = 0; i < d.n; i++)
+    diag_fprint(stderr, &d.items[i]);
+  diag_list_free(&d);
+  if (rc < 0 || l.n != 1) {
+    spec_pod_list_free(&l);
+    return NULL;
+  }
+  spec_pod *p = spec_pod_list_steal(&l, 0);
+  spec_pod_list_free(&l);
+  return p;
+}
+
+START_TEST(placement_semantics) {
+  const char *rootfs = testutil_busybox_rootfs();
+  ck_assert_ptr_nonnull(rootfs);
+  char *root = testutil_tmpdir("pv-place");
+  pv_err err;
+  ck_assert_msg(image_import(root, "busybox", rootfs, &err) == 0, "%s", pv_err_str(&err));
+  spec_pod *p = parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                          "  - name: a\n    image: busybox\n    command: [echo]\n    args: [x]\n"
+                          "    env: [{name: A, value: one}, {name: B, value: \"$(A)-two\"}]\n"
+                          "    resources: {requests: {cpu: 250m}, limits: {cpu: 500m, memory: 64Mi}}\n"
+                          "    securityContext: {capabilities: {add: [NET_ADMIN], drop: [ALL]}}\n"
+                          "  - name: b\n    image: busybox\n    args: [sh, -c, 'true']\n"
+                          "  - name: c\n    image: busybox\n");
+  ck_assert_ptr_nonnull(p);
+  placement pl;
+  ck_assert_msg(placement_build(&pl, root, "/x", "uid1", p, &p->containers[0], 2, &err) == 0, "%s",
+                pv_err_str(&err));
+  ck_assert_str_eq(pl.argv[0], "echo");
+  ck_assert_str_eq(pl.argv[1], "x");
+  ck_assert_ptr_null(pl.argv[2]);
+  bool saw_b = false;
+  for (char **e = pl.envp; *e; e++)
+    saw_b |= strcmp(*e, "B=one-two") == 0;
+  ck_assert(saw_b);
+  ck_assert_str_eq(pl.cfg.id, "a-2");
+  ck_assert_str_eq(pl.cfg.cgroup_path, "podvisor/uid1/a");
+  ck_assert_uint_eq(pl.cfg.limits.cpu_shares, 256);
+  ck_assert_int_eq(pl.cfg.limits.cpu_quota_us, 50000);
+  ck_assert_uint_eq(pl.cfg.limits.cpu_period_us, 100000);
+  ck_assert_int_eq(pl.cfg.limits.memory_limit, 64 << 20);
+  ck_assert_int_eq(pl.cfg.pdeathsig, SIGKILL);
+  ck_assert(pl.cfg.no_new_privs);
+  ck_assert_uint_eq(pl.cfg.cap_drop, ~0ULL);
+  ck_assert_uint_ne(pl.cfg.cap_add, 0);
+  placement_free(&pl);
+  /* args only: they replace the image cmd (podvisor images have no entrypoint). */
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "uid1", p, &p->containers[1], 0, &err), 0);
+  ck_assert_str_eq(pl.argv[0], "sh");
+  placement_free(&pl);
+  /* neither: the image cmd. */
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "uid1", p, &p->containers[2], 0, &err), 0);
+  ck_assert_ptr_nonnull(pl.argv[0]);
+  placement_free(&pl);
+  spec_pod_free(p);
+  testutil_rmtree(root);
+  free(root);
+}
+END_TEST
+
+int main(void) {
+  testutil_require_root("shim parts");
+  Suite *s = suite_create("shim parts");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, http_status_line);
+  tcase_add_test(tc, hostname_truncation);
+  tcase_add_test(tc, socket_round_trip);
+  tcase_add_test(tc, logpump_order);
+  tcase_add_test(tc, probes_tcp_http);
+  tcase_add_test(tc, placement_semantics);
+  suite_add_tcase(s, tc);
+  return testutil_run(s);
+}
