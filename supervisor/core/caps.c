@@ -92,7 +92,7 @@ int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, u
   p->set_ids = uid != 0 || gid != 0;
   p->privileged = privileged;
   p->no_new_privs = no_new_privs;
-  uint64_t have, bound;
+  uint64_t have = 0, bound = 0;
   if (own_caps(&have, &bound, err) < 0)
     return -1;
   p->keep = privileged ? have : ((caps_default_set() | add) & ~drop & have);

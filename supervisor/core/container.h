@@ -67,7 +67,7 @@ typedef struct container_config {
   const char *id;             /* [A-Za-z0-9_.-]{1,128}, unique per manager */
   const char *rootfs;         /* image rootfs: the overlay's read-only lower dir */
   char *const *argv;          /* argv[0] looked up in the container's PATH */
-  char *const *envp;          /* NULL: PATH, HOME=/, TERM=xterm? no: PATH + HOME */
+  char *const *envp;          /* NULL: PATH and HOME=/; a default PATH is added when missing */
   const char *cwd;            /* NULL = "/" */
   const char *hostname;       /* set when a new uts namespace is created */
   uid_t uid;
@@ -84,10 +84,13 @@ typedef struct container_config {
   bool readonly_rootfs;
   const container_mount *mounts;
   size_t n_mounts;
+  /* stdio: used (dup'ed into the child) by start() only and never kept, so
+   * a pipe's reader sees EOF when the container exits. */
   int stdin_fd;               /* -1 = /dev/null */
   int stdout_fd;              /* -1 = inherit the caller's */
   int stderr_fd;              /* -1 = inherit the caller's */
-  int pdeathsig;              /* signal to the container's init when its parent dies; 0 = none */
+  int pdeathsig;              /* signal to the container's init when the thread that started it
+                               * dies (PR_SET_PDEATHSIG, set again after setuid); 0 = none */
 } container_config;
 
 typedef struct container_exit {
@@ -130,7 +133,10 @@ void container_manager_cleanup(container_manager *m);
 resource_manager *container_manager_resources(container_manager *m);
 
 int container_manager_create(container_manager *m, const container_config *cfg, container **out, pv_err *err);
-/* Non-blocking start: returns once the child has exec'd (or failed). */
+/* Non-blocking start: returns once the child has exec'd (or failed).  On
+ * failure the child has been reaped and the container is CONTAINER_STOPPED
+ * with exit code 127 (command not found), 126 (cannot be run) or 125 (a
+ * setup step failed; the message names it); destroy() it as usual. */
 int container_manager_start(container_manager *m, container *c, pv_err *err);
 /* Blocks until the container exits; fills *ex. */
 int container_manager_wait(container_manager *m, container *c, container_exit *ex, pv_err *err);
@@ -143,11 +149,20 @@ int container_manager_run(container_manager *m, const container_config *cfg, con
 int container_manager_kill(container_manager *m, container *c, int sig, pv_err *err);
 /* Blocking: SIGTERM, wait up to grace_ms, then SIGKILL; fills *ex (may be NULL). */
 int container_manager_stop(container_manager *m, container *c, unsigned grace_ms, container_exit *ex, pv_err *err);
-/* Kills and reaps if needed, unmounts, removes cgroup and upper dir, frees c. */
+/* Kills and reaps if needed, removes the cgroup (once, after the reap) and
+ * <state_dir>/<id>, frees c.  The overlay and every other mount live only in
+ * the container's mount namespace, which the kernel drops with its last
+ * process.  A container without its own pid namespace may leave processes
+ * behind its init: they are SIGKILLed through the cgroup and awaited (up to
+ * 1 s) before the rmdir.  On failure c stays valid and destroy can be
+ * called again. */
 int container_manager_destroy(container_manager *m, container *c, pv_err *err);
-/* Runs a process inside a running container: all its namespaces, its cgroup,
- * its capabilities. Returns the host pid and a pidfd (the caller reaps it
- * with waitid(P_PIDFD) and closes the pidfd). */
+/* Runs a process inside a running container: all its namespaces (one
+ * setns() on the init's pidfd, so a recycled pid can never be entered), its
+ * cgroup (placed by the parent before the process may exec), its
+ * capabilities and no_new_privs.  Blocks until the process has exec'd.
+ * Returns the host pid and a pidfd (the caller reaps it with
+ * waitid(P_PIDFD) and closes the pidfd). */
 int container_manager_exec(container_manager *m, container *c, const container_exec_config *x,
                            pid_t *pid, int *pidfd, pv_err *err);
 /* Fills out[] with up to max containers; returns the count. */
