@@ -17,6 +17,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: hello}
 spec:
+  terminationGracePeriodSeconds: 1
   containers:
   - name: hello
     image: busybox
@@ -25,8 +26,13 @@ Y
 if "$PV" --root "$R" --run-root "$RR" up "$T/hello.yaml" "$T/bad.yaml" > "$T/bad.out" 2>&1; then fail "up accepted an invalid file"; fi
 grep -q "comand" "$T/bad.out" || fail "no diagnostic: $(cat "$T/bad.out")"
 [ ! -e "$RR/pods/$(uid_of hello)" ] || fail "a pod started although a file was invalid"
+# The README's example pod, with a 2 s grace period: its shell is pid 1 and
+# ignores SIGTERM, so a stop would otherwise take the default 30 s.
 f=$T/hello.yaml
-[ -f "$SRC/examples/hello.yaml" ] && f=$SRC/examples/hello.yaml
+if [ -f "$SRC/examples/hello.yaml" ]; then
+  f=$T/example-hello.yaml
+  sed 's/^spec:$/spec:\n  terminationGracePeriodSeconds: 2/' "$SRC/examples/hello.yaml" > "$f"
+fi
 name=$(awk '/^  name:/{print $2; exit}' "$f"); [ -n "$name" ] || name=hello
 "$PV" --root "$R" --run-root "$RR" up "$f" > "$T/up.out" 2>&1 &
 up=$!
