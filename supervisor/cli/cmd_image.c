@@ -12,18 +12,19 @@
 #include "supervisor/core/image.h"
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: podvisor image import [--cmd CMD] [--env K=V]... [--workdir DIR] NAME[:TAG] DIR|TARBALL\n"
-             "       podvisor image rm NAME[:TAG]...\n"
-             "       podvisor image ls            (same as podvisor images)\n"
-             "       podvisor image inspect NAME[:TAG]\n"
-             "\n"
-             "import copies a root file system directory, or unpacks a tarball (tar, cpio, zip...,\n"
-             "optionally gzip/xz/zstd/bzip2 compressed), into the store as NAME:TAG, replacing an\n"
-             "existing image of that name atomically.  Device nodes are skipped.\n"
-             "  --cmd CMD      default command: a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or words\n"
-             "                 split on spaces ('sh -i'); default /bin/sh\n"
-             "  --env K=V      add an environment variable (PATH is set by default)\n"
-             "  --workdir DIR  default working directory (default /)\n");
+  fprintf(f,
+          "usage: podvisor image import [--cmd CMD] [--env K=V]... [--workdir DIR] NAME[:TAG] DIR|TARBALL\n"
+          "       podvisor image rm NAME[:TAG]...\n"
+          "       podvisor image ls            (same as podvisor images)\n"
+          "       podvisor image inspect NAME[:TAG]\n"
+          "\n"
+          "import copies a root file system directory, or unpacks a tarball (tar, cpio, zip...,\n"
+          "optionally gzip/xz/zstd/bzip2 compressed), into the store as NAME:TAG, replacing an\n"
+          "existing image of that name atomically.  Device nodes are skipped.\n"
+          "  --cmd CMD      default command: a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or words\n"
+          "                 split on spaces ('sh -i'); default /bin/sh\n"
+          "  --env K=V      add an environment variable (PATH is set by default)\n"
+          "  --workdir DIR  default working directory (default /)\n");
 }
 
 static void free_strv(char **v) {
@@ -90,13 +91,17 @@ static int do_import(const cli_globals *g, int argc, char **argv) {
       free_strv(cmd);
       cmd = parse_cmd(optarg);
       if (cmd == NULL) {
-        fprintf(stderr, "podvisor image import: invalid --cmd '%s': give words or a JSON array of strings\n", optarg);
+        fprintf(stderr, "podvisor image import: invalid --cmd '%s': give words or a JSON array of strings\n",
+                optarg);
         goto out;
       }
       break;
     case 'e': env[n_env++] = optarg; break;
     case 'w': io.working_dir = optarg; break;
-    case 'h': usage(stdout); rc = 0; goto out;
+    case 'h':
+      usage(stdout);
+      rc = 0;
+      goto out;
     default: usage(stderr); goto out;
     }
   }

@@ -77,12 +77,8 @@ int cmd_images(const cli_globals *g, int argc, char **argv) {
     switch (c) {
     case 'q': quiet = 1; break;
     case 'n': noheading = 1; break;
-    case 'h':
-      printf("usage: podvisor images [-q|--quiet] [-n|--noheading]\n");
-      return 0;
-    default:
-      fprintf(stderr, "usage: podvisor images [-q|--quiet] [-n|--noheading]\n");
-      return 2;
+    case 'h': printf("usage: podvisor images [-q|--quiet] [-n|--noheading]\n"); return 0;
+    default: fprintf(stderr, "usage: podvisor images [-q|--quiet] [-n|--noheading]\n"); return 2;
     }
   }
   if (optind != argc) {

@@ -77,7 +77,8 @@ int image_ref_parse(const char *s, image_ref *out, pv_err *err) {
   if (strlen(s) > 512)
     return pv_err_set(err, EINVAL, "invalid image reference '%.40s...': too long", s);
   if (strchr(s, '@') != NULL)
-    return pv_err_set(err, EINVAL, "invalid image reference '%s': digests are not supported, use NAME[:TAG]", s);
+    return pv_err_set(err, EINVAL, "invalid image reference '%s': digests are not supported, use NAME[:TAG]",
+                      s);
   char buf[520];
   snprintf(buf, sizeof buf, "%s", s);
   const char *tag = "latest";
@@ -243,7 +244,8 @@ static int load_info(image_info *info, pv_err *err) {
   struct stat st;
   snprintf(path, sizeof path, "%s", info->rootfs);
   if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-    return pv_err_set(err, ENOENT, "image %s:%s is incomplete: %s is missing", info->ref.name, info->ref.tag, path);
+    return pv_err_set(err, ENOENT, "image %s:%s is incomplete: %s is missing", info->ref.name, info->ref.tag,
+                      path);
   snprintf(path, sizeof path, "%s/config.json", info->dir);
   json_error_t je;
   json_t *cfg = json_load_file(path, 0, &je);
@@ -255,7 +257,8 @@ static int load_info(image_info *info, pv_err *err) {
   const char *wd = json_string_value(json_object_get(cfg, "workingDir"));
   info->working_dir = wd != NULL ? strdup(wd) : NULL;
   json_t *size = json_object_get(cfg, "size");
-  info->size_bytes = json_is_integer(size) && json_integer_value(size) > 0 ? (uint64_t)json_integer_value(size) : 0;
+  info->size_bytes =
+      json_is_integer(size) && json_integer_value(size) > 0 ? (uint64_t)json_integer_value(size) : 0;
   info->created = parse_created(json_string_value(json_object_get(cfg, "created")));
   json_decref(cfg);
   return 0;
@@ -399,10 +402,11 @@ int image_lookup(const char *root, const char *refstr, image_info *out, pv_err *
   if (stat(dir, &st) < 0) {
     if (errno != ENOENT)
       return pv_err_sys(err, "image %s:%s: %s", ref.name, ref.tag, dir);
-    return pv_err_set(err, ENOENT,
-                      "image %s:%s not found in %s/images (import one with 'podvisor image import %s:%s DIR|TARBALL'%s)",
-                      ref.name, ref.tag, root, ref.name, ref.tag,
-                      strcmp(ref.name, "busybox") == 0 ? " or build the default with contrib/mkimage-busybox.sh" : "");
+    return pv_err_set(
+        err, ENOENT,
+        "image %s:%s not found in %s/images (import one with 'podvisor image import %s:%s DIR|TARBALL'%s)",
+        ref.name, ref.tag, root, ref.name, ref.tag,
+        strcmp(ref.name, "busybox") == 0 ? " or build the default with contrib/mkimage-busybox.sh" : "");
   }
   return fill_info(root, &ref, out, err);
 }
@@ -424,7 +428,8 @@ static int cmp_info(const void *a, const void *b) {
 }
 
 /* Adds every complete image of one name directory to the list. */
-static int list_tags(const char *root, const char *enc, image_info **list, size_t *n, size_t *cap, pv_err *err) {
+static int list_tags(const char *root, const char *enc, image_info **list, size_t *n, size_t *cap,
+                     pv_err *err) {
   image_ref ref;
   snprintf(ref.name, sizeof ref.name, "%s", enc);
   for (char *p = ref.name; *p != '\0'; p++)
@@ -508,7 +513,8 @@ int image_remove(const char *root, const char *refstr, pv_err *err) {
    * half-way through the removal leaves only a hidden directory. */
   if (rename(dir, gone) < 0) {
     if (errno == ENOENT)
-      return pv_err_set(err, ENOENT, "remove image %s:%s: no such image in %s/images", ref.name, ref.tag, root);
+      return pv_err_set(err, ENOENT, "remove image %s:%s: no such image in %s/images", ref.name, ref.tag,
+                        root);
     return pv_err_sys(err, "remove image %s:%s: rename %s", ref.name, ref.tag, dir);
   }
   if (pv_rm_rf(gone, err) < 0)

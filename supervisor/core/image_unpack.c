@@ -3,10 +3,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,8 +58,8 @@ static int xclose(int fd) {
  * intermediate component is opened with O_NOFOLLOW, so a symbolic link on the
  * way fails with ELOOP (or ENOTDIR) instead of being followed.  Missing
  * directories are created (0755) when create is set. */
-static int open_parent(int rootfd, const char *rel, bool create, char *base, size_t baselen,
-                       const char *what, pv_err *err) {
+static int open_parent(int rootfd, const char *rel, bool create, char *base, size_t baselen, const char *what,
+                       pv_err *err) {
   int dfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
   if (dfd < 0)
     return pv_err_sys(err, "%s: dup", what);
@@ -86,8 +89,10 @@ static int open_parent(int rootfd, const char *rel, bool create, char *base, siz
       close(dfd);
       errno = e;
       if (e == ELOOP || e == ENOTDIR)
-        return pv_err_set(err, e, "%s: '%.*s' is not a directory (a symbolic link or a file); refusing to "
-                          "write through it", what, (int)(slash - rel), rel);
+        return pv_err_set(err, e,
+                          "%s: '%.*s' is not a directory (a symbolic link or a file); refusing to "
+                          "write through it",
+                          what, (int)(slash - rel), rel);
       return pv_err_sys(err, "%s: open '%.*s'", what, (int)(slash - rel), rel);
     }
     close(dfd);
@@ -149,6 +154,67 @@ static int apply_meta_link(int dfd, const char *name, const meta *m, const char 
   return 0;
 }
 
+/* ------------------------------------------------------------------ libarchive */
+
+/* libarchive is loaded on first use instead of being linked into podvisor:
+ * it pulls in libxml2, ICU and libstdc++, whose loading and relocation add
+ * about 3-4 ms to the start of every podvisor process on a small VM, while
+ * only the import of a tarball needs it.  A program that links libarchive
+ * itself (the unit tests) gets the copy already loaded. */
+#define LA_SONAME "libarchive.so.13"
+#define LA_FUNCS(X)                                                                                          \
+  X(archive_entry_filetype)                                                                                  \
+  X(archive_entry_gid)                                                                                       \
+  X(archive_entry_hardlink)                                                                                  \
+  X(archive_entry_mtime)                                                                                     \
+  X(archive_entry_mtime_is_set)                                                                              \
+  X(archive_entry_mtime_nsec)                                                                                \
+  X(archive_entry_pathname)                                                                                  \
+  X(archive_entry_perm)                                                                                      \
+  X(archive_entry_size)                                                                                      \
+  X(archive_entry_size_is_set)                                                                               \
+  X(archive_entry_symlink)                                                                                   \
+  X(archive_entry_uid)                                                                                       \
+  X(archive_errno)                                                                                           \
+  X(archive_error_string)                                                                                    \
+  X(archive_read_data_block)                                                                                 \
+  X(archive_read_free)                                                                                       \
+  X(archive_read_new)                                                                                        \
+  X(archive_read_next_header)                                                                                \
+  X(archive_read_open_filename)                                                                              \
+  X(archive_read_support_filter_all)                                                                         \
+  X(archive_read_support_format_all)
+
+#define LA_MEMBER(f) __typeof__(&f) f;
+static struct { LA_FUNCS(LA_MEMBER) } la;
+#undef LA_MEMBER
+static pthread_once_t la_once = PTHREAD_ONCE_INIT;
+static bool la_ok;
+static char la_why[256];
+
+static void la_load(void) {
+  void *h = dlopen(LA_SONAME, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) {
+    snprintf(la_why, sizeof la_why, "%s", dlerror());
+    return;
+  }
+#define LA_SYM(f)                                                                                            \
+  if ((la.f = (__typeof__(la.f))dlsym(h, #f)) == NULL) {                                                     \
+    snprintf(la_why, sizeof la_why, "%s: no symbol %s", LA_SONAME, #f);                                      \
+    return;                                                                                                  \
+  }
+  LA_FUNCS(LA_SYM)
+#undef LA_SYM
+  la_ok = true;
+}
+
+static int la_require(const char *path, pv_err *err) {
+  pthread_once(&la_once, la_load);
+  if (!la_ok)
+    return pv_err_set(err, ELIBACC, "%s: reading archives needs libarchive (%s)", path, la_why);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ archives */
 
 /* Directory metadata is applied after every entry is written: a read-only
@@ -190,7 +256,7 @@ static int write_data(archive_ctx *c, int fd, int64_t size, const char *what) {
   size_t len;
   la_int64_t off;
   int r;
-  while ((r = archive_read_data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK) {
+  while ((r = la.archive_read_data_block(c->a, &buf, &len, &off)) == ARCHIVE_OK) {
     const char *p = buf;
     while (len > 0) {
       ssize_t n = pwrite(fd, p, len, off);
@@ -204,18 +270,18 @@ static int write_data(archive_ctx *c, int fd, int64_t size, const char *what) {
     }
   }
   if (r != ARCHIVE_EOF)
-    return pv_err_set(c->err, EIO, "%s: read: %s", what, archive_error_string(c->a));
+    return pv_err_set(c->err, EIO, "%s: read: %s", what, la.archive_error_string(c->a));
   /* A sparse file may end in a hole that no data block covers. */
   if (size > 0 && ftruncate(fd, size) < 0)
     return pv_err_sys(c->err, "%s: truncate", what);
   return 0;
 }
 
-static int extract_hardlink(archive_ctx *c, int dfd, const char *base, const char *target,
-                            const char *what) {
+static int extract_hardlink(archive_ctx *c, int dfd, const char *base, const char *target, const char *what) {
   char rel[PATH_MAX], tbase[NAME_MAX + 1];
   if (image_unpack_clean_path(target, rel, sizeof rel) < 0 || rel[0] == '\0')
-    return pv_err_set(c->err, EINVAL, "%s: hard link to '%s' points outside the image; refused", what, target);
+    return pv_err_set(c->err, EINVAL, "%s: hard link to '%s' points outside the image; refused", what,
+                      target);
   int tfd = open_parent(c->rootfd, rel, false, tbase, sizeof tbase, what, c->err);
   if (tfd < 0)
     return -1;
@@ -226,14 +292,14 @@ static int extract_hardlink(archive_ctx *c, int dfd, const char *base, const cha
   return r;
 }
 
-static int extract_file(archive_ctx *c, struct archive_entry *e, int dfd, const char *base,
-                        const meta *m, const char *what) {
+static int extract_file(archive_ctx *c, struct archive_entry *e, int dfd, const char *base, const meta *m,
+                        const char *what) {
   if (make_room(dfd, base, false, what, c->err) < 0)
     return -1;
   int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return pv_err_sys(c->err, "%s: create", what);
-  int64_t size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
+  int64_t size = la.archive_entry_size_is_set(e) ? la.archive_entry_size(e) : 0;
   int r = write_data(c, fd, size, what);
   if (r == 0)
     r = apply_meta_fd(fd, m, what, c->err);
@@ -251,8 +317,8 @@ static int extract_node(archive_ctx *c, struct archive_entry *e, const char *rel
   if (dfd < 0)
     return -1;
   int r = 0;
-  const char *hard = archive_entry_hardlink(e);
-  mode_t type = archive_entry_filetype(e);
+  const char *hard = la.archive_entry_hardlink(e);
+  mode_t type = la.archive_entry_filetype(e);
   if (hard != NULL) {
     r = extract_hardlink(c, dfd, base, hard, what);
   } else if (type == AE_IFDIR) {
@@ -264,7 +330,7 @@ static int extract_node(archive_ctx *c, struct archive_entry *e, const char *rel
   } else if (type == AE_IFREG) {
     r = extract_file(c, e, dfd, base, m, what);
   } else if (type == AE_IFLNK) {
-    const char *target = archive_entry_symlink(e);
+    const char *target = la.archive_entry_symlink(e);
     /* The target is stored verbatim: it is only ever resolved inside the
      * container, where "/" is the image's root. */
     if (target == NULL || *target == '\0')
@@ -298,7 +364,7 @@ static int extract_node(archive_ctx *c, struct archive_entry *e, const char *rel
 }
 
 static int extract_entry(archive_ctx *c, struct archive_entry *e) {
-  const char *name = archive_entry_pathname(e);
+  const char *name = la.archive_entry_pathname(e);
   char rel[PATH_MAX], what[PATH_MAX + 64];
   if (name == NULL)
     return pv_err_set(c->err, EINVAL, "%s: an entry has no readable name", c->src);
@@ -309,16 +375,16 @@ static int extract_entry(archive_ctx *c, struct archive_entry *e) {
     return pv_err_set(c->err, EINVAL, "%s: absolute paths and '..' are not allowed in an image", what);
   }
   meta m = {
-      .mode = archive_entry_perm(e),
-      .uid = (uid_t)archive_entry_uid(e),
-      .gid = (gid_t)archive_entry_gid(e),
-      .has_mtime = archive_entry_mtime_is_set(e),
+      .mode = la.archive_entry_perm(e),
+      .uid = (uid_t)la.archive_entry_uid(e),
+      .gid = (gid_t)la.archive_entry_gid(e),
+      .has_mtime = la.archive_entry_mtime_is_set(e),
   };
-  m.mtime.tv_sec = archive_entry_mtime(e);
-  m.mtime.tv_nsec = archive_entry_mtime_nsec(e);
+  m.mtime.tv_sec = la.archive_entry_mtime(e);
+  m.mtime.tv_nsec = la.archive_entry_mtime_nsec(e);
   if (rel[0] == '\0') {
     /* "./": the image's root directory itself. */
-    if (archive_entry_filetype(e) != AE_IFDIR || archive_entry_hardlink(e) != NULL)
+    if (la.archive_entry_filetype(e) != AE_IFDIR || la.archive_entry_hardlink(e) != NULL)
       return pv_err_set(c->err, EINVAL, "%s: the root of an image must be a directory", what);
     return remember_dir(c, "", &m);
   }
@@ -353,26 +419,28 @@ static int finish_dirs(archive_ctx *c) {
 }
 
 int image_unpack_archive(int rootfd, const char *path, image_unpack_stats *st, pv_err *err) {
+  if (la_require(path, err) < 0)
+    return -1;
   archive_ctx c = {.rootfd = rootfd, .src = path, .st = st, .err = err};
-  c.a = archive_read_new();
+  c.a = la.archive_read_new();
   if (c.a == NULL)
     return pv_err_set(err, ENOMEM, "%s: cannot allocate an archive reader", path);
-  archive_read_support_filter_all(c.a);
-  archive_read_support_format_all(c.a);
+  la.archive_read_support_filter_all(c.a);
+  la.archive_read_support_format_all(c.a);
   int r = 0;
-  if (archive_read_open_filename(c.a, path, 64 * 1024) != ARCHIVE_OK) {
-    int e = archive_errno(c.a) > 0 ? archive_errno(c.a) : EINVAL;
-    r = pv_err_set(err, e, "%s: %s", path, archive_error_string(c.a));
+  if (la.archive_read_open_filename(c.a, path, 64 * 1024) != ARCHIVE_OK) {
+    int e = la.archive_errno(c.a) > 0 ? la.archive_errno(c.a) : EINVAL;
+    r = pv_err_set(err, e, "%s: %s", path, la.archive_error_string(c.a));
   }
   struct archive_entry *e;
   while (r == 0) {
-    int ar = archive_read_next_header(c.a, &e);
+    int ar = la.archive_read_next_header(c.a, &e);
     if (ar == ARCHIVE_EOF)
       break;
     if (ar == ARCHIVE_WARN)
       ar = ARCHIVE_OK; /* e.g. an unknown pax keyword: the entry is still usable */
     if (ar != ARCHIVE_OK) {
-      r = pv_err_set(err, EINVAL, "%s: %s", path, archive_error_string(c.a));
+      r = pv_err_set(err, EINVAL, "%s: %s", path, la.archive_error_string(c.a));
       break;
     }
     r = extract_entry(&c, e);
@@ -383,7 +451,7 @@ int image_unpack_archive(int rootfd, const char *path, image_unpack_stats *st, p
     free(c.dirs[i].path);
   free(c.dirs);
   int saved = errno;
-  archive_read_free(c.a);
+  la.archive_read_free(c.a);
   errno = saved;
   return r;
 }
@@ -400,7 +468,8 @@ typedef struct copy_ctx {
 } copy_ctx;
 
 static meta meta_of(const struct stat *s) {
-  return (meta){.mode = s->st_mode, .uid = s->st_uid, .gid = s->st_gid, .mtime = s->st_mtim, .has_mtime = true};
+  return (meta){
+      .mode = s->st_mode, .uid = s->st_uid, .gid = s->st_gid, .mtime = s->st_mtim, .has_mtime = true};
 }
 
 static int copy_bytes(int in, int out, const char *what, pv_err *err) {
@@ -527,8 +596,8 @@ static int copy_tree(copy_ctx *c, int sfd, int dfd, const char *rel) {
   return r;
 }
 
-int image_unpack_dir(int rootfd, const char *srcdir, dev_t skip_dev, ino_t skip_ino,
-                     image_unpack_stats *st, pv_err *err) {
+int image_unpack_dir(int rootfd, const char *srcdir, dev_t skip_dev, ino_t skip_ino, image_unpack_stats *st,
+                     pv_err *err) {
   int sfd = open(srcdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (sfd < 0)
     return pv_err_sys(err, "open %s", srcdir);
@@ -538,7 +607,8 @@ int image_unpack_dir(int rootfd, const char *srcdir, dev_t skip_dev, ino_t skip_
     close(sfd);
     return -1;
   }
-  copy_ctx c = {.src = srcdir, .dev = s.st_dev, .skip_dev = skip_dev, .skip_ino = skip_ino, .st = st, .err = err};
+  copy_ctx c = {
+      .src = srcdir, .dev = s.st_dev, .skip_dev = skip_dev, .skip_ino = skip_ino, .st = st, .err = err};
   int r = copy_tree(&c, sfd, rootfd, "");
   if (r == 0) {
     meta m = meta_of(&s);

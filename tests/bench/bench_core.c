@@ -131,7 +131,7 @@ int main(int argc, char **argv) {
   cfg.argv = args;
   cfg.envp = img.env;
   cfg.hostname = "bench";
-  cfg.namespaces = 0; /* all six */
+  cfg.namespaces = 0;     /* all six */
   cfg.cgroup_path = NULL; /* podvisor/<id>, as podvisor run uses */
   cfg.limits.pids_limit = 64;
   uint64_t *t[PH_N];
@@ -153,7 +153,8 @@ int main(int argc, char **argv) {
   pv_rm_rf(state_dir, NULL);
   if (rc == 0) {
     printf("bench_core: %ld cycles of /bin/true in %s (create+start+wait+destroy, 6 namespaces, pids limit, "
-           "overlay, pivot_root), %ld warm-up\n", n, ref, warmup);
+           "overlay, pivot_root), %ld warm-up\n",
+           n, ref, warmup);
     for (int p = 0; p < PH_N; p++)
       report(phase_names[p], t[p], (size_t)n, 0);
     report("total", t[PH_TOTAL], (size_t)n, 1);

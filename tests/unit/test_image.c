@@ -143,7 +143,9 @@ static void fx_free(fixture *f) {
 /* ------------------------------------------------------------------ references */
 
 START_TEST(ref_good) {
-  static const struct { const char *in, *name, *tag; } ok[] = {
+  static const struct {
+    const char *in, *name, *tag;
+  } ok[] = {
       {"busybox", "busybox", "latest"},
       {"busybox:latest", "busybox", "latest"},
       {"busybox:1.36", "busybox", "1.36"},
@@ -169,9 +171,35 @@ END_TEST
 
 START_TEST(ref_evil) {
   static const char *bad[] = {
-      "", "..", "../etc", "a/../b", "a/./b", "./a", "/abs", "abs/", "a//b", ".hidden", "a/.x",
-      "x:", "x:.", "x:..", "x:../y", "x:-y", "x:a/b", "Busybox", "busy box", "busy\nbox", "a+b",
-      "a_b", "x@sha256:abcd", "localhost:5000/busybox", "x:y:z", "-x", "x-", "x:" "0123456789abcdef"
+      "",
+      "..",
+      "../etc",
+      "a/../b",
+      "a/./b",
+      "./a",
+      "/abs",
+      "abs/",
+      "a//b",
+      ".hidden",
+      "a/.x",
+      "x:",
+      "x:.",
+      "x:..",
+      "x:../y",
+      "x:-y",
+      "x:a/b",
+      "Busybox",
+      "busy box",
+      "busy\nbox",
+      "a+b",
+      "a_b",
+      "x@sha256:abcd",
+      "localhost:5000/busybox",
+      "x:y:z",
+      "-x",
+      "x-",
+      "x:"
+      "0123456789abcdef"
       "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
       "0123456789abcdef",
   };
@@ -192,8 +220,11 @@ START_TEST(ref_evil) {
 END_TEST
 
 START_TEST(clean_path) {
-  static const struct { const char *in, *out; } ok[] = {
-      {"a", "a"}, {"./a//b/", "a/b"}, {".", ""}, {"./", ""}, {"a/./b", "a/b"}, {"...", "..."}, {"a/..b", "a/..b"},
+  static const struct {
+    const char *in, *out;
+  } ok[] = {
+      {"a", "a"},       {"./a//b/", "a/b"}, {".", ""},          {"./", ""},
+      {"a/./b", "a/b"}, {"...", "..."},     {"a/..b", "a/..b"},
   };
   char out[64];
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -354,17 +385,19 @@ START_TEST(evil_tarballs_refused) {
       {"absolute path", {{abs_pwn, 'f', 0644, "pwned"}}, 1},
       {"dot-dot escape", {{dotdot, 'f', 0644, "pwned"}}, 1},
       {"dot-dot inside", {{"a/../../pwned", 'f', 0644, "pwned"}}, 1},
-      {"symlink then write through it",
-       {{"a", 'l', 0777, f.canary}, {"a/pwned", 'f', 0644, "pwned"}}, 2},
+      {"symlink then write through it", {{"a", 'l', 0777, f.canary}, {"a/pwned", 'f', 0644, "pwned"}}, 2},
       {"relative symlink then write through it",
-       {{"b", 'l', 0777, "../../../../../../../../.."}, {"b/pwned", 'f', 0644, "pwned"}}, 2},
+       {{"b", 'l', 0777, "../../../../../../../../.."}, {"b/pwned", 'f', 0644, "pwned"}},
+       2},
       {"symlinked directory then mkdir through it",
-       {{"c", 'l', 0777, f.canary}, {"c/sub/", 'd', 0755, NULL}}, 2},
+       {{"c", 'l', 0777, f.canary}, {"c/sub/", 'd', 0755, NULL}},
+       2},
       {"hard link to /etc/passwd", {{"passwd", 'h', 0, "/etc/passwd"}}, 1},
       {"hard link to an absolute canary file", {{"secret", 'h', 0, abs_secret}}, 1},
       {"hard link climbing out", {{"secret", 'h', 0, dd_secret}}, 1},
       {"hard link through a symlink",
-       {{"d", 'l', 0777, f.canary}, {"x", 'h', 0, "d/secret"}, {"x", 'f', 0644, "pwned"}}, 3},
+       {{"d", 'l', 0777, f.canary}, {"x", 'h', 0, "d/secret"}, {"x", 'f', 0644, "pwned"}},
+       3},
   };
   char tar[600];
   snprintf(tar, sizeof tar, "%s/evil.tar", f.base);
@@ -394,12 +427,8 @@ START_TEST(evil_tarballs_neutralised) {
   char abs_secret[600];
   snprintf(abs_secret, sizeof abs_secret, "%s/secret", f.canary);
   const tentry e[] = {
-      {"f", 'l', 0777, abs_secret},
-      {"f", 'f', 0644, "pwned"},
-      {"dev/", 'd', 0755, NULL},
-      {"dev/null", 'c', 0666, NULL},
-      {"g", 'l', 0777, f.canary},
-      {"g", 'd', 0755, NULL},
+      {"f", 'l', 0777, abs_secret},  {"f", 'f', 0644, "pwned"},  {"dev/", 'd', 0755, NULL},
+      {"dev/null", 'c', 0666, NULL}, {"g", 'l', 0777, f.canary}, {"g", 'd', 0755, NULL},
   };
   char tar[600];
   snprintf(tar, sizeof tar, "%s/n.tar.gz", f.base);
