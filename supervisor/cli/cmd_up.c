@@ -38,8 +38,8 @@
 #define MAX_CTRS 64
 
 typedef struct follow {
-  char name[256];      /* container */
-  long restart;        /* the log file followed, -1 none yet */
+  char name[256]; /* container */
+  long restart;   /* the log file followed, -1 none yet */
   off_t off;
   ino_t ino;
   char partial[16384 * 4];
@@ -52,7 +52,7 @@ typedef struct upod {
   char status_path[PATH_MAX];
   char log_dir[PATH_MAX];
   pid_t pid;
-  int exit_status;     /* -1 while running */
+  int exit_status; /* -1 while running */
   char last_line[MAX_CTRS][256];
   follow f[MAX_CTRS];
   size_t nf;
@@ -160,8 +160,7 @@ static size_t pod_rows(upod *u, char rows[][256], size_t max) {
       fmt_age(since, age, sizeof age);
       snprintf(rows[n++], 256, "%-20.20s %-16.16s %-30.30s %8lld %6s", u->spec->name,
                json_string_value(json_object_get(c, "name")), st,
-               (long long)json_integer_value(json_object_get(c, "restartCount")),
-               since > 0 ? age : "-");
+               (long long)json_integer_value(json_object_get(c, "restartCount")), since > 0 ? age : "-");
     }
   }
   json_decref(root);

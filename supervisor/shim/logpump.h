@@ -35,15 +35,15 @@ typedef enum { LOGPUMP_STDOUT = 0, LOGPUMP_STDERR = 1 } logpump_stream;
 
 typedef struct logpump_callbacks {
   void (*data)(void *ctx, logpump_stream s, const char *buf, size_t len);
-  void (*eof)(void *ctx);      /* both streams ended (called once) */
-  void (*closed)(void *ctx);   /* both handles closed; the logpump may be freed */
+  void (*eof)(void *ctx);    /* both streams ended (called once) */
+  void (*closed)(void *ctx); /* both handles closed; the logpump may be freed */
 } logpump_callbacks;
 
 typedef struct logpump {
   uv_pipe_t pipe[2];
-  bool open[2];       /* handle initialised and not yet closed */
-  bool ended[2];      /* EOF or error seen on the stream */
-  int out_w, err_w;   /* write ends for the container, -1 once closed */
+  bool open[2];     /* handle initialised and not yet closed */
+  bool ended[2];    /* EOF or error seen on the stream */
+  int out_w, err_w; /* write ends for the container, -1 once closed */
   bool eof_sent, closing;
   int pending_close;
   const logpump_callbacks *cb;

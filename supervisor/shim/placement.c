@@ -229,8 +229,8 @@ static int add_mounts(placement *pl, const char *pod_dir, const spec_pod *p, con
       return pv_err_sys(err, "container %s: volume %s", c->name, m->name);
     if (m->sub_path != NULL && *m->sub_path != '\0') {
       if (m->sub_path[0] == '/' || strstr(m->sub_path, "..") != NULL)
-        return pv_err_set(err, EINVAL, "container %s: subPath %s leaves volume %s", c->name,
-                          m->sub_path, m->name);
+        return pv_err_set(err, EINVAL, "container %s: subPath %s leaves volume %s", c->name, m->sub_path,
+                          m->name);
       size_t l = strlen(src);
       if (pv_path(src + l, sizeof src - l, "/%s", m->sub_path) < 0)
         return pv_err_sys(err, "container %s: subPath %s", c->name, m->sub_path);
@@ -253,8 +253,7 @@ static int check_host_path(const spec_volume *v, pv_err *err) {
   struct stat st;
   int have = stat(v->host_path, &st) == 0;
   switch (v->host_path_type) {
-  case SPEC_HOSTPATH_UNSET:
-    return 0;
+  case SPEC_HOSTPATH_UNSET: return 0;
   case SPEC_HOSTPATH_DIRECTORY_OR_CREATE:
     if (!have)
       return pv_mkdir_p(v->host_path, 0755, err);
@@ -290,8 +289,8 @@ static int check_host_path(const spec_volume *v, pv_err *err) {
       return 0;
     break;
   }
-  return pv_err_set(err, have ? ENOTDIR : ENOENT, "volume %s: hostPath %s is not a %s", v->name,
-                    v->host_path, spec_hostpath_type_name(v->host_path_type));
+  return pv_err_set(err, have ? ENOTDIR : ENOENT, "volume %s: hostPath %s is not a %s", v->name, v->host_path,
+                    spec_hostpath_type_name(v->host_path_type));
 }
 
 int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *err) {
@@ -345,8 +344,8 @@ static int build_argv(placement *pl, const image_info *img, const spec_container
   return 0;
 }
 
-int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid,
-                    const spec_pod *p, const spec_container *c, unsigned restart, pv_err *err) {
+int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid, const spec_pod *p,
+                    const spec_container *c, unsigned restart, pv_err *err) {
   memset(pl, 0, sizeof *pl);
   container_config_init(&pl->cfg);
   image_info img;

@@ -56,8 +56,8 @@ typedef struct placement {
 
 /* Builds the config of container c (restart number restart) of pod p,
  * whose volumes live under pod_dir (= <root>/pods/<uid>). */
-int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid,
-                    const spec_pod *p, const spec_container *c, unsigned restart, pv_err *err);
+int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid, const spec_pod *p,
+                    const spec_container *c, unsigned restart, pv_err *err);
 void placement_free(placement *pl);
 
 /* Creates the emptyDir directories (tmpfs for medium Memory) and checks or

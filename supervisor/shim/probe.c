@@ -239,8 +239,8 @@ static void schedule(probe *p, uint64_t ms) {
   uv_timer_start(&p->period, on_period, ms, 0);
 }
 
-int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb,
-                void *ctx, int tag) {
+int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb, void *ctx,
+                int tag) {
   memset(p, 0, sizeof *p);
   p->loop = loop;
   p->spec = *spec;

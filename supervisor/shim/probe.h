@@ -37,10 +37,10 @@ typedef enum { PROBE_UNKNOWN = 0, PROBE_SUCCESS, PROBE_FAILURE } probe_state;
 
 typedef struct probe_spec {
   probe_kind kind;
-  char *const *argv;       /* exec: command, NULL-terminated (borrowed) */
-  const char *host;        /* http/tcp: NULL = 127.0.0.1 (IPv4 literal) */
-  int port;                /* http/tcp */
-  const char *path;        /* http: NULL = "/" */
+  char *const *argv; /* exec: command, NULL-terminated (borrowed) */
+  const char *host;  /* http/tcp: NULL = 127.0.0.1 (IPv4 literal) */
+  int port;          /* http/tcp */
+  const char *path;  /* http: NULL = "/" */
   uint32_t initial_delay_ms, period_ms, timeout_ms;
   uint32_t success_threshold, failure_threshold;
 } probe_spec;
@@ -59,17 +59,17 @@ struct probe {
   probe_spec spec;
   const probe_callbacks *cb;
   void *ctx;
-  int tag;                  /* the owner's label (which probe of a container) */
+  int tag; /* the owner's label (which probe of a container) */
   probe_state state;
-  uint32_t successes, failures;   /* consecutive */
+  uint32_t successes, failures; /* consecutive */
   uint64_t attempts;
   /* handles */
-  uv_timer_t period;        /* next attempt */
-  uv_timer_t timeout;       /* current attempt's deadline */
+  uv_timer_t period;  /* next attempt */
+  uv_timer_t timeout; /* current attempt's deadline */
   uv_tcp_t tcp;
   uv_connect_t connect_req;
   uv_write_t write_req;
-  uv_poll_t poll;           /* exec: the pidfd */
+  uv_poll_t poll; /* exec: the pidfd */
   bool tcp_open, poll_open, busy, stopping;
   int pending_close;
   void (*on_closed)(void *ctx, probe *p);
@@ -81,8 +81,8 @@ struct probe {
 };
 
 /* Starts probing.  The probe is idle (no attempt) until initial_delay_ms. */
-int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb,
-                void *ctx, int tag);
+int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb, void *ctx,
+                int tag);
 /* Cancels any attempt (an exec probe process gets SIGKILL) and closes every
  * handle; on_closed(ctx, p) fires afterwards (p may then be freed). */
 void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p));

@@ -38,16 +38,16 @@
 #include "supervisor/core/error.h"
 
 typedef struct sandbox_config {
-  const char *hostname;   /* pod hostname (<= 63 chars); ignored with host_network */
+  const char *hostname; /* pod hostname (<= 63 chars); ignored with host_network */
   bool host_network;
-  bool share_pid;         /* shareProcessNamespace */
+  bool share_pid; /* shareProcessNamespace */
 } sandbox_config;
 
 typedef struct sandbox {
   bool host_network;
   bool share_pid;
-  pid_t pause_pid;        /* 0 when there is no pause process */
-  int pause_pidfd;        /* -1 when there is no pause process */
+  pid_t pause_pid; /* 0 when there is no pause process */
+  int pause_pidfd; /* -1 when there is no pause process */
 } sandbox;
 
 /* Unshares the pod namespaces for the calling process, sets the hostname,

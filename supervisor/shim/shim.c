@@ -132,8 +132,10 @@ static int probe_exec_cb(void *ctx, probe *p, char *const *argv, pid_t *pid, int
   shim_ctr *ctr = ctx;
   if (ctr->run == NULL || ctr->run->c == NULL)
     return -1;
-  container_exec_config x = {.argv = argv, .stdin_fd = ctr->sh->devnull,
-                             .stdout_fd = ctr->sh->devnull, .stderr_fd = ctr->sh->devnull};
+  container_exec_config x = {.argv = argv,
+                             .stdin_fd = ctr->sh->devnull,
+                             .stdout_fd = ctr->sh->devnull,
+                             .stderr_fd = ctr->sh->devnull};
   return container_manager_exec(ctr->sh->mgr, ctr->run->c, &x, pid, pidfd, NULL);
 }
 
@@ -176,7 +178,7 @@ static void start_probe(shim_ctr *ctr, int which) {
   if (sp->kind == SPEC_PROBE_NONE || ctr->probe_on[which] || ctr->sh->stopping)
     return;
   probe_spec ps = {
-      .kind = sp->kind == SPEC_PROBE_EXEC      ? PROBE_KIND_EXEC
+      .kind = sp->kind == SPEC_PROBE_EXEC       ? PROBE_KIND_EXEC
               : sp->kind == SPEC_PROBE_HTTP_GET ? PROBE_KIND_HTTP
                                                 : PROBE_KIND_TCP,
       .argv = sp->exec_command.argv,
@@ -267,8 +269,10 @@ static void stop_container(shim_ctr *ctr) {
   stop_probes(ctr);
   int64_t left = ctr->sh->stopping ? ctr->sh->stop_deadline_ms - shim_now_ms() : grace_ms(ctr->sh);
   if (ctr->spec->pre_stop.n > 0 && r->c != NULL && !r->hook_poll_open && left > 0) {
-    container_exec_config x = {.argv = ctr->spec->pre_stop.argv, .stdin_fd = ctr->sh->devnull,
-                               .stdout_fd = ctr->sh->devnull, .stderr_fd = ctr->sh->devnull};
+    container_exec_config x = {.argv = ctr->spec->pre_stop.argv,
+                               .stdin_fd = ctr->sh->devnull,
+                               .stdout_fd = ctr->sh->devnull,
+                               .stderr_fd = ctr->sh->devnull};
     if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->hook_pid, &r->hook_pidfd, NULL) == 0 &&
         uv_poll_init(&ctr->sh->loop, &r->hook_poll, r->hook_pidfd) == 0) {
       r->hook_poll.data = r;
@@ -370,8 +374,7 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
         apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
         start_container(ctr);
       } else {
-        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
-                                    .next_try_at = (now + delay) * 1000000});
+        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .next_try_at = (now + delay) * 1000000});
         uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
       }
     }
@@ -456,8 +459,8 @@ static void start_container(shim_ctr *ctr) {
     return;
   }
   placement pl;
-  if (placement_build(&pl, sh->opt.root, sh->pod_dir, sh->uid, sh->pod, ctr->spec,
-                      ctr->st->restart_count, &err) < 0) {
+  if (placement_build(&pl, sh->opt.root, sh->pod_dir, sh->uid, sh->pod, ctr->spec, ctr->st->restart_count,
+                      &err) < 0) {
     start_failed(ctr, r, &err);
     return;
   }
@@ -506,8 +509,7 @@ static void start_container(shim_ctr *ctr) {
 
 static bool idle(const shim_ctr *ctr) {
   ctrstate_state s = ctr->st->state;
-  return ctr->run == NULL && s != CTRSTATE_BACKOFF && s != CTRSTATE_START_LIMIT &&
-         s != CTRSTATE_TERMINATED;
+  return ctr->run == NULL && s != CTRSTATE_BACKOFF && s != CTRSTATE_START_LIMIT && s != CTRSTATE_TERMINATED;
 }
 
 /* Starts whatever may start now: the next init container, or every app

@@ -86,8 +86,8 @@ char *shim_handle_command(void *ctx, const char *line) {
       pv_err_set(&err, ENOENT, "pod %s has no container %s", sh->pod->name, name);
       return errorf(&err);
     }
-    int rc = cmd[0] == 'r' ? shim_restart_container(sh, ctr, &err)
-                           : shim_update_container(sh, ctr, file, &err);
+    int rc =
+        cmd[0] == 'r' ? shim_restart_container(sh, ctr, &err) : shim_update_container(sh, ctr, file, &err);
     return rc < 0 ? errorf(&err) : strdup("ok");
   }
   pv_err_set(&err, EINVAL, "unknown command '%s' (status, stop, restart NAME, update NAME FILE)", line);
@@ -177,8 +177,8 @@ static int make_paths(shim *sh, pv_err *err) {
     shim_pod_uid(p->ns, p->name, sh->uid);
   if (pv_path(sh->run_dir, sizeof sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
       pv_path(sh->pod_dir, sizeof sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
-      pv_path(sh->log_dir, sizeof sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name,
-              sh->uid) < 0 ||
+      pv_path(sh->log_dir, sizeof sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) <
+          0 ||
       pv_path(sh->status_path, sizeof sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
       pv_path(sh->sock_path, sizeof sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
     return pv_err_sys(err, "pod %s: paths", p->name);

@@ -33,19 +33,19 @@ typedef struct shim shim;
 typedef struct shim_ctr shim_ctr;
 
 typedef struct shim_run {
-  shim_ctr *ctr;             /* NULL once the container moved on (run detached) */
+  shim_ctr *ctr; /* NULL once the container moved on (run detached) */
   shim *sh;
-  container *c;              /* NULL after destroy */
+  container *c; /* NULL after destroy */
   uv_poll_t exit_poll;
-  uv_poll_t hook_poll;       /* preStop process */
+  uv_poll_t hook_poll; /* preStop process */
   bool exit_poll_open, hook_poll_open, exited;
   pid_t hook_pid;
   int hook_pidfd;
   logpump lp;
   bool lp_open;
-  struct shim_log *log;      /* the CRI log writer of this run */
-  int pending;               /* handles still closing */
-  struct shim_run *next;     /* in shim.runs */
+  struct shim_log *log;  /* the CRI log writer of this run */
+  int pending;           /* handles still closing */
+  struct shim_run *next; /* in shim.runs */
 } shim_run;
 
 struct shim_ctr {
@@ -53,24 +53,24 @@ struct shim_ctr {
   ctrstate *st;
   const spec_container *spec;
   backoff_state bo;
-  shim_run *run;             /* the current run, NULL when none */
+  shim_run *run; /* the current run, NULL when none */
   uv_timer_t backoff_timer;
-  uv_timer_t kill_timer;     /* SIGKILL after the grace period */
+  uv_timer_t kill_timer; /* SIGKILL after the grace period */
   probe probes[3];
   bool probe_on[3];
   int probes_closing;
-  bool restart_now;          /* next start bypasses backoff (manual restart/update) */
+  bool restart_now; /* next start bypasses backoff (manual restart/update) */
   bool term_sent;
-  bool init_done;            /* init: exited 0; sidecar: started once */
+  bool init_done; /* init: exited 0; sidecar: started once */
   int64_t started_ms;
-  int64_t exit_seen_ns;      /* when the last exit was reaped */
-  int64_t restart_gap_ns;    /* last reaped exit → next start returned */
+  int64_t exit_seen_ns;   /* when the last exit was reaped */
+  int64_t restart_gap_ns; /* last reaped exit → next start returned */
 };
 
 struct shim {
   uv_loop_t loop;
   shim_options opt;
-  spec_pod_list pods;        /* owns the pod spec and every updated spec */
+  spec_pod_list pods; /* owns the pod spec and every updated spec */
   const spec_pod *pod;
   char uid[SHIM_UID_LEN + 1];
   char run_dir[4096], pod_dir[4096], log_dir[4096];
@@ -79,17 +79,17 @@ struct shim {
   sandbox sb;
   ctrstate_pod status;
   backoff_config bo_cfg;
-  shim_ctr *ctrs;            /* n_init then n_app */
+  shim_ctr *ctrs; /* n_init then n_app */
   size_t n_ctrs, n_init;
-  shim_run *runs;            /* every live run, current or draining */
+  shim_run *runs; /* every live run, current or draining */
   shimsock sock;
   uv_signal_t sig_term, sig_int;
-  uv_timer_t status_timer;   /* coalesces status writes to one per loop turn */
-  uv_timer_t stop_timer;     /* pod-wide SIGKILL deadline */
+  uv_timer_t status_timer; /* coalesces status writes to one per loop turn */
+  uv_timer_t stop_timer;   /* pod-wide SIGKILL deadline */
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
-  int open_handles;          /* shim-level handles still to close */
+  int open_handles; /* shim-level handles still to close */
 };
 
 /* shim.c */

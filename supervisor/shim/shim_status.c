@@ -69,9 +69,9 @@ char *shim_status_json(shim *sh) {
   json_t *root = status_to_json(&sh->status);
   if (root == NULL)
     return NULL;
-  json_object_set_new(root, "metadata",
-                      json_pack("{s:s,s:s,s:s}", "name", sh->pod->name, "namespace", sh->pod->ns,
-                                "uid", sh->uid));
+  json_object_set_new(
+      root, "metadata",
+      json_pack("{s:s,s:s,s:s}", "name", sh->pod->name, "namespace", sh->pod->ns, "uid", sh->uid));
   /* Per container: the last exit → restart latency the shim achieved. */
   const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
   for (int k = 0; k < 2; k++) {

@@ -152,8 +152,8 @@ static void on_connection(uv_stream_t *server, int status) {
   uv_timer_start(&c->timer, on_idle, IDLE_MS, 0);
 }
 
-int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h,
-                    void *ctx, pv_err *err) {
+int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h, void *ctx,
+                    pv_err *err) {
   memset(ss, 0, sizeof *ss);
   if (strlen(path) >= sizeof ss->path)
     return pv_err_set(err, ENAMETOOLONG, "shim socket %s: path too long", path);

@@ -31,7 +31,7 @@ typedef char *(*shimsock_handler)(void *ctx, const char *line);
 typedef struct shimsock {
   uv_pipe_t server;
   bool listening, closing;
-  int n_conns;          /* live connections, each freed in its close callback */
+  int n_conns; /* live connections, each freed in its close callback */
   struct shimsock_conn *conns;
   shimsock_handler handler;
   void *ctx;
@@ -39,8 +39,8 @@ typedef struct shimsock {
   char path[108];
 } shimsock;
 
-int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h,
-                    void *ctx, pv_err *err);
+int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h, void *ctx,
+                    pv_err *err);
 /* Stops listening, closes open connections, unlinks the socket file.
  * on_closed(ctx) runs once every handle is closed. */
 void shimsock_close(shimsock *ss, void (*on_closed)(void *ctx));

@@ -210,8 +210,8 @@ static void http_server(int lfd) {
     char buf[1024];
     ssize_t n = read(c, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
-    const char *resp = strstr(buf, "GET /ok ") ? "HTTP/1.1 204 No Content\r\n\r\n"
-                                                : "HTTP/1.1 500 Oops\r\n\r\n";
+    const char *resp =
+        strstr(buf, "GET /ok ") ? "HTTP/1.1 204 No Content\r\n\r\n" : "HTTP/1.1 500 Oops\r\n\r\n";
     (void)!write(c, resp, strlen(resp));
     close(c);
   }
@@ -231,8 +231,12 @@ START_TEST(probes_tcp_http) {
   close(lfd);
   uv_loop_t loop;
   uv_loop_init(&loop);
-  probe_spec good = {.kind = PROBE_KIND_HTTP, .port = port, .path = "/ok", .period_ms = 50,
-                     .timeout_ms = 1000, .failure_threshold = 1};
+  probe_spec good = {.kind = PROBE_KIND_HTTP,
+                     .port = port,
+                     .path = "/ok",
+                     .period_ms = 50,
+                     .timeout_ms = 1000,
+                     .failure_threshold = 1};
   probe_spec bad = good;
   bad.path = "/fail";
   probe_spec tcp = {.kind = PROBE_KIND_TCP, .port = port, .period_ms = 50, .timeout_ms = 1000};
