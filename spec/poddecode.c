@@ -99,12 +99,16 @@ static void labels(decode_ctx *c, const ytree_node *meta, spec_pod *p) {
   decode_pop(c, s);
 }
 
-static void duration_annotation(decode_ctx *c, const ytree_node *v, const char *s, uint64_t *out) {
+/* A zero initial backoff is allowed: it means "restart at once", the
+ * supervisor's equivalent of systemd's RestartSec=0.  A zero maximum or reset
+ * would make the other two meaningless, so those must be positive. */
+static void duration_annotation(decode_ctx *c, const ytree_node *v, const char *s, bool allow_zero,
+                                uint64_t *out) {
   char why[256];
   uint64_t ms = 0;
   if (duration_parse_ms(s, &ms, why, sizeof why) < 0)
     decode_error(c, v, "invalid duration '%.64s': %s (use e.g. \"200ms\", \"10s\", \"5m\")", s, why);
-  else if (ms == 0)
+  else if (ms == 0 && !allow_zero)
     decode_error(c, v, "must be greater than 0");
   else
     *out = ms;
@@ -127,11 +131,11 @@ static void podvisor_annotations(decode_ctx *c, const ytree_node *meta, spec_pod
     const char *val = v->kind == YTREE_SCALAR && v->stype == YTREE_STR ? v->str : NULL;
     if (strncmp(k->str, "podvisor.io/", 12) == 0 && val != NULL) {
       if (strcmp(k->str, known[0]) == 0) {
-        duration_annotation(c, v, val, &p->backoff_initial_ms);
+        duration_annotation(c, v, val, true, &p->backoff_initial_ms);
       } else if (strcmp(k->str, known[1]) == 0) {
-        duration_annotation(c, v, val, &p->backoff_max_ms);
+        duration_annotation(c, v, val, false, &p->backoff_max_ms);
       } else if (strcmp(k->str, known[2]) == 0) {
-        duration_annotation(c, v, val, &p->backoff_reset_ms);
+        duration_annotation(c, v, val, false, &p->backoff_reset_ms);
       } else if (strcmp(k->str, known[3]) == 0) {
         if (start_limit_parse(val, &p->start_limit_count, &p->start_limit_window_ms, why, sizeof why) < 0)
           decode_error(c, v, "invalid start limit '%.64s': %s (use \"N/window\", e.g. \"5/60s\")", val, why);

@@ -367,6 +367,20 @@ START_TEST(podvisor_annotations) {
             "spec:\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "is smaller than podvisor.io/backoff-initial");
   done(&x);
+  /* Zero initial backoff means "restart at once"; a zero maximum or reset is refused. */
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+            "    podvisor.io/backoff-initial: \"0\"\n"
+            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  ck_assert_int_eq(x.r, 0);
+  ck_assert_uint_eq(x.pods.items[0]->backoff_initial_ms, 0);
+  done(&x);
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+            "    podvisor.io/backoff-initial: \"0\"\n    podvisor.io/backoff-max: \"0\"\n"
+            "    podvisor.io/backoff-reset: 0s\n"
+            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 7, "podvisor.io/backoff-max: must be greater than 0");
+  EXPECT(&x, DIAG_ERROR, 8, "podvisor.io/backoff-reset: must be greater than 0");
+  done(&x);
 }
 END_TEST
 
