@@ -50,11 +50,11 @@ const char *container_state_name(container_state s);
 
 /* A bind mount (volume) or a tmpfs placed into the container. */
 typedef struct container_mount {
-  const char *source;       /* host path; ignored for tmpfs */
-  const char *destination;  /* absolute path inside the container */
+  const char *source;      /* host path; ignored for tmpfs */
+  const char *destination; /* absolute path inside the container */
   bool readonly;
-  bool tmpfs;               /* mount a tmpfs instead of a bind */
-  uint64_t tmpfs_size;      /* bytes, 0 = kernel default */
+  bool tmpfs;          /* mount a tmpfs instead of a bind */
+  uint64_t tmpfs_size; /* bytes, 0 = kernel default */
 } container_mount;
 
 /* Which namespaces a container joins instead of creating: open fds of
@@ -64,39 +64,39 @@ typedef struct container_join {
 } container_join;
 
 typedef struct container_config {
-  const char *id;             /* [A-Za-z0-9_.-]{1,128}, unique per manager */
-  const char *rootfs;         /* image rootfs: the overlay's read-only lower dir */
-  char *const *argv;          /* argv[0] looked up in the container's PATH */
-  char *const *envp;          /* NULL: PATH and HOME=/; a default PATH is added when missing */
-  const char *cwd;            /* NULL = "/" */
-  const char *hostname;       /* set when a new uts namespace is created */
+  const char *id;       /* [A-Za-z0-9_.-]{1,128}, unique per manager */
+  const char *rootfs;   /* image rootfs: the overlay's read-only lower dir */
+  char *const *argv;    /* argv[0] looked up in the container's PATH */
+  char *const *envp;    /* NULL: PATH and HOME=/; a default PATH is added when missing */
+  const char *cwd;      /* NULL = "/" */
+  const char *hostname; /* set when a new uts namespace is created */
   uid_t uid;
   gid_t gid;
   /* CLONE_NEW{PID,NS,UTS,IPC,NET,CGROUP} to create.  0 means all six. */
   int namespaces;
-  container_join join;        /* set by container_config_init to all -1 */
-  const char *cgroup_path;    /* relative; NULL = "podvisor/<id>" */
+  container_join join;     /* set by container_config_init to all -1 */
+  const char *cgroup_path; /* relative; NULL = "podvisor/<id>" */
   resource_limits limits;
-  bool privileged;            /* keep every capability, no masked paths */
-  uint64_t cap_add;           /* bit (1ULL << CAP_X) added to the default set */
-  uint64_t cap_drop;          /* removed from the default set */
-  bool no_new_privs;          /* set by container_config_init to true */
+  bool privileged;   /* keep every capability, no masked paths */
+  uint64_t cap_add;  /* bit (1ULL << CAP_X) added to the default set */
+  uint64_t cap_drop; /* removed from the default set */
+  bool no_new_privs; /* set by container_config_init to true */
   bool readonly_rootfs;
   const container_mount *mounts;
   size_t n_mounts;
   /* stdio: used (dup'ed into the child) by start() only and never kept, so
    * a pipe's reader sees EOF when the container exits. */
-  int stdin_fd;               /* -1 = /dev/null */
-  int stdout_fd;              /* -1 = inherit the caller's */
-  int stderr_fd;              /* -1 = inherit the caller's */
-  int pdeathsig;              /* signal to the container's init when the thread that started it
-                               * dies (PR_SET_PDEATHSIG, set again after setuid); 0 = none */
+  int stdin_fd;  /* -1 = /dev/null */
+  int stdout_fd; /* -1 = inherit the caller's */
+  int stderr_fd; /* -1 = inherit the caller's */
+  int pdeathsig; /* signal to the container's init when the thread that started it
+                  * dies (PR_SET_PDEATHSIG, set again after setuid); 0 = none */
 } container_config;
 
 typedef struct container_exit {
-  int exit_code;     /* exit status, or 128+signal when killed by a signal */
-  int signal;        /* terminating signal, 0 when it exited normally */
-  bool oom_killed;   /* the cgroup's OOM killer fired while it ran */
+  int exit_code;   /* exit status, or 128+signal when killed by a signal */
+  int signal;      /* terminating signal, 0 when it exited normally */
+  bool oom_killed; /* the cgroup's OOM killer fired while it ran */
 } container_exit;
 
 typedef struct container_info {
@@ -111,14 +111,14 @@ typedef struct container_info {
 } container_info;
 
 typedef struct container_manager_options {
-  const char *state_dir;    /* per-container upper/work/merged dirs; default /var/lib/podvisor/containers */
-  const char *cgroup_root;  /* NULL = /sys/fs/cgroup */
+  const char *state_dir;   /* per-container upper/work/merged dirs; default /var/lib/podvisor/containers */
+  const char *cgroup_root; /* NULL = /sys/fs/cgroup */
 } container_manager_options;
 
 typedef struct container_exec_config {
   char *const *argv;
-  char *const *envp;        /* NULL: the container's own env */
-  const char *cwd;          /* NULL = the container's */
+  char *const *envp;                  /* NULL: the container's own env */
+  const char *cwd;                    /* NULL = the container's */
   int stdin_fd, stdout_fd, stderr_fd; /* -1 as in container_config */
 } container_exec_config;
 
@@ -148,7 +148,8 @@ int container_manager_run(container_manager *m, const container_config *cfg, con
 /* Non-blocking: sends sig to the container's init (pidfd_send_signal). */
 int container_manager_kill(container_manager *m, container *c, int sig, pv_err *err);
 /* Blocking: SIGTERM, wait up to grace_ms, then SIGKILL; fills *ex (may be NULL). */
-int container_manager_stop(container_manager *m, container *c, unsigned grace_ms, container_exit *ex, pv_err *err);
+int container_manager_stop(container_manager *m, container *c, unsigned grace_ms, container_exit *ex,
+                           pv_err *err);
 /* Kills and reaps if needed, removes the cgroup (once, after the reap) and
  * <state_dir>/<id>, frees c.  The overlay and every other mount live only in
  * the container's mount namespace, which the kernel drops with its last
@@ -157,14 +158,27 @@ int container_manager_stop(container_manager *m, container *c, unsigned grace_ms
  * 1 s) before the rmdir.  On failure c stays valid and destroy can be
  * called again. */
 int container_manager_destroy(container_manager *m, container *c, pv_err *err);
+/* destroy() for an event loop's hot path: the same teardown (kill and reap
+ * if needed, remove the cgroup, free c), except that <state_dir>/<id> is not
+ * removed but renamed (never replacing anything) to a fresh
+ * "<state_dir>/.trash-<id>-<pid>-<n>" whose path is written to
+ * trash[0..len) (len >= PATH_MAX is always enough; a too small buffer fails
+ * with ENAMETOOLONG before anything is torn down).  The caller removes that
+ * tree later, off its hot path (pv_rm_rf() in a worker thread); trash[0] is
+ * '\0' when there was no directory left.  Removing trash never disturbs a
+ * container: the id is free for a new create() as soon as this returns.
+ * Leftover ".trash-*" directories (a caller that died first) are plain
+ * directories and may be removed at any time. */
+int container_manager_destroy_deferred(container_manager *m, container *c, char *trash, size_t len,
+                                       pv_err *err);
 /* Runs a process inside a running container: all its namespaces (one
  * setns() on the init's pidfd, so a recycled pid can never be entered), its
  * cgroup (placed by the parent before the process may exec), its
  * capabilities and no_new_privs.  Blocks until the process has exec'd.
  * Returns the host pid and a pidfd (the caller reaps it with
  * waitid(P_PIDFD) and closes the pidfd). */
-int container_manager_exec(container_manager *m, container *c, const container_exec_config *x,
-                           pid_t *pid, int *pidfd, pv_err *err);
+int container_manager_exec(container_manager *m, container *c, const container_exec_config *x, pid_t *pid,
+                           int *pidfd, pv_err *err);
 /* Fills out[] with up to max containers; returns the count. */
 size_t container_manager_list(container_manager *m, container **out, size_t max);
 int container_manager_get_info(container_manager *m, const container *c, container_info *info);

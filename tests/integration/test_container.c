@@ -147,7 +147,7 @@ static bool cgroup_dir_exists(const char *relpath) {
   static const char *const h[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "devices", "freezer",
                                   "blkio", "systemd", "unified", ""};
   for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
-    char path[PATH_MAX];
+    char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "/sys/fs/cgroup/%s%s%s", h[i], h[i][0] ? "/" : "", relpath);
     if (access(path, F_OK) == 0)
       return true;
@@ -282,6 +282,42 @@ START_TEST(destroy_leaves_nothing) {
 }
 END_TEST
 
+START_TEST(destroy_deferred_leaves_trash) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "30", NULL};
+  container *c = start_bg(&cfg, "deferred", argv, NULL);
+  container_info info;
+  container_manager_get_info(mgr, c, &info);
+  char cgpath[PATH_MAX], dir[PATH_MAX], trash[PATH_MAX], trash2[PATH_MAX], prefix[PATH_MAX], sub[PATH_MAX + 16];
+  snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
+  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
+  snprintf(prefix, sizeof prefix, "%s/.trash-%s-", state_dir, cfg.id);
+  /* A buffer too small fails before anything is torn down. */
+  char tiny[8];
+  ck_assert_int_eq(container_manager_destroy_deferred(mgr, c, tiny, sizeof tiny, &err), -1);
+  ck_assert_int_eq(errno, ENAMETOOLONG);
+  ck_assert_int_eq(container_get_state(c), CONTAINER_RUNNING);
+  ck_assert_msg(container_manager_destroy_deferred(mgr, c, trash, sizeof trash, &err) == 0, "%s",
+                pv_err_str(&err));
+  ck_assert_ptr_null(container_manager_find(mgr, cfg.id));
+  ck_assert(!cgroup_dir_exists(cgpath));
+  ck_assert_int_eq(access(dir, F_OK), -1);
+  ck_assert_msg(strncmp(trash, prefix, strlen(prefix)) == 0, "trash %s", trash);
+  snprintf(sub, sizeof sub, "%s/upper", trash);
+  ck_assert_int_eq(access(sub, F_OK), 0);
+  /* The id is free again at once, and its next trash gets another name. */
+  c = start_bg(&cfg, "deferred", argv, NULL);
+  ck_assert_msg(container_manager_destroy_deferred(mgr, c, trash2, sizeof trash2, &err) == 0, "%s",
+                pv_err_str(&err));
+  ck_assert_str_ne(trash, trash2);
+  ck_assert_int_eq(access(trash2, F_OK), 0);
+  ck_assert_int_eq(pv_rm_rf(trash, NULL), 0);
+  ck_assert_int_eq(pv_rm_rf(trash2, NULL), 0);
+  ck_assert_int_eq(access(trash, F_OK), -1);
+  ck_assert(!mountinfo_mentions(state_dir));
+}
+END_TEST
+
 START_TEST(start_failure_names_step) {
   container_config cfg;
   static char *argv[] = {"/no/such/binary", NULL};
@@ -362,6 +398,7 @@ int main(void) {
   tcase_add_test(tc, stop_escalates_to_sigkill);
   tcase_add_test(tc, stop_graceful);
   tcase_add_test(tc, destroy_leaves_nothing);
+  tcase_add_test(tc, destroy_deferred_leaves_trash);
   tcase_add_test(tc, start_failure_names_step);
   tcase_add_test(tc, exec_same_pid_namespace);
   suite_add_tcase(s, tc);

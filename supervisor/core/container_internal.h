@@ -1,0 +1,67 @@
+/*
+ * container_internal.h - what container.c (manager, create, wait, destroy)
+ * and container_spawn.c (start, exec and the cloned child) share.  Not part
+ * of the public API: only those two files include it.
+ */
+#ifndef PODVISOR_CORE_CONTAINER_INTERNAL_H
+#define PODVISOR_CORE_CONTAINER_INTERNAL_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "supervisor/core/caps.h"
+#include "supervisor/core/container.h"
+#include "supervisor/core/fs.h"
+#include "supervisor/core/namespace.h"
+
+struct container_manager {
+  char *state_dir;
+  resource_manager *rm;
+  bool use_chroot;
+  fs_cgroup_mount *cgmounts; /* v1 hierarchies, for /sys/fs/cgroup inside */
+  size_t n_cgmounts;
+  container *head;
+  unsigned trash_seq; /* makes trash names unique (destroy_deferred) */
+};
+
+struct container {
+  container_manager *m;
+  container *next;
+  char *id;
+  container_state state;
+  char **argv, **envp, **paths; /* paths: where argv[0] may be */
+  char *cwd;
+  char *dir; /* <state_dir>/<id> */
+  char *cgroup_path;
+  int fds[3]; /* the caller's stdio fds, used by start only */
+  int pdeathsig;
+  bool new_pidns;
+  namespace_config ns;
+  fs_plan fs;
+  caps_plan caps;
+  cgroup_handle *cg;
+  uint64_t oom_base;
+  pid_t pid;
+  int pidfd;
+  uint64_t started_ns, finished_ns;
+  container_exit exit;
+};
+
+static inline int container_pidfd_signal(int pidfd, int sig) {
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+void container_strv_free(char **v);
+/* Every path execve() should try for argv[0] (see container.c). */
+char **container_exec_paths(const char *arg0, char *const *envp);
+/* Moves fd to a number >= 3 so the child's dup2 onto 0..2 cannot clobber it. */
+int container_raise_fd(int fd);
+/* waitid(P_PIDFD, WEXITED), retrying EINTR. */
+int container_reap_blocking(int pidfd, siginfo_t *si);
+/* Records an exit from waitid's siginfo: CONTAINER_STOPPED, exit code or
+ * signal, OOM kill, finish time; closes the pidfd. */
+void container_record_exit(container *c, const siginfo_t *si);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * fs_internal.h - the plan's operation record and the plan-building
+ * helpers that fs.c (standard mounts, execution) and fs_volume.c (volume
+ * destinations) share.  Only those files include it.
+ */
+#ifndef PODVISOR_CORE_FS_INTERNAL_H
+#define PODVISOR_CORE_FS_INTERNAL_H
+
+#include <sys/mount.h>
+#include <sys/types.h>
+
+#include "supervisor/core/fs.h"
+
+enum op_kind {
+  OP_MOUNT,   /* mount(src, dst, type, flags, data), then a bind remount with rflags if ro */
+  OP_MKDIR,   /* mkdir(dst, mode); EEXIST is fine */
+  OP_MKNOD,   /* mknod(dst, mode, dev); EEXIST is fine for S_IFREG mount points */
+  OP_SYMLINK, /* symlink(src, dst) */
+  OP_MASK,    /* /dev/null over a file, empty read-only tmpfs over a directory */
+  OP_RO_PATH, /* bind dst onto itself read-only */
+  OP_SYSFS,   /* sysfs, or the host's /sys bound when sysfs is refused */
+  OP_REMOUNT, /* mount(NULL, dst, NULL, MS_REMOUNT | flags, data) */
+};
+
+struct fs_op {
+  int kind;
+  int phase;
+  const char *src, *dst, *type, *data; /* dst: relative to merged/ */
+  unsigned long flags;
+  unsigned long rflags; /* remount flags after a bind (ro) */
+  bool ro;
+  mode_t mode;
+  dev_t dev;
+};
+
+#define NOSUID_NODEV_NOEXEC (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* Hands s (malloc'd) to the plan, which frees it; NULL (s freed) on ENOMEM. */
+const char *fs_plan_own(fs_plan *p, char *s);
+/* Appends an operation of kind on dst (relative to merged/); NULL on ENOMEM. */
+fs_op *fs_plan_add(fs_plan *p, int kind, const char *dst);
+fs_op *fs_plan_add_mount(fs_plan *p, const char *src, const char *dst, const char *type, unsigned long flags,
+                         const char *data);
+int fs_plan_add_dir(fs_plan *p, const char *dst, mode_t mode);
+/* Plans volume m: resolves its destination in the image, creates a missing
+ * mount point in the upper layer, appends its operations. */
+int fs_plan_volume(const fs_config *c, fs_plan *p, const container_mount *m, pv_err *err);
+
+#endif
