@@ -400,7 +400,7 @@ void container_record_exit(container *c, const siginfo_t *si) {
     ex.oom_killed = true;
   c->exit = ex;
   c->state = CONTAINER_STOPPED;
-  c->finished_ns = pv_now_ns();
+  c->finished_ns = container_wall_ns();
   if (c->pidfd >= 0)
     close(c->pidfd);
   c->pidfd = -1;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "supervisor/core/caps.h"
@@ -51,6 +52,15 @@ struct container {
 
 static inline int container_pidfd_signal(int pidfd, int sig) {
   return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/* Wall-clock time (CLOCK_REALTIME) in ns, for container_info's
+ * started_ns/finished_ns: callers show them as dates.  Durations use
+ * pv_now_ns() (monotonic) instead. */
+static inline uint64_t container_wall_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 void container_strv_free(char **v);

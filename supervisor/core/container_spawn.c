@@ -276,7 +276,7 @@ int container_manager_start(container_manager *m, container *c, pv_err *err) {
   sv[1] = -1;
   c->pid = pid;
   c->pidfd = pidfd;
-  c->started_ns = pv_now_ns();
+  c->started_ns = container_wall_ns();
   siginfo_t si;
   if (spawn_finish(c, &a, sv[0], pid, pidfd, &si, err) < 0) {
     container_record_exit(c, &si);

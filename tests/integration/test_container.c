@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "supervisor/core/container.h"
@@ -214,6 +215,33 @@ START_TEST(exit_code_and_signal) {
 END_TEST
 
 
+/* started_ns and finished_ns are wall-clock times (CLOCK_REALTIME). */
+START_TEST(info_times_are_wall_clock) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "0.2", NULL};
+  config(&cfg, "times", argv);
+  container *c;
+  ck_assert_msg(container_manager_create(mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  container_info info;
+  container_manager_get_info(mgr, c, &info);
+  ck_assert_uint_eq(info.started_ns, 0);
+  ck_assert_uint_eq(info.finished_ns, 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_REALTIME, &t0);
+  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_int_eq(container_manager_wait(mgr, c, NULL, &err), 0);
+  clock_gettime(CLOCK_REALTIME, &t1);
+  uint64_t lo = (uint64_t)t0.tv_sec * 1000000000ull + (uint64_t)t0.tv_nsec;
+  uint64_t hi = (uint64_t)t1.tv_sec * 1000000000ull + (uint64_t)t1.tv_nsec;
+  container_manager_get_info(mgr, c, &info);
+  ck_assert_uint_ge(info.started_ns, lo);
+  ck_assert_uint_le(info.finished_ns, hi);
+  /* sleep 0.2 ran between the two. */
+  ck_assert_uint_ge(info.finished_ns - info.started_ns, 150000000ull);
+  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+}
+END_TEST
+
 START_TEST(stop_escalates_to_sigkill) {
   container_config cfg;
   static char *argv[] = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done", NULL};
@@ -395,6 +423,7 @@ int main(void) {
   tcase_add_test(tc, pid1_and_hostname);
   tcase_add_test(tc, host_files_invisible);
   tcase_add_test(tc, exit_code_and_signal);
+  tcase_add_test(tc, info_times_are_wall_clock);
   tcase_add_test(tc, stop_escalates_to_sigkill);
   tcase_add_test(tc, stop_graceful);
   tcase_add_test(tc, destroy_leaves_nothing);
