@@ -134,9 +134,11 @@ else
 fi
 
 log "(b) podvisor run --rm busybox true: $RUNS runs"
-if "$PV" --root "$BENCH_ROOT" run --rm busybox true &&
+# The same pids limit as the other two ways (podvisor run's default is higher;
+# the value does not change the cost, one write either way).
+if "$PV" --root "$BENCH_ROOT" run --rm --pids-limit "$PIDS_LIMIT" busybox true &&
    hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/podvisor-run.json" \
-     "$PV --root $BENCH_ROOT run --rm busybox true" >&2; then
+     "$PV --root $BENCH_ROOT run --rm --pids-limit $PIDS_LIMIT busybox true" >&2; then
   from_json run "$WORK/podvisor-run.json"
 else
   log "podvisor run failed"
@@ -188,7 +190,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "| way | median ms | min–max ms | runs |"
   echo "|---|---:|---:|---:|"
   echo "| (a) core API in process: create+start+wait+destroy (bench_core) | $(fmt core) |"
-  echo "| (b) \`podvisor run --rm busybox true\` (whole process, hyperfine -N) | $(fmt run) |"
+  echo "| (b) \`podvisor run --rm --pids-limit $PIDS_LIMIT busybox true\` (whole process, hyperfine -N) | $(fmt run) |"
   echo "| (c) \`crun run\` on the same rootfs (whole process, hyperfine -N) | $(fmt crun) |"
   if [ -n "${MED[floor]:-}" ]; then
     echo "| kernel floor: clone + OCI mounts + pivot_root + 3 v1 cgroups + exec + reap | $(fmt floor) |"
