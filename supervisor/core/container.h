@@ -9,7 +9,7 @@
  *
  * Lifecycle: create (CONTAINER_CREATED: overlay dirs prepared, cgroup made
  * with limits) → start (CONTAINER_RUNNING: child cloned into new namespaces,
- * placed in the cgroup by the parent, rootfs = overlay(image lower, per
+ * joins its cgroup itself before any other work, rootfs = overlay(image lower, per
  * container upper) + pivot_root, /proc /sys /dev mounted, sensitive /proc
  * paths masked, capabilities dropped, no_new_privs, exec) → exit observed by
  * wait/reap (CONTAINER_STOPPED, with exit code, signal and OOM kill) →
@@ -173,7 +173,7 @@ int container_manager_destroy_deferred(container_manager *m, container *c, char 
                                        pv_err *err);
 /* Runs a process inside a running container: all its namespaces (one
  * setns() on the init's pidfd, so a recycled pid can never be entered), its
- * cgroup (placed by the parent before the process may exec), its
+ * cgroup (joined by the process itself, first thing after the clone), its
  * capabilities and no_new_privs.  Blocks until the process has exec'd.
  * Returns the host pid and a pidfd (the caller reaps it with
  * waitid(P_PIDFD) and closes the pidfd). */

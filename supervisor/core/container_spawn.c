@@ -1,17 +1,17 @@
 /*
- * container_spawn.c - start and exec: the parent's half (clone, cgroup,
- * "go", verdict) and the child's half (syscalls only, up to execve).
+ * container_spawn.c - start and exec: the parent's half (cgroup fds, clone,
+ * verdict) and the child's half (syscalls only, up to execve).
  *
- * The child and the parent talk over one SOCK_SEQPACKET pair (both ends
- * close-on-exec):
- *   parent → child: one byte "go" once the child is in its cgroup.  EOF
- *     instead means the parent gave up (or died): the child exits quietly.
- *   child → parent: a fault record {step, index, errno} when a step fails,
- *     or EOF when exec succeeded (close-on-exec closed the child's end).
- * While the parent writes cgroup.procs the child already builds its mounts,
- * which need no cgroup; the cgroup namespace and the cgroup mounts wait for
- * "go".  A send on a socket never raises SIGPIPE (MSG_NOSIGNAL), unlike a
- * pipe, so a dead child cannot kill the caller.
+ * The child places itself into its cgroup, first thing after clone, by
+ * writing "0" to cgroup.procs through fds the parent opened before the clone
+ * (one per hierarchy): no round trip with the parent, and everything the
+ * child does afterwards (mounts, the cgroup namespace, exec) is already
+ * charged to and confined by its cgroup.
+ *
+ * The child reports over one SOCK_SEQPACKET pair (both ends close-on-exec):
+ * a fault record {step, index, errno} when a step fails, or EOF when exec
+ * succeeded (close-on-exec closed the child's end).  A send on a socket
+ * never raises SIGPIPE (MSG_NOSIGNAL), unlike a pipe.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +30,10 @@
 #include "supervisor/core/util.h"
 
 /* Container-level child steps (namespace, fs and caps have their own). */
-enum { STEP_PDEATHSIG = 1, STEP_CWD, STEP_STDIO, STEP_EXEC };
+enum { STEP_PDEATHSIG = 1, STEP_CGROUP, STEP_CWD, STEP_STDIO, STEP_EXEC };
+
+/* cpuset, cpu, cpuacct, memory, pids: at most one directory each. */
+#define MAX_PROCS 5
 
 struct fault {
   int step;
@@ -41,7 +44,11 @@ struct fault {
 /* What a child needs besides its container; lives on the parent's stack. */
 struct child_args {
   container *c;
-  int sock, parent_sock;
+  int sock, parent_sock; /* sv[1], sv[0] */
+  int devnull;           /* opened for a missing stdin, else -1 */
+  int procs[MAX_PROCS];  /* cgroup.procs of each hierarchy, write-only */
+  const char *procs_dir[MAX_PROCS];
+  size_t n_procs;
   int fds[3];
   char *const *argv, *const *envp, *const *paths;
   const char *cwd;
@@ -58,14 +65,25 @@ static int child_fail(int sock, int step, int index) {
   return 125;
 }
 
-/* true once the parent said "go"; false on EOF (the parent gave up). */
-static bool wait_go(int sock) {
+/* Joins the container's cgroup in every hierarchy: "0" is the writer. */
+static int join_cgroup(const struct child_args *a, int *index) {
+  for (size_t i = 0; i < a->n_procs; i++) {
+    ssize_t n;
+    do
+      n = write(a->procs[i], "0", 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) {
+      *index = (int)i;
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* true when the parent is gone: its socket end is closed (EOF). */
+static bool parent_gone(int sock) {
   char b;
-  ssize_t n;
-  do
-    n = recv(sock, &b, 1, 0);
-  while (n < 0 && errno == EINTR);
-  return n == 1;
+  return recv(sock, &b, 1, MSG_DONTWAIT) == 0;
 }
 
 static int setup_stdio(const int fds[3]) {
@@ -135,26 +153,28 @@ static int container_child(void *arg) {
   int step = 0, index = -1;
   close(a->parent_sock);
   umask(0);
-  /* The parent's death after this point closes its socket end, so wait_go()
-   * below sees EOF even if the signal raced with the clone. */
+  /* A parent that died before the prctl has closed its socket end. */
   if (c->pdeathsig && prctl(PR_SET_PDEATHSIG, c->pdeathsig) < 0)
     return child_fail(a->sock, STEP_PDEATHSIG, 0);
-  if (namespace_join(&c->ns, &step) < 0 || fs_mount_container_filesystems(&c->fs, 0, &step, &index) < 0)
-    return child_fail(a->sock, step, index);
-  if (!wait_go(a->sock))
+  if (c->pdeathsig && parent_gone(a->sock))
     return 1;
-  if (namespace_setup_isolation(&c->ns, &step) < 0 ||
+  if (join_cgroup(a, &index) < 0)
+    return child_fail(a->sock, STEP_CGROUP, index);
+  if (namespace_join(&c->ns, &step) < 0 || fs_mount_container_filesystems(&c->fs, 0, &step, &index) < 0 ||
+      namespace_setup_isolation(&c->ns, &step) < 0 ||
       fs_mount_container_filesystems(&c->fs, 1, &step, &index) < 0 || fs_setup_pivot_root(&c->fs, &step) < 0)
     return child_fail(a->sock, step, index);
   return child_finish(a, 0);
 }
 
+/* Joins the cgroup while still in the host's namespaces, then enters all
+ * of the container's at once. */
 static int exec_child(void *arg) {
   const struct child_args *a = arg;
-  int step = 0;
+  int step = 0, index = -1;
   close(a->parent_sock);
-  if (!wait_go(a->sock))
-    return 1;
+  if (join_cgroup(a, &index) < 0)
+    return child_fail(a->sock, STEP_CGROUP, index);
   int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
   if (namespace_enter_process(a->c->pidfd, flags, &step) < 0)
     return child_fail(a->sock, step, 0);
@@ -174,6 +194,10 @@ static void describe_fault(const container *c, const struct child_args *a, const
   }
   switch (f->step) {
   case STEP_PDEATHSIG: snprintf(buf, len, "prctl PR_SET_PDEATHSIG"); break;
+  case STEP_CGROUP:
+    snprintf(buf, len, "join the cgroup %s",
+             f->index >= 0 && (size_t)f->index < a->n_procs ? a->procs_dir[f->index] : c->cgroup_path);
+    break;
   case STEP_CWD: snprintf(buf, len, "chdir to the working directory %s", a->cwd); break;
   case STEP_STDIO: snprintf(buf, len, "set up stdin/stdout/stderr"); break;
   case STEP_EXEC:
@@ -189,41 +213,69 @@ static void describe_fault(const container *c, const struct child_args *a, const
 }
 
 /* Reads the child's verdict: 0 after exec (EOF), 1 with *f on a fault. */
-static int read_verdict(int sock, struct fault *f, int flags) {
+static int read_verdict(int sock, struct fault *f) {
   ssize_t n;
   do
-    n = recv(sock, f, sizeof *f, flags);
+    n = recv(sock, f, sizeof *f, 0);
   while (n < 0 && errno == EINTR);
   if (n == (ssize_t)sizeof *f)
     return 1;
   return n == 0 ? 0 : -1;
 }
 
-/* Common parent half of start and exec: cgroup, go, verdict.  On failure
- * the child is killed and reaped (its status in *si) and -1 returned. */
-static int spawn_finish(container *c, const struct child_args *a, int sock, pid_t pid, int pidfd,
-                        siginfo_t *si, pv_err *err) {
+/* Opens what the child uses from the parent: the socket pair, /dev/null
+ * for a missing stdin, and cgroup.procs of each of the cgroup's
+ * hierarchies.  a->sock etc. start at -1; spawn_close() closes them. */
+static int spawn_open(container *c, struct child_args *a, pv_err *err) {
+  static const char *const ctrls[] = {"cpuset", "cpu", "cpuacct", "memory", "pids"};
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return pv_err_sys(err, "socketpair");
+  a->parent_sock = container_raise_fd(sv[0]);
+  a->sock = container_raise_fd(sv[1]);
+  if (a->parent_sock < 0 || a->sock < 0)
+    return pv_err_sys(err, "socketpair");
+  if (a->fds[0] < 0 && (a->fds[0] = a->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+    return pv_err_sys(err, "open /dev/null");
+  for (size_t i = 0; i < sizeof ctrls / sizeof ctrls[0]; i++) {
+    const char *dir = cgroup_handle_dir(c->cg, ctrls[i]);
+    bool seen = dir == NULL;
+    for (size_t k = 0; !seen && k < a->n_procs; k++)
+      seen = strcmp(a->procs_dir[k], dir) == 0;
+    if (seen)
+      continue;
+    char path[PATH_MAX];
+    int fd = pv_path(path, sizeof path, "%s/cgroup.procs", dir) < 0 ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      return pv_err_sys(err, "open %s/cgroup.procs", dir);
+    a->procs_dir[a->n_procs] = dir;
+    a->procs[a->n_procs++] = fd;
+  }
+  return 0;
+}
+
+static void spawn_close(struct child_args *a) {
+  int saved = errno;
+  int *fds[] = {&a->sock, &a->parent_sock, &a->devnull};
+  for (size_t i = 0; i < 3; i++)
+    if (*fds[i] >= 0) {
+      close(*fds[i]);
+      *fds[i] = -1;
+    }
+  for (size_t i = 0; i < a->n_procs; i++)
+    close(a->procs[i]);
+  a->n_procs = 0;
+  errno = saved;
+}
+
+/* The parent's half after a successful clone: waits for the verdict.  On
+ * failure the child is reaped (its status in *si) and -1 returned. */
+static int spawn_finish(container *c, struct child_args *a, int pidfd, siginfo_t *si, pv_err *err) {
   struct fault f;
   char what[PATH_MAX + 128];
-  int r = 0;
-  if (resource_manager_add_process(c->cg, pid, err) < 0) {
-    int saved = errno;
-    /* A child that failed early explains the failure better. */
-    bool fault = read_verdict(sock, &f, MSG_DONTWAIT) == 1;
-    container_pidfd_signal(pidfd, SIGKILL);
-    container_reap_blocking(pidfd, si);
-    if (!fault) {
-      errno = saved;
-      return pv_err_wrap(err, "container %s: place the process into its cgroup", c->id);
-    }
-    r = 1;
-  } else {
-    /* EPIPE: the child already failed; its fault record is still queued. */
-    if (send(sock, "g", 1, MSG_NOSIGNAL) != 1 && errno != EPIPE && errno != ECONNRESET)
-      r = -1;
-    else
-      r = read_verdict(sock, &f, 0);
-  }
+  close(a->sock);
+  a->sock = -1;
+  int r = read_verdict(a->parent_sock, &f);
   if (r == 0)
     return 0;
   if (r < 0) {
@@ -244,58 +296,34 @@ int container_manager_start(container_manager *m, container *c, pv_err *err) {
   if (c->state != CONTAINER_CREATED)
     return pv_err_set(err, EINVAL, "container %s: cannot start a %s container", c->id,
                       container_state_name(c->state));
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return pv_err_sys(err, "container %s: socketpair", c->id);
-  sv[0] = container_raise_fd(sv[0]);
-  sv[1] = container_raise_fd(sv[1]);
-  int devnull = -1;
   struct child_args a = {.c = c,
-                         .sock = sv[1],
-                         .parent_sock = sv[0],
+                         .sock = -1,
+                         .parent_sock = -1,
+                         .devnull = -1,
                          .argv = c->argv,
                          .envp = c->envp,
                          .paths = c->paths,
                          .cwd = c->cwd};
   memcpy(a.fds, c->fds, sizeof a.fds);
-  if (a.fds[0] < 0 && (a.fds[0] = devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-    pv_err_sys(err, "container %s: open /dev/null", c->id);
-    goto out;
-  }
-  if (sv[0] < 0 || sv[1] < 0) {
-    pv_err_sys(err, "container %s: socketpair", c->id);
-    goto out;
-  }
   pid_t pid;
   int pidfd;
-  if (namespace_create_container(&c->ns, container_child, &a, &pid, &pidfd, err) < 0) {
+  if (spawn_open(c, &a, err) < 0 ||
+      namespace_create_container(&c->ns, container_child, &a, &pid, &pidfd, err) < 0) {
     pv_err_wrap(err, "container %s", c->id);
-    goto out;
+    spawn_close(&a);
+    return -1;
   }
-  close(sv[1]);
-  sv[1] = -1;
   c->pid = pid;
   c->pidfd = pidfd;
   c->started_ns = container_wall_ns();
   siginfo_t si;
-  if (spawn_finish(c, &a, sv[0], pid, pidfd, &si, err) < 0) {
+  int r = spawn_finish(c, &a, pidfd, &si, err);
+  if (r < 0)
     container_record_exit(c, &si);
-    goto out;
-  }
-  c->state = CONTAINER_RUNNING;
-  close(sv[0]);
-  if (devnull >= 0)
-    close(devnull);
-  return 0;
-out:;
-  int saved = errno;
-  for (int i = 0; i < 2; i++)
-    if (sv[i] >= 0)
-      close(sv[i]);
-  if (devnull >= 0)
-    close(devnull);
-  errno = saved;
-  return -1;
+  else
+    c->state = CONTAINER_RUNNING;
+  spawn_close(&a);
+  return r;
 }
 
 int container_manager_exec(container_manager *m, container *c, const container_exec_config *x, pid_t *pid,
@@ -308,50 +336,33 @@ int container_manager_exec(container_manager *m, container *c, const container_e
     return pv_err_set(err, EINVAL, "container %s: exec: no command", c->id);
   char *const *envp = x->envp != NULL ? x->envp : c->envp;
   char **paths = container_exec_paths(x->argv[0], envp);
-  int sv[2] = {-1, -1}, devnull = -1, r = -1;
-  if (paths == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    pv_err_sys(err, "container %s: exec", c->id);
-    goto out;
-  }
-  sv[0] = container_raise_fd(sv[0]);
-  sv[1] = container_raise_fd(sv[1]);
+  if (paths == NULL)
+    return pv_err_sys(err, "container %s: exec", c->id);
   struct child_args a = {.c = c,
-                         .sock = sv[1],
-                         .parent_sock = sv[0],
+                         .sock = -1,
+                         .parent_sock = -1,
+                         .devnull = -1,
                          .argv = x->argv,
                          .envp = envp,
                          .paths = paths,
                          .cwd = x->cwd != NULL ? x->cwd : c->cwd,
                          .exec = true,
                          .fds = {x->stdin_fd, x->stdout_fd, x->stderr_fd}};
-  if (sv[0] < 0 || sv[1] < 0 ||
-      (a.fds[0] < 0 && (a.fds[0] = devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)) {
-    pv_err_sys(err, "container %s: exec", c->id);
-    goto out;
-  }
+  int r = -1;
   /* Born in the container's pid namespace (see namespace.h). */
-  if (namespace_clone_process(0, c->pidfd, exec_child, &a, pid, pidfd, err) < 0) {
+  if (spawn_open(c, &a, err) < 0 ||
+      namespace_clone_process(0, c->pidfd, exec_child, &a, pid, pidfd, err) < 0) {
     pv_err_wrap(err, "container %s: exec", c->id);
-    goto out;
+  } else {
+    siginfo_t si;
+    r = spawn_finish(c, &a, *pidfd, &si, err);
+    if (r < 0) {
+      close(*pidfd);
+      *pidfd = -1;
+      pv_err_wrap(err, "exec");
+    }
   }
-  close(sv[1]);
-  sv[1] = -1;
-  siginfo_t si;
-  if (spawn_finish(c, &a, sv[0], *pid, *pidfd, &si, err) < 0) {
-    close(*pidfd);
-    *pidfd = -1;
-    pv_err_wrap(err, "exec");
-    goto out;
-  }
-  r = 0;
-out:;
-  int saved = errno;
-  for (int i = 0; i < 2; i++)
-    if (sv[i] >= 0)
-      close(sv[i]);
-  if (devnull >= 0)
-    close(devnull);
+  spawn_close(&a);
   container_strv_free(paths);
-  errno = saved;
   return r;
 }

@@ -25,7 +25,7 @@
  *     new cgroup namespace.  The child must therefore be moved into its
  *     cgroup first; namespace_create_container() never passes
  *     CLONE_NEWCGROUP to clone3, and namespace_setup_isolation() (run by the
- *     child after the parent has placed it) unshares it.
+ *     child once it is in its cgroup) unshares it.
  *
  * Child-side functions (namespace_join, namespace_setup_isolation,
  * namespace_enter_process) run between clone and exec: they only make
@@ -82,7 +82,7 @@ int namespace_create_container(const namespace_config *c, int (*fn)(void *), voi
 /* Child side: setns() into the joined net, ipc and uts namespaces. */
 int namespace_join(const namespace_config *c, int *step);
 
-/* Child side, after the parent has moved the child into its cgroup:
+/* Child side, once the child is in its cgroup:
  * unshare(CLONE_NEWCGROUP) if requested, sethostname() in a new uts
  * namespace, and "lo" up in a new network namespace. */
 int namespace_setup_isolation(const namespace_config *c, int *step);

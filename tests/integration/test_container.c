@@ -98,7 +98,6 @@ static void sh(container_config *cfg, const char *name, const char *script, char
   run_capture(cfg, out, len, ex);
 }
 
-
 /* Starts argv in a fresh container whose stdout goes to *rd (a pipe). */
 static container *start_bg(container_config *cfg, const char *name, char *const *argv, int *rd) {
   config(cfg, name, argv);
@@ -145,8 +144,8 @@ static bool mountinfo_mentions(const char *needle) {
 
 /* true if <hierarchy>/<relpath> exists in any cgroup hierarchy of the host. */
 static bool cgroup_dir_exists(const char *relpath) {
-  static const char *const h[] = {"memory", "cpu", "cpuacct", "pids", "cpuset", "devices", "freezer",
-                                  "blkio", "systemd", "unified", ""};
+  static const char *const h[] = {"memory",  "cpu",   "cpuacct", "pids",    "cpuset", "devices",
+                                  "freezer", "blkio", "systemd", "unified", ""};
   for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "/sys/fs/cgroup/%s%s%s", h[i], h[i][0] ? "/" : "", relpath);
@@ -178,7 +177,8 @@ START_TEST(host_files_invisible) {
   close(fd);
   char script[PATH_MAX + 128], out[4096];
   snprintf(script, sizeof script,
-           "test -e %s && echo visible || echo hidden; awk '$5 == \"/\" {print $9}' /proc/self/mountinfo", marker);
+           "test -e %s && echo visible || echo hidden; awk '$5 == \"/\" {print $9}' /proc/self/mountinfo",
+           marker);
   container_config cfg;
   container_exit ex;
   sh(&cfg, "hostfiles", script, out, sizeof out, &ex);
@@ -213,7 +213,6 @@ START_TEST(exit_code_and_signal) {
   ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
 }
 END_TEST
-
 
 /* started_ns and finished_ns are wall-clock times (CLOCK_REALTIME). */
 START_TEST(info_times_are_wall_clock) {
@@ -316,7 +315,8 @@ START_TEST(destroy_deferred_leaves_trash) {
   container *c = start_bg(&cfg, "deferred", argv, NULL);
   container_info info;
   container_manager_get_info(mgr, c, &info);
-  char cgpath[PATH_MAX], dir[PATH_MAX], trash[PATH_MAX], trash2[PATH_MAX], prefix[PATH_MAX], sub[PATH_MAX + 16];
+  char cgpath[PATH_MAX], dir[PATH_MAX], trash[PATH_MAX], trash2[PATH_MAX], prefix[PATH_MAX],
+      sub[PATH_MAX + 16];
   snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
   snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
   snprintf(prefix, sizeof prefix, "%s/.trash-%s-", state_dir, cfg.id);
@@ -384,6 +384,51 @@ START_TEST(start_failure_names_step) {
 }
 END_TEST
 
+/* Counts the v1 hierarchies (cpu, cpuacct, memory, pids) or the v2 line in
+ * which pid sits in /relpath, from the host's view of /proc/PID/cgroup. */
+static int cgroup_lines_in(pid_t pid, const char *relpath) {
+  char path[64], *buf, want[PATH_MAX];
+  snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+  snprintf(want, sizeof want, ":/%s", relpath);
+  if (pv_read_file(path, &buf, NULL, NULL) < 0)
+    return -1;
+  int n = 0;
+  char *save = NULL;
+  for (char *l = strtok_r(buf, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+    char *p = strstr(l, want);
+    if (p != NULL && p[strlen(want)] == '\0')
+      n++;
+  }
+  free(buf);
+  return n;
+}
+
+/* The init and an exec'd process join the container's cgroup in every
+ * hierarchy it uses (the process writes cgroup.procs itself). */
+START_TEST(processes_join_the_cgroup) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "30", NULL};
+  container *c = start_bg(&cfg, "cgjoin", argv, NULL);
+  container_info info;
+  container_manager_get_info(mgr, c, &info);
+  int expect = cgroup_dir_exists("") && access("/sys/fs/cgroup/memory", F_OK) == 0 ? 4 : 1;
+  ck_assert_int_eq(cgroup_lines_in(info.pid, info.cgroup_path), expect);
+  static char *xargv[] = {"sleep", "30", NULL};
+  container_exec_config x = {.argv = xargv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+  pid_t pid;
+  int pidfd;
+  ck_assert_msg(container_manager_exec(mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_int_eq(cgroup_lines_in(pid, info.cgroup_path), expect);
+  /* Reaped first: the init of a pid namespace waits for it to be reaped. */
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  ck_assert_int_eq(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
+  close(pidfd);
+  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+}
+END_TEST
+
 START_TEST(exec_same_pid_namespace) {
   container_config cfg;
   static char *argv[] = {"sleep", "30", NULL};
@@ -397,8 +442,10 @@ START_TEST(exec_same_pid_namespace) {
   ssize_t n = readlink(path, host_ns, sizeof host_ns - 1);
   ck_assert_int_gt(n, 0);
   host_ns[n] = '\0';
-  static char *xargv[] = {"sh", "-c", "readlink /proc/self/ns/pid; tr '\\0' ' ' </proc/1/cmdline; echo; "
-                                      "hostname; pwd; grep NoNewPrivs /proc/self/status", NULL};
+  static char *xargv[] = {"sh", "-c",
+                          "readlink /proc/self/ns/pid; tr '\\0' ' ' </proc/1/cmdline; echo; "
+                          "hostname; pwd; grep NoNewPrivs /proc/self/status",
+                          NULL};
   char out[4096], expect[4096];
   ck_assert_int_eq(exec_capture(c, xargv, out, sizeof out), 0);
   snprintf(expect, sizeof expect, "%s\nsleep 30 \nexechost\n/\nNoNewPrivs:\t1\n", host_ns);
@@ -430,6 +477,7 @@ int main(void) {
   tcase_add_test(tc, destroy_deferred_leaves_trash);
   tcase_add_test(tc, start_failure_names_step);
   tcase_add_test(tc, exec_same_pid_namespace);
+  tcase_add_test(tc, processes_join_the_cgroup);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
