@@ -200,11 +200,21 @@ static int render(upod *pods, size_t n, bool tty, int prev_lines) {
 
 /* --- --logs: follow <log_dir>/<container>/<restart>.log ------------------------- */
 
+/* Lines logged before this `up` started belong to an earlier run of the
+ * same pod (its log files are kept): they are not shown again. */
+static int64_t logs_since_ns;
+
 static void emit_cri(const char *pod, const char *ctr, follow *f, char *line) {
   /* "<ts> <stream> <P|F> <text>" */
   char *sp1 = strchr(line, ' ');
   char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
   if (sp2 == NULL || (sp2[1] != 'P' && sp2[1] != 'F'))
+    return;
+  *sp1 = '\0';
+  int64_t ts = 0;
+  bool old = status_parse_time(line, &ts) == 0 && ts < logs_since_ns;
+  *sp1 = ' ';
+  if (old)
     return;
   char tag = sp2[1];
   const char *text = sp2[2] == ' ' ? sp2 + 3 : sp2 + 2;
@@ -357,6 +367,9 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     spec_pod_list_free(&list);
     return 1;
   }
+  struct timespec t0;
+  clock_gettime(CLOCK_REALTIME, &t0);
+  logs_since_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
   upod *pods = calloc(list.n, sizeof *pods);
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGINT, &sa, NULL);

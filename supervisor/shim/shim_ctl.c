@@ -330,7 +330,20 @@ int shim_main(const shim_options *o, pv_err *err) {
   sh->sb.pause_pidfd = -1;
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
+  /* A stop request can come at any moment, also while the pod is being set
+   * up (Ctrl-C on `up` right after it started): SIGTERM and SIGINT stay
+   * blocked until setup() has handed them to the loop, so they are never
+   * met by their default action (which would kill the shim half-way and
+   * leave its files behind).  They are unblocked afterwards even when the
+   * launcher had them blocked: the loop must see them.  Children reset their
+   * mask before exec. */
+  sigset_t stop_sigs;
+  sigemptyset(&stop_sigs);
+  sigaddset(&stop_sigs, SIGTERM);
+  sigaddset(&stop_sigs, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
   int rc = setup(sh, err);
+  sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
   bool loop_ok = sh->loop_ready;
   if (rc == 0) {
     shim_mark_dirty(sh);

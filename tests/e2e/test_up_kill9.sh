@@ -27,6 +27,9 @@ count() {
 }
 start_shim "$T/pod.yaml" doomed
 wait_for doomed '[.containerStatuses[].state.running != null] | all' true 10 || fail "not running"
+# "running" means each container's first process started; b's shell may not
+# have forked its two sleeps yet (slow under load): wait for all three.
+for _ in $(seq 100); do [ "$(count)" -ge 3 ] && break; sleep 0.1; done
 [ "$(count)" -ge 3 ] || fail "expected 3 marker processes, saw $(count)"
 kill -9 "$LAST_SHIM"
 for _ in $(seq 50); do [ "$(count)" = 0 ] && break; sleep 0.1; done

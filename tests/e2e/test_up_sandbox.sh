@@ -17,11 +17,11 @@ spec:
     command: ["sleep", "3601"]
   - name: b
     image: busybox
-    command: ["sh", "-c", "sleep 0.3; echo host=\$(hostname); echo lo=\$(cat /sys/class/net/lo/flags); echo ifs=\$(ls /sys/class/net | tr '\\\\n' ' '); ps -o args | grep -c '^sleep 3601'; exec sleep 3600"]
+    command: ["sh", "-c", "for i in \$(seq 50); do ps -o args | grep -q '^sleep 3601' && break; sleep 0.1; done; echo host=\$(hostname); echo lo=\$(cat /sys/class/net/lo/flags); echo ifs=\$(ls /sys/class/net | tr '\\\\n' ' '); ps -o args | grep -c '^sleep 3601'; exec sleep 3600"]
 Y
 start_shim "$T/pod.yaml" sandboxed
 f=$(logdir_of sandboxed)/b/0.log
-for _ in $(seq 50); do n=$(grep -c stdout "$f" 2>/dev/null); [ "${n:-0}" -ge 4 ] && break; sleep 0.1; done
+for _ in $(seq 150); do n=$(grep -c stdout "$f" 2>/dev/null); [ "${n:-0}" -ge 4 ] && break; sleep 0.1; done
 cat "$f"
 grep -q 'stdout F host=podhost$' "$f" || fail "hostname"
 grep -q 'stdout F lo=0x9$' "$f" || fail "lo not up"
