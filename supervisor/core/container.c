@@ -4,7 +4,7 @@
  * child, live in container_spawn.c.
  *
  * create() does every allocation and every file-system preparation: the
- * deep copy of the config, <state_dir>/<id>/{upper,work,merged}, the cgroup
+ * deep copy of the config, <state_dir>/<id>/{upper,work}, the cgroup
  * with its limits, the mount plan (fs.c), the capability plan (caps.c) and
  * the list of paths argv[0] may live at.  start() then only opens a socket
  * pair, clones, places the child into the cgroup and lets it go.

@@ -111,7 +111,7 @@ typedef struct container_info {
 } container_info;
 
 typedef struct container_manager_options {
-  const char *state_dir;   /* per-container upper/work/merged dirs; default /var/lib/podvisor/containers */
+  const char *state_dir;   /* per-container upper/work dirs; default /var/lib/podvisor/containers */
   const char *cgroup_root; /* NULL = /sys/fs/cgroup */
 } container_manager_options;
 

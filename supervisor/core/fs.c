@@ -193,7 +193,10 @@ int fs_populate_container_root(const fs_config *c, fs_plan *p, pv_err *err) {
   if (strpbrk(c->rootfs, ",:") != NULL || strpbrk(c->dir, ",:") != NULL)
     return pv_err_set(err, EINVAL, "rootfs %s / state dir %s: ',' and ':' are not allowed in overlay paths",
                       c->rootfs, c->dir);
-  if ((p->dir = strdup(c->dir)) == NULL || asprintf(&p->merged, "%s/merged", c->dir) < 0 ||
+  /* The overlay is mounted on <dir> itself, over its own upper/ and work/
+   * (the layer paths are resolved before the mount covers them): one
+   * directory fewer to create and remove on the host file system. */
+  if ((p->dir = strdup(c->dir)) == NULL || (p->merged = strdup(c->dir)) == NULL ||
       asprintf(&p->overlay_data, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work,volatile", c->rootfs, c->dir,
                c->dir) < 0) {
     p->merged = p->overlay_data = NULL;
@@ -231,8 +234,8 @@ int fs_create_minimal_root(const fs_config *c, pv_err *err) {
   char path[PATH_MAX];
   if (mkdir(c->dir, 0700) < 0)
     return pv_err_sys(err, "create container directory %s", c->dir);
-  static const char *const sub[] = {"upper", "work", "merged"};
-  for (size_t i = 0; i < 3; i++) {
+  static const char *const sub[] = {"upper", "work"};
+  for (size_t i = 0; i < 2; i++) {
     if (pv_path(path, sizeof path, "%s/%s", c->dir, sub[i]) < 0 || mkdir(path, 0755) < 0) {
       pv_err_sys(err, "create %s/%s", c->dir, sub[i]);
       pv_rm_rf(c->dir, NULL);
@@ -242,8 +245,31 @@ int fs_create_minimal_root(const fs_config *c, pv_err *err) {
   return 0;
 }
 
+/* What the kernel and create leave in <dir> after a container that wrote
+ * nothing, deepest first: a volatile overlay's work dir holds
+ * work/incompat/volatile/dirty.  Removing these by name takes one syscall
+ * each (the host file system's metadata updates are the real cost). */
+static const char *const known_layout[] = {
+    "work/work/incompat/volatile/dirty",
+    "work/work/incompat/volatile",
+    "work/work/incompat",
+    "work/work",
+    "work",
+    "upper",
+};
+
 int fs_cleanup_container_root(const char *dir, pv_err *err) {
-  return pv_rm_rf(dir, err);
+  char path[PATH_MAX];
+  for (size_t i = 0; i < sizeof known_layout / sizeof known_layout[0]; i++) {
+    if (pv_path(path, sizeof path, "%s/%s", dir, known_layout[i]) < 0)
+      return pv_rm_rf(dir, err);
+    int r = i == 0 ? unlink(path) : rmdir(path);
+    if (r < 0 && errno != ENOENT)
+      return pv_rm_rf(dir, err); /* written to, or not the usual layout */
+  }
+  if (rmdir(dir) < 0 && errno != ENOENT)
+    return pv_rm_rf(dir, err);
+  return 0;
 }
 
 /* ---- execution (child: syscalls only) ---- */

@@ -1,9 +1,10 @@
 /*
  * fs.h - a container's root file system: overlay, mounts, pivot_root.
  *
- * Layout on the host: <state_dir>/<id>/{upper,work,merged}.  The image rootfs
- * is the read-only lower layer of an overlayfs mounted at merged/, which
- * becomes the container's "/".  The overlay is mounted by the container
+ * Layout on the host: <state_dir>/<id>/{upper,work}.  The image rootfs is
+ * the read-only lower layer of an overlayfs mounted on <state_dir>/<id>
+ * itself (over its own upper/ and work/, which the kernel resolved before
+ * the mount covers them), and that becomes the container's "/".  The overlay is mounted by the container
  * child *inside its own mount namespace* (after making every mount there
  * private), so the host's mount table never shows it: when the last process
  * of the container exits, the kernel drops the namespace and the overlay
@@ -15,7 +16,7 @@
  * fs_config into an fs_plan: the overlay options and an ordered list of
  * operations (mount, mkdir, mknod, symlink, mask, read-only bind), with every
  * path computed and every volume destination resolved.  In the child,
- * fs_mount_container_filesystems() runs the list relative to merged/ (phase
+ * fs_mount_container_filesystems() runs the list relative to the new root (phase
  * 0 before the child is placed in its cgroup, phase 1 after it has entered
  * its cgroup namespace: the cgroup file systems), and fs_setup_pivot_root()
  * switches the root.  Child-side calls only make syscalls and report the
@@ -75,8 +76,8 @@
 
 enum {
   FS_STEP_PRIVATE = 200, /* make / rprivate */
-  FS_STEP_OVERLAY,       /* mount the overlay at merged/ */
-  FS_STEP_CHDIR,         /* chdir into merged/ */
+  FS_STEP_OVERLAY,       /* mount the overlay on <dir> */
+  FS_STEP_CHDIR,         /* chdir into the mounted overlay */
   FS_STEP_OP,            /* operation number `index` of the plan */
   FS_STEP_PIVOT,
   FS_STEP_UMOUNT_OLD,
@@ -87,18 +88,18 @@ enum {
 
 /* A cgroup v1 hierarchy to mount inside the container. */
 typedef struct fs_cgroup_mount {
-  char *name;     /* directory under /sys/fs/cgroup, e.g. "memory", "cpu,cpuacct" */
-  char *options;  /* mount data naming the hierarchy, e.g. "cpu,cpuacct", "name=systemd" */
+  char *name;    /* directory under /sys/fs/cgroup, e.g. "memory", "cpu,cpuacct" */
+  char *options; /* mount data naming the hierarchy, e.g. "cpu,cpuacct", "name=systemd" */
 } fs_cgroup_mount;
 
 typedef struct fs_config {
-  const char *rootfs;            /* image rootfs: the overlay's lower dir */
-  const char *dir;               /* <state_dir>/<id> */
+  const char *rootfs; /* image rootfs: the overlay's lower dir */
+  const char *dir;    /* <state_dir>/<id> */
   bool readonly_rootfs;
   bool privileged;
-  bool use_chroot;               /* see fs_host_root_is_initramfs() */
-  bool cgroup2;                  /* mount cgroup2 at /sys/fs/cgroup (needs cgroup_ns) */
-  bool cgroup_ns;                /* the container has its own cgroup namespace */
+  bool use_chroot;                /* see fs_host_root_is_initramfs() */
+  bool cgroup2;                   /* mount cgroup2 at /sys/fs/cgroup (needs cgroup_ns) */
+  bool cgroup_ns;                 /* the container has its own cgroup namespace */
   const fs_cgroup_mount *cgroups; /* v1 hierarchies to mount (needs cgroup_ns) */
   size_t n_cgroups;
   const container_mount *mounts; /* volumes */
@@ -109,11 +110,11 @@ typedef struct fs_op fs_op;
 
 typedef struct fs_plan {
   char *dir;
-  char *merged;                  /* absolute path of merged/ */
-  char *overlay_data;            /* lowerdir=...,upperdir=...,workdir=... */
+  char *merged;       /* the overlay's mount point: <dir> itself */
+  char *overlay_data; /* lowerdir=...,upperdir=...,workdir=... */
   fs_op *ops;
   size_t n_ops, cap_ops;
-  char **owned;                  /* strings the ops point to */
+  char **owned; /* strings the ops point to */
   size_t n_owned, cap_owned;
   bool use_chroot;
   bool readonly_rootfs;
@@ -121,19 +122,21 @@ typedef struct fs_plan {
 
 void fs_config_init(fs_config *c);
 
-/* Creates <dir>, <dir>/upper, <dir>/work and <dir>/merged (EEXIST is an
- * error for <dir> itself: two containers never share one). */
+/* Creates <dir>, <dir>/upper and <dir>/work (EEXIST is an error for <dir>
+ * itself: two containers never share one). */
 int fs_create_minimal_root(const fs_config *c, pv_err *err);
 
 /* Builds the plan and creates volume mount points in the upper layer. */
 int fs_populate_container_root(const fs_config *c, fs_plan *p, pv_err *err);
 void fs_plan_free(fs_plan *p);
 
-/* Removes <dir> and everything below it.  Fails with EBUSY (and removes
- * nothing more) if something is still mounted below it on the host. */
+/* Removes <dir> and everything below it: the usual layout by name, anything
+ * else (a container that wrote to its root) by a walk.  Fails with EBUSY
+ * (and removes nothing more) if something is still mounted below it on the
+ * host. */
 int fs_cleanup_container_root(const char *dir, pv_err *err);
 
-/* Child side.  Phase 0: rprivate, overlay, chdir merged/, then the phase 0
+/* Child side.  Phase 0: rprivate, overlay, chdir into it, then the phase 0
  * operations; phase 1: the cgroup mounts.  On failure: -1, errno, *step and
  * *index (the operation number for FS_STEP_OP). */
 int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *index);
@@ -142,7 +145,7 @@ int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *
 int fs_setup_pivot_root(const fs_plan *p, int *step);
 int fs_setup_chroot(const fs_plan *p, int *step);
 
-/* Describes a failed FS_STEP_* ("pivot_root into /x/merged", "mount proc on
+/* Describes a failed FS_STEP_* ("pivot_root into /x/<id>", "mount proc on
  * /proc") into buf.  Returns false if step is not an fs step. */
 bool fs_step_describe(const fs_plan *p, int step, int index, char *buf, size_t len);
 

@@ -25,7 +25,7 @@ enum op_kind {
 struct fs_op {
   int kind;
   int phase;
-  const char *src, *dst, *type, *data; /* dst: relative to merged/ */
+  const char *src, *dst, *type, *data; /* dst: relative to the new root */
   unsigned long flags;
   unsigned long rflags; /* remount flags after a bind (ro) */
   bool ro;
@@ -37,7 +37,7 @@ struct fs_op {
 
 /* Hands s (malloc'd) to the plan, which frees it; NULL (s freed) on ENOMEM. */
 const char *fs_plan_own(fs_plan *p, char *s);
-/* Appends an operation of kind on dst (relative to merged/); NULL on ENOMEM. */
+/* Appends an operation of kind on dst (relative to the new root); NULL on ENOMEM. */
 fs_op *fs_plan_add(fs_plan *p, int kind, const char *dst);
 fs_op *fs_plan_add_mount(fs_plan *p, const char *src, const char *dst, const char *type, unsigned long flags,
                          const char *data);

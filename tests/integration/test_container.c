@@ -306,6 +306,13 @@ START_TEST(destroy_leaves_nothing) {
   ck_assert(!mountinfo_mentions(state_dir));
   ck_assert(!cgroup_dir_exists(cgpath));
   ck_assert_int_eq(access(dir, F_OK), -1);
+  /* A container that wrote to its root leaves an upper layer to walk. */
+  char out[64];
+  container_exit ex;
+  sh(&cfg, "writer", "mkdir -p /a/b && echo x >/a/b/f && rm /bin/true && echo ok", out, sizeof out, &ex);
+  ck_assert_str_eq(out, "ok\n");
+  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
+  ck_assert_int_eq(access(dir, F_OK), -1);
 }
 END_TEST
 
