@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -298,6 +299,24 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
   return 0;
 }
 
+/* The caller's volumes plus the /etc/hosts and /etc/hostname binds it asked
+ * for (read-only: a pod's containers share one file).  NULL on ENOMEM. */
+static container_mount *all_mounts(const container_config *cfg, size_t *n) {
+  container_mount *v = calloc(cfg->n_mounts + 2 + 1, sizeof *v);
+  if (v == NULL)
+    return NULL;
+  if (cfg->n_mounts > 0)
+    memcpy(v, cfg->mounts, cfg->n_mounts * sizeof *v);
+  *n = cfg->n_mounts;
+  if (cfg->etc_hosts_path != NULL)
+    v[(*n)++] =
+        (container_mount){.source = cfg->etc_hosts_path, .destination = "/etc/hosts", .readonly = true};
+  if (cfg->etc_hostname_path != NULL)
+    v[(*n)++] =
+        (container_mount){.source = cfg->etc_hostname_path, .destination = "/etc/hostname", .readonly = true};
+  return v;
+}
+
 /* The plan: mounts (with the container's cgroups) and capabilities. */
 static int make_plan(container *c, const container_config *cfg, pv_err *err) {
   fs_config fc;
@@ -309,8 +328,10 @@ static int make_plan(container *c, const container_config *cfg, pv_err *err) {
   fc.use_chroot = c->m->use_chroot;
   fc.cgroup_ns = (c->ns.flags & CLONE_NEWCGROUP) != 0;
   fc.cgroup2 = resource_manager_version(c->m->rm) == CGROUP_V2;
-  fc.mounts = cfg->mounts;
-  fc.n_mounts = cfg->n_mounts;
+  container_mount *mounts = all_mounts(cfg, &fc.n_mounts);
+  if (mounts == NULL)
+    return pv_err_sys(err, "container %s: plan the mounts", c->id);
+  fc.mounts = mounts;
   fs_cgroup_mount used[32];
   for (size_t i = 0; i < c->m->n_cgmounts && fc.n_cgroups < 32; i++) {
     char first[64];
@@ -320,10 +341,36 @@ static int make_plan(container *c, const container_config *cfg, pv_err *err) {
       used[fc.n_cgroups++] = c->m->cgmounts[i];
   }
   fc.cgroups = used;
+  int r = 0;
   if (fs_create_minimal_root(&fc, err) < 0 || fs_populate_container_root(&fc, &c->fs, err) < 0 ||
       caps_plan_init(&c->caps, cfg->cap_add, cfg->cap_drop, cfg->privileged, cfg->uid, cfg->gid,
                      cfg->no_new_privs, err) < 0)
-    return pv_err_wrap(err, "container %s", c->id);
+    r = pv_err_wrap(err, "container %s", c->id);
+  free(mounts);
+  return r;
+}
+
+int container_etc_files_write(const char *dir, const char *hostname, pv_err *err) {
+  char path[PATH_MAX], hosts[512], name[80];
+  if (hostname == NULL || hostname[0] == '\0' || strlen(hostname) > 64 || strpbrk(hostname, " \t\n#") != NULL)
+    return pv_err_set(err, EINVAL, "hostname '%s' for %s/hosts: 1 to 64 characters, no blanks or '#'",
+                      hostname != NULL ? hostname : "", dir);
+  int n = snprintf(hosts, sizeof hosts,
+                   "# podvisor-managed hosts file.\n"
+                   "127.0.0.1\tlocalhost\n"
+                   "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                   "fe00::0\tip6-localnet\n"
+                   "fe00::0\tip6-mcastprefix\n"
+                   "fe00::1\tip6-allnodes\n"
+                   "fe00::2\tip6-allrouters\n"
+                   "127.0.1.1\t%s\n",
+                   hostname);
+  int k = snprintf(name, sizeof name, "%s\n", hostname);
+  if (pv_path(path, sizeof path, "%s/hosts", dir) < 0 ||
+      pv_write_file_atomic(path, hosts, (size_t)n, 0644, err) < 0 ||
+      pv_path(path, sizeof path, "%s/hostname", dir) < 0 ||
+      pv_write_file_atomic(path, name, (size_t)k, 0644, err) < 0)
+    return pv_err_wrap(err, "write the /etc files in %s", dir);
   return 0;
 }
 

@@ -84,6 +84,10 @@ typedef struct container_config {
   bool readonly_rootfs;
   const container_mount *mounts;
   size_t n_mounts;
+  /* Host files bound read-only onto /etc/hosts and /etc/hostname (a pod
+   * shares one pair, see container_etc_files_write()); NULL = the image's. */
+  const char *etc_hosts_path;
+  const char *etc_hostname_path;
   /* stdio: used (dup'ed into the child) by start() only and never kept, so
    * a pipe's reader sees EOF when the container exits. */
   int stdin_fd;  /* -1 = /dev/null */
@@ -184,6 +188,11 @@ size_t container_manager_list(container_manager *m, container **out, size_t max)
 int container_manager_get_info(container_manager *m, const container *c, container_info *info);
 container *container_manager_find(container_manager *m, const char *id);
 int container_manager_get_stats(container_manager *m, container *c, resource_stats *st, pv_err *err);
+
+/* Writes <dir>/hosts (localhost lines and "127.0.1.1 <hostname>", as the
+ * kubelet writes a pod's hosts file) and <dir>/hostname, each atomically,
+ * for container_config.etc_hosts_path / etc_hostname_path. */
+int container_etc_files_write(const char *dir, const char *hostname, pv_err *err);
 
 /* Accessors. */
 const char *container_id(const container *c);

@@ -133,24 +133,30 @@ END_TEST
 
 START_TEST(proc_masked_and_readonly) {
   container_config cfg;
-  config(&cfg, "procmask",
-         /* Every masked path that this kernel has reads empty (kcore is
-          * absent here; timer_list and keys are files, acpi a directory). */
-         "for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do "
-         "  [ -e $f ] && echo $f $(cat $f | wc -c); done; "
-         "find /proc/acpi /sys/firmware -mindepth 1 | wc -l; "
-         "awk '$5 == \"/proc/sys\" || $5 == \"/proc/irq\" {print $5, substr($6, 1, 2)}' /proc/self/mountinfo; "
-         "(echo x >/proc/sys/kernel/hostname) 2>/dev/null && echo sys-writable || echo sys-readonly; "
-         "(echo x >/sys/kernel/uevent_helper) 2>/dev/null && echo sysfs-writable || echo sysfs-readonly; "
-         "(mknod /dev/sdz b 8 0 && head -c1 /dev/sdz) >/dev/null 2>&1 && echo dev-open || echo dev-closed; "
-         "echo hi >/dev/null && head -c 4 /dev/zero | wc -c; ls -l /dev/ptmx | grep -c 'pts/ptmx'; "
-         "awk '$5 == \"/dev/pts\" || $5 == \"/dev/shm\" || $5 == \"/dev/mqueue\" {print $5}' /proc/self/mountinfo");
+  config(
+      &cfg, "procmask",
+      /* Every masked path that this kernel has reads empty (kcore is
+       * absent here; timer_list and keys are files, acpi a directory). */
+      "for f in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do "
+      "  [ -e $f ] && echo $f $(cat $f | wc -c); done; "
+      "find /proc/acpi /sys/firmware -mindepth 1 | wc -l; "
+      "awk '$5 == \"/proc/sys\" || $5 == \"/proc/irq\" {print $5, substr($6, 1, 2)}' /proc/self/mountinfo; "
+      "(echo x >/proc/sys/kernel/hostname) 2>/dev/null && echo sys-writable || echo sys-readonly; "
+      "(echo x >/sys/kernel/uevent_helper) 2>/dev/null && echo sysfs-writable || echo sysfs-readonly; "
+      "(mknod /dev/sdz b 8 0 && head -c1 /dev/sdz) >/dev/null 2>&1 && echo dev-open || echo dev-closed; "
+      "echo hi >/dev/null && head -c 4 /dev/zero | wc -c; ls -l /dev/ptmx | grep -c 'pts/ptmx'; "
+      "awk '$5 == \"/dev/pts\" || $5 == \"/dev/shm\" || $5 == \"/dev/mqueue\" {print $5}' "
+      "/proc/self/mountinfo");
   char out[1024];
   ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
-  ck_assert_str_eq(out, "/proc/keys 0\n/proc/timer_list 0\n0\n/proc/irq ro\n/proc/sys ro\nsys-readonly\nsysfs-readonly\ndev-closed\n4\n1\n/dev/pts\n/dev/shm\n/dev/mqueue\n");
+  ck_assert_str_eq(out,
+                   "/proc/keys 0\n/proc/timer_list 0\n0\n/proc/irq ro\n/proc/sys "
+                   "ro\nsys-readonly\nsysfs-readonly\ndev-closed\n4\n1\n/dev/pts\n/dev/shm\n/dev/mqueue\n");
 
   /* Privileged: nothing masked, /sys writable (checked on a harmless mount flag). */
-  config(&cfg, "privileged", "[ $(cat /proc/timer_list | wc -l) -gt 0 ] && echo unmasked; awk '$5 == \"/sys\" {print $6}' /proc/self/mountinfo | cut -c1-2");
+  config(&cfg, "privileged",
+         "[ $(cat /proc/timer_list | wc -l) -gt 0 ] && echo unmasked; awk '$5 == \"/sys\" {print $6}' "
+         "/proc/self/mountinfo | cut -c1-2");
   cfg.privileged = true;
   ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
   ck_assert_str_eq(out, "unmasked\nrw\n");
@@ -184,6 +190,33 @@ START_TEST(shared_network_namespace) {
   snprintf(expect, sizeof expect, "%s\nlo\n", ns_a);
   ck_assert_str_eq(out, expect);
   ck_assert_int_eq(container_manager_destroy(mgr, a, &err), 0);
+}
+END_TEST
+
+/* A pod's generated /etc/hosts and /etc/hostname, bound read-only. */
+START_TEST(etc_hosts_and_hostname) {
+  char *dir = testutil_tmpdir("pv-etc");
+  ck_assert_ptr_nonnull(dir);
+  ck_assert_int_eq(container_etc_files_write(dir, "bad name", &err), -1);
+  ck_assert_int_eq(errno, EINVAL);
+  ck_assert_msg(container_etc_files_write(dir, "web-0", &err) == 0, "%s", pv_err_str(&err));
+  char hosts[PATH_MAX], hostname[PATH_MAX], out[4096];
+  snprintf(hosts, sizeof hosts, "%s/hosts", dir);
+  snprintf(hostname, sizeof hostname, "%s/hostname", dir);
+  container_config cfg;
+  config(&cfg, "etc",
+         "grep -c localhost /etc/hosts; grep '^127.0.1.1' /etc/hosts; cat /etc/hostname; "
+         "(echo x >>/etc/hosts) 2>/dev/null || echo ro");
+  cfg.etc_hosts_path = hosts;
+  cfg.etc_hostname_path = hostname;
+  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_str_eq(out, "2\n127.0.1.1\tweb-0\nweb-0\nro\n");
+  /* Without the fields the image's own file shows. */
+  config(&cfg, "etc2", "grep -c web-0 /etc/hosts; test -e /etc/hostname || echo none");
+  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_str_eq(out, "0\nnone\n");
+  testutil_rmtree(dir);
+  free(dir);
 }
 END_TEST
 
@@ -255,6 +288,7 @@ int main(void) {
   tcase_add_test(tc, proc_masked_and_readonly);
   tcase_add_test(tc, shared_network_namespace);
   tcase_add_test(tc, volumes_and_readonly_root);
+  tcase_add_test(tc, etc_hosts_and_hostname);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
