@@ -32,7 +32,10 @@ if [ -z "$pv" ]; then
 fi
 [ "$pv" != none ] || pv=""
 
+# The store is private to root, as `podvisor image import` makes it: images
+# keep set-user-ID programs that host users must not reach through it.
 mkdir -p "$root/images/busybox"
+chmod 700 "$root/images"
 # Build inside the store's name directory: the direct path below renames the
 # result into place, which needs the same file system.  Names starting with
 # '.' are ignored by `podvisor images`.

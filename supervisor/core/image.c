@@ -313,9 +313,29 @@ static int install(const char *tmp, const char *final, const char *nd, const cha
   return pv_err_set(err, EBUSY, "install %s: too many concurrent imports", final);
 }
 
-static int make_staging(const char *nd, const char *tag, char *tmp, size_t len, pv_err *err) {
+/* Creates <root>/images private to its owner (see image.h): an image's
+ * set-user-ID programs must not be reachable by host users through it. */
+static int store_dir(const char *root, pv_err *err) {
+  char dir[PATH_MAX];
+  if (pv_path(dir, sizeof dir, "%s/images", root) < 0)
+    return pv_err_sys(err, "image store %s", root);
+  if (pv_mkdir_p(root, 0755, err) < 0)
+    return -1;
+  if (mkdir(dir, 0700) == 0)
+    return 0;
+  struct stat st;
+  if (errno != EEXIST || lstat(dir, &st) < 0)
+    return pv_err_sys(err, "image store %s", dir);
+  /* A symbolic link or somebody else's directory is the admin's choice. */
+  if (S_ISDIR(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 077) != 0 && chmod(dir, 0700) < 0)
+    return pv_err_sys(err, "image store %s: chmod 0700", dir);
+  return 0;
+}
+
+static int make_staging(const char *root, const char *nd, const char *tag, char *tmp, size_t len,
+                        pv_err *err) {
   for (int attempt = 0; attempt < 3; attempt++) {
-    if (pv_mkdir_p(nd, 0755, err) < 0)
+    if (store_dir(root, err) < 0 || pv_mkdir_p(nd, 0755, err) < 0)
       return -1;
     if (pv_path(tmp, len, "%s/.import-%s-XXXXXX", nd, tag) < 0)
       return pv_err_sys(err, "image directory %s", nd);
@@ -370,7 +390,7 @@ int image_import_with(const char *root, const char *refstr, const char *source, 
   char nd[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX];
   if (name_dir(root, &ref, nd, sizeof nd, err) < 0 || image_dir(root, &ref, final, sizeof final, err) < 0)
     return -1;
-  if (make_staging(nd, ref.tag, tmp, sizeof tmp, err) < 0)
+  if (make_staging(root, nd, ref.tag, tmp, sizeof tmp, err) < 0)
     return pv_err_wrap(err, "import %s:%s", ref.name, ref.tag);
   int r = fill_staging(tmp, source, S_ISDIR(st.st_mode), o, err);
   if (r == 0)

@@ -26,6 +26,11 @@
  * listings never walk the tree.  Temporary entries in the store start with
  * '.' and are ignored by listings.
  *
+ * <root>/images is created 0700 (and an older, searchable one is narrowed to
+ * 0700 when it belongs to the caller): images keep their set-user-ID
+ * programs, which no_new_privs defuses inside a container but which any host
+ * user could run straight from a searchable store.
+ *
  * Every call blocks on the file system; none keeps state between calls.
  */
 #ifndef PODVISOR_CORE_IMAGE_H
@@ -60,7 +65,8 @@ typedef struct image_import_options {
 } image_import_options;
 
 int image_ref_parse(const char *s, image_ref *out, pv_err *err);
-/* Imports a directory or a tarball (any format/compression libarchive reads). */
+/* Imports a directory or an archive (tar, cpio, zip or 7-Zip, compressed or
+ * not: see image_unpack.h). */
 int image_import(const char *root, const char *ref, const char *source, pv_err *err);
 /* The same with config settings; opts may be NULL. */
 int image_import_with(const char *root, const char *ref, const char *source,

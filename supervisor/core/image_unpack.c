@@ -183,7 +183,10 @@ static int apply_meta_link(int dfd, const char *name, const meta *m, const char 
   X(archive_read_next_header)                                                                                \
   X(archive_read_open_filename)                                                                              \
   X(archive_read_support_filter_all)                                                                         \
-  X(archive_read_support_format_all)
+  X(archive_read_support_format_7zip)                                                                        \
+  X(archive_read_support_format_cpio)                                                                        \
+  X(archive_read_support_format_tar)                                                                         \
+  X(archive_read_support_format_zip)
 
 #define LA_MEMBER(f) __typeof__(&f) f;
 static struct { LA_FUNCS(LA_MEMBER) } la;
@@ -426,7 +429,14 @@ int image_unpack_archive(int rootfd, const char *path, image_unpack_stats *st, p
   if (c.a == NULL)
     return pv_err_set(err, ENOMEM, "%s: cannot allocate an archive reader", path);
   la.archive_read_support_filter_all(c.a);
-  la.archive_read_support_format_all(c.a);
+  /* Only formats that carry their own data.  format_all would also take
+   * mtree, a text format whose entries name files on the importing host
+   * ("contents=/etc/shadow") for libarchive to open, and "empty", which makes
+   * any empty file an image; a plain text file could pass for either. */
+  la.archive_read_support_format_tar(c.a);
+  la.archive_read_support_format_cpio(c.a);
+  la.archive_read_support_format_zip(c.a);
+  la.archive_read_support_format_7zip(c.a);
   int r = 0;
   if (la.archive_read_open_filename(c.a, path, 64 * 1024) != ARCHIVE_OK) {
     int e = la.archive_errno(c.a) > 0 ? la.archive_errno(c.a) : EINVAL;

@@ -44,8 +44,9 @@ typedef struct image_unpack_stats {
   uint64_t skipped_devices;  /* device nodes and sockets left out */
 } image_unpack_stats;
 
-/* Extracts every entry of the archive at path (any format and compression
- * libarchive reads) below rootfd. */
+/* Extracts every entry of the archive at path below rootfd.  Formats: tar
+ * (ustar, pax, GNU), cpio, zip and 7-Zip, with any compression libarchive
+ * reads; mtree (whose entries name host files) and empty files are refused. */
 int image_unpack_archive(int rootfd, const char *path, image_unpack_stats *st, pv_err *err);
 
 /* Copies the tree below the directory srcdir into rootfd.  Entries whose

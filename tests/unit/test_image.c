@@ -600,6 +600,54 @@ START_TEST(import_store_parent) {
 }
 END_TEST
 
+/* Files that are not archives of a format carrying its own data are refused:
+ * text (which libarchive's mtree reader would take, opening the host files an
+ * mtree names), an mtree naming a host file, and an empty file. */
+START_TEST(not_archives_refused) {
+  fixture f;
+  fx_init(&f);
+  char mtree[1200];
+  snprintf(mtree, sizeof mtree, "#mtree\n./leak type=file mode=0644 size=8 contents=%s/secret\n", f.canary);
+  const struct {
+    const char *name, *data;
+  } cases[] = {{"hello.txt", "hello\n"}, {"leak.mtree", mtree}, {"empty.tar", ""}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    put_file(f.base, cases[i].name, cases[i].data, 0644);
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", f.base, cases[i].name);
+    pv_err err = {0};
+    ck_assert_msg(image_import(f.root, "notarchive", p, &err) == -1, "%s was imported", cases[i].name);
+    ck_assert_msg(strstr(err.msg, cases[i].name) != NULL, "message does not name the file: %s", err.msg);
+    image_info info;
+    ck_assert_int_eq(image_lookup(f.root, "notarchive", &info, NULL), -1);
+  }
+  fx_assert_canary(&f);
+  fx_free(&f);
+}
+END_TEST
+
+/* The store is private: images keep set-user-ID programs, which host users
+ * must not reach through it.  An older searchable store is narrowed. */
+START_TEST(store_is_private) {
+  fixture f;
+  fx_init(&f);
+  ck_assert_int_eq(mkdir(f.src, 0755), 0);
+  put_file(f.src, "su", "#!/bin/sh\n", 04755);
+  pv_err err = {0};
+  ck_assert_msg(image_import(f.root, "suid", f.src, &err) == 0, "%s", err.msg);
+  char p[600];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/images", f.root);
+  ck_assert_int_eq(stat(p, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0700);
+  ck_assert_int_eq(chmod(p, 0755), 0);
+  ck_assert_msg(image_import(f.root, "suid:2", f.src, &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(stat(p, &st), 0);
+  ck_assert_uint_eq(st.st_mode & 0777, 0700);
+  fx_free(&f);
+}
+END_TEST
+
 static Suite *image_suite(void) {
   Suite *s = suite_create("image");
   TCase *t = tcase_create("refs");
@@ -614,6 +662,8 @@ static Suite *image_suite(void) {
   tcase_add_test(t, evil_tarballs_neutralised);
   tcase_add_test(t, failed_imports_leave_nothing);
   tcase_add_test(t, import_store_parent);
+  tcase_add_test(t, not_archives_refused);
+  tcase_add_test(t, store_is_private);
   suite_add_tcase(s, t);
   t = tcase_create("store");
   tcase_add_test(t, list_and_remove);
