@@ -16,7 +16,8 @@ static void human_size(uint64_t bytes, char *buf, size_t len) {
   static const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
   double v = (double)bytes;
   size_t u = 0;
-  while (v >= 1000.0 && u + 1 < sizeof units / sizeof units[0]) {
+  /* 999.5 and above would print as "1e+03" with three significant digits. */
+  while (v >= 999.5 && u + 1 < sizeof units / sizeof units[0]) {
     v /= 1000.0;
     u++;
   }

@@ -77,6 +77,13 @@ PY
   check "no hostile image was stored" test ! -e "$ROOT/images/evil"
 fi
 
+# 999,600 bytes is 999.6 kB, which rounds to 1 MB, never to "1e+03 kB".
+mkdir -p "$T/kb"
+head -c 999600 /dev/zero > "$T/kb/blob"
+check "import a 999.6 kB tree" pv image import kb "$T/kb"
+check "sizes near a unit boundary print as 1 MB" sh -c "'$PV' --root '$ROOT' images | grep -qE '^kb +latest +1 MB '"
+check "image rm of the 999.6 kB tree" pv image rm kb
+
 check "image rm" pv image rm zipped:v1
 refuse "image rm of a missing image fails" pv image rm zipped:v1
 check "rm leaves the others" test "$(pv images -q | tr '\n' ' ')" = "mini:latest team/app:2.0 "
