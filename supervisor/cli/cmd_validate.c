@@ -5,11 +5,13 @@
  * diagnostic (file:line:col: severity: field.path: message) on stderr and a
  * one-line summary per pod on stdout.  With -o json, one JSON object on
  * stdout holds both.  Exit status: 0 valid (warnings allowed), 1 invalid,
- * 2 usage error.
+ * 2 usage error.  A path that yields no Pod and no other diagnostic (an empty
+ * file, a directory without manifests) is an error, as for `kubectl apply`.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "spec/spec.h"
 #include "supervisor/cli/cli.h"
@@ -97,6 +99,16 @@ static int print_json(const spec_pod_list *pods, const diag_list *diags) {
   return r;
 }
 
+static void report_nothing(diag_list *diags, const char *path) {
+  struct stat st;
+  if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    diag_add(diags, DIAG_ERROR, path, 0, 0, "", "no Pod found: the directory has no *.yaml, *.yml or *.json file "
+                                                "holding one");
+  else
+    diag_add(diags, DIAG_ERROR, strcmp(path, "-") == 0 ? "<stdin>" : path, 0, 0, "",
+             "no Pod found: the input is empty or holds only comments");
+}
+
 int cmd_validate(const cli_globals *g, int argc, char **argv) {
   (void)g;
   int json = 0, npaths = 0, flags_done = 0;
@@ -145,11 +157,17 @@ int cmd_validate(const cli_globals *g, int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  int first = 1, argc_paths = 1 + npaths;
   spec_pod_list pods = {0};
   diag_list diags;
   diag_list_init(&diags);
-  spec_load_paths((const char *const *)argv + first, (size_t)(argc_paths - first), SPEC_KEEP_INVALID, &pods, &diags);
+  for (int i = 1; i <= npaths; i++) {
+    size_t before_pods = pods.n, before_diags = diags.errors + diags.warnings;
+    spec_load_paths((const char *const *)argv + i, 1, SPEC_KEEP_INVALID, &pods, &diags);
+    /* Like `kubectl apply`, a path that gives nothing to check is an error: an
+     * empty file or a directory without manifests is most likely a wrong path. */
+    if (pods.n == before_pods && diags.errors + diags.warnings == before_diags)
+      report_nothing(&diags, argv[i]);
+  }
   diag_list_sort(&diags);
   int status = diags.errors > 0 ? 1 : 0;
   if (json) {

@@ -25,9 +25,11 @@ expect_text() {
   if grep -qF -- "$2" "$tmp/out"; then ok "$1"; else bad "$1: missing '$2'"; cat "$tmp/out"; fi
 }
 
+# One pod per example file.
+nex=$(ls "$src"/examples/*.yaml | wc -l)
 expect_exit 0 "examples are valid" "$bin" validate "$src/examples"
 expect_text "one summary line per pod" "ok   hello (default) from $src/examples/hello.yaml: 1 container, restartPolicy Always"
-expect_text "final verdict" "valid: 5 pods, 0 errors, 0 warnings"
+expect_text "final verdict" "valid: $nex pods, 0 errors, 0 warnings"
 
 broken="$src/tests/spec/broken.yaml"
 expect_exit 1 "broken manifest is invalid" "$bin" validate "$broken"
@@ -74,7 +76,7 @@ if command -v jq >/dev/null; then
   fi
   "$bin" validate -o json "$src/examples" >"$tmp/json" 2>"$tmp/err"
   rc=$?
-  if [ $rc -eq 0 ] && jq -e '.valid and (.pods | length == 5) and all(.pods[]; (.hash | length) == 64)' "$tmp/json" >/dev/null; then
+  if [ $rc -eq 0 ] && jq -e --argjson n "$nex" '.valid and (.pods | length == $n) and all(.pods[]; (.hash | length) == 64)' "$tmp/json" >/dev/null; then
     ok "json for the examples"
   else
     bad "json for the examples (exit $rc)"; cat "$tmp/json" "$tmp/err"
@@ -82,6 +84,19 @@ if command -v jq >/dev/null; then
 else
   bad "jq is not installed"
 fi
+
+# Nothing to check is an error, as for kubectl apply: most likely a wrong path.
+mkdir -p "$tmp/nomanifests"
+echo "not yaml" > "$tmp/nomanifests/README"
+expect_exit 1 "a directory without manifests is invalid" "$bin" validate "$tmp/nomanifests"
+expect_text "the directory is named" "$tmp/nomanifests: error: no Pod found"
+: > "$tmp/empty.yaml"
+expect_exit 1 "an empty file is invalid" "$bin" validate "$tmp/empty.yaml"
+expect_text "the empty file is named" "$tmp/empty.yaml: error: no Pod found"
+expect_exit 1 "empty stdin is invalid" sh -c "'$bin' validate - </dev/null"
+expect_text "stdin is named" "<stdin>: error: no Pod found"
+printf '\xef\xbb\xbfapiVersion: v1\nkind: Pod\nmetadata:\n  name: bom\nspec:\n  containers:\n  - name: a\n    image: busybox\n' >"$tmp/bom.yaml"
+expect_exit 0 "a file with a byte order mark is valid" "$bin" validate "$tmp/bom.yaml"
 
 echo "validate e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
