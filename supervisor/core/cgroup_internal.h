@@ -2,8 +2,8 @@
  * cgroup_internal.h - what resource.c shares with the two cgroup backends
  * (cgroup_v1.c, cgroup_v2.c).  Not part of the public API.
  *
- * resource.c owns everything that is the same on both versions: path
- * validation, mkdir -p with a record of which directories it created, the
+ * resource.c owns everything that is the same on both versions (with the
+ * file helpers in cgroup_file.c): path validation, mkdir -p with a record of which directories it created, the
  * rollback of a failed create, cgroup.procs writes, the kill walk and
  * destroy.  A backend only knows its own files: it detects its layout, picks
  * the hierarchies a cgroup lives in, prepares freshly made directories
@@ -88,7 +88,7 @@ struct cgroup_ops {
 extern const cgroup_ops cgroup_v1_ops;
 extern const cgroup_ops cgroup_v2_ops;
 
-/* Helpers defined in resource.c.  All return 0 / -1 with errno and a message
+/* Helpers defined in cgroup_file.c.  All return 0 / -1 with errno and a message
  * "write VALUE to PATH: reason" that the caller prefixes with the cgroup. */
 int cgroup_write(const char *dir, const char *file, const char *value, pv_err *err);
 /* Reads a small file into buf (NUL-terminated, truncated at size-1). */
@@ -110,5 +110,12 @@ uint64_t cgroup_shares_to_weight(uint64_t shares);
 void cgroup_fmt_limit(char *buf, size_t size, int64_t v, const char *unlimited);
 /* True when the limits ask for a cpuset. */
 bool cgroup_wants_cpuset(const resource_limits *l);
+/* For an optional counter: turns r < 0 with ENOENT (file or key missing)
+ * into 0 and clears err; other results pass through. */
+int cgroup_optional(int r, pv_err *err);
+/* Writes pids.max in dir when the limits set one (-1 = "max"). */
+int cgroup_write_pids(const char *dir, const resource_limits *l, pv_err *err);
+/* Writes cpuset.cpus / cpuset.mems in dir for the ones the limits set. */
+int cgroup_write_cpuset(const char *dir, const resource_limits *l, pv_err *err);
 
 #endif

@@ -305,30 +305,15 @@ static int v1_set_limits(cgroup_handle *cg, const resource_limits *l, pv_err *er
     return -1;
   if (l->pids_limit != 0) {
     const char *dir = need_dir(cg, CG_PIDS, "pids", err);
-    char v[32];
-    cgroup_fmt_limit(v, sizeof v, l->pids_limit, "max");
-    if (dir == NULL || cgroup_write(dir, "pids.max", v, err) < 0)
+    if (dir == NULL || cgroup_write_pids(dir, l, err) < 0)
       return -1;
   }
   if (cgroup_wants_cpuset(l)) {
     const char *dir = need_dir(cg, CG_CPUSET, "cpuset", err);
-    if (dir == NULL)
-      return -1;
-    if (l->cpuset_cpus[0] != '\0' && cgroup_write(dir, "cpuset.cpus", l->cpuset_cpus, err) < 0)
-      return -1;
-    if (l->cpuset_mems[0] != '\0' && cgroup_write(dir, "cpuset.mems", l->cpuset_mems, err) < 0)
+    if (dir == NULL || cgroup_write_cpuset(dir, l, err) < 0)
       return -1;
   }
   return 0;
-}
-
-/* Reads an optional counter: a missing file or key leaves *out alone. */
-static int optional(int r, pv_err *err) {
-  if (r < 0 && errno == ENOENT) {
-    pv_err_clear(err);
-    return 0;
-  }
-  return r;
 }
 
 static int v1_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
@@ -340,11 +325,12 @@ static int v1_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
   if (mem != NULL) {
     if (cgroup_read_u64(mem, "memory.usage_in_bytes", &st->memory_bytes, err) < 0)
       return -1;
-    if (optional(cgroup_read_u64(mem, "memory.max_usage_in_bytes", &st->memory_max_bytes, err), err) < 0 ||
-        optional(cgroup_read_key(mem, "memory.oom_control", "oom_kill", &st->oom_kills, err), err) < 0)
+    if (cgroup_optional(cgroup_read_u64(mem, "memory.max_usage_in_bytes", &st->memory_max_bytes, err), err) <
+            0 ||
+        cgroup_optional(cgroup_read_key(mem, "memory.oom_control", "oom_kill", &st->oom_kills, err), err) < 0)
       return -1;
   }
-  if (pids != NULL && optional(cgroup_read_u64(pids, "pids.current", &st->pids_current, err), err) < 0)
+  if (pids != NULL && cgroup_optional(cgroup_read_u64(pids, "pids.current", &st->pids_current, err), err) < 0)
     return -1;
   return 0;
 }

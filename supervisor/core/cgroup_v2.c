@@ -174,30 +174,12 @@ static int v2_set_limits(cgroup_handle *cg, const resource_limits *l, pv_err *er
   const char *dir = cg->dirs[0].path;
   if (write_cpu(dir, l, err) < 0 || write_memory(dir, l, err) < 0)
     return -1;
-  char v[32];
-  if (l->pids_limit != 0) {
-    cgroup_fmt_limit(v, sizeof v, l->pids_limit, "max");
-    if (cgroup_write(dir, "pids.max", v, err) < 0)
-      return -1;
-  }
-  if (cgroup_wants_cpuset(l)) {
-    /* A live update may be the first to ask for a cpuset. */
-    if (enable_path(cg, CG_CPUSET, err) < 0)
-      return -1;
-    if (l->cpuset_cpus[0] != '\0' && cgroup_write(dir, "cpuset.cpus", l->cpuset_cpus, err) < 0)
-      return -1;
-    if (l->cpuset_mems[0] != '\0' && cgroup_write(dir, "cpuset.mems", l->cpuset_mems, err) < 0)
-      return -1;
-  }
+  if (cgroup_write_pids(dir, l, err) < 0)
+    return -1;
+  /* A live update may be the first to ask for a cpuset. */
+  if (cgroup_wants_cpuset(l) && (enable_path(cg, CG_CPUSET, err) < 0 || cgroup_write_cpuset(dir, l, err) < 0))
+    return -1;
   return 0;
-}
-
-static int optional(int r, pv_err *err) {
-  if (r < 0 && errno == ENOENT) {
-    pv_err_clear(err);
-    return 0;
-  }
-  return r;
 }
 
 static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
@@ -208,9 +190,9 @@ static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
   st->cpu_usage_ns = usec * 1000;
   if (cgroup_read_u64(dir, "memory.current", &st->memory_bytes, err) < 0)
     return -1;
-  if (optional(cgroup_read_u64(dir, "memory.peak", &st->memory_max_bytes, err), err) < 0 ||
-      optional(cgroup_read_u64(dir, "pids.current", &st->pids_current, err), err) < 0 ||
-      optional(cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills, err), err) < 0)
+  if (cgroup_optional(cgroup_read_u64(dir, "memory.peak", &st->memory_max_bytes, err), err) < 0 ||
+      cgroup_optional(cgroup_read_u64(dir, "pids.current", &st->pids_current, err), err) < 0 ||
+      cgroup_optional(cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills, err), err) < 0)
     return -1;
   return 0;
 }
