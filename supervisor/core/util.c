@@ -214,10 +214,15 @@ int pv_rm_rf(const char *path, pv_err *err) {
 int pv_parse_size(const char *s, int64_t *out, pv_err *err) {
   if (s == NULL || *s == '\0')
     return pv_err_set(err, EINVAL, "invalid size '': expected a number with an optional unit (b, k, m, g)");
+  /* Digits with an optional fraction, as podman takes them: strtod alone
+   * would also read "0x10" (16 bytes), "1e3" and "infinity". */
+  size_t lead = strspn(s, "0123456789");
+  if (s[lead] == '.')
+    lead += 1 + strspn(s + lead + 1, "0123456789");
   errno = 0;
   char *end;
   double v = strtod(s, &end);
-  if (errno != 0 || end == s || v < 0 || !isdigit((unsigned char)s[0]))
+  if (errno != 0 || end != s + lead || v < 0 || !isdigit((unsigned char)s[0]))
     return pv_err_set(err, EINVAL, "invalid size '%s': expected a number with an optional unit (b, k, m, g)", s);
   char unit = (char)tolower((unsigned char)*end);
   double mult = 1;

@@ -77,10 +77,28 @@ START_TEST(atomic_write_and_rm_rf) {
 }
 END_TEST
 
+/* Only decimal digits with an optional fraction, as podman reads sizes. */
+START_TEST(size_rejects_other_number_forms) {
+  const char *bad[] = {"0x10", "0x10m", "1e3", "1e3k", "infinity", "nan", "1.5.5m"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t v = -7;
+    pv_err err = {0};
+    ck_assert_msg(pv_parse_size(bad[i], &v, &err) == -1, "'%s' was accepted as %lld", bad[i], (long long)v);
+    ck_assert_ptr_nonnull(strstr(err.msg, bad[i]));
+  }
+  int64_t v = 0;
+  ck_assert_int_eq(pv_parse_size("1.5k", &v, NULL), 0);
+  ck_assert_int_eq(v, 1536);
+  ck_assert_int_eq(pv_parse_size("010m", &v, NULL), 0);
+  ck_assert_int_eq(v, 10 << 20);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("util");
   TCase *tc = tcase_create("util");
   tcase_add_test(tc, size_units);
+  tcase_add_test(tc, size_rejects_other_number_forms);
   tcase_add_test(tc, err_wrap_keeps_code);
   tcase_add_test(tc, atomic_write_and_rm_rf);
   suite_add_tcase(s, tc);
