@@ -43,6 +43,15 @@ static void http_get(decode_ctx *c, const ytree_node *probe, spec_probe *p) {
     int scheme = 0;
     decode_enum(c, h, "scheme", schemes, 2, &scheme);
     p->https = scheme == 1;
+    if (p->https) {
+      /* Refused rather than probed in clear text: the shim's probes speak
+       * plain HTTP only. */
+      size_t s1 = decode_push_key(c, "scheme");
+      decode_error(c, ytree_map_get(h, "scheme"),
+                   "scheme HTTPS is not supported: podvisor's httpGet probes speak plain HTTP; "
+                   "use scheme HTTP or a tcpSocket probe");
+      decode_pop(c, s1);
+    }
     size_t s2 = decode_push_key(c, "httpHeaders");
     const ytree_node *hs = ytree_map_get(h, "httpHeaders");
     if (!ytree_is_null(hs) && hs->kind != YTREE_SEQ) {

@@ -91,13 +91,6 @@ void backoff_config_default(backoff_config *c);
  * limit without a positive window. */
 int backoff_config_validate(const backoff_config *c, pv_err *err);
 
-/* Parses a duration such as "100ms", "10s", "5m", "1h", "1m30s" or "0"
- * (Go's time.ParseDuration units ms, s, m, h; integers only). */
-int backoff_parse_duration_ms(const char *s, int64_t *out_ms, pv_err *err);
-
-/* Parses a start limit "N/window", e.g. "5/60s"; "0" turns the limit off. */
-int backoff_parse_start_limit(const char *s, uint32_t *n, int64_t *window_ms, pv_err *err);
-
 void backoff_state_init(backoff_state *s);
 
 /* A start at time now_ms (remembered for the start limit). */

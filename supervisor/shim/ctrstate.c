@@ -69,6 +69,9 @@ static int act_exited(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
     c->term.reason = CTRSTATE_TERM_ERROR;
   c->term.started_at = c->started_at;
   c->term.finished_at = ev->time;
+  /* Why the shim killed it (liveness, startup or postStart failure). */
+  if (c->liveness_kill)
+    copy_str(c->term.message, sizeof c->term.message, c->message);
   c->state = CTRSTATE_TERMINATED;
   c->pid = 0;
   c->started_at = 0;
@@ -185,7 +188,10 @@ static action_fn *const table[CTRSTATE_STATE_COUNT][CTRSTATE_EVENT_COUNT] = {
                        E(STOP_REQUESTED) = act_stop},
     S(CREATING) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
                    E(STOP_REQUESTED) = act_stop},
-    S(CREATED) = {E(STARTED) = act_started, E(START_FAILED) = act_start_failed, E(STOP_REQUESTED) = act_stop},
+    /* CREATED covers a process that runs its postStart hook: it may exit, or
+     * be killed because the hook failed, before it counts as started. */
+    S(CREATED) = {E(STARTED) = act_started, E(START_FAILED) = act_start_failed, E(EXITED) = act_exited,
+                  E(STOP_REQUESTED) = act_stop, E(LIVENESS_FAILED) = act_liveness_failed},
     S(RUNNING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop,
                   E(LIVENESS_FAILED) = act_liveness_failed, E(READINESS) = act_readiness,
                   E(STARTUP_SUCCEEDED) = act_startup_succeeded},

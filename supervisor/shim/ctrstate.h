@@ -65,7 +65,7 @@ typedef enum ctrstate_event_kind {
   CTRSTATE_EV_BACKOFF_EXPIRED,   /* the backoff timer fired: create again */
   CTRSTATE_EV_START_LIMIT,       /* the start limit refused a restart: message */
   CTRSTATE_EV_STOP_REQUESTED,    /* the pod stops: no more restarts */
-  CTRSTATE_EV_LIVENESS_FAILED,   /* the shim kills it: message */
+  CTRSTATE_EV_LIVENESS_FAILED,   /* the shim kills it (liveness, startup or postStart failed): message */
   CTRSTATE_EV_READINESS,         /* readiness probe result: ok */
   CTRSTATE_EV_STARTUP_SUCCEEDED, /* the startup probe passed (or none exists) */
   CTRSTATE_EVENT_COUNT

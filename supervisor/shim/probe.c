@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,50 @@ int probe_http_status(const char *buf, size_t len) {
     code = code * 10 + (buf[i] - '0');
   }
   return code;
+}
+
+static const char *header_of(const spec_kvs *h, const char *name) {
+  for (size_t i = 0; h != NULL && i < h->n; i++)
+    if (strcasecmp(h->items[i].key, name) == 0)
+      return h->items[i].value;
+  return NULL;
+}
+
+/* Appends to buf at *off; false when it does not fit. */
+static bool append(char *buf, size_t len, size_t *off, const char *a, const char *b) {
+  int n = snprintf(buf + *off, len - *off, "%s%s", a, b);
+  if (n < 0 || (size_t)n >= len - *off)
+    return false;
+  *off += (size_t)n;
+  return true;
+}
+
+int probe_http_request(const probe_spec *s, char *buf, size_t len) {
+  const spec_kvs *h = s->headers;
+  for (size_t i = 0; h != NULL && i < h->n; i++)
+    if (strpbrk(h->items[i].key, "\r\n:") != NULL || strpbrk(h->items[i].value, "\r\n") != NULL)
+      return -1; /* would split the request */
+  char hostport[300];
+  snprintf(hostport, sizeof hostport, "%s:%d", s->host != NULL ? s->host : "127.0.0.1", s->port);
+  const char *host = header_of(h, "Host"), *ua = header_of(h, "User-Agent"), *acc = header_of(h, "Accept");
+  size_t off = 0;
+  if (!append(buf, len, &off, "GET ", s->path != NULL ? s->path : "/") ||
+      !append(buf, len, &off, " HTTP/1.1\r\nHost: ", host != NULL ? host : hostport) ||
+      !append(buf, len, &off, "\r\nUser-Agent: ", ua != NULL ? ua : "podvisor-probe/1.0") ||
+      !append(buf, len, &off, "\r\nAccept: ", acc != NULL ? acc : "*/*") ||
+      !append(buf, len, &off, "\r\n", ""))
+    return -1;
+  for (size_t i = 0; h != NULL && i < h->n; i++) {
+    const char *k = h->items[i].key;
+    if (strcasecmp(k, "Host") == 0 || strcasecmp(k, "User-Agent") == 0 || strcasecmp(k, "Accept") == 0 ||
+        strcasecmp(k, "Connection") == 0)
+      continue;
+    if (!append(buf, len, &off, k, ": ") || !append(buf, len, &off, h->items[i].value, "\r\n"))
+      return -1;
+  }
+  if (!append(buf, len, &off, "Connection: close\r\n\r\n", ""))
+    return -1;
+  return (int)off;
 }
 
 static void record(probe *p, bool ok) {
@@ -178,12 +223,8 @@ static void on_connect(uv_connect_t *req, int status) {
     finish(p, true);
     return;
   }
-  const char *host = p->spec.host != NULL ? p->spec.host : "127.0.0.1";
-  int n = snprintf(p->req, sizeof p->req,
-                   "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: podvisor-probe/1.0\r\n"
-                   "Accept: */*\r\nConnection: close\r\n\r\n",
-                   p->spec.path != NULL ? p->spec.path : "/", host, p->spec.port);
-  if (n < 0 || (size_t)n >= sizeof p->req) {
+  int n = probe_http_request(&p->spec, p->req, sizeof p->req);
+  if (n < 0) {
     finish(p, false);
     return;
   }

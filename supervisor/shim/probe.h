@@ -4,9 +4,11 @@
  *
  *   tcpSocket  a non-blocking connect (uv_tcp) to host:port; success when it
  *              connects within timeoutSeconds.
- *   httpGet    the same connect, then "GET path HTTP/1.1" with
- *              "Connection: close"; the status line is parsed by hand (only
- *              "HTTP/1.x NNN" matters); 200..399 is success.
+ *   httpGet    the same connect, then "GET path HTTP/1.1" with the pod's
+ *              httpHeaders and "Connection: close" (probe_http_request); the
+ *              status line is parsed by hand (only "HTTP/1.x NNN" matters);
+ *              200..399 is success.  Plain HTTP only: spec/ refuses scheme
+ *              HTTPS.
  *   exec       a process inside the container (the shim's exec callback, which
  *              calls container_manager_exec and hands back a pidfd); exit 0
  *              is success; on timeout it gets SIGKILL and counts as a failure.
@@ -32,20 +34,25 @@
 #include <sys/types.h>
 #include <uv.h>
 
+#include "spec/spec.h"
+
 typedef enum { PROBE_KIND_NONE = 0, PROBE_KIND_EXEC, PROBE_KIND_HTTP, PROBE_KIND_TCP } probe_kind;
 typedef enum { PROBE_UNKNOWN = 0, PROBE_SUCCESS, PROBE_FAILURE } probe_state;
 
 typedef struct probe_spec {
   probe_kind kind;
-  char *const *argv; /* exec: command, NULL-terminated (borrowed) */
-  const char *host;  /* http/tcp: NULL = 127.0.0.1 (IPv4 literal) */
-  int port;          /* http/tcp */
-  const char *path;  /* http: NULL = "/" */
+  char *const *argv;       /* exec: command, NULL-terminated (borrowed) */
+  const char *host;        /* http/tcp: NULL = 127.0.0.1 (IPv4 literal) */
+  int port;                /* http/tcp */
+  const char *path;        /* http: NULL = "/" */
+  const spec_kvs *headers; /* http: httpHeaders (borrowed), NULL = none */
   uint32_t initial_delay_ms, period_ms, timeout_ms;
   uint32_t success_threshold, failure_threshold;
 } probe_spec;
 
 typedef struct probe probe;
+
+#define PROBE_REQUEST_MAX 4096 /* an httpGet request, headers included */
 
 typedef struct probe_callbacks {
   /* Starts argv inside the container; fills pid and a pidfd the probe owns. */
@@ -76,7 +83,7 @@ struct probe {
   pid_t exec_pid;
   int exec_pidfd;
   size_t resp_len;
-  char req[512];
+  char req[PROBE_REQUEST_MAX];
   char resp[256];
 };
 
@@ -86,6 +93,13 @@ int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_c
 /* Cancels any attempt (an exec probe process gets SIGKILL) and closes every
  * handle; on_closed(ctx, p) fires afterwards (p may then be freed). */
 void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p));
+
+/* Writes the httpGet request of s into buf as Kubernetes sends it: Host
+ * (host:port), User-Agent and Accept ("*" "/" "*") unless httpHeaders sets
+ * them (names compare case-insensitively), then the other httpHeaders in
+ * order, then "Connection: close".  Returns the length, or -1 when it does
+ * not fit or a header holds a CR or LF.  Pure; exposed for tests. */
+int probe_http_request(const probe_spec *s, char *buf, size_t len);
 
 /* Parses an HTTP status line prefix ("HTTP/1.1 204 ..."): the status code,
  * 0 while incomplete, -1 when malformed.  Pure; exposed for unit tests. */

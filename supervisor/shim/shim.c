@@ -94,6 +94,19 @@ static void run_lp_eof(void *ctx) {
 
 static const logpump_callbacks run_lp_cb = {run_lp_data, run_lp_eof, run_lp_closed};
 
+/* A hook process still running when its container goes: SIGKILL, and reap
+ * it at once (it was just killed, so the wait is short). */
+static void kill_hook(int *pidfd) {
+  if (*pidfd < 0)
+    return;
+  syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
+  siginfo_t si;
+  while (waitid((idtype_t)P_PIDFD, (id_t)*pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+  }
+  close(*pidfd);
+  *pidfd = -1;
+}
+
 /* Destroys the container and closes the run's handles; the log pipes stay
  * open until EOF so that no line is lost (shim_maybe_finish closes them when
  * the pod goes away).  The run frees itself once everything is closed. */
@@ -107,14 +120,12 @@ static void run_release(shim_run *r) {
     r->hook_poll_open = false;
     uv_close((uv_handle_t *)&r->hook_poll, run_handle_closed);
   }
-  if (r->hook_pidfd >= 0) {
-    syscall(SYS_pidfd_send_signal, r->hook_pidfd, SIGKILL, NULL, 0);
-    siginfo_t si;
-    while (waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-    }
-    close(r->hook_pidfd);
-    r->hook_pidfd = -1;
+  if (r->post_poll_open) {
+    r->post_poll_open = false;
+    uv_close((uv_handle_t *)&r->post_poll, run_handle_closed);
   }
+  kill_hook(&r->hook_pidfd);
+  kill_hook(&r->post_pidfd);
   if (r->c != NULL) {
     pv_err err;
     pv_err_clear(&err);
@@ -185,6 +196,7 @@ static void start_probe(shim_ctr *ctr, int which) {
       .host = sp->host,
       .port = spec_probe_port(ctr->spec, sp),
       .path = sp->path,
+      .headers = &sp->http_headers,
       .initial_delay_ms = (uint32_t)sp->initial_delay_seconds * 1000,
       .period_ms = (uint32_t)sp->period_seconds * 1000,
       .timeout_ms = (uint32_t)sp->timeout_seconds * 1000,
@@ -432,7 +444,7 @@ static shim_run *new_run(shim_ctr *ctr, pv_err *err) {
   }
   r->ctr = ctr;
   r->sh = ctr->sh;
-  r->hook_pidfd = -1;
+  r->hook_pidfd = r->post_pidfd = -1;
   r->pending = 1; /* the container's reference, dropped by run_release */
   r->next = ctr->sh->runs;
   ctr->sh->runs = r;
@@ -445,6 +457,76 @@ static shim_run *new_run(shim_ctr *ctr, pv_err *err) {
   r->pending++;
   (void)logpump_open(&r->lp, &ctr->sh->loop, &run_lp_cb, r, err);
   return r;
+}
+
+static void mark_started(shim_ctr *ctr, int64_t now);
+
+/* postStart failed: Kubernetes kills the container (FailedPostStartHook)
+ * and the restart policy decides what follows. */
+static void post_start_failed(shim_ctr *ctr, const char *why) {
+  char msg[200];
+  snprintf(msg, sizeof msg, "FailedPostStartHook: %s", why);
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = msg});
+  send_term(ctr, grace_ms(ctr->sh));
+}
+
+static void on_post_start_exit(uv_poll_t *h, int status, int events) {
+  (void)status;
+  (void)events;
+  shim_run *r = h->data;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do
+    rc = waitid((idtype_t)P_PIDFD, (id_t)r->post_pidfd, &si, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
+  if (rc == 0 && si.si_pid == 0)
+    return; /* still running */
+  close(r->post_pidfd);
+  r->post_pidfd = -1;
+  r->post_poll_open = false;
+  uv_close((uv_handle_t *)&r->post_poll, run_handle_closed);
+  shim_ctr *ctr = r->ctr;
+  /* The container may have exited meanwhile, or the pod be stopping: it
+   * then never counts as started. */
+  if (ctr == NULL || r->exited || ctr->term_sent || ctr->sh->stopping)
+    return;
+  char why[96];
+  if (rc < 0)
+    snprintf(why, sizeof why, "postStart: wait: %s", strerror(errno));
+  else if (si.si_code == CLD_EXITED && si.si_status == 0) {
+    mark_started(ctr, shim_now_ns());
+    shim_advance(ctr->sh);
+    return;
+  } else if (si.si_code == CLD_EXITED)
+    snprintf(why, sizeof why, "postStart exited with status %d", si.si_status);
+  else
+    snprintf(why, sizeof why, "postStart killed by signal %d", si.si_status);
+  post_start_failed(ctr, why);
+}
+
+/* Runs lifecycle.postStart inside the just started container; the
+ * container stays ContainerCreating until the hook returns. */
+static void run_post_start(shim_ctr *ctr, shim_run *r) {
+  container_exec_config x = {.argv = ctr->spec->post_start.argv,
+                             .stdin_fd = ctr->sh->devnull,
+                             .stdout_fd = ctr->sh->devnull,
+                             .stderr_fd = ctr->sh->devnull};
+  pv_err err;
+  pv_err_clear(&err);
+  if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->post_pid, &r->post_pidfd, &err) < 0) {
+    post_start_failed(ctr, pv_err_str(&err));
+    return;
+  }
+  if (uv_poll_init(&ctr->sh->loop, &r->post_poll, r->post_pidfd) < 0) {
+    kill_hook(&r->post_pidfd);
+    post_start_failed(ctr, "postStart: cannot watch the hook process");
+    return;
+  }
+  r->post_poll.data = r;
+  r->post_poll_open = true;
+  r->pending++;
+  uv_poll_start(&r->post_poll, UV_READABLE, on_post_start_exit);
 }
 
 static void start_container(shim_ctr *ctr) {
@@ -495,7 +577,16 @@ static void start_container(shim_ctr *ctr) {
   int64_t now = shim_now_ns();
   if (ctr->exit_seen_ns > 0)
     ctr->restart_gap_ns = now - ctr->exit_seen_ns;
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(r->c), .time = now});
+  if (ctr->spec->post_start.n > 0) {
+    run_post_start(ctr, r);
+    return;
+  }
+  mark_started(ctr, now);
+}
+
+/* The container counts as started: Running, probes on. */
+static void mark_started(shim_ctr *ctr, int64_t now) {
+  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(ctr->run->c), .time = now});
   if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
     start_probe(ctr, PROBE_STARTUP);
   } else {

@@ -38,9 +38,10 @@ typedef struct shim_run {
   container *c; /* NULL after destroy */
   uv_poll_t exit_poll;
   uv_poll_t hook_poll; /* preStop process */
-  bool exit_poll_open, hook_poll_open, exited;
-  pid_t hook_pid;
-  int hook_pidfd;
+  uv_poll_t post_poll; /* postStart process */
+  bool exit_poll_open, hook_poll_open, post_poll_open, exited;
+  pid_t hook_pid, post_pid;
+  int hook_pidfd, post_pidfd;
   logpump lp;
   bool lp_open;
   struct shim_log *log;  /* the CRI log writer of this run */

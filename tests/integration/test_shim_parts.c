@@ -35,6 +35,28 @@ START_TEST(http_status_line) {
 }
 END_TEST
 
+START_TEST(http_request_headers) {
+  char buf[PROBE_REQUEST_MAX];
+  spec_kv kv[] = {{"X-Probe", "ready"}, {"host", "web.example"}, {"Connection", "keep-alive"}};
+  spec_kvs hs = {kv, 3};
+  probe_spec s = {.kind = PROBE_KIND_HTTP, .port = 8080, .path = "/healthz", .headers = &hs};
+  int n = probe_http_request(&s, buf, sizeof buf);
+  ck_assert_int_gt(n, 0);
+  ck_assert_str_eq(buf, "GET /healthz HTTP/1.1\r\nHost: web.example\r\nUser-Agent: podvisor-probe/1.0\r\n"
+                        "Accept: */*\r\nX-Probe: ready\r\nConnection: close\r\n\r\n");
+  s.headers = NULL;
+  s.path = NULL;
+  ck_assert_int_gt(probe_http_request(&s, buf, sizeof buf), 0);
+  ck_assert_ptr_nonnull(strstr(buf, "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"));
+  /* A value with a line break would inject a header: refused. */
+  spec_kv evil = {"X-A", "1\r\nX-B: 2"};
+  spec_kvs he = {&evil, 1};
+  s.headers = &he;
+  ck_assert_int_eq(probe_http_request(&s, buf, sizeof buf), -1);
+  ck_assert_int_eq(probe_http_request(&s, buf, 10), -1);
+}
+END_TEST
+
 START_TEST(hostname_truncation) {
   char buf[64];
   sandbox_hostname_from("web", buf);
@@ -210,8 +232,9 @@ static void http_server(int lfd) {
     char buf[1024];
     ssize_t n = read(c, buf, sizeof buf - 1);
     buf[n > 0 ? n : 0] = '\0';
-    const char *resp =
-        strstr(buf, "GET /ok ") ? "HTTP/1.1 204 No Content\r\n\r\n" : "HTTP/1.1 500 Oops\r\n\r\n";
+    const char *resp = strstr(buf, "GET /ok ") && strstr(buf, "\r\nX-Probe: ready\r\n")
+                           ? "HTTP/1.1 204 No Content\r\n\r\n"
+                           : "HTTP/1.1 500 Oops\r\n\r\n";
     (void)!write(c, resp, strlen(resp));
     close(c);
   }
@@ -231,9 +254,12 @@ START_TEST(probes_tcp_http) {
   close(lfd);
   uv_loop_t loop;
   uv_loop_init(&loop);
+  spec_kv kv = {"X-Probe", "ready"}; /* the server wants it */
+  spec_kvs hs = {&kv, 1};
   probe_spec good = {.kind = PROBE_KIND_HTTP,
                      .port = port,
                      .path = "/ok",
+                     .headers = &hs,
                      .period_ms = 50,
                      .timeout_ms = 1000,
                      .failure_threshold = 1};
@@ -328,6 +354,7 @@ int main(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, http_status_line);
+  tcase_add_test(tc, http_request_headers);
   tcase_add_test(tc, hostname_truncation);
   tcase_add_test(tc, socket_round_trip);
   tcase_add_test(tc, logpump_order);

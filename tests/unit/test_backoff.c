@@ -159,33 +159,6 @@ START_TEST(config_validation_and_parsing) {
   c.limit_window_ms = 0;
   ck_assert_int_eq(backoff_config_validate(&c, &err), -1);
 
-  static const struct {
-    const char *in;
-    int64_t ms;
-  } ok[] = {{"0", 0},        {"100ms", 100},   {"10s", 10000}, {"5m", 300000},
-            {"1h", 3600000}, {"1m30s", 90000}, {"0s", 0}};
-  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-    int64_t ms = -1;
-    ck_assert_msg(backoff_parse_duration_ms(ok[i].in, &ms, &err) == 0, "%s: %s", ok[i].in, err.msg);
-    ck_assert_int_eq(ms, ok[i].ms);
-  }
-  static const char *bad[] = {"", "10", "s", "-1s", "1.5s", "10x", "10 s", "99999999999999999999h"};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    int64_t ms;
-    ck_assert_msg(backoff_parse_duration_ms(bad[i], &ms, &err) == -1, "accepted '%s'", bad[i]);
-    ck_assert_ptr_nonnull(strstr(err.msg, "invalid duration"));
-  }
-  uint32_t n;
-  int64_t w;
-  ck_assert_int_eq(backoff_parse_start_limit("5/60s", &n, &w, &err), 0);
-  ck_assert_uint_eq(n, 5);
-  ck_assert_int_eq(w, 60000);
-  ck_assert_int_eq(backoff_parse_start_limit("0", &n, &w, &err), 0);
-  ck_assert_uint_eq(n, 0);
-  static const char *badl[] = {"5", "/60s", "0/1s", "x/1s", "65/1s", "3/0s", "3/abc", ""};
-  for (size_t i = 0; i < sizeof badl / sizeof badl[0]; i++)
-    ck_assert_msg(backoff_parse_start_limit(badl[i], &n, &w, &err) == -1, "accepted '%s'", badl[i]);
-
   backoff_policy p;
   ck_assert_int_eq(backoff_policy_parse("OnFailure", &p), 0);
   ck_assert_int_eq(p, BACKOFF_POLICY_ON_FAILURE);

@@ -306,6 +306,28 @@ START_TEST(warned_and_refused) {
 }
 END_TEST
 
+START_TEST(https_probe_refused) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
+                 "    livenessProbe: {httpGet: {port: 80, scheme: HTTPS}}\n"
+                 "    readinessProbe:\n      httpGet:\n        port: 80\n        scheme: HTTP\n"
+                 "        httpHeaders: [{name: X-Probe, value: ready}]\n");
+  EXPECT(&x, DIAG_ERROR, 9, "livenessProbe.httpGet.scheme: scheme HTTPS is not supported");
+  ck_assert_ptr_null(find(&x, DIAG_ERROR, 0, "readinessProbe"));
+  ck_assert_uint_eq(x.pods.n, 0);
+  done(&x);
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
+                 "    readinessProbe:\n      httpGet:\n        port: 80\n"
+                 "        httpHeaders: [{name: X-Probe, value: ready}]\n");
+  ck_assert_int_eq(x.r, 0);
+  const spec_kvs *h = &x.pods.items[0]->containers[0].readiness.http_headers;
+  ck_assert_uint_eq(h->n, 1);
+  ck_assert_str_eq(h->items[0].key, "X-Probe");
+  ck_assert_str_eq(h->items[0].value, "ready");
+  done(&x);
+}
+END_TEST
+
 START_TEST(validation_rules) {
   struct run x;
   parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Web_1\n  labels: {\"a b\": x}\nspec:\n"
@@ -479,6 +501,7 @@ int main(void) {
   tcase_add_test(tc, type_errors);
   tcase_add_test(tc, defaults);
   tcase_add_test(tc, warned_and_refused);
+  tcase_add_test(tc, https_probe_refused);
   tcase_add_test(tc, validation_rules);
   tcase_add_test(tc, podvisor_annotations);
   tcase_add_test(tc, security_and_sidecars);
