@@ -17,6 +17,8 @@
 #   WARMUP=5      untimed runs first         BUILD=<src>/build-bench
 #   OUT=$BUILD/results.md                    BENCH_ROOT=/var/tmp/podvisor-bench
 #   PIDS_LIMIT=64 pids limit of every container (all three ways)
+#   NICE=0        run every measurement under `nice -n NICE` (e.g. -10 on a
+#                 machine shared with other busy processes; same for all ways)
 #   FLOOR_SRC     C source of the kernel-floor micro-benchmark ("nsbench"
 #                 interface: ROOTFS N MODE); default: the anchors copy on the
 #                 reference machine when it exists; FLOOR_SRC=none skips it
@@ -28,6 +30,7 @@ N=${N:-200}
 RUNS=${RUNS:-200}
 WARMUP=${WARMUP:-5}
 PIDS_LIMIT=${PIDS_LIMIT:-64}
+NICE=${NICE:-0}
 BUILD=${BUILD:-$SRC/build-bench}
 OUT=${OUT:-$BUILD/results.md}
 BENCH_ROOT=${BENCH_ROOT:-/var/tmp/podvisor-bench}
@@ -113,7 +116,9 @@ if mountpoint -q "$U" && [ -n "$(cat "$U/cgroup.controllers" 2>/dev/null)" ]; th
 fi
 
 # ------------------------------------------------------------ measurements
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A MED MIN MAX CNT
+P=(nice -n "$NICE")
 # hyperfine JSON (seconds) -> MED/MIN/MAX in ms
 from_json() {
   MED[$1]=$(jq '.results[0].median * 1000' "$2")
@@ -123,7 +128,7 @@ from_json() {
 }
 
 log "(a) core API in process: $N cycles"
-if "$BENCH_CORE" -n "$N" -w "$WARMUP" --root "$BENCH_ROOT" | tee "$WORK/bench_core.txt" >&2; then
+if "${P[@]}" "$BENCH_CORE" -n "$N" -w "$WARMUP" --root "$BENCH_ROOT" | tee "$WORK/bench_core.txt" >&2; then
   line=$(grep '^bench_core n=' "$WORK/bench_core.txt")
   MED[core]=$(sed 's/.*median_ms=\([0-9.]*\).*/\1/' <<<"$line")
   MIN[core]=$(sed 's/.*min_ms=\([0-9.]*\).*/\1/' <<<"$line")
@@ -137,7 +142,7 @@ log "(b) podvisor run --rm busybox true: $RUNS runs"
 # The same pids limit as the other two ways (podvisor run's default is higher;
 # the value does not change the cost, one write either way).
 if "$PV" --root "$BENCH_ROOT" run --rm --pids-limit "$PIDS_LIMIT" busybox true &&
-   hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/podvisor-run.json" \
+   "${P[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/podvisor-run.json" \
      "$PV --root $BENCH_ROOT run --rm --pids-limit $PIDS_LIMIT busybox true" >&2; then
   from_json run "$WORK/podvisor-run.json"
 else
@@ -146,7 +151,7 @@ fi
 
 log "(c) crun run on the same rootfs: $RUNS runs"
 if "${CRUN_NS[@]}" crun run --bundle "$WORK/bundle" "$CRUN_ID" </dev/null &&
-   "${CRUN_NS[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
+   "${CRUN_NS[@]}" "${P[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
      --prepare "sh -c 'crun delete -f $CRUN_ID >/dev/null 2>&1; exit 0'" \
      --export-json "$WORK/crun-run.json" "crun run --bundle $WORK/bundle $CRUN_ID" >&2; then
   from_json crun "$WORK/crun-run.json"
@@ -159,7 +164,7 @@ if [ "$FLOOR_SRC" != none ] && [ -f "$FLOOR_SRC" ] && [ -d /sys/fs/cgroup/memory
    [ -d /sys/fs/cgroup/cpu ] && [ -d /sys/fs/cgroup/pids ]; then
   log "(d) kernel floor (ctrocicg mode of $FLOOR_SRC): $N iterations"
   if cc -O2 -o "$WORK/nsbench" "$FLOOR_SRC" 2>/dev/null &&
-     "$WORK/nsbench" "$ROOTFS" "$N" ctrocicg | tee "$WORK/floor.txt" >&2; then
+     "${P[@]}" "$WORK/nsbench" "$ROOTFS" "$N" ctrocicg | tee "$WORK/floor.txt" >&2; then
     line=$(grep 'median=' "$WORK/floor.txt")
     MED[floor]=$(awk -v l="$line" 'BEGIN{match(l,/median=[0-9.]+/); print substr(l,RSTART+7,RLENGTH-7)/1000}')
     MIN[floor]=$(awk -v l="$line" 'BEGIN{match(l,/min=[0-9.]+/); print substr(l,RSTART+4,RLENGTH-4)/1000}')
@@ -184,7 +189,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "## podvisor start-up benchmark ($(date -u +%FT%TZ))"
   echo
   echo "Host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //');" \
-       "$(crun --version | head -1); $(hyperfine --version). Workload: /bin/true in busybox:latest," \
+       "$(crun --version | head -1); $(hyperfine --version); load average before the run $LOAD0, nice $NICE. Workload: /bin/true in busybox:latest," \
        "pid+net+ipc+uts+mount+cgroup namespaces, pids limit $PIDS_LIMIT."
   echo
   echo "| way | median ms | min–max ms | runs |"
