@@ -350,30 +350,6 @@ static int make_plan(container *c, const container_config *cfg, pv_err *err) {
   return r;
 }
 
-int container_etc_files_write(const char *dir, const char *hostname, pv_err *err) {
-  char path[PATH_MAX], hosts[512], name[80];
-  if (hostname == NULL || hostname[0] == '\0' || strlen(hostname) > 64 || strpbrk(hostname, " \t\n#") != NULL)
-    return pv_err_set(err, EINVAL, "hostname '%s' for %s/hosts: 1 to 64 characters, no blanks or '#'",
-                      hostname != NULL ? hostname : "", dir);
-  int n = snprintf(hosts, sizeof hosts,
-                   "# podvisor-managed hosts file.\n"
-                   "127.0.0.1\tlocalhost\n"
-                   "::1\tlocalhost ip6-localhost ip6-loopback\n"
-                   "fe00::0\tip6-localnet\n"
-                   "fe00::0\tip6-mcastprefix\n"
-                   "fe00::1\tip6-allnodes\n"
-                   "fe00::2\tip6-allrouters\n"
-                   "127.0.1.1\t%s\n",
-                   hostname);
-  int k = snprintf(name, sizeof name, "%s\n", hostname);
-  if (pv_path(path, sizeof path, "%s/hosts", dir) < 0 ||
-      pv_write_file_atomic(path, hosts, (size_t)n, 0644, err) < 0 ||
-      pv_path(path, sizeof path, "%s/hostname", dir) < 0 ||
-      pv_write_file_atomic(path, name, (size_t)k, 0644, err) < 0)
-    return pv_err_wrap(err, "write the /etc files in %s", dir);
-  return 0;
-}
-
 int container_manager_create(container_manager *m, const container_config *cfg, container **out,
                              pv_err *err) {
   if (!valid_id(cfg->id))
