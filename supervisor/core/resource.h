@@ -19,9 +19,12 @@
  * else: a populated cgroup gives EBUSY once, and the caller removes it again
  * after it has reaped the processes (no rmdir retry loop).
  *
- * Processes are placed by the parent: resource_manager_add_process() writes
- * the pid into cgroup.procs of every hierarchy, while the child waits on a
- * sync pipe before it execs.  Nothing here allocates in a child.
+ * Placement: resource_manager_add_process() writes a pid into cgroup.procs of
+ * every hierarchy.  The container code does not use it for its own children:
+ * it opens each hierarchy's cgroup.procs (cgroup_handle_dir()) before the
+ * clone and the child writes "0" to them itself, first thing, so everything
+ * the child does afterwards is already accounted to its cgroup.  Nothing here
+ * allocates in a child.
  *
  * All calls: 0 on success, -1 with errno and a message naming the cgroup.
  */
