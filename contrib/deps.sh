@@ -3,7 +3,7 @@
 # benchmarks with.  Idempotent and quiet when everything is there.
 set -eu
 pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
-libarchive-dev libjansson-dev libssl-dev busybox-static iproute2 procps"
+libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps"
 [ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman jq"
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang"
 missing=""

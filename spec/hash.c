@@ -1,13 +1,12 @@
 /* hash.c - canonical serialization and sha256 (see hash.h). */
 #include "spec/hash.h"
 
-#include <openssl/evp.h>
+#include <sha256.h> /* libmd */
 #include <stdio.h>
 #include <string.h>
 
 struct hasher {
-  EVP_MD_CTX *md;
-  int failed;
+  SHA256_CTX md;
 };
 
 static void put(struct hasher *h, const char *tag, const void *data, size_t len) {
@@ -15,9 +14,10 @@ static void put(struct hasher *h, const char *tag, const void *data, size_t len)
   uint64_t l = len;
   for (int i = 0; i < 8; i++)
     hdr[i] = (unsigned char)(l >> (8 * i));
-  if (EVP_DigestUpdate(h->md, tag, strlen(tag) + 1) != 1 || EVP_DigestUpdate(h->md, hdr, sizeof hdr) != 1 ||
-      (len > 0 && EVP_DigestUpdate(h->md, data, len) != 1))
-    h->failed = 1;
+  SHA256Update(&h->md, (const uint8_t *)tag, strlen(tag) + 1);
+  SHA256Update(&h->md, hdr, sizeof hdr);
+  if (len > 0)
+    SHA256Update(&h->md, data, len);
 }
 
 static void put_str(struct hasher *h, const char *tag, const char *s) {
@@ -152,22 +152,14 @@ static void hex(const unsigned char *d, unsigned n, char *out) {
 
 /* Runs fn over a fresh digest and writes the hex result. */
 static int digest(void (*fn)(struct hasher *, const void *), const void *arg, char out[SPEC_HASH_HEX_LEN + 1]) {
-  struct hasher h = {.md = EVP_MD_CTX_new()};
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  int r = -1;
-  if (h.md != NULL && EVP_DigestInit_ex(h.md, EVP_sha256(), NULL) == 1) {
-    put(&h, "podvisor-spec-v1", NULL, 0);
-    fn(&h, arg);
-    if (!h.failed && EVP_DigestFinal_ex(h.md, md, &n) == 1 && n * 2 == SPEC_HASH_HEX_LEN) {
-      hex(md, n, out);
-      r = 0;
-    }
-  }
-  EVP_MD_CTX_free(h.md);
-  if (r < 0)
-    out[0] = '\0';
-  return r;
+  struct hasher h;
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  SHA256Init(&h.md);
+  put(&h, "podvisor-spec-v1", NULL, 0);
+  fn(&h, arg);
+  SHA256Final(md, &h.md);
+  hex(md, SHA256_DIGEST_LENGTH, out);
+  return 0;
 }
 
 static void container_fn(struct hasher *h, const void *arg) { put_container(h, arg); }

@@ -21,7 +21,8 @@
 
 #include "spec/spec.h"
 
-/* Fills every hash of p.  Returns 0, or -1 when libcrypto failed. */
+/* Fills every hash of p (sha256 from libmd).  Returns 0 (-1 is kept for
+ * callers: a digest that cannot be computed). */
 int hash_pod(spec_pod *p);
 
 #endif

@@ -59,35 +59,15 @@ int cmd_shim(const cli_globals *g, int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "ctl") == 0)
     return ctl(argc, argv);
   shim_options o = {.root = g->root, .run_root = g->run_root};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (v != NULL && strcmp(a, "--pod-file") == 0)
-      o.pod_file = v;
-    else if (v != NULL && strcmp(a, "--pod") == 0)
-      o.pod_name = v;
-    else if (v != NULL && strcmp(a, "--namespace") == 0)
-      o.pod_namespace = v;
-    else if (v != NULL && strcmp(a, "--log-max-size") == 0) {
-      int64_t sz;
-      pv_err err;
-      if (pv_parse_size(v, &sz, &err) < 0 || sz < 0) {
-        fprintf(stderr, "podvisor shim: --log-max-size: %s\n", pv_err_str(&err));
-        return 2;
-      }
-      o.log_max_size = (uint64_t)sz;
-    } else if (v != NULL && strcmp(a, "--log-max-files") == 0)
-      o.log_max_files = (unsigned)strtoul(v, NULL, 10);
-    else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
       usage(stdout);
       return 0;
-    } else {
-      usage(stderr);
-      return 2;
     }
-    i++;
-  }
-  if (o.pod_file == NULL) {
+  pv_err perr;
+  pv_err_clear(&perr);
+  if (shim_parse_args(argc, argv, &o, &perr) < 0) {
+    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&perr));
     usage(stderr);
     return 2;
   }

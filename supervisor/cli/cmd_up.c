@@ -4,7 +4,8 @@
  *
  * Every file is parsed and validated first; if any has an error, every
  * diagnostic is printed and nothing starts (exit 1).  Then one shim process
- * per pod is forked and exec'd (`podvisor shim`, shim.h) in its own session,
+ * per pod is forked and exec'd in its own session (shim.h: the lean
+ * `podvisor-shim` found beside this executable, else `podvisor shim`),
  * so a terminal's Ctrl-C reaches only `up`, which then stops the pods
  * gracefully.  While they run, `up` shows a compact status table read from
  * the shims' status files once a second: redrawn in place on a terminal, one
@@ -64,7 +65,30 @@ static void on_signal(int sig) {
   got_signal = sig;
 }
 
-static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max) {
+/* The lean keeper `podvisor-shim` installed beside this executable (shim.h),
+ * else this executable's own `shim` command. */
+static void find_shim(char *path, size_t len, bool *lean) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  *lean = false;
+  snprintf(path, len, "/proc/self/exe");
+  if (n <= 0)
+    return;
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash == NULL)
+    return;
+  *slash = '\0';
+  char cand[PATH_MAX + 32];
+  snprintf(cand, sizeof cand, "%s/podvisor-shim", self);
+  if (strlen(cand) < len && access(cand, X_OK) == 0) {
+    snprintf(path, len, "%s", cand);
+    *lean = true;
+  }
+}
+
+static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max, const char *shim_path,
+                        bool lean) {
   pid_t pid = fork();
   if (pid != 0)
     return pid;
@@ -79,12 +103,13 @@ static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max
   }
   char *argv[20];
   int n = 0;
-  argv[n++] = "podvisor";
+  argv[n++] = lean ? "podvisor-shim" : "podvisor";
   argv[n++] = "--root";
   argv[n++] = (char *)g->root;
   argv[n++] = "--run-root";
   argv[n++] = (char *)g->run_root;
-  argv[n++] = "shim";
+  if (!lean)
+    argv[n++] = "shim";
   argv[n++] = "--pod-file";
   argv[n++] = u->spec->source_file;
   argv[n++] = "--pod";
@@ -96,7 +121,7 @@ static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max
     argv[n++] = (char *)log_max;
   }
   argv[n] = NULL;
-  execv("/proc/self/exe", argv);
+  execv(shim_path, argv);
   fprintf(stderr, "podvisor up: exec shim: %s\n", strerror(errno));
   _exit(127);
 }
@@ -371,6 +396,9 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
   clock_gettime(CLOCK_REALTIME, &t0);
   logs_since_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
   upod *pods = calloc(list.n, sizeof *pods);
+  char shim_path[PATH_MAX];
+  bool lean;
+  find_shim(shim_path, sizeof shim_path, &lean);
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
@@ -386,7 +414,7 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     snprintf(u->status_path, sizeof u->status_path, "%s/pods/%s/status.json", g.run_root, u->uid);
     snprintf(u->log_dir, sizeof u->log_dir, "%s/logs/%s_%s_%s", g.root, u->spec->ns, u->spec->name, u->uid);
     fflush(stdout);
-    u->pid = spawn_shim(&g, u, log_max);
+    u->pid = spawn_shim(&g, u, log_max, shim_path, lean);
     if (u->pid < 0)
       fprintf(stderr, "podvisor up: fork: %s\n", strerror(errno));
   }

@@ -1,8 +1,10 @@
 /*
  * shim.h - the pod keeper: one process per pod, on one libuv loop.
  *
- * Process model.  `podvisor shim --pod-file FILE --pod NAME [--namespace NS]`
- * (run by `podvisor up`, later by the daemon) reads and validates FILE,
+ * Process model.  `podvisor-shim --pod-file FILE --pod NAME [--namespace NS]`
+ * (a lean executable installed beside `podvisor`, which links only the shim,
+ * the core and spec/, so that a pod's keeper costs little memory; also
+ * `podvisor shim ...`), run by `podvisor up`, later by the daemon, reads FILE,
  * keeps the pod named NAME and exits only when the pod is fully down.  It
  * ignores SIGHUP and runs in its own session (the launcher calls setsid), so
  * it keeps supervising when whoever started it is gone.  SIGTERM/SIGINT or
@@ -66,6 +68,12 @@ typedef struct shim_options {
 
 /* The uid podvisor gives a pod without metadata.uid: 16 lower-case hex. */
 void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]);
+
+/* Parses the shim's options (argv[0] is skipped): --root, --run-root,
+ * --pod-file (required), --pod, --namespace, --log-max-size SIZE,
+ * --log-max-files N.  Fields already set in o are defaults.  Returns 0, or
+ * -1 with err for a usage error.  The strings stay argv's. */
+int shim_parse_args(int argc, char **argv, shim_options *o, pv_err *err);
 
 /* Runs the pod until it is stopped and fully down.  Returns 0 after a clean
  * stop, -1 with err when the pod could not be set up at all. */

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/sha.h>
+#include <sha256.h> /* libmd */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +17,13 @@
 #include "supervisor/shim/shim_internal.h"
 
 void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
+  uint8_t md[SHA256_DIGEST_LENGTH];
   char buf[512];
   snprintf(buf, sizeof buf, "%s/%s", ns != NULL ? ns : "default", name);
-  SHA256((const unsigned char *)buf, strlen(buf), md);
+  SHA256_CTX ctx;
+  SHA256Init(&ctx);
+  SHA256Update(&ctx, (const uint8_t *)buf, strlen(buf));
+  SHA256Final(md, &ctx);
   for (int i = 0; i < SHIM_UID_LEN / 2; i++)
     snprintf(out + 2 * i, 3, "%02x", md[i]);
   out[SHIM_UID_LEN] = '\0';
@@ -322,6 +325,7 @@ static void teardown(shim *sh) {
 }
 
 int shim_main(const shim_options *o, pv_err *err) {
+  shim_mem_setup();
   shim *sh = calloc(1, sizeof *sh);
   if (sh == NULL)
     return pv_err_set(err, ENOMEM, "shim: out of memory");
@@ -348,6 +352,7 @@ int shim_main(const shim_options *o, pv_err *err) {
   if (rc == 0) {
     shim_mark_dirty(sh);
     shim_advance(sh);
+    shim_mem_trim();
     uv_run(&sh->loop, UV_RUN_DEFAULT);
   } else if (loop_ok) {
     /* Set-up failed after the loop existed: close what was opened. */

@@ -111,6 +111,12 @@ void shim_log_write(shim_log *l, bool is_stderr, const char *buf, size_t len);
 void shim_log_flush(shim_log *l);
 void shim_log_close(shim_log *l); /* accepts NULL */
 
+/* shim_mem.c: shim_mem_setup() first thing in the process; shim_mem_trim()
+ * once the pod's containers are started (it returns heap pages freed since
+ * and drops the page table entries of code mapped during set-up). */
+void shim_mem_setup(void);
+void shim_mem_trim(void);
+
 /* shim_ctl.c */
 char *shim_handle_command(void *ctx, const char *line);
 int shim_write_status(shim *sh, pv_err *err);

@@ -354,7 +354,7 @@ static int ctr_from(ctx *x, const json_t *o, ctrstate *c) {
     return -1;
   if (id[0] != '\0' && strncmp(id, ID_PREFIX, strlen(ID_PREFIX)) != 0)
     return bad(x, "containerID", "not a podvisor:// id");
-  snprintf(c->id, sizeof c->id, "%s", id[0] ? id + strlen(ID_PREFIX) : "");
+  snprintf(c->id, sizeof c->id, "%.*s", (int)sizeof c->id - 1, id[0] ? id + strlen(ID_PREFIX) : "");
   c->restart_count = (uint32_t)restarts;
 
   const json_t *st = json_object_get(o, "state");
@@ -437,10 +437,10 @@ int status_from_json(const json_t *j, ctrstate_pod *p, pv_err *err) {
   memset(p, 0, sizeof *p);
   if (!json_is_object(j))
     return bad(&x, "status", "not an object");
-  const json_t *pv = json_object_get(j, "podvisor"), *ia, *aa;
+  const json_t *pv = json_object_get(j, "podvisor"), *ia = NULL, *aa = NULL;
   char policy[16];
   backoff_policy pol;
-  size_t ni, na;
+  size_t ni = 0, na = 0;
   if (!json_is_object(pv))
     return bad(&x, "podvisor", "missing");
   if (get_str(&x, pv, "restartPolicy", true, policy, sizeof policy) < 0)

@@ -7,15 +7,15 @@
 #
 #  1. a 3-container pod (each a shell that exits on SIGTERM around `sleep 3600`):
 #     apply → all Running, and delete → all gone;
-#       podvisor: start `podvisor shim` for the pod, poll status.json until the
+#       podvisor: start `podvisor-shim` (as `up` does) for the pod, poll status.json until the
 #                 three containers run; SIGTERM the shim, wait until it exits
 #                 (it exits only when every container, cgroup and mount is gone);
 #       podman:   `podman kube play --network none` / `podman kube down` of the
 #                 same YAML (cgroupfs manager, file events, runc, nofile 20000).
 #  2. the restart gap of a container that exits at once, zero backoff:
 #       podvisor: podvisor.restartGapNs in status.json (reaped exit → next start,
-#                 measured by the shim) with backoff-initial/max "1ms" (the
-#                 manifest validator refuses "0");
+#                 measured by the shim) with backoff-initial "0" (restart at
+#                 once; backoff-max must stay positive);
 #       podman:   --restart=always /bin/false, "died" → "start" events.
 #  3. shim memory: PSS of the shim of the 3-container pod (smaps_rollup)
 #     against conmon's PSS per container in the podman pod.
@@ -80,7 +80,7 @@ kind: Pod
 metadata:
   name: crash
   annotations:
-    podvisor.io/backoff-initial: "1ms"
+    podvisor.io/backoff-initial: "0"
     podvisor.io/backoff-max: "1ms"
 spec:
   restartPolicy: Always
@@ -103,8 +103,11 @@ def status(name):
     try:
         with open(f"{RR}/pods/{uid(name)}/status.json") as f: return json.load(f)
     except (OSError, ValueError): return None
+# The keeper `podvisor up` runs: podvisor-shim beside podvisor, else `podvisor shim`.
+lean = os.path.join(os.path.dirname(pv), "podvisor-shim")
+shim_cmd = [lean, "--root", R, "--run-root", RR] if os.access(lean, os.X_OK) else [pv, "--root", R, "--run-root", RR, "shim"]
 def shim(name, yaml):
-    return subprocess.Popen([pv, "--root", R, "--run-root", RR, "shim", "--pod-file", yaml, "--pod", name],
+    return subprocess.Popen(shim_cmd + ["--pod-file", yaml, "--pod", name],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
 def all_running(st, n):
     return st is not None and sum(1 for c in st.get("containerStatuses", []) if "running" in c.get("state", {})) == n

@@ -35,6 +35,12 @@ name=$(awk '/^  name:/{print $2; exit}' "$f"); [ -n "$name" ] || name=hello
 up=$!
 for _ in $(seq 100); do grep -q Running "$T/up.out" && break; sleep 0.1; done
 grep -q Running "$T/up.out" || fail "no Running in up's output: $(cat "$T/up.out")"
+# up runs the lean keeper installed beside podvisor.
+if [ -x "$(dirname "$PV")/podvisor-shim" ]; then
+  sp=$(cat "$RR/pods/$(uid_of "$name")/shim.pid")
+  [ "$(readlink "/proc/$sp/exe")" = "$(readlink -f "$(dirname "$PV")/podvisor-shim")" ] ||
+    fail "the shim is $(readlink "/proc/$sp/exe"), not podvisor-shim"
+fi
 t0=$(date +%s%N)
 kill -TERM "$up"
 wait "$up"; rc=$?

@@ -1,0 +1,50 @@
+/* shim_args.c - the shim's command line, shared by `podvisor shim` and the
+ * lean `podvisor-shim` executable (see shim.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "supervisor/core/util.h"
+#include "supervisor/shim/shim.h"
+
+int shim_parse_args(int argc, char **argv, shim_options *o, pv_err *err) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (v == NULL)
+      return pv_err_set(err, EINVAL, "%s: unknown option or missing value", a);
+    if (strcmp(a, "--root") == 0)
+      o->root = v;
+    else if (strcmp(a, "--run-root") == 0)
+      o->run_root = v;
+    else if (strcmp(a, "--pod-file") == 0)
+      o->pod_file = v;
+    else if (strcmp(a, "--pod") == 0)
+      o->pod_name = v;
+    else if (strcmp(a, "--namespace") == 0)
+      o->pod_namespace = v;
+    else if (strcmp(a, "--log-max-size") == 0) {
+      int64_t sz;
+      if (pv_parse_size(v, &sz, err) < 0)
+        return pv_err_wrap(err, "--log-max-size");
+      if (sz < 0)
+        return pv_err_set(err, EINVAL, "--log-max-size: must not be negative");
+      o->log_max_size = (uint64_t)sz;
+    } else if (strcmp(a, "--log-max-files") == 0) {
+      char *end;
+      errno = 0;
+      unsigned long n = strtoul(v, &end, 10);
+      if (errno != 0 || *end != '\0' || end == v || n == 0 || n > 1000)
+        return pv_err_set(err, EINVAL, "--log-max-files: '%s' is not a number from 1 to 1000", v);
+      o->log_max_files = (unsigned)n;
+    } else {
+      return pv_err_set(err, EINVAL, "%s: unknown option", a);
+    }
+    i++;
+  }
+  if (o->pod_file == NULL)
+    return pv_err_set(err, EINVAL, "--pod-file is required");
+  if (o->root == NULL || o->run_root == NULL)
+    return pv_err_set(err, EINVAL, "--root and --run-root are required");
+  return 0;
+}

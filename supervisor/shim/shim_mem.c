@@ -1,0 +1,51 @@
+/* shim_mem.c - keeps the resident memory of a long-lived shim small.
+ *
+ * A shim lives as long as its pod, one per pod, so what it keeps resident is
+ * paid per pod.  Two things inflate it after start-up and are never used
+ * again: heap pages touched by parsing the manifest (libyaml's tree, the
+ * spec) and executable pages mapped while setting up, including the pages
+ * the kernel maps around each fault ("fault-around").  See shim_internal.h. */
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "supervisor/shim/shim_internal.h"
+
+void shim_mem_setup(void) {
+  /* Per-run buffers (a CRI log writer's 100 KiB, a run's 32 KiB read
+   * buffers) come from mmap: only the pages actually written count, and
+   * freeing them returns them to the kernel at once. */
+  mallopt(M_MMAP_THRESHOLD, 24 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+}
+
+/* Executable code is never written, so dropping its page table entries
+ * loses nothing: the next call re-faults the page from the page cache.
+ * MADV_RANDOM first, so that from now on a fault maps that page alone
+ * rather than the pages around it. */
+static void drop_code_pages(void) {
+  FILE *f = fopen("/proc/self/maps", "re");
+  if (f == NULL)
+    return;
+  char line[512];
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned long lo, hi;
+    char perms[8];
+    int path = 0;
+    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path) < 3 || path == 0)
+      continue;
+    if (strcmp(perms, "r-xp") != 0 || line[path] != '/')
+      continue; /* only file-backed code; never [vdso] or data */
+    void *p = (void *)lo;
+    size_t len = hi - lo;
+    madvise(p, len, MADV_RANDOM);
+    madvise(p, len, MADV_DONTNEED);
+  }
+  fclose(f);
+}
+
+void shim_mem_trim(void) {
+  malloc_trim(0);
+  drop_code_pages();
+}
