@@ -3,10 +3,21 @@
  * verdict) and the child's half (syscalls only, up to execve).
  *
  * The child places itself into its cgroup, first thing after clone, by
- * writing "0" to cgroup.procs through fds the parent opened before the clone
- * (one per hierarchy): no round trip with the parent, and everything the
- * child does afterwards (mounts, the cgroup namespace, exec) is already
- * charged to and confined by its cgroup.
+ * writing "0" through fds the parent opened before the clone (one per
+ * hierarchy): no round trip with the parent, and everything the child does
+ * afterwards (mounts, the cgroup namespace, exec) is already charged to and
+ * confined by its cgroup.
+ *
+ * On cgroup v1 the file is "tasks", not "cgroup.procs".  The child has a
+ * single thread (clone without CLONE_THREAD), so moving that thread moves
+ * the whole process, and its later children follow it.  The difference is
+ * the kernel's locking: a cgroup.procs write takes the global
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+ * period (0.5 to several ms here, per hierarchy, and more under load),
+ * while "0" written to tasks moves only the calling thread and skips that
+ * lock (kernel/cgroup/cgroup.c, cgroup_procs_write_start).  cgroup v2 has
+ * no such file for a domain cgroup (cgroup.threads is for threaded
+ * subtrees): there the child writes cgroup.procs.
  *
  * The child reports over one SOCK_SEQPACKET pair (both ends close-on-exec):
  * a fault record {step, index, errno} when a step fails, or EOF when exec
@@ -46,7 +57,7 @@ struct child_args {
   container *c;
   int sock, parent_sock; /* sv[1], sv[0] */
   int devnull;           /* opened for a missing stdin, else -1 */
-  int procs[MAX_PROCS];  /* cgroup.procs of each hierarchy, write-only */
+  int procs[MAX_PROCS];  /* tasks (v1) or cgroup.procs (v2) of each hierarchy, write-only */
   const char *procs_dir[MAX_PROCS];
   size_t n_procs;
   int fds[3];
@@ -224,10 +235,13 @@ static int read_verdict(int sock, struct fault *f) {
 }
 
 /* Opens what the child uses from the parent: the socket pair, /dev/null
- * for a missing stdin, and cgroup.procs of each of the cgroup's
- * hierarchies.  a->sock etc. start at -1; spawn_close() closes them. */
+ * for a missing stdin, and the file that joins each of the cgroup's
+ * hierarchies (tasks on v1, cgroup.procs on v2).  a->sock etc. start at
+ * -1; spawn_close() closes them. */
 static int spawn_open(container *c, struct child_args *a, pv_err *err) {
   static const char *const ctrls[] = {"cpuset", "cpu", "cpuacct", "memory", "pids"};
+  /* See the top of this file: the thread-only file where there is one. */
+  const char *procs = resource_manager_version(c->m->rm) == CGROUP_V1 ? "tasks" : "cgroup.procs";
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return pv_err_sys(err, "socketpair");
@@ -245,9 +259,9 @@ static int spawn_open(container *c, struct child_args *a, pv_err *err) {
     if (seen)
       continue;
     char path[PATH_MAX];
-    int fd = pv_path(path, sizeof path, "%s/cgroup.procs", dir) < 0 ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+    int fd = pv_path(path, sizeof path, "%s/%s", dir, procs) < 0 ? -1 : open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
-      return pv_err_sys(err, "open %s/cgroup.procs", dir);
+      return pv_err_sys(err, "open %s/%s", dir, procs);
     a->procs_dir[a->n_procs] = dir;
     a->procs[a->n_procs++] = fd;
   }

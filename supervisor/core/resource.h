@@ -21,10 +21,11 @@
  *
  * Placement: resource_manager_add_process() writes a pid into cgroup.procs of
  * every hierarchy.  The container code does not use it for its own children:
- * it opens each hierarchy's cgroup.procs (cgroup_handle_dir()) before the
- * clone and the child writes "0" to them itself, first thing, so everything
- * the child does afterwards is already accounted to its cgroup.  Nothing here
- * allocates in a child.
+ * it opens each hierarchy's tasks file (v1; cgroup.procs on v2) in
+ * cgroup_handle_dir() before the clone and the single-threaded child writes
+ * "0" to them itself, first thing, so everything the child does afterwards
+ * is already accounted to its cgroup (container_spawn.c says why tasks on
+ * v1).  Nothing here allocates in a child.
  *
  * All calls: 0 on success, -1 with errno and a message naming the cgroup.
  */

@@ -410,16 +410,36 @@ static int cgroup_lines_in(pid_t pid, const char *relpath) {
   return n;
 }
 
-/* The init and an exec'd process join the container's cgroup in every
- * hierarchy it uses (the process writes cgroup.procs itself). */
+/* The first child of pid (0 while it has none yet). */
+static pid_t first_child(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+  FILE *f = fopen(path, "r");
+  int child = 0;
+  if (f != NULL) {
+    if (fscanf(f, "%d", &child) != 1)
+      child = 0;
+    fclose(f);
+  }
+  return (pid_t)child;
+}
+
+/* The init, its children and an exec'd process are in the container's
+ * cgroup in every hierarchy it uses (the process joins by itself: on v1
+ * through the tasks file, which moves its one thread). */
 START_TEST(processes_join_the_cgroup) {
   container_config cfg;
-  static char *argv[] = {"sleep", "30", NULL};
+  static char *argv[] = {"sh", "-c", "sleep 30 & wait", NULL};
   container *c = start_bg(&cfg, "cgjoin", argv, NULL);
   container_info info;
   container_manager_get_info(mgr, c, &info);
   int expect = cgroup_dir_exists("") && access("/sys/fs/cgroup/memory", F_OK) == 0 ? 4 : 1;
   ck_assert_int_eq(cgroup_lines_in(info.pid, info.cgroup_path), expect);
+  pid_t child = 0;
+  for (int i = 0; i < 200 && (child = first_child(info.pid)) == 0; i++)
+    usleep(5000);
+  ck_assert_int_gt(child, 0);
+  ck_assert_int_eq(cgroup_lines_in(child, info.cgroup_path), expect);
   static char *xargv[] = {"sleep", "30", NULL};
   container_exec_config x = {.argv = xargv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   pid_t pid;
