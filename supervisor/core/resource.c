@@ -299,6 +299,13 @@ int resource_manager_create_cgroup(resource_manager *rm, const char *relpath, co
   return 0;
 }
 
+bool resource_manager_cgroup_is_new(const cgroup_handle *cg) {
+  for (size_t i = 0; i < cg->ndirs; i++)
+    if (cg->dirs[i].nexisting >= cg->ncomp)
+      return false;
+  return cg->ndirs > 0;
+}
+
 int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out,
                                  pv_err *err) {
   cgroup_handle *cg = handle_new(rm, relpath, rm->ops->select(rm, NULL), err);

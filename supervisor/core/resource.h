@@ -80,6 +80,9 @@ const char *resource_manager_root(const resource_manager *rm);
 int resource_manager_create_cgroup(resource_manager *rm, const char *relpath,
                                    const resource_limits *limits, cgroup_handle **out,
                                    pv_err *err);
+/* true when create made the cgroup's own directory in every hierarchy
+ * (nothing was reused), so its counters (OOM kills...) start from zero. */
+bool resource_manager_cgroup_is_new(const cgroup_handle *cg);
 /* Opens a handle to an existing cgroup without creating or changing it. */
 int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out,
                                  pv_err *err);

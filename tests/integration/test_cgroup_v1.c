@@ -258,6 +258,18 @@ START_TEST(oom_kill_detected) {
 }
 END_TEST
 
+/* A cgroup made by create is new (its counters start at zero, so a
+ * container need not read them); one that existed already is reused. */
+START_TEST(new_or_reused) {
+  cgroup_handle *first = make("reuse", NULL);
+  ck_assert(resource_manager_cgroup_is_new(first));
+  cgroup_handle *again = make("reuse", NULL);
+  ck_assert(!resource_manager_cgroup_is_new(again));
+  resource_manager_close_cgroup(first);
+  destroy(again);
+}
+END_TEST
+
 START_TEST(pids_limit_stops_forks) {
   resource_limits l;
   resource_limits_init(&l);
@@ -348,6 +360,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, limits_written_and_joined);
   tcase_add_test(tc, cpu_usage_counted);
   tcase_add_test(tc, oom_kill_detected);
+  tcase_add_test(tc, new_or_reused);
   tcase_add_test(tc, pids_limit_stops_forks);
   tcase_add_test(tc, destroy_populated_is_ebusy);
   tcase_add_test(tc, update_memory_up_and_down);
