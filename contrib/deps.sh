@@ -3,9 +3,10 @@
 # benchmarks with.  Idempotent and quiet when everything is there.
 set -eu
 pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
-libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps"
-[ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman jq"
-[ "${1:-}" = fuzz ] && pkgs="$pkgs clang"
+libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps jq"
+[ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman"
+# clang alone does not bring the libFuzzer runtime with --no-install-recommends.
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

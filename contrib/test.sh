@@ -2,11 +2,13 @@
 # test.sh - install the dependencies, build, and run the whole test suite:
 #   1. the normal build: unit, integration (real containers, as root) and
 #      end-to-end tests, under ctest;
-#   2. a sanitizer build (ASan + UBSan) of the unit tests.
+#   2. a sanitizer build (ASan + UBSan) of the unit tests;
+#   3. (inside 1) a 20-second libFuzzer smoke run of the manifest parser.
 # Privileged tests report "skipped" when not run as root.
 set -eu
 cd "$(dirname "$0")/.."
-sh contrib/deps.sh
+sh contrib/deps.sh fuzz
+export PODVISOR_FUZZ_SMOKE=1
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs" >/dev/null
