@@ -3,6 +3,7 @@
 #include "supervisor/shim/shim.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,46 @@ static void run_lp_eof(void *ctx) {
 
 static const logpump_callbacks run_lp_cb = {run_lp_data, run_lp_eof, run_lp_closed};
 
+/* A finished container's directory tree (its overlay upper dir, with
+ * whatever the container wrote) is removed in libuv's thread pool: on the
+ * loop it would delay the restart that follows. */
+typedef struct trash_work {
+  uv_work_t req;
+  char path[PATH_MAX];
+} trash_work;
+
+static void trash_remove(uv_work_t *req) {
+  trash_work *t = req->data;
+  pv_rm_rf(t->path, NULL); /* a leftover is removed with the pod anyway */
+}
+
+static void trash_done(uv_work_t *req, int status) {
+  (void)status;
+  free(req->data);
+}
+
+static void destroy_container(shim *sh, container *c) {
+  pv_err err;
+  pv_err_clear(&err);
+  trash_work *t = malloc(sizeof *t);
+  if (t == NULL) {
+    if (container_manager_destroy(sh->mgr, c, &err) < 0)
+      fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+    return;
+  }
+  if (container_manager_destroy_deferred(sh->mgr, c, t->path, sizeof t->path, &err) < 0) {
+    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+    free(t);
+    return;
+  }
+  t->req.data = t;
+  if (t->path[0] == '\0' || uv_queue_work(&sh->loop, &t->req, trash_remove, trash_done) < 0) {
+    if (t->path[0] != '\0')
+      pv_rm_rf(t->path, NULL);
+    free(t);
+  }
+}
+
 /* A hook process still running when its container goes: SIGKILL, and reap
  * it at once (it was just killed, so the wait is short). */
 static void kill_hook(int *pidfd) {
@@ -127,10 +168,7 @@ static void run_release(shim_run *r) {
   kill_hook(&r->hook_pidfd);
   kill_hook(&r->post_pidfd);
   if (r->c != NULL) {
-    pv_err err;
-    pv_err_clear(&err);
-    if (container_manager_destroy(r->sh->mgr, r->c, &err) < 0)
-      fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+    destroy_container(r->sh, r->c);
     r->c = NULL;
   }
   run_unref(r);

@@ -15,6 +15,7 @@
 #include "supervisor/core/util.h"
 #include "supervisor/shim/placement.h"
 #include "supervisor/shim/shim_internal.h"
+#include "supervisor/shim/status.h"
 
 void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]) {
   uint8_t md[SHA256_DIGEST_LENGTH];
@@ -57,7 +58,7 @@ int shim_write_status(shim *sh, pv_err *err) {
   char *json = shim_status_json(sh);
   if (json == NULL)
     return pv_err_set(err, ENOMEM, "pod %s: status: out of memory", sh->pod->name);
-  int rc = pv_write_file_atomic(sh->status_path, json, strlen(json), 0644, err);
+  int rc = status_write_file(sh->status_path, json, strlen(json), err);
   free(json);
   return rc;
 }
@@ -255,7 +256,7 @@ static int setup(shim *sh, pv_err *err) {
   char pidbuf[32], pidpath[PATH_MAX];
   snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
   if (pv_path(pidpath, sizeof pidpath, "%s/shim.pid", sh->run_dir) == 0)
-    pv_write_file_atomic(pidpath, pidbuf, strlen(pidbuf), 0644, NULL);
+    status_write_file(pidpath, pidbuf, strlen(pidbuf), NULL);
   if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, shim_handle_command, sh, err) < 0)
     return -1;
   return 0;

@@ -7,6 +7,7 @@
  * the kernel maps around each fault ("fault-around").  See shim_internal.h. */
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -18,6 +19,10 @@ void shim_mem_setup(void) {
    * freeing them returns them to the kernel at once. */
   mallopt(M_MMAP_THRESHOLD, 24 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 * 1024);
+  /* The thread pool only removes finished containers' directories: one
+   * thread, sharing the main heap (no per-thread malloc arena), does. */
+  mallopt(M_ARENA_MAX, 1);
+  setenv("UV_THREADPOOL_SIZE", "1", 0);
 }
 
 /* Executable code is never written, so dropping its page table entries

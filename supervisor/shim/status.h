@@ -18,8 +18,12 @@
  * keeps the termination before the last one while a container waits in
  * CrashLoopBackOff or StartLimitReached (its lastState then shows the latest).
  *
- * status_write() writes atomically (temp file, fsync, rename, fsync of the
- * directory) and blocks on the disk; status_load() reads a file.  Neither
+ * status_write() and status_write_file() replace a file atomically (a
+ * temp file renamed over it: a reader sees the old or the new document,
+ * never a mix) without fsync: status files live in the run-root (/run, a
+ * tmpfs, in production), whose content means nothing after a reboot, and an
+ * fsync on a disk-backed directory costs milliseconds to a few hundred (a
+ * journal commit) on the shim's loop.  status_load() reads a file.  None
  * keeps state.
  */
 #ifndef PODVISOR_SHIM_STATUS_H
@@ -47,6 +51,8 @@ int status_from_json(const json_t *j, ctrstate_pod *p, pv_err *err);
 
 /* Renders p and writes it to path atomically (mode 0644). */
 int status_write(const char *path, const ctrstate_pod *p, pv_err *err);
+/* Replaces path by data atomically ("<path>.tmp", then rename), no fsync. */
+int status_write_file(const char *path, const char *data, size_t len, pv_err *err);
 
 /* Reads path into a fresh p. */
 int status_load(const char *path, ctrstate_pod *p, pv_err *err);
