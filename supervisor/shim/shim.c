@@ -397,6 +397,24 @@ static void on_backoff_timer(uv_timer_t *t) {
   start_container(ctr);
 }
 
+void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o) {
+  ctrstate *st = ctr->st;
+  /* Re-enter the waiting state through the table: the last exit first. */
+  st->term = o->term;
+  st->state = CTRSTATE_TERMINATED;
+  /* The successor's restart of it increments the count again. */
+  st->restart_count = o->restart_count;
+  if (o->state == CTRSTATE_START_LIMIT) {
+    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = o->message});
+    return;
+  }
+  int64_t now = shim_now_ns();
+  int64_t left_ms = o->next_try_at > now ? (o->next_try_at - now) / 1000000 : 0;
+  apply(ctr,
+        (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .next_try_at = now + left_ms * 1000000, .time = now});
+  uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)left_ms, 0);
+}
+
 /* Schedules the next start after an exit (or a failed start). */
 static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
   shim *sh = ctr->sh;
@@ -424,7 +442,9 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
         apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
         start_container(ctr);
       } else {
-        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .next_try_at = (now + delay) * 1000000});
+        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
+                                    .next_try_at = (now + delay) * 1000000,
+                                    .time = now * 1000000});
         uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
       }
     }

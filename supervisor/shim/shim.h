@@ -32,7 +32,10 @@
  * directories, upper dirs and run-root files: the next shim started for the
  * same pod (same uid) removes them before it starts anything (it "cleans"
  * rather than adopts: the containers are already dead by then), and carries
- * the restart counts of the previous status.json forward.
+ * the previous status.json forward: restart counts, last terminations, the
+ * backoff state (consecutive exits, recent start times: podvisor.backoff in
+ * each container's status), a CrashLoopBackOff deadline and a reached start
+ * limit.
  *
  * Lifecycle (driven by ctrstate.h's table, decisions by backoff.h):
  *   init containers run one at a time, each to exit 0; sidecars (init

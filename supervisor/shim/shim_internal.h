@@ -103,6 +103,9 @@ int shim_update_container(shim *sh, shim_ctr *ctr, const char *file, pv_err *err
 shim_ctr *shim_find(shim *sh, const char *name);
 void shim_mark_dirty(shim *sh);
 void shim_maybe_finish(shim *sh);
+/* A predecessor left the container waiting (BACKOFF until o->next_try_at,
+ * or START_LIMIT): wait the same way instead of starting it now. */
+void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o);
 
 /* shim_ctl.c: the CRI log of one run (a thin adapter over crilog.h). */
 typedef struct shim_log shim_log;

@@ -63,6 +63,30 @@ void shim_log_close(shim_log *l) {
 
 /* --- status JSON ---------------------------------------------------------------- */
 
+/* The backoff state a successor needs (shim_load_previous): the count of
+ * consecutive exits and the recent start times (ms, oldest first). */
+static json_t *backoff_json(const backoff_state *bo) {
+  json_t *starts = json_array();
+  for (uint32_t k = 0; k < bo->nstarts; k++)
+    json_array_append_new(
+        starts,
+        json_integer(bo->starts[(bo->head + BACKOFF_LIMIT_MAX - bo->nstarts + k) % BACKOFF_LIMIT_MAX]));
+  return json_pack("{s:I,s:o}", "exits", (json_int_t)bo->exits, "startsMs", starts);
+}
+
+/* Restores what backoff_json() saved; a malformed entry leaves bo fresh. */
+static void backoff_from_json(const json_t *j, backoff_state *bo) {
+  const json_t *exits = json_object_get(j, "exits"), *starts = json_object_get(j, "startsMs"), *v;
+  if (!json_is_integer(exits) || json_integer_value(exits) < 0 || json_integer_value(exits) > UINT32_MAX ||
+      !json_is_array(starts))
+    return;
+  size_t i;
+  json_array_foreach(starts, i, v) if (!json_is_integer(v)) return;
+  backoff_state_init(bo);
+  bo->exits = (uint32_t)json_integer_value(exits);
+  json_array_foreach(starts, i, v) backoff_record_start(bo, json_integer_value(v));
+}
+
 /* status.c renders the Kubernetes-shaped document; the shim adds who it is
  * (metadata) and where its files are. */
 char *shim_status_json(shim *sh) {
@@ -80,8 +104,11 @@ char *shim_status_json(shim *sh) {
     json_array_foreach(arr, i, e) {
       shim_ctr *ctr = shim_find(sh, json_string_value(json_object_get(e, "name")));
       json_t *cpv = json_object_get(e, "podvisor");
-      if (ctr != NULL && cpv != NULL && ctr->restart_gap_ns > 0)
+      if (ctr == NULL || cpv == NULL)
+        continue;
+      if (ctr->restart_gap_ns > 0)
         json_object_set_new(cpv, "restartGapNs", json_integer(ctr->restart_gap_ns));
+      json_object_set_new(cpv, "backoff", backoff_json(&ctr->bo));
     }
   }
   json_t *pv = json_object_get(root, "podvisor");
@@ -97,18 +124,21 @@ char *shim_status_json(shim *sh) {
   return s;
 }
 
-/* Carries the restart counts and last terminations of a predecessor's
- * status.json forward (a shim restarted for the same pod uid).  A container
- * the predecessor had running died with it (pdeathsig): that counts as one
- * more restart.  Backoff deadlines are not carried: the containers are
- * started afresh. */
+/* Carries a predecessor's state forward (a shim restarted for the same pod
+ * uid): restart counts, last terminations and the backoff state.  A
+ * container the predecessor had running died with it (pdeathsig): that
+ * counts as one more restart, and it starts again at once.  One that waited
+ * in CrashLoopBackOff waits until the same deadline; one stopped by its
+ * start limit stays down. */
 void shim_load_previous(shim *sh) {
   ctrstate_pod prev;
   memset(&prev, 0, sizeof prev);
   if (status_load(sh->status_path, &prev, NULL) < 0)
     return;
+  json_t *raw = json_load_file(sh->status_path, 0, NULL);
   ctrstate *lists[2] = {prev.init, prev.app};
   size_t ns[2] = {prev.n_init, prev.n_app};
+  const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
   for (int k = 0; k < 2; k++)
     for (size_t i = 0; i < ns[k]; i++) {
       const ctrstate *o = &lists[k][i];
@@ -124,6 +154,13 @@ void shim_load_previous(shim *sh) {
         ctr->st->last = *last;
         ctr->st->has_last = true;
       }
+      json_t *e = json_array_get(json_object_get(raw, keys[k]), i);
+      const char *ename = json_string_value(json_object_get(e, "name"));
+      if (ename != NULL && strcmp(ename, o->name) == 0)
+        backoff_from_json(json_object_get(json_object_get(e, "podvisor"), "backoff"), &ctr->bo);
+      if ((o->state == CTRSTATE_BACKOFF || o->state == CTRSTATE_START_LIMIT) && !o->stop_requested)
+        shim_resume_waiting(ctr, o);
     }
+  json_decref(raw);
   ctrstate_pod_free(&prev);
 }
