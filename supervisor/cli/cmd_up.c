@@ -14,7 +14,10 @@
  *
  * On SIGINT/SIGTERM every shim gets SIGTERM (its graceful pod stop); `up`
  * waits for all of them and exits 0.  A shim that could not set its pod up
- * makes `up` stop the others and exit 1.
+ * makes `up` stop the others and exit 1.  When every pod has reached a
+ * terminal phase (Succeeded or Failed: never with restartPolicy Always),
+ * `up` stops the shims by itself and exits 0 if all succeeded, else 1, as
+ * `docker compose up` does once every container has exited.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,6 +58,8 @@ typedef struct upod {
   pid_t pid;
   int exit_status; /* -1 while running */
   char last_line[MAX_CTRS][256];
+  char phase[16]; /* the pod's phase, as last read from its status */
+  bool phase_shown;
   follow f[MAX_CTRS];
   size_t nf;
 } upod;
@@ -162,16 +167,22 @@ static void fmt_state(json_t *c, char *buf, size_t len, int64_t *since) {
   }
 }
 
-/* Collects the table rows of one pod; returns the count. */
-static size_t pod_rows(upod *u, char rows[][256], size_t max) {
+/* Collects the table rows of one pod and notes its phase; returns the
+ * count.  Rows end with the age column (AGE_W characters) on a terminal. */
+#define ROW_FMT "%-16.16s %-16.16s %-30.30s %8s"
+#define AGE_W 7
+static size_t pod_rows(upod *u, char rows[][256], size_t max, bool with_age) {
   json_error_t je;
   json_t *root = json_load_file(u->status_path, 0, &je);
   size_t n = 0;
   if (root == NULL) {
-    snprintf(rows[n++], 256, "%-20.20s %-16s %-30s %8s %6s", u->spec->name, "-",
-             u->exit_status >= 0 ? "Exited" : "Starting", "-", "-");
+    if (with_age)
+      snprintf(rows[n++], 256, ROW_FMT " %6s", u->spec->name, "-",
+               u->exit_status >= 0 ? "Exited" : "Starting", "-", "-");
     return n;
   }
+  const char *phase = json_string_value(json_object_get(root, "phase"));
+  snprintf(u->phase, sizeof u->phase, "%s", phase != NULL ? phase : "");
   const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
   for (int k = 0; k < 2; k++) {
     json_t *arr = json_object_get(root, keys[k]), *c;
@@ -179,48 +190,85 @@ static size_t pod_rows(upod *u, char rows[][256], size_t max) {
     json_array_foreach(arr, i, c) {
       if (n >= max)
         break;
-      char st[96], age[16];
+      char st[96], age[16], restarts[24];
       int64_t since;
       fmt_state(c, st, sizeof st, &since);
       fmt_age(since, age, sizeof age);
-      snprintf(rows[n++], 256, "%-20.20s %-16.16s %-30.30s %8lld %6s", u->spec->name,
-               json_string_value(json_object_get(c, "name")), st,
-               (long long)json_integer_value(json_object_get(c, "restartCount")), since > 0 ? age : "-");
+      snprintf(restarts, sizeof restarts, "%lld",
+               (long long)json_integer_value(json_object_get(c, "restartCount")));
+      int len = snprintf(rows[n], 256, ROW_FMT, u->spec->name, json_string_value(json_object_get(c, "name")),
+                         st, restarts);
+      if (with_age && len > 0 && len < 256 - AGE_W)
+        snprintf(rows[n] + len, 256 - (size_t)len, " %6s", since > 0 ? age : "-");
+      n++;
     }
   }
   json_decref(root);
   return n;
 }
 
+static bool phase_final(const char *phase) {
+  return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
+}
+
+/* On a terminal: the whole table, redrawn in place.  Otherwise (a pipe, a
+ * file, CI logs): the header once, then one line whenever a container's
+ * state or restart count changes, and one when a pod finishes. */
 static int render(upod *pods, size_t n, bool tty, int prev_lines) {
   static char rows[MAX_CTRS][256];
+  static bool header_done;
   int lines = 0;
   if (tty) {
     if (prev_lines > 0)
       printf("\033[%dA", prev_lines);
-    printf("\033[J%-20s %-16s %-30s %8s %6s\n", "POD", "CONTAINER", "STATE", "RESTARTS", "AGE");
+    printf("\033[J" ROW_FMT " %6s\n", "POD", "CONTAINER", "STATE", "RESTARTS", "AGE");
     lines = 1;
+  } else if (!header_done) {
+    printf(ROW_FMT "\n", "POD", "CONTAINER", "STATE", "RESTARTS");
+    header_done = true;
   }
   for (size_t p = 0; p < n; p++) {
-    size_t nr = pod_rows(&pods[p], rows, MAX_CTRS);
+    upod *u = &pods[p];
+    size_t nr = pod_rows(u, rows, MAX_CTRS, tty);
     for (size_t r = 0; r < nr; r++) {
       if (tty) {
         printf("%s\n", rows[r]);
         lines++;
-      } else {
-        /* Plain output: a line whenever a row's state or restarts change
-         * (the age column is left out of the comparison). */
-        char key[256];
-        snprintf(key, sizeof key, "%.*s", 77, rows[r]);
-        if (strcmp(pods[p].last_line[r], key) != 0) {
-          snprintf(pods[p].last_line[r], sizeof pods[p].last_line[r], "%s", key);
-          printf("%s\n", rows[r]);
-        }
+      } else if (strcmp(u->last_line[r], rows[r]) != 0) {
+        snprintf(u->last_line[r], sizeof u->last_line[r], "%s", rows[r]);
+        printf("%s\n", rows[r]);
       }
+    }
+    if (!tty && phase_final(u->phase) && !u->phase_shown) {
+      u->phase_shown = true;
+      printf("podvisor up: pod %s %s\n", u->spec->name, u->phase);
     }
   }
   fflush(stdout);
   return lines;
+}
+
+/* --logs mode draws no table: the phase is read on its own. */
+static void refresh_phase(upod *u) {
+  json_t *root = json_load_file(u->status_path, 0, NULL);
+  const char *phase = json_string_value(json_object_get(root, "phase"));
+  if (phase != NULL)
+    snprintf(u->phase, sizeof u->phase, "%s", phase);
+  json_decref(root);
+}
+
+/* True when every pod has reached Succeeded or Failed: nothing will run
+ * again (a pod with restartPolicy Always never gets there).  *all_ok is
+ * true when every one Succeeded. */
+static bool all_finished(const upod *pods, size_t n, bool *all_ok) {
+  *all_ok = true;
+  for (size_t p = 0; p < n; p++) {
+    if (!phase_final(pods[p].phase))
+      return false;
+    if (strcmp(pods[p].phase, "Succeeded") != 0)
+      *all_ok = false;
+  }
+  return n > 0;
 }
 
 /* --- --logs: follow <log_dir>/<container>/<restart>.log ------------------------- */
@@ -450,10 +498,22 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
       }
     }
     if (logs)
-      for (size_t p = 0; p < list.n; p++)
+      for (size_t p = 0; p < list.n; p++) {
         follow_pod(&pods[p]);
+        refresh_phase(&pods[p]);
+      }
     else if (!stopping || !tty)
       lines = render(pods, list.n, tty, lines);
+    bool all_ok;
+    if (!stopping && all_finished(pods, list.n, &all_ok)) {
+      /* Like `docker compose up` once every container has exited: done,
+       * with a status telling whether every pod succeeded. */
+      stopping = true;
+      if (!all_ok)
+        failed = 1;
+      printf("podvisor up: every pod has finished (%s)\n", all_ok ? "all Succeeded" : "some Failed");
+      stop_all(pods, list.n);
+    }
     struct timespec ts = {0, logs ? 100000000 : 250000000};
     nanosleep(&ts, NULL);
   }
