@@ -153,8 +153,8 @@ int start_limit_parse(const char *s, unsigned *count, uint64_t *window_ms, char 
       return -1;
     }
     n = n * 10 + (unsigned)(*p - '0');
-    if (n > 1000000) {
-      set_why(why, whylen, "invalid start limit '%s': the count must be at most 1000000", s);
+    if (n > SPEC_START_LIMIT_MAX) {
+      set_why(why, whylen, "invalid start limit '%s': the count must be at most %d", s, SPEC_START_LIMIT_MAX);
       return -1;
     }
   }

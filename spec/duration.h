@@ -21,8 +21,12 @@
 /* Parses s into *ms.  Returns 0, or -1 with a plain reason in why. */
 int duration_parse_ms(const char *s, uint64_t *ms, char *why, size_t whylen);
 
-/* Parses "N/window": N >= 1 starts allowed within a window > 0 ("5/60s").
- * Returns 0, or -1 with a plain reason in why. */
+/* The largest N of a start limit: the shim remembers that many start times
+ * per container (supervisor/shim/backoff.h, BACKOFF_LIMIT_MAX). */
+#define SPEC_START_LIMIT_MAX 64
+
+/* Parses "N/window": 1 <= N <= SPEC_START_LIMIT_MAX starts allowed within a
+ * window > 0 ("5/60s").  Returns 0, or -1 with a plain reason in why. */
 int start_limit_parse(const char *s, unsigned *count, uint64_t *window_ms, char *why,
                       size_t whylen);
 

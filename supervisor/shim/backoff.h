@@ -37,7 +37,7 @@
 #define BACKOFF_DEFAULT_INITIAL_MS 10000 /* kubelet: 10 s */
 #define BACKOFF_DEFAULT_MAX_MS 300000    /* kubelet: 5 min */
 #define BACKOFF_DEFAULT_RESET_MS 600000  /* kubelet: 10 min of running */
-#define BACKOFF_LIMIT_MAX 64             /* largest N of a start limit */
+#define BACKOFF_LIMIT_MAX 64             /* largest N of a start limit (spec/ refuses more) */
 #define BACKOFF_START_LIMIT_REASON "StartLimitReached"
 
 typedef struct backoff_config {

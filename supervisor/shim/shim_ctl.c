@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spec/duration.h"
 #include "supervisor/core/util.h"
 #include "supervisor/shim/placement.h"
 #include "supervisor/shim/shim_internal.h"
@@ -166,6 +167,8 @@ static int init_state(shim *sh, pv_err *err) {
   sh->bo_cfg.initial_ms = (int64_t)p->backoff_initial_ms;
   sh->bo_cfg.max_ms = (int64_t)p->backoff_max_ms;
   sh->bo_cfg.reset_ms = (int64_t)p->backoff_reset_ms;
+  /* spec/ refuses a start limit above what backoff_state can remember. */
+  _Static_assert(SPEC_START_LIMIT_MAX <= BACKOFF_LIMIT_MAX, "start limit ring too small");
   sh->bo_cfg.limit_starts = p->start_limit_count;
   sh->bo_cfg.limit_window_ms = (int64_t)p->start_limit_window_ms;
   if (sh->bo_cfg.max_ms < sh->bo_cfg.initial_ms)

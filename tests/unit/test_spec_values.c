@@ -498,6 +498,8 @@ START_TEST(start_limits) {
   ck_assert_int_eq(start_limit_parse("5/60s", &n, &w, why, sizeof why), 0);
   ck_assert_uint_eq(n, 5);
   ck_assert_uint_eq(w, 60000);
+  ck_assert_int_eq(start_limit_parse("64/1s", &n, &w, why, sizeof why), 0);
+  ck_assert_uint_eq(n, 64);
   ck_assert_int_eq(start_limit_parse("1/1h30m", &n, &w, why, sizeof why), 0);
   ck_assert_uint_eq(n, 1);
   ck_assert_uint_eq(w, 5400000);
@@ -508,6 +510,7 @@ START_TEST(start_limits) {
       {"5/", "window: invalid duration '': must not be empty"},
       {"5/0", "longer than 0"},    {"5/0s", "longer than 0"},   {"-5/60s", "whole number"},
       {"5x/60s", "whole number"},  {"5/60", "missing unit"},    {"99999999999/60s", "at most"},
+      {"65/60s", "at most 64"},
       {"5/60s/2", "unknown unit"}, {"5/-60s", "negative"},
   };
   for (size_t i = 0; i < N_ELEMS(bad); i++) {
