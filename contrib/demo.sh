@@ -18,10 +18,13 @@ $pv images
 
 step podvisor run --rm --hostname demo --memory 64m --cpus 0.5 --pids-limit 100 busybox sh -c '...'
 $pv run --rm --hostname demo --memory 64m --cpus 0.5 --pids-limit 100 busybox sh -c \
-  'echo "hello from $(hostname), I am pid $$"; echo "memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"; ls /'
+  'echo "hello from $(hostname), I am pid $$"; echo "memory limit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)"; echo "root:" $(ls /)'
 
 step podvisor validate examples
 $pv validate examples
+
+step podvisor up examples/tour.yaml
+$pv up examples/tour.yaml
 
 step podvisor up --logs examples/tour.yaml
 $pv up --logs examples/tour.yaml
