@@ -21,99 +21,14 @@
 
 #include "supervisor/core/container.h"
 #include "supervisor/core/util.h"
-#include "tests/testutil.h"
+#include "tests/integration/ctrtest.h"
 
-static container_manager *mgr;
-static char *state_dir;
-static const char *rootfs;
 static pv_err err;
-
-static void setup(void) {
-  rootfs = testutil_busybox_rootfs();
-  ck_assert_msg(rootfs != NULL, "cannot build the busybox rootfs");
-  state_dir = testutil_tmpdir("pv-ctr-state");
-  ck_assert_ptr_nonnull(state_dir);
-  container_manager_options o = {.state_dir = state_dir};
-  ck_assert_msg(container_manager_init(&mgr, &o, &err) == 0, "%s", pv_err_str(&err));
-}
-
-static void teardown(void) {
-  container_manager_cleanup(mgr);
-  mgr = NULL;
-  testutil_rmtree(state_dir);
-  free(state_dir);
-}
-
-static char idbuf[64];
-static const char *uid_name(const char *name) {
-  snprintf(idbuf, sizeof idbuf, "t%d-%s", (int)getpid(), name);
-  return idbuf;
-}
-
-static void config(container_config *cfg, const char *name, char *const *argv) {
-  container_config_init(cfg);
-  cfg->id = uid_name(name);
-  cfg->rootfs = rootfs;
-  cfg->argv = argv;
-}
-
-static void read_all(int fd, char *out, size_t len) {
-  size_t used = 0;
-  for (;;) {
-    ssize_t n = read(fd, out + used, len - 1 - used);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    used += (size_t)n;
-    if (used == len - 1)
-      break;
-  }
-  out[used] = '\0';
-}
-
-/* create + start + read stdout to EOF + wait + destroy. */
-static void run_capture(container_config *cfg, char *out, size_t len, container_exit *ex) {
-  int p[2];
-  ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-  cfg->stdout_fd = p[1];
-  container *c;
-  ck_assert_msg(container_manager_create(mgr, cfg, &c, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-  close(p[1]);
-  read_all(p[0], out, len);
-  close(p[0]);
-  ck_assert_msg(container_manager_wait(mgr, c, ex, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_msg(container_manager_destroy(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-}
-
-static void sh(container_config *cfg, const char *name, const char *script, char *out, size_t len,
-               container_exit *ex) {
-  static char *argv[4];
-  argv[0] = "sh";
-  argv[1] = "-c";
-  argv[2] = (char *)script;
-  argv[3] = NULL;
-  config(cfg, name, argv);
-  run_capture(cfg, out, len, ex);
-}
 
 /* Starts argv in a fresh container whose stdout goes to *rd (a pipe). */
 static container *start_bg(container_config *cfg, const char *name, char *const *argv, int *rd) {
-  config(cfg, name, argv);
-  int p[2] = {-1, -1};
-  if (rd != NULL) {
-    ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-    cfg->stdout_fd = p[1];
-  }
-  container *c;
-  ck_assert_msg(container_manager_create(mgr, cfg, &c, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-  if (rd != NULL) {
-    close(p[1]);
-    *rd = p[0];
-  }
-  return c;
+  ctrtest_config(cfg, name, argv);
+  return ctrtest_start(cfg, rd);
 }
 
 /* Runs argv through container_manager_exec and returns its stdout. */
@@ -123,9 +38,9 @@ static int exec_capture(container *c, char *const *argv, char *out, size_t len) 
   container_exec_config x = {.argv = argv, .stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = -1};
   pid_t pid;
   int pidfd;
-  ck_assert_msg(container_manager_exec(mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_exec(ctrtest_mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
   close(p[1]);
-  read_all(p[0], out, len);
+  ctrtest_read_all(p[0], out, len);
   close(p[0]);
   siginfo_t si;
   memset(&si, 0, sizeof si);
@@ -160,9 +75,9 @@ START_TEST(pid1_and_hostname) {
   char out[4096];
   container_exit ex;
   static char *argv[] = {"sh", "-c", "echo pid=$$; hostname", NULL};
-  config(&cfg, "pid1", argv);
+  ctrtest_config(&cfg, "pid1", argv);
   cfg.hostname = "box1";
-  run_capture(&cfg, out, sizeof out, &ex);
+  ctrtest_run_capture(&cfg, out, sizeof out, &ex);
   ck_assert_str_eq(out, "pid=1\nbox1\n");
   ck_assert_int_eq(ex.exit_code, 0);
   ck_assert(!ex.oom_killed);
@@ -181,7 +96,8 @@ START_TEST(host_files_invisible) {
            marker);
   container_config cfg;
   container_exit ex;
-  sh(&cfg, "hostfiles", script, out, sizeof out, &ex);
+  ctrtest_config_sh(&cfg, "hostfiles", script);
+  ctrtest_run_capture(&cfg, out, sizeof out, &ex);
   unlink(marker);
   ck_assert_str_eq(out, "hidden\noverlay\n");
 }
@@ -191,26 +107,27 @@ START_TEST(exit_code_and_signal) {
   container_config cfg;
   char out[64];
   container_exit ex;
-  sh(&cfg, "exit3", "exit 3", out, sizeof out, &ex);
+  ctrtest_config_sh(&cfg, "exit3", "exit 3");
+  ctrtest_run_capture(&cfg, out, sizeof out, &ex);
   ck_assert_int_eq(ex.exit_code, 3);
   ck_assert_int_eq(ex.signal, 0);
   /* The init of a pid namespace ignores SIGKILL from inside it; from the
    * host (container_manager_kill) it dies. */
   static char *argv[] = {"sleep", "100", NULL};
-  config(&cfg, "killed", argv);
+  ctrtest_config(&cfg, "killed", argv);
   container *c;
-  ck_assert_msg(container_manager_create(mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_start(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
   ck_assert_int_gt(container_pidfd(c), 2);
-  ck_assert_int_eq(container_manager_reap(mgr, c, &ex, &err), -1);
+  ck_assert_int_eq(container_manager_reap(ctrtest_mgr, c, &ex, &err), -1);
   ck_assert_int_eq(errno, EAGAIN);
-  ck_assert_int_eq(container_manager_kill(mgr, c, SIGKILL, &err), 0);
-  ck_assert_int_eq(container_manager_wait(mgr, c, &ex, &err), 0);
+  ck_assert_int_eq(container_manager_kill(ctrtest_mgr, c, SIGKILL, &err), 0);
+  ck_assert_int_eq(container_manager_wait(ctrtest_mgr, c, &ex, &err), 0);
   ck_assert_int_eq(ex.signal, SIGKILL);
   ck_assert_int_eq(ex.exit_code, 137);
   ck_assert(!ex.oom_killed);
   ck_assert_int_eq(container_get_state(c), CONTAINER_STOPPED);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
 }
 END_TEST
 
@@ -218,65 +135,65 @@ END_TEST
 START_TEST(info_times_are_wall_clock) {
   container_config cfg;
   static char *argv[] = {"sleep", "0.2", NULL};
-  config(&cfg, "times", argv);
+  ctrtest_config(&cfg, "times", argv);
   container *c;
-  ck_assert_msg(container_manager_create(mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
   container_info info;
-  container_manager_get_info(mgr, c, &info);
+  container_manager_get_info(ctrtest_mgr, c, &info);
   ck_assert_uint_eq(info.started_ns, 0);
   ck_assert_uint_eq(info.finished_ns, 0);
   struct timespec t0, t1;
   clock_gettime(CLOCK_REALTIME, &t0);
-  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_int_eq(container_manager_wait(mgr, c, NULL, &err), 0);
+  ck_assert_msg(container_manager_start(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_int_eq(container_manager_wait(ctrtest_mgr, c, NULL, &err), 0);
   clock_gettime(CLOCK_REALTIME, &t1);
   uint64_t lo = (uint64_t)t0.tv_sec * 1000000000ull + (uint64_t)t0.tv_nsec;
   uint64_t hi = (uint64_t)t1.tv_sec * 1000000000ull + (uint64_t)t1.tv_nsec;
-  container_manager_get_info(mgr, c, &info);
+  container_manager_get_info(ctrtest_mgr, c, &info);
   ck_assert_uint_ge(info.started_ns, lo);
   ck_assert_uint_le(info.finished_ns, hi);
   /* sleep 0.2 ran between the two. */
   ck_assert_uint_ge(info.finished_ns - info.started_ns, 150000000ull);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
 }
 END_TEST
 
-START_TEST(stop_escalates_to_sigkill) {
+/* Runs script (it sets a TERM trap, then prints a line) in a container,
+ * waits for the line so the trap is in place, stops the container with
+ * grace_ms, destroys it and returns how long the stop took in ms. */
+static uint64_t stop_when_ready(const char *name, const char *script, unsigned grace_ms, container_exit *ex) {
   container_config cfg;
-  static char *argv[] = {"sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done", NULL};
+  ctrtest_config_sh(&cfg, name, script);
   int rd;
-  container *c = start_bg(&cfg, "stopkill", argv, &rd);
+  container *c = ctrtest_start(&cfg, &rd);
   char buf[16];
-  ck_assert_int_gt(read(rd, buf, sizeof buf), 0); /* the trap is in place */
+  ck_assert_int_gt(read(rd, buf, sizeof buf), 0);
   uint64_t t0 = pv_now_ns();
-  container_exit ex;
-  ck_assert_msg(container_manager_stop(mgr, c, 300, &ex, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_stop(ctrtest_mgr, c, grace_ms, ex, &err) == 0, "%s", pv_err_str(&err));
   uint64_t ms = (pv_now_ns() - t0) / 1000000;
+  close(rd);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
+  return ms;
+}
+
+START_TEST(stop_escalates_to_sigkill) {
+  container_exit ex;
+  uint64_t ms = stop_when_ready("stopkill", "trap '' TERM; echo ready; while :; do sleep 1; done", 300, &ex);
   ck_assert_uint_ge(ms, 300);
   ck_assert_uint_lt(ms, 5000);
   ck_assert_int_eq(ex.signal, SIGKILL);
   ck_assert_int_eq(ex.exit_code, 137);
   ck_assert(!ex.oom_killed);
-  close(rd);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
 }
 END_TEST
 
 START_TEST(stop_graceful) {
-  container_config cfg;
-  static char *argv[] = {"sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done", NULL};
-  int rd;
-  container *c = start_bg(&cfg, "stopterm", argv, &rd);
-  char buf[16];
-  ck_assert_int_gt(read(rd, buf, sizeof buf), 0);
-  uint64_t t0 = pv_now_ns();
   container_exit ex;
-  ck_assert_msg(container_manager_stop(mgr, c, 5000, &ex, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_uint_lt((pv_now_ns() - t0) / 1000000, 3000);
+  uint64_t ms =
+      stop_when_ready("stopterm", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.05; done", 5000, &ex);
+  ck_assert_uint_lt(ms, 3000);
   ck_assert_int_eq(ex.signal, 0);
   ck_assert_int_eq(ex.exit_code, 7);
-  close(rd);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
 }
 END_TEST
 
@@ -285,33 +202,34 @@ START_TEST(destroy_leaves_nothing) {
   static char *argv[] = {"sleep", "30", NULL};
   container *c = start_bg(&cfg, "leftovers", argv, NULL);
   container_info info;
-  container_manager_get_info(mgr, c, &info);
+  container_manager_get_info(ctrtest_mgr, c, &info);
   ck_assert_int_eq(info.state, CONTAINER_RUNNING);
   ck_assert_int_gt(info.pid, 0);
   char cgpath[PATH_MAX], dir[PATH_MAX];
   snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
-  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
+  snprintf(dir, sizeof dir, "%s/%s", ctrtest_state_dir, cfg.id);
   ck_assert(cgroup_dir_exists(cgpath));
   ck_assert_int_eq(access(dir, F_OK), 0);
   /* The overlay lives only in the container's mount namespace. */
-  ck_assert(!mountinfo_mentions(state_dir));
+  ck_assert(!mountinfo_mentions(ctrtest_state_dir));
   char nsmount[64];
   snprintf(nsmount, sizeof nsmount, "/proc/%d/mountinfo", (int)info.pid);
   char *inside;
   ck_assert_int_eq(pv_read_file(nsmount, &inside, NULL, NULL), 0);
   ck_assert_ptr_nonnull(strstr(inside, " / rw,nodev") ? inside : strstr(inside, " / "));
   free(inside);
-  ck_assert_msg(container_manager_destroy(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_ptr_null(container_manager_find(mgr, cfg.id));
-  ck_assert(!mountinfo_mentions(state_dir));
+  ck_assert_msg(container_manager_destroy(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_ptr_null(container_manager_find(ctrtest_mgr, cfg.id));
+  ck_assert(!mountinfo_mentions(ctrtest_state_dir));
   ck_assert(!cgroup_dir_exists(cgpath));
   ck_assert_int_eq(access(dir, F_OK), -1);
   /* A container that wrote to its root leaves an upper layer to walk. */
   char out[64];
   container_exit ex;
-  sh(&cfg, "writer", "mkdir -p /a/b && echo x >/a/b/f && rm /bin/true && echo ok", out, sizeof out, &ex);
+  ctrtest_config_sh(&cfg, "writer", "mkdir -p /a/b && echo x >/a/b/f && rm /bin/true && echo ok");
+  ctrtest_run_capture(&cfg, out, sizeof out, &ex);
   ck_assert_str_eq(out, "ok\n");
-  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
+  snprintf(dir, sizeof dir, "%s/%s", ctrtest_state_dir, cfg.id);
   ck_assert_int_eq(access(dir, F_OK), -1);
 }
 END_TEST
@@ -321,20 +239,20 @@ START_TEST(destroy_deferred_leaves_trash) {
   static char *argv[] = {"sleep", "30", NULL};
   container *c = start_bg(&cfg, "deferred", argv, NULL);
   container_info info;
-  container_manager_get_info(mgr, c, &info);
+  container_manager_get_info(ctrtest_mgr, c, &info);
   char cgpath[PATH_MAX], dir[PATH_MAX], trash[PATH_MAX], trash2[PATH_MAX], prefix[PATH_MAX],
       sub[PATH_MAX + 16];
   snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
-  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
-  snprintf(prefix, sizeof prefix, "%s/.trash-%s-", state_dir, cfg.id);
+  snprintf(dir, sizeof dir, "%s/%s", ctrtest_state_dir, cfg.id);
+  snprintf(prefix, sizeof prefix, "%s/.trash-%s-", ctrtest_state_dir, cfg.id);
   /* A buffer too small fails before anything is torn down. */
   char tiny[8];
-  ck_assert_int_eq(container_manager_destroy_deferred(mgr, c, tiny, sizeof tiny, &err), -1);
+  ck_assert_int_eq(container_manager_destroy_deferred(ctrtest_mgr, c, tiny, sizeof tiny, &err), -1);
   ck_assert_int_eq(errno, ENAMETOOLONG);
   ck_assert_int_eq(container_get_state(c), CONTAINER_RUNNING);
-  ck_assert_msg(container_manager_destroy_deferred(mgr, c, trash, sizeof trash, &err) == 0, "%s",
+  ck_assert_msg(container_manager_destroy_deferred(ctrtest_mgr, c, trash, sizeof trash, &err) == 0, "%s",
                 pv_err_str(&err));
-  ck_assert_ptr_null(container_manager_find(mgr, cfg.id));
+  ck_assert_ptr_null(container_manager_find(ctrtest_mgr, cfg.id));
   ck_assert(!cgroup_dir_exists(cgpath));
   ck_assert_int_eq(access(dir, F_OK), -1);
   ck_assert_msg(strncmp(trash, prefix, strlen(prefix)) == 0, "trash %s", trash);
@@ -342,52 +260,52 @@ START_TEST(destroy_deferred_leaves_trash) {
   ck_assert_int_eq(access(sub, F_OK), 0);
   /* The id is free again at once, and its next trash gets another name. */
   c = start_bg(&cfg, "deferred", argv, NULL);
-  ck_assert_msg(container_manager_destroy_deferred(mgr, c, trash2, sizeof trash2, &err) == 0, "%s",
+  ck_assert_msg(container_manager_destroy_deferred(ctrtest_mgr, c, trash2, sizeof trash2, &err) == 0, "%s",
                 pv_err_str(&err));
   ck_assert_str_ne(trash, trash2);
   ck_assert_int_eq(access(trash2, F_OK), 0);
   ck_assert_int_eq(pv_rm_rf(trash, NULL), 0);
   ck_assert_int_eq(pv_rm_rf(trash2, NULL), 0);
   ck_assert_int_eq(access(trash, F_OK), -1);
-  ck_assert(!mountinfo_mentions(state_dir));
+  ck_assert(!mountinfo_mentions(ctrtest_state_dir));
 }
 END_TEST
 
 START_TEST(start_failure_names_step) {
   container_config cfg;
   static char *argv[] = {"/no/such/binary", NULL};
-  config(&cfg, "nobinary", argv);
+  ctrtest_config(&cfg, "nobinary", argv);
   container *c;
-  ck_assert_int_eq(container_manager_create(mgr, &cfg, &c, &err), 0);
+  ck_assert_int_eq(container_manager_create(ctrtest_mgr, &cfg, &c, &err), 0);
   char cgpath[PATH_MAX], dir[PATH_MAX];
   container_info info;
-  container_manager_get_info(mgr, c, &info);
+  container_manager_get_info(ctrtest_mgr, c, &info);
   snprintf(cgpath, sizeof cgpath, "%s", info.cgroup_path);
-  snprintf(dir, sizeof dir, "%s/%s", state_dir, cfg.id);
-  ck_assert_int_eq(container_manager_start(mgr, c, &err), -1);
+  snprintf(dir, sizeof dir, "%s/%s", ctrtest_state_dir, cfg.id);
+  ck_assert_int_eq(container_manager_start(ctrtest_mgr, c, &err), -1);
   ck_assert_int_eq(errno, ENOENT);
   ck_assert_msg(strstr(err.msg, cfg.id) != NULL && strstr(err.msg, "exec /no/such/binary") != NULL, "%s",
                 err.msg);
   ck_assert_int_eq(container_get_state(c), CONTAINER_STOPPED);
   container_exit ex;
-  ck_assert_int_eq(container_manager_wait(mgr, c, &ex, &err), 0);
+  ck_assert_int_eq(container_manager_wait(ctrtest_mgr, c, &ex, &err), 0);
   ck_assert_int_eq(ex.exit_code, 127);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
   ck_assert(!cgroup_dir_exists(cgpath));
   ck_assert_int_eq(access(dir, F_OK), -1);
-  ck_assert(!mountinfo_mentions(state_dir));
+  ck_assert(!mountinfo_mentions(ctrtest_state_dir));
   /* Not in PATH: the message says so. */
   static char *argv2[] = {"nosuchcmd", NULL};
-  config(&cfg, "nocmd", argv2);
-  ck_assert_int_eq(container_manager_run(mgr, &cfg, &ex, &err), -1);
+  ctrtest_config(&cfg, "nocmd", argv2);
+  ck_assert_int_eq(container_manager_run(ctrtest_mgr, &cfg, &ex, &err), -1);
   ck_assert_msg(strstr(err.msg, "nosuchcmd: not found in the container's PATH") != NULL, "%s", err.msg);
   /* A bad working directory names the chdir step. */
   static char *argv3[] = {"true", NULL};
-  config(&cfg, "badcwd", argv3);
+  ctrtest_config(&cfg, "badcwd", argv3);
   cfg.cwd = "/does/not/exist";
-  ck_assert_int_eq(container_manager_run(mgr, &cfg, &ex, &err), -1);
+  ck_assert_int_eq(container_manager_run(ctrtest_mgr, &cfg, &ex, &err), -1);
   ck_assert_msg(strstr(err.msg, "chdir to the working directory /does/not/exist") != NULL, "%s", err.msg);
-  ck_assert_int_eq(container_manager_list(mgr, NULL, 0), 0);
+  ck_assert_int_eq(container_manager_list(ctrtest_mgr, NULL, 0), 0);
 }
 END_TEST
 
@@ -432,7 +350,7 @@ START_TEST(processes_join_the_cgroup) {
   static char *argv[] = {"sh", "-c", "sleep 30 & wait", NULL};
   container *c = start_bg(&cfg, "cgjoin", argv, NULL);
   container_info info;
-  container_manager_get_info(mgr, c, &info);
+  container_manager_get_info(ctrtest_mgr, c, &info);
   int expect = cgroup_dir_exists("") && access("/sys/fs/cgroup/memory", F_OK) == 0 ? 4 : 1;
   ck_assert_int_eq(cgroup_lines_in(info.pid, info.cgroup_path), expect);
   pid_t child = 0;
@@ -444,7 +362,7 @@ START_TEST(processes_join_the_cgroup) {
   container_exec_config x = {.argv = xargv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   pid_t pid;
   int pidfd;
-  ck_assert_msg(container_manager_exec(mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_exec(ctrtest_mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
   ck_assert_int_eq(cgroup_lines_in(pid, info.cgroup_path), expect);
   /* Reaped first: the init of a pid namespace waits for it to be reaped. */
   ck_assert_int_eq(kill(pid, SIGKILL), 0);
@@ -452,18 +370,18 @@ START_TEST(processes_join_the_cgroup) {
   memset(&si, 0, sizeof si);
   ck_assert_int_eq(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
   close(pidfd);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
 }
 END_TEST
 
 START_TEST(exec_same_pid_namespace) {
   container_config cfg;
   static char *argv[] = {"sleep", "30", NULL};
-  config(&cfg, "exec", argv);
+  ctrtest_config(&cfg, "exec", argv);
   cfg.hostname = "exechost";
   container *c;
-  ck_assert_int_eq(container_manager_create(mgr, &cfg, &c, &err), 0);
-  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_int_eq(container_manager_create(ctrtest_mgr, &cfg, &c, &err), 0);
+  ck_assert_msg(container_manager_start(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
   char host_ns[128], path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)container_pid(c));
   ssize_t n = readlink(path, host_ns, sizeof host_ns - 1);
@@ -482,18 +400,15 @@ START_TEST(exec_same_pid_namespace) {
   container_exec_config x = {.argv = bad, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
   pid_t pid;
   int pidfd;
-  ck_assert_int_eq(container_manager_exec(mgr, c, &x, &pid, &pidfd, &err), -1);
+  ck_assert_int_eq(container_manager_exec(ctrtest_mgr, c, &x, &pid, &pidfd, &err), -1);
   ck_assert_msg(strstr(err.msg, "nosuch") != NULL, "%s", err.msg);
-  ck_assert_int_eq(container_manager_destroy(mgr, c, &err), 0);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
 }
 END_TEST
 
 int main(void) {
-  testutil_require_root("integration/test_container");
-  Suite *s = suite_create("container");
-  TCase *tc = tcase_create("lifecycle");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 60);
+  TCase *tc;
+  Suite *s = ctrtest_suite("container", "lifecycle", &tc);
   tcase_add_test(tc, pid1_and_hostname);
   tcase_add_test(tc, host_files_invisible);
   tcase_add_test(tc, exit_code_and_signal);
@@ -505,6 +420,5 @@ int main(void) {
   tcase_add_test(tc, start_failure_names_step);
   tcase_add_test(tc, exec_same_pid_namespace);
   tcase_add_test(tc, processes_join_the_cgroup);
-  suite_add_tcase(s, tc);
   return testutil_run(s);
 }

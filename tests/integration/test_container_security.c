@@ -15,72 +15,9 @@
 #include "supervisor/core/caps.h"
 #include "supervisor/core/container.h"
 #include "supervisor/core/util.h"
-#include "tests/testutil.h"
+#include "tests/integration/ctrtest.h"
 
-static container_manager *mgr;
-static char *state_dir;
-static const char *rootfs;
 static pv_err err;
-static char idbuf[64];
-
-static void setup(void) {
-  rootfs = testutil_busybox_rootfs();
-  ck_assert_msg(rootfs != NULL, "cannot build the busybox rootfs");
-  state_dir = testutil_tmpdir("pv-ctrsec-state");
-  ck_assert_ptr_nonnull(state_dir);
-  container_manager_options o = {.state_dir = state_dir};
-  ck_assert_msg(container_manager_init(&mgr, &o, &err) == 0, "%s", pv_err_str(&err));
-}
-
-static void teardown(void) {
-  container_manager_cleanup(mgr);
-  testutil_rmtree(state_dir);
-  free(state_dir);
-}
-
-static void config(container_config *cfg, const char *name, const char *script) {
-  static char *argv[4];
-  argv[0] = "sh";
-  argv[1] = "-c";
-  argv[2] = (char *)script;
-  container_config_init(cfg);
-  snprintf(idbuf, sizeof idbuf, "t%d-%s", (int)getpid(), name);
-  cfg->id = idbuf;
-  cfg->rootfs = rootfs;
-  cfg->argv = argv;
-}
-
-static void read_all(int fd, char *out, size_t len) {
-  size_t used = 0;
-  ssize_t n;
-  while (used < len - 1 && ((n = read(fd, out + used, len - 1 - used)) > 0 || (n < 0 && errno == EINTR)))
-    if (n > 0)
-      used += (size_t)n;
-  out[used] = '\0';
-}
-
-static container *start_capture(container_config *cfg, int *rd) {
-  int p[2];
-  ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
-  cfg->stdout_fd = p[1];
-  container *c;
-  ck_assert_msg(container_manager_create(mgr, cfg, &c, &err) == 0, "%s", pv_err_str(&err));
-  ck_assert_msg(container_manager_start(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-  close(p[1]);
-  *rd = p[0];
-  return c;
-}
-
-static int run_capture(container_config *cfg, char *out, size_t len) {
-  int rd;
-  container *c = start_capture(cfg, &rd);
-  read_all(rd, out, len);
-  close(rd);
-  container_exit ex;
-  ck_assert_int_eq(container_manager_wait(mgr, c, &ex, &err), 0);
-  ck_assert_msg(container_manager_destroy(mgr, c, &err) == 0, "%s", pv_err_str(&err));
-  return ex.exit_code;
-}
 
 static uint64_t own_bounding(void) {
   char *buf;
@@ -94,9 +31,10 @@ static uint64_t own_bounding(void) {
 
 START_TEST(default_capabilities_and_no_new_privs) {
   container_config cfg;
-  config(&cfg, "caps", "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/1/status");
+  ctrtest_config_sh(&cfg, "caps",
+                    "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)' /proc/1/status");
   char out[1024], expect[1024];
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   uint64_t set = caps_default_set() & own_bounding();
   snprintf(expect, sizeof expect,
            "CapInh:\t%016llx\nCapPrm:\t%016llx\nCapEff:\t%016llx\nCapBnd:\t%016llx\nCapAmb:\t%016llx\n"
@@ -113,27 +51,27 @@ START_TEST(default_capabilities_and_no_new_privs) {
   ck_assert_int_eq(caps_parse("sys_resource", &res, NULL), 0);
   ck_assert_int_eq(caps_parse("NOT_A_CAP", &res, &err), -1);
   ck_assert_int_eq(caps_parse("sys_resource", &res, NULL), 0);
-  config(&cfg, "caps2", "grep -E '^(CapEff|CapBnd)' /proc/1/status");
+  ctrtest_config_sh(&cfg, "caps2", "grep -E '^(CapEff|CapBnd)' /proc/1/status");
   cfg.cap_add = add | res;
   cfg.cap_drop = drop;
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   set = ((caps_default_set() | add | res) & ~drop) & own_bounding();
   snprintf(expect, sizeof expect, "CapEff:\t%016llx\nCapBnd:\t%016llx\n", (unsigned long long)set,
            (unsigned long long)set);
   ck_assert_str_eq(out, expect);
 
   /* A non-root user keeps nothing effective (ambient stays empty). */
-  config(&cfg, "caps3", "id -u; id -g; grep -E '^(CapEff|CapAmb)' /proc/1/status");
+  ctrtest_config_sh(&cfg, "caps3", "id -u; id -g; grep -E '^(CapEff|CapAmb)' /proc/1/status");
   cfg.uid = 65534;
   cfg.gid = 65534;
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out, "65534\n65534\nCapEff:\t0000000000000000\nCapAmb:\t0000000000000000\n");
 }
 END_TEST
 
 START_TEST(proc_masked_and_readonly) {
   container_config cfg;
-  config(
+  ctrtest_config_sh(
       &cfg, "procmask",
       /* Every masked path that this kernel has reads empty (kcore is
        * absent here; timer_list and keys are files, acpi a directory). */
@@ -148,26 +86,27 @@ START_TEST(proc_masked_and_readonly) {
       "awk '$5 == \"/dev/pts\" || $5 == \"/dev/shm\" || $5 == \"/dev/mqueue\" {print $5}' "
       "/proc/self/mountinfo");
   char out[1024];
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out,
                    "/proc/keys 0\n/proc/timer_list 0\n0\n/proc/irq ro\n/proc/sys "
                    "ro\nsys-readonly\nsysfs-readonly\ndev-closed\n4\n1\n/dev/pts\n/dev/shm\n/dev/mqueue\n");
 
   /* Privileged: nothing masked, /sys writable (checked on a harmless mount flag). */
-  config(&cfg, "privileged",
-         "[ $(cat /proc/timer_list | wc -l) -gt 0 ] && echo unmasked; awk '$5 == \"/sys\" {print $6}' "
-         "/proc/self/mountinfo | cut -c1-2");
+  ctrtest_config_sh(
+      &cfg, "privileged",
+      "[ $(cat /proc/timer_list | wc -l) -gt 0 ] && echo unmasked; awk '$5 == \"/sys\" {print $6}' "
+      "/proc/self/mountinfo | cut -c1-2");
   cfg.privileged = true;
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out, "unmasked\nrw\n");
 }
 END_TEST
 
 START_TEST(shared_network_namespace) {
   container_config cfg;
-  config(&cfg, "netowner", "echo up; exec sleep 30");
+  ctrtest_config_sh(&cfg, "netowner", "echo up; exec sleep 30");
   int rd;
-  container *a = start_capture(&cfg, &rd);
+  container *a = ctrtest_start(&cfg, &rd);
   char buf[16];
   ck_assert_int_gt(read(rd, buf, sizeof buf), 0);
   close(rd);
@@ -182,14 +121,14 @@ START_TEST(shared_network_namespace) {
   ck_assert_str_ne(ns_a, ns_host);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   ck_assert_int_ge(fd, 0);
-  config(&cfg, "netjoiner", "readlink /proc/self/ns/net; ip -o link | cut -d: -f2 | tr -d ' '");
+  ctrtest_config_sh(&cfg, "netjoiner", "readlink /proc/self/ns/net; ip -o link | cut -d: -f2 | tr -d ' '");
   cfg.join.net = fd;
   char out[512], expect[512];
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   close(fd);
   snprintf(expect, sizeof expect, "%s\nlo\n", ns_a);
   ck_assert_str_eq(out, expect);
-  ck_assert_int_eq(container_manager_destroy(mgr, a, &err), 0);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, a, &err), 0);
 }
 END_TEST
 
@@ -204,16 +143,16 @@ START_TEST(etc_hosts_and_hostname) {
   snprintf(hosts, sizeof hosts, "%s/hosts", dir);
   snprintf(hostname, sizeof hostname, "%s/hostname", dir);
   container_config cfg;
-  config(&cfg, "etc",
-         "grep -c localhost /etc/hosts; grep '^127.0.1.1' /etc/hosts; cat /etc/hostname; "
-         "(echo x >>/etc/hosts) 2>/dev/null || echo ro");
+  ctrtest_config_sh(&cfg, "etc",
+                    "grep -c localhost /etc/hosts; grep '^127.0.1.1' /etc/hosts; cat /etc/hostname; "
+                    "(echo x >>/etc/hosts) 2>/dev/null || echo ro");
   cfg.etc_hosts_path = hosts;
   cfg.etc_hostname_path = hostname;
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out, "2\n127.0.1.1\tweb-0\nweb-0\nro\n");
   /* Without the fields the image's own file shows. */
-  config(&cfg, "etc2", "grep -c web-0 /etc/hosts; test -e /etc/hostname || echo none");
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ctrtest_config_sh(&cfg, "etc2", "grep -c web-0 /etc/hosts; test -e /etc/hostname || echo none");
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out, "0\nnone\n");
   testutil_rmtree(dir);
   free(dir);
@@ -229,7 +168,7 @@ START_TEST(volumes_and_readonly_root) {
   /* An image whose /etc/evil points far out of the root. */
   char *img = testutil_tmpdir("pv-img");
   char cmd[3 * PATH_MAX], escape[64], link[PATH_MAX];
-  snprintf(cmd, sizeof cmd, "cp -a %s/. %s", rootfs, img);
+  snprintf(cmd, sizeof cmd, "cp -a %s/. %s", ctrtest_rootfs, img);
   ck_assert_int_eq(system(cmd), 0);
   snprintf(escape, sizeof escape, "/tmp/pv-escape-%d", (int)getpid());
   snprintf(link, sizeof link, "%s/etc/evil", img);
@@ -245,18 +184,18 @@ START_TEST(volumes_and_readonly_root) {
       {.source = file, .destination = "/dev/termination-log"},
   };
   container_config cfg;
-  config(&cfg, "volumes",
-         "cat /data/ro/hello; (echo x >/data/ro/new) 2>/dev/null && echo ro-broken || echo ro-ok; "
-         "echo w >/data/rw/written && echo rw-ok; echo t >/scratch/t && echo tmpfs-ok; "
-         "cat /etc/evil/hello; cat /dev/termination-log; "
-         "(touch /newfile) 2>/dev/null && echo root-writable || echo root-readonly; "
-         "(echo t >/tmp/x) 2>/dev/null || echo tmp-readonly");
+  ctrtest_config_sh(&cfg, "volumes",
+                    "cat /data/ro/hello; (echo x >/data/ro/new) 2>/dev/null && echo ro-broken || echo ro-ok; "
+                    "echo w >/data/rw/written && echo rw-ok; echo t >/scratch/t && echo tmpfs-ok; "
+                    "cat /etc/evil/hello; cat /dev/termination-log; "
+                    "(touch /newfile) 2>/dev/null && echo root-writable || echo root-readonly; "
+                    "(echo t >/tmp/x) 2>/dev/null || echo tmp-readonly");
   cfg.rootfs = img;
   cfg.mounts = mounts;
   cfg.n_mounts = sizeof mounts / sizeof mounts[0];
   cfg.readonly_rootfs = true;
   char out[1024];
-  ck_assert_int_eq(run_capture(&cfg, out, sizeof out), 0);
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out, "hi\nro-ok\nrw-ok\ntmpfs-ok\nhi\nhi\nroot-readonly\ntmp-readonly\n");
   snprintf(file, sizeof file, "%s/written", vol);
   ck_assert_int_eq(access(file, F_OK), 0);
@@ -265,11 +204,11 @@ START_TEST(volumes_and_readonly_root) {
 
   /* Destinations in /proc are refused at create, naming the volume. */
   container_mount bad = {.source = vol, .destination = "/proc/x"};
-  config(&cfg, "badvol", "true");
+  ctrtest_config_sh(&cfg, "badvol", "true");
   cfg.mounts = &bad;
   cfg.n_mounts = 1;
   container *c;
-  ck_assert_int_eq(container_manager_create(mgr, &cfg, &c, &err), -1);
+  ck_assert_int_eq(container_manager_create(ctrtest_mgr, &cfg, &c, &err), -1);
   ck_assert_msg(strstr(err.msg, "/proc/x") != NULL, "%s", err.msg);
   testutil_rmtree(vol);
   testutil_rmtree(img);
@@ -279,16 +218,12 @@ START_TEST(volumes_and_readonly_root) {
 END_TEST
 
 int main(void) {
-  testutil_require_root("integration/test_container_security");
-  Suite *s = suite_create("container_security");
-  TCase *tc = tcase_create("security");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 60);
+  TCase *tc;
+  Suite *s = ctrtest_suite("container_security", "security", &tc);
   tcase_add_test(tc, default_capabilities_and_no_new_privs);
   tcase_add_test(tc, proc_masked_and_readonly);
   tcase_add_test(tc, shared_network_namespace);
   tcase_add_test(tc, volumes_and_readonly_root);
   tcase_add_test(tc, etc_hosts_and_hostname);
-  suite_add_tcase(s, tc);
   return testutil_run(s);
 }
