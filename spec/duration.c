@@ -5,10 +5,11 @@
  */
 #include "spec/duration.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "spec/textutil.h"
 
 typedef unsigned __int128 u128;
 
@@ -32,20 +33,6 @@ static const struct unit units[] = {
     {"h", 3600ull * 1000000000ull},
 };
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...) {
-  if (!why || whylen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, whylen, fmt, ap);
-  va_end(ap);
-}
-
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 static const struct unit *find_unit(const char *s, size_t n) {
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
     if (strlen(units[i].name) == n && memcmp(units[i].name, s, n) == 0)
@@ -60,14 +47,14 @@ static int parse_element(const char **p, u128 *total, const char *orig, char *wh
   const char *s = *p;
   u128 whole = 0, frac = 0, scale = 1;
   bool pre = false, post = false, overflow = false;
-  for (; is_digit(*s); s++) {
+  for (; textutil_is_digit(*s); s++) {
     pre = true;
     whole = whole * 10 + (unsigned)(*s - '0');
     if (whole > INT64_MAX)
       overflow = true, whole = (u128)INT64_MAX + 1;
   }
   if (*s == '.') {
-    for (s++; is_digit(*s); s++) {
+    for (s++; textutil_is_digit(*s); s++) {
       post = true;
       if (scale < 1000000000000000000ull) {
         frac = frac * 10 + (unsigned)(*s - '0');
@@ -76,25 +63,25 @@ static int parse_element(const char **p, u128 *total, const char *orig, char *wh
     }
   }
   if (!pre && !post) {
-    set_why(why, whylen, "invalid duration '%s': expected a number", orig);
+    textutil_why(why, whylen, "invalid duration '%s': expected a number", orig);
     return -1;
   }
   const char *u = s;
-  while (*s && !is_digit(*s) && *s != '.')
+  while (*s && !textutil_is_digit(*s) && *s != '.')
     s++;
   if (s == u) {
-    set_why(why, whylen, "invalid duration '%s': missing unit (ns, us, ms, s, m or h), as in '10s'",
+    textutil_why(why, whylen, "invalid duration '%s': missing unit (ns, us, ms, s, m or h), as in '10s'",
             orig);
     return -1;
   }
   const struct unit *unit = find_unit(u, (size_t)(s - u));
   if (!unit) {
-    set_why(why, whylen, "invalid duration '%s': unknown unit '%.*s' (use ns, us, ms, s, m or h)",
+    textutil_why(why, whylen, "invalid duration '%s': unknown unit '%.*s' (use ns, us, ms, s, m or h)",
             orig, (int)(s - u > 16 ? 16 : s - u), u);
     return -1;
   }
   if (overflow || whole * unit->ns > INT64_MAX) {
-    set_why(why, whylen, "invalid duration '%s': too large", orig);
+    textutil_why(why, whylen, "invalid duration '%s': too large", orig);
     return -1;
   }
   *total += whole * unit->ns + frac * unit->ns / scale;
@@ -104,12 +91,12 @@ static int parse_element(const char **p, u128 *total, const char *orig, char *wh
 
 int duration_parse_ms(const char *s, uint64_t *ms, char *why, size_t whylen) {
   if (!s || !*s) {
-    set_why(why, whylen, "invalid duration '': must not be empty");
+    textutil_why(why, whylen, "invalid duration '': must not be empty");
     return -1;
   }
   const char *p = s;
   if (*p == '-') {
-    set_why(why, whylen, "invalid duration '%s': must not be negative", s);
+    textutil_why(why, whylen, "invalid duration '%s': must not be negative", s);
     return -1;
   }
   if (*p == '+')
@@ -119,7 +106,7 @@ int duration_parse_ms(const char *s, uint64_t *ms, char *why, size_t whylen) {
     return 0;
   }
   if (!*p) {
-    set_why(why, whylen, "invalid duration '%s': expected a number", s);
+    textutil_why(why, whylen, "invalid duration '%s': expected a number", s);
     return -1;
   }
   u128 total = 0;
@@ -127,7 +114,7 @@ int duration_parse_ms(const char *s, uint64_t *ms, char *why, size_t whylen) {
     if (parse_element(&p, &total, s, why, whylen) < 0)
       return -1;
     if (total > INT64_MAX) {
-      set_why(why, whylen, "invalid duration '%s': too large", s);
+      textutil_why(why, whylen, "invalid duration '%s': too large", s);
       return -1;
     }
   }
@@ -139,7 +126,7 @@ int start_limit_parse(const char *s, unsigned *count, uint64_t *window_ms, char 
                       size_t whylen) {
   const char *slash = s ? strchr(s, '/') : NULL;
   if (!slash || slash == s) {
-    set_why(why, whylen,
+    textutil_why(why, whylen,
             "invalid start limit '%s': expected \"N/window\", e.g. \"5/60s\" for at most 5 starts "
             "in 60 seconds",
             s ? s : "");
@@ -147,29 +134,29 @@ int start_limit_parse(const char *s, unsigned *count, uint64_t *window_ms, char 
   }
   uint64_t n = 0;
   for (const char *p = s; p < slash; p++) {
-    if (!is_digit(*p)) {
-      set_why(why, whylen, "invalid start limit '%s': the count before '/' must be a whole number",
+    if (!textutil_is_digit(*p)) {
+      textutil_why(why, whylen, "invalid start limit '%s': the count before '/' must be a whole number",
               s);
       return -1;
     }
     n = n * 10 + (unsigned)(*p - '0');
     if (n > SPEC_START_LIMIT_MAX) {
-      set_why(why, whylen, "invalid start limit '%s': the count must be at most %d", s, SPEC_START_LIMIT_MAX);
+      textutil_why(why, whylen, "invalid start limit '%s': the count must be at most %d", s, SPEC_START_LIMIT_MAX);
       return -1;
     }
   }
   if (n == 0) {
-    set_why(why, whylen, "invalid start limit '%s': the count must be at least 1", s);
+    textutil_why(why, whylen, "invalid start limit '%s': the count must be at least 1", s);
     return -1;
   }
   uint64_t w;
   char inner[192];
   if (duration_parse_ms(slash + 1, &w, inner, sizeof inner) < 0) {
-    set_why(why, whylen, "invalid start limit '%s': window: %s", s, inner);
+    textutil_why(why, whylen, "invalid start limit '%s': window: %s", s, inner);
     return -1;
   }
   if (w == 0) {
-    set_why(why, whylen, "invalid start limit '%s': the window must be longer than 0", s);
+    textutil_why(why, whylen, "invalid start limit '%s': the window must be longer than 0", s);
     return -1;
   }
   *count = (unsigned)n;

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "spec/textutil.h"
+
 static const char label_msg[] =
     "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
     "and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')";
@@ -62,7 +64,7 @@ static void why_max_len(struct why_buf *w, const char *prefix, size_t max) {
   why_add(w, prefix, msg);
 }
 
-static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+static bool lower_alnum(char c) { return (c >= 'a' && c <= 'z') || textutil_is_digit(c); }
 static bool alnum(char c) { return lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
 
 /* [a-z0-9]([-a-z0-9]*[a-z0-9])? over s[0..n). */
@@ -157,7 +159,7 @@ bool names_env_var(const char *s, char *why, size_t whylen) {
   struct why_buf w;
   why_init(&w, why, whylen);
   size_t n = strlen(s);
-  bool ok = n > 0 && !(s[0] >= '0' && s[0] <= '9');
+  bool ok = n > 0 && !textutil_is_digit(s[0]);
   for (size_t i = 0; i < n && ok; i++)
     if (!alnum(s[i]) && !strchr("-._", s[i]))
       ok = false;

@@ -11,10 +11,11 @@
  */
 #include "spec/quantity.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "spec/textutil.h"
 
 typedef unsigned __int128 u128;
 
@@ -53,23 +54,9 @@ struct scan {
   size_t int_n, frac_n, suf_n;
 };
 
-static void set_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t whylen, const char *fmt, ...) {
-  if (!why || whylen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, whylen, fmt, ap);
-  va_end(ap);
-}
-
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
 static size_t count_digits(const char *s, size_t pos, size_t n) {
   size_t i = pos;
-  while (i < n && is_digit(s[i]))
+  while (i < n && textutil_is_digit(s[i]))
     i++;
   return i - pos;
 }
@@ -161,7 +148,7 @@ static int parse_exponent(const char *s, size_t n, int32_t *out) {
     return -1;
   int64_t v = 0;
   for (; i < n; i++) {
-    if (!is_digit(s[i]))
+    if (!textutil_is_digit(s[i]))
       return -1;
     v = v * 10 + (s[i] - '0');
     if (v > (int64_t)INT32_MAX + 1)
@@ -200,7 +187,7 @@ static int interpret(const char *s, size_t n, int32_t *exp10, unsigned *exp2,
       return 0;
     }
     if (rc == -2) {
-      set_why(why, whylen, "exponent '%.*s' is out of range", (int)(n - 1), s + 1);
+      textutil_why(why, whylen, "exponent '%.*s' is out of range", (int)(n - 1), s + 1);
       return -1;
     }
   }
@@ -209,7 +196,7 @@ static int interpret(const char *s, size_t n, int32_t *exp10, unsigned *exp2,
     snprintf(hint, sizeof hint, " (an exponent needs digits, as in '1e3')");
   else
     suffix_hint(s, n, hint, sizeof hint);
-  set_why(why, whylen, "unknown suffix '%.*s'%s", (int)(n > 32 ? 32 : n), s, hint);
+  textutil_why(why, whylen, "unknown suffix '%.*s'%s", (int)(n > 32 ? 32 : n), s, hint);
   return -1;
 }
 
@@ -233,7 +220,7 @@ static void format_error(const char *s, size_t n, char *why, size_t whylen) {
     snprintf(hint, sizeof hint, " (sizes take no 'B': write '512Mi' or '1G')");
   else if (letters == n && letters > i && letters - i <= 2)
     suffix_hint(s + i, letters - i, hint, sizeof hint);
-  set_why(why, whylen, "%s%s", format_msg, hint);
+  textutil_why(why, whylen, "%s%s", format_msg, hint);
 }
 
 /* Digit k of the number's digits (integer digits, then fraction digits);
@@ -311,7 +298,7 @@ too_big:
 
 int quantity_parse(const char *s, quantity *out, char *why, size_t whylen) {
   if (!s || !*s) {
-    set_why(why, whylen, "must not be empty");
+    textutil_why(why, whylen, "must not be empty");
     return -1;
   }
   size_t n = strlen(s);
@@ -327,7 +314,7 @@ int quantity_parse(const char *s, quantity *out, char *why, size_t whylen) {
     return -1;
   u128 t;
   if (magnitude(&sc, exp10, exp2, &t) < 0 && kind != QUANTITY_BINARY_SI) {
-    set_why(why, whylen, "must be no more than 2^63-1 (9223372036854775807) in magnitude");
+    textutil_why(why, whylen, "must be no more than 2^63-1 (9223372036854775807) in magnitude");
     return -1;
   }
   /* Kubernetes prints a binary value between 0 and 1 in decimal form. */

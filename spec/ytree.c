@@ -9,6 +9,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "spec/textutil.h"
+
 #define ANCHOR_BUCKETS 256
 
 struct anchor {
@@ -135,13 +137,13 @@ static bool is_float(const char *s) {
   if (strcmp(s, ".inf") == 0 || strcmp(s, ".Inf") == 0 || strcmp(s, ".INF") == 0)
     return true;
   int digits = 0;
-  while (*s >= '0' && *s <= '9') {
+  while (textutil_is_digit(*s)) {
     s++;
     digits++;
   }
   if (*s == '.') {
     s++;
-    while (*s >= '0' && *s <= '9') {
+    while (textutil_is_digit(*s)) {
       s++;
       digits++;
     }
