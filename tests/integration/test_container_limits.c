@@ -44,7 +44,7 @@ START_TEST(fork_bomb_is_contained) {
   /* An inner shell tries to start 200 sleepers and dies when fork fails at
    * pids.max; the report then uses shell builtins only. */
   static char *argv[] = {"sh", "-c",
-                         "sh -c 'n=0; while [ $n -lt 200 ]; do sleep 30 & n=$((n+1)); done' 2>/dev/null; "
+                         "sh -c 'n=0; while [ $n -lt 200 ]; do sleep 30 >/dev/null & n=$((n+1)); done' 2>/dev/null; "
                          "read cur </sys/fs/cgroup/pids/pids.current; read max </sys/fs/cgroup/pids/pids.max; "
                          "echo $cur $max", NULL};
   ctrtest_config(&cfg, "forkbomb", argv);
@@ -74,7 +74,7 @@ START_TEST(cpu_quota_written_and_stats) {
   static char *argv[] = {"sh", "-c",
                          "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us "
                          "/sys/fs/cgroup/cpu/cpu.shares; i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; "
-                         "exec sleep 30", NULL};
+                         "exec sleep 30 >/dev/null", NULL};
   ctrtest_config(&cfg, "cpuquota", argv);
   cfg.limits.cpu_quota_us = 50000;
   cfg.limits.cpu_period_us = 100000;
