@@ -175,7 +175,13 @@ static void metadata(decode_ctx *c, const ytree_node *root, spec_pod *p) {
       decode_error(c, ytree_map_get(meta, "namespace"), "invalid namespace '%.80s': %s", p->ns, why);
       decode_pop(c, s2);
     }
-    decode_string(c, meta, "uid", false, &p->uid);
+    /* The uid names directories and a cgroup (see spec_pod_uid), so only
+     * Kubernetes' own shape is accepted: no '/', no dots, no "..". */
+    if (decode_string(c, meta, "uid", false, &p->uid) == 1 && !names_dns1123_label(p->uid, why, sizeof why)) {
+      size_t s2 = decode_push_key(c, "uid");
+      decode_error(c, ytree_map_get(meta, "uid"), "invalid uid '%.80s': %s (a uid looks like a UUID)", p->uid, why);
+      decode_pop(c, s2);
+    }
     labels(c, meta, p);
     decode_string_map(c, meta, "annotations", &p->annotations);
     podvisor_annotations(c, meta, p);

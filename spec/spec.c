@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sha256.h> /* libmd */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -329,4 +331,34 @@ const char *spec_hostpath_type_name(spec_hostpath_type t) {
   static const char *const n[] = {"", "DirectoryOrCreate", "Directory", "FileOrCreate", "File",
                                   "Socket", "CharDevice", "BlockDevice"};
   return (unsigned)t < 8 ? n[t] : "?";
+}
+
+void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LEN + 1]) {
+  if (p->uid != NULL && *p->uid != '\0') {
+    snprintf(out, SPEC_POD_UID_LEN + 1, "%s", p->uid);
+    return;
+  }
+  const char *ns = p->ns != NULL ? p->ns : "default";
+  const char *name = p->name != NULL ? p->name : "";
+  SHA256_CTX ctx;
+  SHA256Init(&ctx);
+  if (scope != NULL) {
+    SHA256Update(&ctx, (const uint8_t *)scope, strlen(scope));
+    SHA256Update(&ctx, (const uint8_t *)"\n", 1);
+  }
+  SHA256Update(&ctx, (const uint8_t *)ns, strlen(ns));
+  SHA256Update(&ctx, (const uint8_t *)"/", 1);
+  SHA256Update(&ctx, (const uint8_t *)name, strlen(name));
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  SHA256Final(md, &ctx);
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < SPEC_POD_UID_LEN / 2; i++) {
+    out[2 * i] = hex[md[i] >> 4];
+    out[2 * i + 1] = hex[md[i] & 15];
+  }
+  out[SPEC_POD_UID_LEN] = '\0';
+}
+
+bool spec_uid_is_safe(const char *uid) {
+  return uid != NULL && *uid != '\0' && *uid != '.' && strchr(uid, '/') == NULL;
 }

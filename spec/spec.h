@@ -227,6 +227,22 @@ typedef struct spec_pod_list {
   size_t n, cap;
 } spec_pod_list;
 
+/* The pod's uid as podvisor uses it in paths and cgroup names
+ * (<run-root>/pods/<uid>, <root>/pods/<uid>, the log directory, the cgroup
+ * podvisor/<uid>): metadata.uid cut to SPEC_POD_UID_LEN characters when the
+ * manifest gives one (the parser accepts only [a-z0-9-] there), else the
+ * first SPEC_POD_UID_LEN hex digits of sha256("<namespace>/<name>"), or of
+ * sha256("<scope>\n<namespace>/<name>") when scope is not NULL, so that two
+ * state roots running a pod of the same name get different uids.  Every
+ * user of the uid must call this one function.  Pure. */
+#define SPEC_POD_UID_LEN 16
+void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LEN + 1]);
+
+/* True when uid is safe as one path component: not empty, no '/', and not
+ * starting with '.'.  A second line of defence for uids that did not come
+ * through the parser. */
+bool spec_uid_is_safe(const char *uid);
+
 /* Flags for the parse functions. */
 #define SPEC_KEEP_INVALID 0x1u /* append pods with errors too (error_count > 0) */
 

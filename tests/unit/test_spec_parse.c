@@ -488,6 +488,45 @@ START_TEST(diag_format_text) {
 }
 END_TEST
 
+/* metadata.uid names directories and a cgroup: only Kubernetes' uid shape
+ * passes, and spec_pod_uid() is the one derivation every user shares. */
+START_TEST(uid_shape) {
+  static const char *const bad[] = {"../../victim", "a/b", ".hidden", "..", "UPPER", "-x", "x-",
+                                    "0123456789012345678901234567890123456789012345678901234567890123"};
+  char yaml[512];
+  struct run x;
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(yaml, sizeof yaml,
+             "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  uid: \"%s\"\nspec:\n"
+             "  containers:\n  - name: c\n    image: busybox\n",
+             bad[i]);
+    parse(&x, yaml);
+    ck_assert_msg(x.r < 0, "uid '%s' accepted", bad[i]);
+    EXPECT(&x, DIAG_ERROR, 5, "metadata.uid: invalid uid");
+    done(&x);
+  }
+  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  uid: 6f1c2a9e-3b4d-4e5f-8a7b-0c1d2e3f4a5b\n"
+            "spec:\n  containers:\n  - name: c\n    image: busybox\n");
+  ck_assert_int_eq(x.r, 0);
+  char uid[SPEC_POD_UID_LEN + 1];
+  spec_pod_uid(x.pods.items[0], NULL, uid);
+  ck_assert_str_eq(uid, "6f1c2a9e-3b4d-4e");
+  ck_assert(spec_uid_is_safe(uid));
+  done(&x);
+  parse(&x, HEAD "  containers:\n  - name: c\n    image: busybox\n");
+  ck_assert_int_eq(x.r, 0);
+  spec_pod_uid(x.pods.items[0], NULL, uid);
+  ck_assert_str_eq(uid, "82b3ade9d00cd164"); /* sha256("default/web") */
+  char scoped[SPEC_POD_UID_LEN + 1];
+  spec_pod_uid(x.pods.items[0], "/var/lib/podvisor", scoped);
+  ck_assert_str_ne(uid, scoped);
+  done(&x);
+  ck_assert(!spec_uid_is_safe("../x"));
+  ck_assert(!spec_uid_is_safe("a/b"));
+  ck_assert(!spec_uid_is_safe(""));
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("spec_parse");
   TCase *tc = tcase_create("parse");
@@ -507,6 +546,7 @@ int main(void) {
   tcase_add_test(tc, security_and_sidecars);
   tcase_add_test(tc, garbage_never_crashes);
   tcase_add_test(tc, diag_format_text);
+  tcase_add_test(tc, uid_shape);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
