@@ -13,11 +13,23 @@
  * prints their text prefixed "pod/container | ", as compose does.
  *
  * On SIGINT/SIGTERM every shim gets SIGTERM (its graceful pod stop); `up`
- * waits for all of them and exits 0.  A shim that could not set its pod up
- * makes `up` stop the others and exit 1.  When every pod has reached a
+ * waits for all of them and exits 0.  A second Ctrl-C is only acknowledged:
+ * the shims are already stopping and each kills its containers when their
+ * terminationGracePeriodSeconds ends; killing the shims would leave their
+ * cgroups and directories behind.
+ *
+ * One bad pod does not hurt the others: a shim that could not set its pod
+ * up (or could not be started at all) is reported and counted as a Failed
+ * pod, the other pods keep running, and `up` exits 1 at the end (after
+ * Ctrl-C, or once every pod has finished).  When every pod has reached a
  * terminal phase (Succeeded or Failed: never with restartPolicy Always),
  * `up` stops the shims by itself and exits 0 if all succeeded, else 1, as
  * `docker compose up` does once every container has exited.
+ *
+ * A shim's stderr goes to <run-root>/pods/<uid>/shim.log (appended, 0600),
+ * never to `up`'s own stderr: a shim must not block on a pipe nobody reads
+ * or die with `up`'s terminal.  `up` follows that file and copies new lines
+ * to its stderr prefixed with the pod's name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -52,8 +64,13 @@ typedef struct follow {
 
 typedef struct upod {
   const spec_pod *spec;
-  char uid[SHIM_UID_LEN + 1];
+  char uid[SPEC_POD_UID_LEN + 1];
   char status_path[PATH_MAX];
+  char shim_log[PATH_MAX];
+  int log_wfd;    /* shim.log opened for the shim's stderr, until the fork */
+  int log_rfd;    /* the same file, followed by `up`; -1 none */
+  char err_partial[1024];
+  size_t err_plen;
   char log_dir[PATH_MAX];
   pid_t pid;
   int exit_status; /* -1 while running */
@@ -106,6 +123,8 @@ static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max
     dup2(null, 0);
     dup2(null, 1);
   }
+  if (u->log_wfd >= 0)
+    dup2(u->log_wfd, 2); /* dup2 clears close-on-exec on the copy */
   char *argv[20];
   int n = 0;
   argv[n++] = lean ? "podvisor-shim" : "podvisor";
@@ -263,7 +282,7 @@ static void refresh_phase(upod *u) {
 static bool all_finished(const upod *pods, size_t n, bool *all_ok) {
   *all_ok = true;
   for (size_t p = 0; p < n; p++) {
-    if (!phase_final(pods[p].phase))
+    if (!phase_final(pods[p].phase) && pods[p].exit_status < 0)
       return false;
     if (strcmp(pods[p].phase, "Succeeded") != 0)
       *all_ok = false;
@@ -399,6 +418,52 @@ static int load(int nfiles, char **files, spec_pod_list *pods) {
   return 0;
 }
 
+/* Creates <run-root>/pods/<uid>/shim.log for the shim's stderr and opens it
+ * for `up` to follow from its current end (earlier runs' lines are not
+ * shown again).  On failure the shim keeps `up`'s stderr. */
+static void open_shim_log(const cli_globals *g, upod *u) {
+  u->log_wfd = u->log_rfd = -1;
+  char dir[PATH_MAX];
+  pv_err err;
+  if (pv_path(dir, sizeof dir, "%s/pods/%s", g->run_root, u->uid) < 0 ||
+      pv_path(u->shim_log, sizeof u->shim_log, "%s/shim.log", dir) < 0 || pv_mkdir_p(dir, 0700, &err) < 0)
+    return;
+  u->log_wfd = open(u->shim_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (u->log_wfd < 0)
+    return;
+  u->log_rfd = open(u->shim_log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (u->log_rfd >= 0)
+    lseek(u->log_rfd, 0, SEEK_END);
+}
+
+/* Copies the shim's new stderr lines to ours, "podvisor up: pod NAME: ...".
+ * The fd stays readable after the shim removed its run directory. */
+static void drain_shim_log(upod *u, bool final) {
+  if (u->log_rfd < 0)
+    return;
+  char buf[4096];
+  ssize_t r;
+  while ((r = read(u->log_rfd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
+    for (ssize_t i = 0; i < r; i++) {
+      if (buf[i] != '\n' && u->err_plen + 1 < sizeof u->err_partial) {
+        u->err_partial[u->err_plen++] = buf[i];
+        continue;
+      }
+      if (buf[i] == '\n') {
+        fprintf(stderr, "podvisor up: pod %s: %.*s\n", u->spec->name, (int)u->err_plen, u->err_partial);
+        u->err_plen = 0;
+      }
+    }
+  }
+  if (final) {
+    if (u->err_plen > 0)
+      fprintf(stderr, "podvisor up: pod %s: %.*s\n", u->spec->name, (int)u->err_plen, u->err_partial);
+    u->err_plen = 0;
+    close(u->log_rfd);
+    u->log_rfd = -1;
+  }
+}
+
 static void stop_all(upod *pods, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (pods[i].pid > 0 && pods[i].exit_status < 0)
@@ -455,48 +520,64 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     upod *u = &pods[p];
     u->spec = list.items[p];
     u->exit_status = -1;
-    if (u->spec->uid != NULL && *u->spec->uid != '\0')
-      snprintf(u->uid, sizeof u->uid, "%.16s", u->spec->uid);
-    else
-      shim_pod_uid(u->spec->ns, u->spec->name, u->uid);
+    spec_pod_uid(u->spec, NULL, u->uid);
     snprintf(u->status_path, sizeof u->status_path, "%s/pods/%s/status.json", g.run_root, u->uid);
     snprintf(u->log_dir, sizeof u->log_dir, "%s/logs/%s_%s_%s", g.root, u->spec->ns, u->spec->name, u->uid);
+    open_shim_log(&g, u);
     fflush(stdout);
+    fflush(stderr);
     u->pid = spawn_shim(&g, u, log_max, shim_path, lean);
     if (u->pid < 0)
-      fprintf(stderr, "podvisor up: fork: %s\n", strerror(errno));
+      fprintf(stderr, "podvisor up: pod %s: cannot start its shim: fork: %s\n", u->spec->name, strerror(errno));
+    if (u->log_wfd >= 0)
+      close(u->log_wfd);
+    u->log_wfd = -1;
   }
   bool tty = isatty(STDOUT_FILENO) && !logs;
   int lines = 0, failed = 0;
   bool stopping = false;
   size_t alive = list.n;
+  int signals_seen = 0;
   while (alive > 0) {
     if (got_signal && !stopping) {
       stopping = true;
+      signals_seen = 1;
+      got_signal = 0;
       if (!tty)
         printf("podvisor up: stopping %zu pod(s)\n", alive);
       stop_all(pods, list.n);
+    } else if (got_signal && signals_seen > 0) {
+      got_signal = 0;
+      signals_seen++;
+      fprintf(stderr, "podvisor up: already stopping: each pod's containers are killed when its "
+                      "terminationGracePeriodSeconds ends\n");
+    } else if (got_signal) {
+      /* Stopping after every pod finished: the stop is already under way. */
+      got_signal = 0;
+      signals_seen = 1;
     }
     for (size_t p = 0; p < list.n; p++) {
       int st;
       if (pods[p].exit_status < 0 && pods[p].pid > 0 && waitpid(pods[p].pid, &st, WNOHANG) == pods[p].pid) {
         pods[p].exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         alive--;
+        drain_shim_log(&pods[p], true);
         if (pods[p].exit_status != 0) {
+          /* Reported and counted; the other pods keep running. */
           failed = 1;
-          fprintf(stderr, "podvisor up: pod %s: shim exited with status %d\n", pods[p].spec->name,
-                  pods[p].exit_status);
-          if (!stopping) {
-            stopping = true;
-            stop_all(pods, list.n);
-          }
+          snprintf(pods[p].phase, sizeof pods[p].phase, "Failed");
+          fprintf(stderr, "podvisor up: pod %s: shim exited with status %d%s\n", pods[p].spec->name,
+                  pods[p].exit_status, stopping || alive == 0 ? "" : "; the other pods keep running");
         }
       } else if (pods[p].pid <= 0 && pods[p].exit_status < 0) {
+        snprintf(pods[p].phase, sizeof pods[p].phase, "Failed");
         pods[p].exit_status = 127;
         alive--;
         failed = 1;
       }
     }
+    for (size_t p = 0; p < list.n; p++)
+      drain_shim_log(&pods[p], false);
     if (logs)
       for (size_t p = 0; p < list.n; p++) {
         follow_pod(&pods[p]);
@@ -520,6 +601,8 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
   if (logs)
     for (size_t p = 0; p < list.n; p++)
       follow_pod(&pods[p]);
+  for (size_t p = 0; p < list.n; p++)
+    drain_shim_log(&pods[p], true);
   printf("podvisor up: all pods stopped\n");
   free(pods);
   spec_pod_list_free(&list);
