@@ -2,9 +2,11 @@
 #include "supervisor/shim/placement.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <strings.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "supervisor/core/image.h"
@@ -211,6 +214,111 @@ static int volume_source(const char *pod_dir, const spec_volume *v, char *buf, s
   return pv_path(buf, len, "%s/volumes/%s", pod_dir, v->name);
 }
 
+/* Opens (O_PATH) the subPath sub of the volume whose root is root, one
+ * component at a time, refusing any symbolic link and any way out of the
+ * volume.  A container can write into its volumes, so a subPath's
+ * components are the container's to choose: a link planted in an emptyDir
+ * ("ln -s /etc /data/link") must never make another container mount the
+ * host's /etc (CVE-2017-1002101).  Missing directories are made, as the
+ * kubelet makes them, only inside an emptyDir.  Returns the fd, or -1. */
+static int open_sub_path(const char *root, const char *sub, bool create, const char *what, pv_err *err) {
+  int dfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return pv_err_sys(err, "%s: open %s", what, root);
+  char buf[PATH_MAX];
+  if (snprintf(buf, sizeof buf, "%s", sub) >= (int)sizeof buf) {
+    close(dfd);
+    return pv_err_set(err, ENAMETOOLONG, "%s: subPath too long", what);
+  }
+  char *save = NULL;
+  for (char *comp = strtok_r(buf, "/", &save); comp != NULL; comp = strtok_r(NULL, "/", &save)) {
+    if (strcmp(comp, ".") == 0)
+      continue;
+    if (strcmp(comp, "..") == 0) {
+      close(dfd);
+      return pv_err_set(err, EINVAL, "%s: subPath %s leaves the volume", what, sub);
+    }
+    /* Not O_NOFOLLOW: with O_PATH it would return the link itself instead
+     * of failing with ELOOP, and mounting that fd follows the link. */
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    long fd;
+    for (int tries = 0;; tries++) {
+      do
+        fd = syscall(SYS_openat2, dfd, comp, &how, sizeof how);
+      while (fd < 0 && errno == EINTR);
+      if (fd >= 0 || errno != ENOENT || !create || tries > 0)
+        break;
+      if (mkdirat(dfd, comp, 0755) < 0 && errno != EEXIST)
+        break;
+    }
+    if (fd < 0) {
+      int e = errno;
+      close(dfd);
+      if (e == ELOOP || e == EXDEV)
+        return pv_err_set(err, e, "%s: subPath %s goes through a symbolic link (at '%s'): refused", what, sub,
+                          comp);
+      return pv_err_set(err, e, "%s: subPath %s (at '%s'): %s", what, sub, comp, strerror(e));
+    }
+    close(dfd);
+    dfd = (int)fd;
+  }
+  return dfd;
+}
+
+/* Removes the subPath mount point mp: every mount stacked on it, then the
+ * point itself.  The shim's mount namespace is private (sandbox.h), so
+ * these mounts also vanish with a killed shim. */
+static void drop_mount_point(const char *mp) {
+  while (umount2(mp, MNT_DETACH) == 0)
+    ;
+  if (rmdir(mp) < 0 && errno == ENOTDIR)
+    (void)unlink(mp);
+}
+
+/* Pins subPath sub of a volume: the object found by open_sub_path() is
+ * bind-mounted through its fd onto <pod_dir>/subpaths/<container>/<idx>, a
+ * place only the shim can change, and that path becomes the container's
+ * mount source.  Whatever the container does to its volume afterwards, the
+ * mount keeps the object that was checked. */
+static int bind_sub_path(const char *pod_dir, const spec_container *c, size_t idx, const spec_volume *v,
+                         const char *root, const char *sub, char *out, size_t outlen, pv_err *err) {
+  char what[320], dir[PATH_MAX];
+  snprintf(what, sizeof what, "container %s: volume %s", c->name, v->name);
+  if (pv_path(dir, sizeof dir, "%s/subpaths/%s", pod_dir, c->name) < 0 ||
+      pv_path(out, outlen, "%s/%zu", dir, idx) < 0)
+    return pv_err_sys(err, "%s: subPath mount point", what);
+  if (pv_mkdir_p(dir, 0700, err) < 0)
+    return pv_err_wrap(err, "%s", what);
+  int fd = open_sub_path(root, sub, v->kind == SPEC_VOLUME_EMPTY_DIR, what, err);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  int rc = fstat(fd, &st);
+  if (rc == 0 && S_ISLNK(st.st_mode)) {
+    close(fd);
+    return pv_err_set(err, ELOOP, "%s: subPath %s is a symbolic link: refused", what, sub);
+  }
+  drop_mount_point(out); /* the previous run's */
+  if (rc == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      rc = mkdir(out, 0755);
+    } else {
+      int f = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      rc = f < 0 ? -1 : close(f);
+    }
+  }
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  if (rc < 0 || mount(proc, out, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    pv_err_sys(err, "%s: bind subPath %s onto %s", what, sub, out);
+    close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
 static int add_mounts(placement *pl, const char *pod_dir, const spec_pod *p, const spec_container *c,
                       pv_err *err) {
   if (c->n_mounts == 0)
@@ -228,14 +336,13 @@ static int add_mounts(placement *pl, const char *pod_dir, const spec_pod *p, con
     if (volume_source(pod_dir, v, src, sizeof src) < 0)
       return pv_err_sys(err, "container %s: volume %s", c->name, m->name);
     if (m->sub_path != NULL && *m->sub_path != '\0') {
-      if (m->sub_path[0] == '/' || strstr(m->sub_path, "..") != NULL)
+      if (m->sub_path[0] == '/')
         return pv_err_set(err, EINVAL, "container %s: subPath %s leaves volume %s", c->name, m->sub_path,
                           m->name);
-      size_t l = strlen(src);
-      if (pv_path(src + l, sizeof src - l, "/%s", m->sub_path) < 0)
-        return pv_err_sys(err, "container %s: subPath %s", c->name, m->sub_path);
-      if (v->kind == SPEC_VOLUME_EMPTY_DIR && pv_mkdir_p(src, 0755, err) < 0)
-        return pv_err_wrap(err, "container %s", c->name);
+      char root[PATH_MAX];
+      memcpy(root, src, sizeof root);
+      if (bind_sub_path(pod_dir, c, i, v, root, m->sub_path, src, sizeof src, err) < 0)
+        return -1;
     }
     pl->mount_paths[i] = strdup(src);
     pl->n_mount_paths = i + 1;
@@ -318,7 +425,38 @@ int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *er
   return 0;
 }
 
+/* Unmounts and removes <pod_dir>/subpaths/<container>/<idx>. */
+static void release_sub_paths(const char *pod_dir) {
+  char top[PATH_MAX];
+  if (pv_path(top, sizeof top, "%s/subpaths", pod_dir) < 0)
+    return;
+  DIR *d = opendir(top);
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    char cdir[PATH_MAX];
+    if (pv_path(cdir, sizeof cdir, "%s/%s", top, e->d_name) < 0)
+      continue;
+    DIR *cd = opendir(cdir);
+    struct dirent *f;
+    while (cd != NULL && (f = readdir(cd)) != NULL) {
+      char mp[PATH_MAX];
+      if (f->d_name[0] != '.' && pv_path(mp, sizeof mp, "%s/%s", cdir, f->d_name) == 0)
+        drop_mount_point(mp);
+    }
+    if (cd != NULL)
+      closedir(cd);
+    (void)rmdir(cdir);
+  }
+  closedir(d);
+  (void)rmdir(top);
+}
+
 void placement_release_volumes(const char *pod_dir, const spec_pod *p) {
+  release_sub_paths(pod_dir);
   for (size_t i = 0; i < p->n_volumes; i++) {
     const spec_volume *v = &p->volumes[i];
     char dir[PATH_MAX];

@@ -23,8 +23,13 @@
  *    always set unless the container is privileged.
  *  - Volumes: emptyDir → <root>/pods/<uid>/volumes/<name> (medium Memory: a
  *    tmpfs mounted there by placement_prepare_volumes, sizeLimit as its
- *    size); hostPath → the host path after its type check.  subPath is
- *    joined under the volume and may not climb out of it.
+ *    size); hostPath → the host path after its type check.  A subPath is
+ *    opened inside the volume one component at a time, refusing symbolic
+ *    links (a container can plant them in its volumes), and the object
+ *    found is bind-mounted through its fd onto
+ *    <pod_dir>/subpaths/<container>/<n>, which becomes the mount source;
+ *    placement_release_volumes() unmounts those.  The hostPath path itself
+ *    is the manifest author's choice of host path and is used as written.
  *
  * Calls block on the file system (image lookup, mkdir); they run before a
  * container starts, never in a hot path.
