@@ -2,7 +2,10 @@
 #include "supervisor/shim/shimsock.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -152,6 +155,41 @@ static void on_connection(uv_stream_t *server, int status) {
   uv_timer_start(&c->timer, on_idle, IDLE_MS, 0);
 }
 
+/* Fills sa for path.  A path too long for sun_path (108 bytes: a long
+ * --run-root) is reached through its directory instead: *dirfd is an
+ * O_PATH fd of the directory and sa names "/proc/self/fd/N/<base>", which
+ * bind and connect resolve like any path.  No chdir: libuv's thread pool
+ * may run beside the loop.  The caller closes *dirfd (-1 when unused)
+ * after bind or connect. */
+static int socket_addr(const char *path, struct sockaddr_un *sa, int *dirfd, pv_err *err) {
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  *dirfd = -1;
+  size_t len = strlen(path);
+  if (len < sizeof sa->sun_path) {
+    memcpy(sa->sun_path, path, len + 1);
+    return 0;
+  }
+  const char *slash = strrchr(path, '/');
+  if (slash == NULL || slash == path)
+    return pv_err_set(err, ENAMETOOLONG, "shim socket %s: path too long", path);
+  char dir[PATH_MAX];
+  if ((size_t)(slash - path) >= sizeof dir)
+    return pv_err_set(err, ENAMETOOLONG, "shim socket %s: path too long", path);
+  memcpy(dir, path, (size_t)(slash - path));
+  dir[slash - path] = '\0';
+  *dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (*dirfd < 0)
+    return pv_err_sys(err, "shim socket %s: open its directory", path);
+  int n = snprintf(sa->sun_path, sizeof sa->sun_path, "/proc/self/fd/%d/%s", *dirfd, slash + 1);
+  if (n < 0 || (size_t)n >= sizeof sa->sun_path) {
+    close(*dirfd);
+    *dirfd = -1;
+    return pv_err_set(err, ENAMETOOLONG, "shim socket %s: file name too long", path);
+  }
+  return 0;
+}
+
 int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h, void *ctx,
                     pv_err *err) {
   memset(ss, 0, sizeof *ss);
@@ -160,16 +198,25 @@ int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_ha
   strcpy(ss->path, path);
   ss->handler = h;
   ss->ctx = ctx;
+  struct sockaddr_un sa;
+  int dirfd;
+  if (socket_addr(path, &sa, &dirfd, err) < 0)
+    return -1;
   (void)unlink(path);
   int rc = uv_pipe_init(loop, &ss->server, 0);
-  if (rc < 0)
+  if (rc < 0) {
+    if (dirfd >= 0)
+      close(dirfd);
     return pv_err_set(err, -rc, "shim socket %s: %s", path, uv_strerror(rc));
+  }
   ss->server.data = ss;
   ss->listening = true;
   /* Bind under a restrictive umask so the socket is never world-reachable. */
   mode_t old = umask(0177);
-  rc = uv_pipe_bind(&ss->server, path);
+  rc = uv_pipe_bind(&ss->server, sa.sun_path);
   umask(old);
+  if (dirfd >= 0)
+    close(dirfd);
   if (rc == 0)
     rc = uv_listen((uv_stream_t *)&ss->server, 16, on_connection);
   if (rc < 0) {
@@ -211,15 +258,15 @@ static int remaining_ms(const struct timespec *deadline) {
 }
 
 char *shimsock_request(const char *path, const char *line, int timeout_ms, pv_err *err) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) {
-    pv_err_set(err, ENAMETOOLONG, "shim socket %s: path too long", path);
+  struct sockaddr_un sa;
+  int dirfd;
+  if (socket_addr(path, &sa, &dirfd, err) < 0)
     return NULL;
-  }
-  strcpy(sa.sun_path, path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     pv_err_sys(err, "shim socket %s", path);
+    if (dirfd >= 0)
+      close(dirfd);
     return NULL;
   }
   struct timespec deadline;
@@ -232,7 +279,15 @@ char *shimsock_request(const char *path, const char *line, int timeout_ms, pv_er
   }
   char *out = NULL;
   size_t len = 0, cap = 0;
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+  int crc;
+  do
+    crc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+  while (crc < 0 && errno == EINTR);
+  int cerr = errno;
+  if (dirfd >= 0)
+    close(dirfd);
+  if (crc < 0) {
+    errno = cerr;
     pv_err_sys(err, "connect %s", path);
     goto fail;
   }

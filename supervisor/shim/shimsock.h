@@ -7,7 +7,9 @@
  * followed by "\n" and closes the connection.  Replies are "ok",
  * "error: MESSAGE" or, for status, the status JSON document.  The socket
  * file is created with mode 0600 (root only); a stale file left by a killed
- * shim is unlinked before bind.
+ * shim is unlinked before bind.  A path longer than sun_path allows (a long
+ * --run-root) is bound and connected through "/proc/self/fd/N/<name>",
+ * N an O_PATH fd of its directory.
  *
  * Everything runs on the caller's libuv loop and never blocks: a slow client
  * only costs its own connection (which is dropped after 5 s of silence or
@@ -36,7 +38,7 @@ typedef struct shimsock {
   shimsock_handler handler;
   void *ctx;
   void (*on_closed)(void *ctx);
-  char path[108];
+  char path[4096]; /* any length: a long one is bound through its directory's fd */
 } shimsock;
 
 int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h, void *ctx,
