@@ -119,6 +119,8 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
     if (sandbox_link_up("lo", err) < 0)
       return -1;
   }
+  if (cfg->before_pid_ns != NULL)
+    cfg->before_pid_ns(cfg->ctx);
   if (cfg->share_pid) {
     if (start_pause(sb, err) < 0)
       return -1;

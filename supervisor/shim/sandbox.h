@@ -41,6 +41,12 @@ typedef struct sandbox_config {
   const char *hostname; /* pod hostname (<= 63 chars); ignored with host_network */
   bool host_network;
   bool share_pid; /* shareProcessNamespace */
+  /* Called once the mount, net, ipc and uts namespaces are entered and
+   * before the pid namespace is: the last moment the process can create
+   * threads (after unshare(CLONE_NEWPID) the kernel refuses CLONE_THREAD,
+   * since its children's pid namespace differs from its own).  May be NULL. */
+  void (*before_pid_ns)(void *ctx);
+  void *ctx;
 } sandbox_config;
 
 typedef struct sandbox {

@@ -14,7 +14,10 @@
  * 16 hex digits of sha256("<namespace>/<name>"): stable for a given pod, so a
  * restarted shim finds its predecessor's files.
  *   <run-root>/pods/<uid>/status.json  Kubernetes-shaped status, rewritten
- *                                      atomically on every change
+ *                                      atomically and durably (temp file,
+ *                                      fsync, rename) after every change, in
+ *                                      the thread pool (statefile.h); the
+ *                                      final status is on disk before exit
  *   <run-root>/pods/<uid>/shim.sock    control socket, mode 0600 (shimsock.h)
  *   <run-root>/pods/<uid>/shim.pid     the shim's pid
  *   <root>/pods/<uid>/containers/<name>-<restart>  overlay upper/work dirs

@@ -55,13 +55,20 @@ void shim_mark_dirty(shim *sh) {
   }
 }
 
+/* Renders the status now (on the loop, so the snapshot is consistent) and
+ * hands it to the status file's writer, which replaces status.json in the
+ * thread pool (statefile.h: one write in flight, later ones coalesce). */
 int shim_write_status(shim *sh, pv_err *err) {
   char *json = shim_status_json(sh);
   if (json == NULL)
     return pv_err_set(err, ENOMEM, "pod %s: status: out of memory", sh->pod->name);
-  int rc = status_write_file(sh->status_path, json, strlen(json), err);
-  free(json);
-  return rc;
+  statefile_set(&sh->status_file, json, strlen(json));
+  return 0;
+}
+
+static void on_statefile_error(void *ctx, const pv_err *err) {
+  (void)ctx;
+  fprintf(stderr, "podvisor shim: %s\n", pv_err_str(err));
 }
 
 /* --- socket commands ------------------------------------------------------------- */
@@ -220,12 +227,32 @@ static void on_signal(uv_signal_t *s, int signum) {
   shim_begin_stop(s->data);
 }
 
+static void pool_noop(uv_work_t *req) {
+  (void)req;
+}
+
+/* libuv's thread pool (state files, container teardown) starts its threads
+ * at the first uv_queue_work.  They must exist before the sandbox unshares
+ * the pid namespace (sandbox.h), and should share the pod's mount namespace:
+ * a throw-away loop queues one no-op right after the other namespaces. */
+static void start_thread_pool(void *ctx) {
+  (void)ctx;
+  uv_loop_t l;
+  uv_work_t req;
+  if (uv_loop_init(&l) < 0)
+    return;
+  if (uv_queue_work(&l, &req, pool_noop, NULL) == 0)
+    uv_run(&l, UV_RUN_DEFAULT);
+  uv_loop_close(&l);
+}
+
 static int setup(shim *sh, pv_err *err) {
   if (load_pod(sh, err) < 0 || make_paths(sh, err) < 0)
     return -1;
   sandbox_config sc = {.hostname = sh->pod->effective_hostname,
                        .host_network = sh->pod->host_network,
-                       .share_pid = sh->pod->share_process_namespace};
+                       .share_pid = sh->pod->share_process_namespace,
+                       .before_pid_ns = start_thread_pool};
   if (pv_mkdir_p(sh->run_dir, 0700, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
       pv_mkdir_p(sh->log_dir, 0755, err) < 0)
     return -1;
@@ -245,6 +272,8 @@ static int setup(shim *sh, pv_err *err) {
   uv_signal_init(&sh->loop, &sh->sig_term);
   uv_signal_init(&sh->loop, &sh->sig_int);
   sh->status_timer.data = sh->stop_timer.data = sh->sig_term.data = sh->sig_int.data = sh;
+  if (statefile_init(&sh->status_file, &sh->loop, sh->status_path, 0644, on_statefile_error, sh, err) < 0)
+    return -1;
   if (init_state(sh, err) < 0)
     return -1;
   clean_leftovers(sh);
@@ -256,10 +285,12 @@ static int setup(shim *sh, pv_err *err) {
   sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   uv_signal_start(&sh->sig_term, on_signal, SIGTERM);
   uv_signal_start(&sh->sig_int, on_signal, SIGINT);
-  char pidbuf[32], pidpath[PATH_MAX];
-  snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
-  if (pv_path(pidpath, sizeof pidpath, "%s/shim.pid", sh->run_dir) == 0)
-    status_write_file(pidpath, pidbuf, strlen(pidbuf), NULL);
+  char pidpath[PATH_MAX], *pidbuf = NULL;
+  if (pv_path(pidpath, sizeof pidpath, "%s/shim.pid", sh->run_dir) < 0 ||
+      statefile_init(&sh->pid_file, &sh->loop, pidpath, 0644, on_statefile_error, sh, err) < 0)
+    return -1;
+  if (asprintf(&pidbuf, "%d\n", (int)getpid()) > 0)
+    statefile_set(&sh->pid_file, pidbuf, strlen(pidbuf));
   if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, shim_handle_command, sh, err) < 0)
     return -1;
   return 0;
@@ -289,6 +320,8 @@ void shim_maybe_finish(shim *sh) {
   if (sh->runs != NULL)
     return; /* called again when the last run is freed */
   sh->closing = true;
+  /* The final status: its write (queued behind one in flight, if any)
+   * keeps the loop running until it is on disk. */
   if (sh->status_dirty) {
     sh->status_dirty = false;
     shim_write_status(sh, NULL);
@@ -364,8 +397,13 @@ int shim_main(const shim_options *o, pv_err *err) {
     shim_maybe_finish(sh);
     uv_run(&sh->loop, UV_RUN_DEFAULT);
   }
-  if (loop_ok)
+  if (loop_ok) {
+    pv_err ferr;
+    pv_err_clear(&ferr);
+    if (statefile_finish(&sh->status_file, &ferr) < 0 || statefile_finish(&sh->pid_file, &ferr) < 0)
+      fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&ferr));
     uv_loop_close(&sh->loop);
+  }
   teardown(sh);
   if (sh->devnull >= 0)
     close(sh->devnull);

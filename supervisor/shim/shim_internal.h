@@ -26,6 +26,7 @@
 #include "supervisor/shim/sandbox.h"
 #include "supervisor/shim/shim.h"
 #include "supervisor/shim/shimsock.h"
+#include "supervisor/shim/statefile.h"
 
 enum { PROBE_STARTUP = 0, PROBE_LIVENESS = 1, PROBE_READINESS = 2 };
 
@@ -85,7 +86,9 @@ struct shim {
   shim_run *runs; /* every live run, current or draining */
   shimsock sock;
   uv_signal_t sig_term, sig_int;
-  uv_timer_t status_timer; /* coalesces status writes to one per loop turn */
+  uv_timer_t status_timer; /* coalesces status renders to one per loop turn */
+  statefile status_file;   /* status.json, written durably off the loop */
+  statefile pid_file;      /* shim.pid */
   uv_timer_t stop_timer;   /* pod-wide SIGKILL deadline */
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;

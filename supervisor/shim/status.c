@@ -471,39 +471,6 @@ fail:
   return -1;
 }
 
-int status_write_file(const char *path, const char *data, size_t len, pv_err *err) {
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-    return pv_err_set(err, ENAMETOOLONG, "status %s: path too long", path);
-  int fd;
-  do
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0)
-    return pv_err_sys(err, "status %s: create", tmp);
-  size_t off = 0;
-  while (off < len) {
-    ssize_t n = write(fd, data + off, len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int e = n < 0 ? errno : EIO;
-      close(fd);
-      unlink(tmp);
-      errno = e;
-      return pv_err_sys(err, "status %s: write", tmp);
-    }
-    off += (size_t)n;
-  }
-  if (close(fd) < 0 || rename(tmp, path) < 0) {
-    int e = errno;
-    unlink(tmp);
-    errno = e;
-    return pv_err_sys(err, "status %s: replace", path);
-  }
-  return 0;
-}
-
 int status_write(const char *path, const ctrstate_pod *p, pv_err *err) {
   json_t *j = status_to_json(p);
   if (j == NULL)
@@ -514,7 +481,7 @@ int status_write(const char *path, const ctrstate_pod *p, pv_err *err) {
     return pv_err_set(err, ENOMEM, "status %s: out of memory", path);
   size_t len = strlen(s);
   s[len] = '\n'; /* replaces the NUL: the file ends with a newline */
-  int rc = status_write_file(path, s, len + 1, err);
+  int rc = pv_write_file_atomic(path, s, len + 1, 0644, err);
   free(s);
   return rc;
 }

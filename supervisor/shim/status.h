@@ -18,13 +18,15 @@
  * keeps the termination before the last one while a container waits in
  * CrashLoopBackOff or StartLimitReached (its lastState then shows the latest).
  *
- * status_write() and status_write_file() replace a file atomically (a
- * temp file renamed over it: a reader sees the old or the new document,
- * never a mix) without fsync: status files live in the run-root (/run, a
- * tmpfs, in production), whose content means nothing after a reboot, and an
- * fsync on a disk-backed directory costs milliseconds to a few hundred (a
- * journal commit) on the shim's loop.  status_load() reads a file.  None
- * keeps state.
+ * status_write() replaces a file the way podvisor writes every state file
+ * (pv_write_file_atomic: temp file, fsync, rename, fsync of the directory):
+ * a reader sees the old or the new document, never a mix, and after a crash
+ * the file holds a complete document.  It blocks for the fsyncs (from
+ * microseconds on a tmpfs to a few hundred ms on a disk-backed directory),
+ * so the shim does not call it on its loop: it renders with status_to_json()
+ * and hands the text to a statefile (statefile.h), which does the same
+ * write in libuv's thread pool.  status_load() reads a file.  None keeps
+ * state.
  */
 #ifndef PODVISOR_SHIM_STATUS_H
 #define PODVISOR_SHIM_STATUS_H
@@ -49,10 +51,9 @@ json_t *status_to_json(const ctrstate_pod *p);
  * left empty and err names the field. */
 int status_from_json(const json_t *j, ctrstate_pod *p, pv_err *err);
 
-/* Renders p and writes it to path atomically (mode 0644). */
+/* Renders p and writes it to path atomically and durably (mode 0644).
+ * Blocks for the fsyncs. */
 int status_write(const char *path, const ctrstate_pod *p, pv_err *err);
-/* Replaces path by data atomically ("<path>.tmp", then rename), no fsync. */
-int status_write_file(const char *path, const char *data, size_t len, pv_err *err);
 
 /* Reads path into a fresh p. */
 int status_load(const char *path, ctrstate_pod *p, pv_err *err);

@@ -5,6 +5,7 @@
  * and container placement (command/args/env semantics, limits, caps).
  */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "supervisor/shim/probe.h"
 #include "supervisor/shim/sandbox.h"
 #include "supervisor/shim/shimsock.h"
+#include "supervisor/shim/statefile.h"
 #include "tests/testutil.h"
 
 START_TEST(http_status_line) {
@@ -348,6 +350,142 @@ START_TEST(placement_semantics) {
 }
 END_TEST
 
+/* --- state files: durable writes off the loop, coalesced, never torn ------------------ */
+
+/* Document n: "doc <n> <filler of a length depending on n> end <n>\n", so a
+ * reader can tell a complete document from a torn or mixed one. */
+static char *state_doc(int n, size_t *len) {
+  size_t fill = (size_t)(n * 37) % 9000 + 1;
+  char *s = malloc(fill + 64);
+  int h = sprintf(s, "doc %d ", n);
+  memset(s + h, 'x', fill);
+  *len = (size_t)h + fill + (size_t)sprintf(s + h + fill, " end %d\n", n);
+  return s;
+}
+
+static bool state_doc_ok(const char *buf, size_t len, int *n) {
+  if (len == 0 || sscanf(buf, "doc %d ", n) != 1)
+    return false;
+  size_t want;
+  char *doc = state_doc(*n, &want);
+  bool ok = want == len && memcmp(doc, buf, len) == 0;
+  free(doc);
+  return ok;
+}
+
+static void state_set(statefile *f, int n) {
+  size_t len;
+  char *doc = state_doc(n, &len);
+  statefile_set(f, doc, len);
+}
+
+typedef struct state_reader {
+  char path[4096];
+  _Atomic int stop;
+  int reads, bad;
+} state_reader;
+
+static void state_reader_thread(void *arg) {
+  state_reader *r = arg;
+  while (!r->stop) {
+    char *buf = NULL;
+    size_t len = 0;
+    int n;
+    if (pv_read_file(r->path, &buf, &len, NULL) == 0) {
+      r->reads++;
+      if (!state_doc_ok(buf, len, &n))
+        r->bad++;
+      free(buf);
+    }
+  }
+}
+
+typedef struct state_burst {
+  uv_idle_t idle;
+  statefile *f;
+  int next, last;
+} state_burst;
+
+static void state_burst_step(uv_idle_t *h) {
+  state_burst *b = h->data;
+  state_set(b->f, b->next++);
+  if (b->next > b->last) {
+    uv_idle_stop(h);
+    uv_close((uv_handle_t *)h, NULL);
+  }
+}
+
+static void assert_state_file(const char *dir, const char *path, int n) {
+  char *buf = NULL;
+  size_t len = 0;
+  int got = -1;
+  ck_assert_int_eq(pv_read_file(path, &buf, &len, NULL), 0);
+  ck_assert_msg(state_doc_ok(buf, len, &got) && got == n, "file holds doc %d, want %d", got, n);
+  free(buf);
+  DIR *d = opendir(dir); /* no temp file left behind */
+  struct dirent *e;
+  int files = 0;
+  while ((e = readdir(d)) != NULL)
+    files += e->d_name[0] != '.';
+  closedir(d);
+  ck_assert_int_eq(files, 1);
+}
+
+START_TEST(statefile_burst_and_shutdown) {
+  char *dir = testutil_tmpdir("pv-state");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/status.json", dir);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  statefile f;
+  pv_err err;
+  pv_err_clear(&err);
+  ck_assert_int_eq(statefile_init(&f, &loop, path, 0644, NULL, NULL, &err), 0);
+
+  /* 100 changes in one loop turn: the first is written, the 99 others
+   * coalesce into one write of the last. */
+  for (int i = 0; i < 100; i++)
+    state_set(&f, i);
+  ck_assert(statefile_busy(&f));
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert(!statefile_busy(&f));
+  ck_assert_uint_eq(f.writes, 2);
+  assert_state_file(dir, path, 99);
+
+  /* A change per loop turn while a reader polls the file: every read is a
+   * complete document, and the last change is what stays. */
+  state_reader r = {.stop = 0};
+  snprintf(r.path, sizeof r.path, "%s", path);
+  uv_thread_t th;
+  uv_thread_create(&th, state_reader_thread, &r);
+  state_burst b = {.f = &f, .next = 100, .last = 599};
+  uv_idle_init(&loop, &b.idle);
+  b.idle.data = &b;
+  uv_idle_start(&b.idle, state_burst_step);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  r.stop = 1;
+  uv_thread_join(&th);
+  ck_assert_int_gt(r.reads, 0);
+  ck_assert_int_eq(r.bad, 0);
+  ck_assert_uint_le(f.writes, 2 + 500);
+  assert_state_file(dir, path, 599);
+
+  /* Shutdown with a write in flight and a newer snapshot waiting, the loop
+   * not run again: statefile_finish() still leaves the latest on disk. */
+  unsigned long before = f.writes;
+  state_set(&f, 1000);
+  state_set(&f, 1001);
+  ck_assert_int_eq(statefile_finish(&f, &err), 0);
+  ck_assert(!statefile_busy(&f));
+  ck_assert_uint_eq(f.writes, before + 2);
+  assert_state_file(dir, path, 1001);
+
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  testutil_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
 int main(void) {
   testutil_require_root("shim parts");
   Suite *s = suite_create("shim parts");
@@ -360,6 +498,7 @@ int main(void) {
   tcase_add_test(tc, logpump_order);
   tcase_add_test(tc, probes_tcp_http);
   tcase_add_test(tc, placement_semantics);
+  tcase_add_test(tc, statefile_burst_and_shutdown);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
