@@ -1,11 +1,14 @@
 /* shim_status.c - the shim's status document and per-run CRI logs: thin
  * adapters from the shim's structures to status and crilog. */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "supervisor/core/util.h"
 #include "supervisor/shim/crilog.h"
@@ -18,6 +21,32 @@ struct shim_log {
   crilog *log;
 };
 
+/* Like the kubelet, keep only the logs of the current run and the one
+ * before: a run's files "<n>.log" and "<n>.log.<k>" go once run n+2 opens
+ * its log, so a crash loop cannot fill the disk. */
+static void prune_old_runs(const char *dir, unsigned restart) {
+  if (restart < 2)
+    return;
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return;
+  int dfd = dirfd(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    const char *n = e->d_name;
+    if (n[0] < '0' || n[0] > '9')
+      continue;
+    char *end;
+    errno = 0;
+    unsigned long run = strtoul(n, &end, 10);
+    if (errno != 0 || strncmp(end, ".log", 4) != 0 || (end[4] != '\0' && end[4] != '.'))
+      continue;
+    if (run + 1 < restart)
+      (void)unlinkat(dfd, n, 0); /* best effort: a leftover only costs space */
+  }
+  closedir(d);
+}
+
 shim_log *shim_log_open(shim *sh, const char *ctr, unsigned restart, pv_err *err) {
   char dir[PATH_MAX];
   if (pv_path(dir, sizeof dir, "%s/%s", sh->log_dir, ctr) < 0) {
@@ -26,6 +55,7 @@ shim_log *shim_log_open(shim *sh, const char *ctr, unsigned restart, pv_err *err
   }
   if (pv_mkdir_p(dir, 0755, err) < 0)
     return NULL;
+  prune_old_runs(dir, restart);
   shim_log *l = calloc(1, sizeof *l);
   if (l == NULL) {
     pv_err_set(err, ENOMEM, "container %s: out of memory", ctr);
@@ -124,12 +154,48 @@ char *shim_status_json(shim *sh) {
   return s;
 }
 
+/* Restores a container as down for good: Terminated with term. */
+static void restore_final(shim *sh, shim_ctr *ctr, const ctrstate *o, const ctrstate_term *term) {
+  ctrstate *st = ctr->st;
+  st->restart_count = o->restart_count;
+  if (o->has_last) {
+    st->last = o->last;
+    st->has_last = true;
+  }
+  st->term = *term;
+  st->state = CTRSTATE_TERMINATED;
+  shim_mark_dirty(sh);
+}
+
+/* A container the predecessor had running died with it (pdeathsig): an
+ * exit 137 (SIGKILL, reason Error) that the restart policy judges like any
+ * other.  Returns false when it stays down (restored as final). */
+static bool restore_killed(shim *sh, shim_ctr *ctr, const ctrstate *o) {
+  backoff_exit x = {.exit_code = 137, .signal = SIGKILL};
+  ctrstate_term t = {.reason = CTRSTATE_TERM_ERROR,
+                     .exit_code = 137,
+                     .signal = SIGKILL,
+                     .started_at = o->started_at,
+                     .finished_at = shim_now_ns()};
+  backoff_decision d = backoff_restart_decide(sh->status.policy, ctr->st->kind, &x);
+  if (d == BACKOFF_RESTART) {
+    ctr->st->restart_count = o->restart_count + 1;
+    ctr->st->last = t;
+    ctr->st->has_last = true;
+    return true;
+  }
+  restore_final(sh, ctr, o, &t);
+  if (d == BACKOFF_FAIL_POD)
+    sh->pod_failed = true;
+  return false;
+}
+
 /* Carries a predecessor's state forward (a shim restarted for the same pod
  * uid): restart counts, last terminations and the backoff state.  A
- * container the predecessor had running died with it (pdeathsig): that
- * counts as one more restart, and it starts again at once.  One that waited
- * in CrashLoopBackOff waits until the same deadline; one stopped by its
- * start limit stays down. */
+ * container the predecessor had running counts as killed (restore_killed).
+ * One that waited in CrashLoopBackOff waits until the same deadline; one
+ * stopped by its start limit stays down; one that terminated and that the
+ * policy does not restart stays terminated. */
 void shim_load_previous(shim *sh) {
   ctrstate_pod prev;
   memset(&prev, 0, sizeof prev);
@@ -145,8 +211,20 @@ void shim_load_previous(shim *sh) {
       shim_ctr *ctr = shim_find(sh, o->name);
       if (ctr == NULL)
         continue;
+      json_t *e = json_array_get(json_object_get(raw, keys[k]), i);
+      const char *ename = json_string_value(json_object_get(e, "name"));
+      if (ename != NULL && strcmp(ename, o->name) == 0)
+        backoff_from_json(json_object_get(json_object_get(e, "podvisor"), "backoff"), &ctr->bo);
       bool was_running = o->state == CTRSTATE_RUNNING || o->state == CTRSTATE_STOPPING;
-      ctr->st->restart_count = o->restart_count + (was_running ? 1 : 0);
+      if (was_running) {
+        (void)restore_killed(sh, ctr, o);
+        continue;
+      }
+      if (o->state == CTRSTATE_TERMINATED && !o->stop_requested && ctrstate_is_final(o, sh->status.policy)) {
+        restore_final(sh, ctr, o, &o->term);
+        continue;
+      }
+      ctr->st->restart_count = o->restart_count;
       const ctrstate_term *last = ctrstate_last_state(o);
       if (o->state == CTRSTATE_TERMINATED)
         last = &o->term;
@@ -154,10 +232,6 @@ void shim_load_previous(shim *sh) {
         ctr->st->last = *last;
         ctr->st->has_last = true;
       }
-      json_t *e = json_array_get(json_object_get(raw, keys[k]), i);
-      const char *ename = json_string_value(json_object_get(e, "name"));
-      if (ename != NULL && strcmp(ename, o->name) == 0)
-        backoff_from_json(json_object_get(json_object_get(e, "podvisor"), "backoff"), &ctr->bo);
       if ((o->state == CTRSTATE_BACKOFF || o->state == CTRSTATE_START_LIMIT) && !o->stop_requested)
         shim_resume_waiting(ctr, o);
     }

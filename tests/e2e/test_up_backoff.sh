@@ -20,9 +20,16 @@ spec:
     command: ["sh", "-c", "echo start; echo bye; exit 1"]
 Y
 start_shim "$T/pod.yaml" crash
+# The shim keeps only the current and the previous run's log: keep a copy
+# of every run's log as it appears.
+d=$T/logs
+mkdir -p "$d"
+( while kill -0 "$LAST_SHIM" 2>/dev/null; do cp -p "$(logdir_of crash)"/c/*.log "$d"/ 2>/dev/null; sleep 0.05; done ) &
+COPIER=$!
 wait_for crash '.containerStatuses[0].restartCount >= 6' true 25 || fail "never reached 6 restarts"
 stop_shim "$LAST_SHIM" || fail "shim did not stop"
-d=$(logdir_of crash)/c
+wait "$COPIER"
+cp -p "$(logdir_of crash)"/c/*.log "$d"/
 prev=""
 expect=(200 400 800 1600 1600 1600)
 over=()
