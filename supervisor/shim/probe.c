@@ -280,8 +280,14 @@ static void schedule(probe *p, uint64_t ms) {
   uv_timer_start(&p->period, on_period, ms, 0);
 }
 
+bool probe_closing(const probe *p) {
+  return p->stopping && p->pending_close > 0;
+}
+
 int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb, void *ctx,
                 int tag) {
+  if (probe_closing(p))
+    return -1; /* its handles are still on libuv's closing list */
   memset(p, 0, sizeof *p);
   p->loop = loop;
   p->spec = *spec;

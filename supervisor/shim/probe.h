@@ -94,6 +94,10 @@ int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_c
  * handle; on_closed(ctx, p) fires afterwards (p may then be freed). */
 void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p));
 
+/* True from probe_stop() until its closed callback ran: the struct's
+ * handles are still on the loop and probe_start() must not reuse it. */
+bool probe_closing(const probe *p);
+
 /* Writes the httpGet request of s into buf as Kubernetes sends it: Host
  * (host:port), User-Agent and Accept ("*" "/" "*") unless httpHeaders sets
  * them (names compare case-insensitively), then the other httpHeaders in

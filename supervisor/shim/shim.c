@@ -3,6 +3,7 @@
 #include "supervisor/shim/shim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -148,14 +149,29 @@ static void kill_hook(int *pidfd) {
   *pidfd = -1;
 }
 
+/* Closes a pidfd poll handle, then its fd: uv_close() removes the fd from
+ * epoll at once, so closing the fd right after is safe, while closing it
+ * first would let a later uv_close() remove a recycled fd's registration. */
+static void close_poll_and_fd(shim_run *r, uv_poll_t *h, int *fd) {
+  uv_close((uv_handle_t *)h, run_handle_closed);
+  if (fd != NULL && *fd >= 0) {
+    close(*fd);
+    *fd = -1;
+  }
+  (void)r;
+}
+
 /* Destroys the container and closes the run's handles; the log pipes stay
  * open until EOF so that no line is lost (shim_maybe_finish closes them when
  * the pod goes away).  The run frees itself once everything is closed. */
 static void run_release(shim_run *r) {
   r->ctr = NULL;
   if (r->exit_poll_open) {
+    /* The poll watches a dup of the container's pidfd (see watch_exit). */
+    int fd = -1;
+    uv_fileno((uv_handle_t *)&r->exit_poll, &fd);
     r->exit_poll_open = false;
-    uv_close((uv_handle_t *)&r->exit_poll, run_handle_closed);
+    close_poll_and_fd(r, &r->exit_poll, &fd);
   }
   if (r->hook_poll_open) {
     r->hook_poll_open = false;
@@ -188,8 +204,9 @@ static int probe_exec_cb(void *ctx, probe *p, char *const *argv, pid_t *pid, int
   return container_manager_exec(ctr->sh->mgr, ctr->run->c, &x, pid, pidfd, NULL);
 }
 
-static void kill_container(shim_ctr *ctr, const char *why);
+static void kill_container(shim_ctr *ctr, const char *why, const spec_probe *sp);
 static void start_probe(shim_ctr *ctr, int which);
+static void probe_closed(void *ctx, probe *p);
 
 static void probe_result_cb(void *ctx, probe *p, probe_state st) {
   shim_ctr *ctr = ctx;
@@ -197,18 +214,19 @@ static void probe_result_cb(void *ctx, probe *p, probe_state st) {
   case PROBE_STARTUP:
     if (st == PROBE_SUCCESS) {
       apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
-      probe_stop(p, NULL);
       ctr->probe_on[PROBE_STARTUP] = false;
+      ctr->probes_closing++;
+      probe_stop(p, probe_closed);
       start_probe(ctr, PROBE_LIVENESS);
       start_probe(ctr, PROBE_READINESS);
       shim_advance(ctr->sh);
     } else if (st == PROBE_FAILURE) {
-      kill_container(ctr, "Startup probe failed");
+      kill_container(ctr, "Startup probe failed", &ctr->spec->startup);
     }
     break;
   case PROBE_LIVENESS:
     if (st == PROBE_FAILURE)
-      kill_container(ctr, "Liveness probe failed");
+      kill_container(ctr, "Liveness probe failed", &ctr->spec->liveness);
     break;
   case PROBE_READINESS:
     apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .ok = st == PROBE_SUCCESS});
@@ -222,9 +240,22 @@ static const spec_probe *spec_probe_of(const spec_container *c, int which) {
   return which == PROBE_STARTUP ? &c->startup : which == PROBE_LIVENESS ? &c->liveness : &c->readiness;
 }
 
+/* True when the current run should have probe `which` on: it runs, is not
+ * being stopped, and startup gates liveness and readiness. */
+static bool probe_wanted(const shim_ctr *ctr, int which) {
+  if (spec_probe_of(ctr->spec, which)->kind == SPEC_PROBE_NONE || ctr->sh->stopping || ctr->run == NULL ||
+      ctr->run->exited || ctr->term_sent || ctr->st->state != CTRSTATE_RUNNING)
+    return false;
+  return which == PROBE_STARTUP ? !ctr->st->started : ctr->st->started;
+}
+
 static void start_probe(shim_ctr *ctr, int which) {
   const spec_probe *sp = spec_probe_of(ctr->spec, which);
   if (sp->kind == SPEC_PROBE_NONE || ctr->probe_on[which] || ctr->sh->stopping)
+    return;
+  /* The previous run's probe may still be closing its handles (a restart
+   * within the same loop turn): probe_closed starts it once they are. */
+  if (probe_closing(&ctr->probes[which]))
     return;
   probe_spec ps = {
       .kind = sp->kind == SPEC_PROBE_EXEC       ? PROBE_KIND_EXEC
@@ -246,9 +277,11 @@ static void start_probe(shim_ctr *ctr, int which) {
 }
 
 static void probe_closed(void *ctx, probe *p) {
-  (void)p;
   shim_ctr *ctr = ctx;
   ctr->probes_closing--;
+  int which = p->tag;
+  if (!ctr->probe_on[which] && probe_wanted(ctr, which))
+    start_probe(ctr, which);
   shim_maybe_finish(ctr->sh);
 }
 
@@ -263,14 +296,39 @@ static void stop_probes(shim_ctr *ctr) {
 
 /* --- kill / stop ------------------------------------------------------------- */
 
-static int64_t grace_ms(const shim *sh) {
-  return sh->pod->termination_grace_period_seconds * 1000;
+/* Seconds of grace as milliseconds, saturated: a manifest may ask for an
+ * absurd terminationGracePeriodSeconds, and deadlines add it to "now". */
+static int64_t grace_of(int64_t seconds) {
+  const int64_t max_s = INT64_C(100) * 365 * 24 * 3600; /* a century */
+  if (seconds < 0)
+    return 0;
+  return (seconds > max_s ? max_s : seconds) * 1000;
 }
+
+static int64_t grace_ms(const shim *sh) {
+  return grace_of(sh->pod->termination_grace_period_seconds);
+}
+
+/* The kubelet gives a preStop hook that used up the grace period 2 s more
+ * between the container's SIGTERM and its SIGKILL. */
+#define HOOK_EXTRA_GRACE_MS 2000
 
 static void on_kill_timer(uv_timer_t *t) {
   shim_ctr *ctr = t->data;
-  if (ctr->run != NULL && ctr->run->c != NULL && !ctr->run->exited)
-    container_manager_kill(ctr->sh->mgr, ctr->run->c, SIGKILL, NULL);
+  shim_run *r = ctr->run;
+  if (r == NULL || r->c == NULL || r->exited)
+    return;
+  if (r->hook_poll_open && r->hook_pid > 0) {
+    /* The preStop hook outlived the grace period: kill it, TERM the
+     * container and KILL it after the extra grace.  hook_pid -1 tells
+     * on_hook_exit that the deadline already passed. */
+    syscall(SYS_pidfd_send_signal, r->hook_pidfd, SIGKILL, NULL, 0);
+    r->hook_pid = -1;
+    container_manager_kill(ctr->sh->mgr, r->c, SIGTERM, NULL);
+    uv_timer_start(&ctr->kill_timer, on_kill_timer, HOOK_EXTRA_GRACE_MS, 0);
+    return;
+  }
+  container_manager_kill(ctr->sh->mgr, r->c, SIGKILL, NULL);
 }
 
 static void send_term(shim_ctr *ctr, int64_t kill_after_ms) {
@@ -282,14 +340,19 @@ static void send_term(shim_ctr *ctr, int64_t kill_after_ms) {
   uv_timer_start(&ctr->kill_timer, on_kill_timer, kill_after_ms < 0 ? 0 : (uint64_t)kill_after_ms, 0);
 }
 
-/* Liveness/startup failure, a manual restart or an update: TERM, KILL after
- * the grace period; the exit handler then restarts per policy. */
-static void kill_container(shim_ctr *ctr, const char *why) {
+static void stop_container(shim_ctr *ctr, int64_t grace);
+
+/* Liveness/startup failure: preStop, TERM, KILL after the probe's own
+ * terminationGracePeriodSeconds (else the pod's); the exit handler then
+ * restarts per policy. */
+static void kill_container(shim_ctr *ctr, const char *why, const spec_probe *sp) {
   if (ctr->run == NULL || ctr->term_sent)
     return;
   apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = why});
-  stop_probes(ctr);
-  send_term(ctr, grace_ms(ctr->sh));
+  int64_t g = sp != NULL && sp->termination_grace_period_seconds >= 0
+                  ? grace_of(sp->termination_grace_period_seconds)
+                  : grace_ms(ctr->sh);
+  stop_container(ctr, g);
 }
 
 static void on_hook_exit(uv_poll_t *h, int status, int events) {
@@ -298,39 +361,50 @@ static void on_hook_exit(uv_poll_t *h, int status, int events) {
   shim_run *r = h->data;
   siginfo_t si;
   memset(&si, 0, sizeof si);
-  int rc = waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED | WNOHANG);
+  int rc;
+  do
+    rc = waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
   if (rc == 0 && si.si_pid == 0)
     return;
-  uv_poll_stop(h);
-  close(r->hook_pidfd);
-  r->hook_pidfd = -1;
-  if (r->ctr != NULL) {
-    r->ctr->term_sent = false;
-    send_term(r->ctr, r->sh->stopping ? r->sh->stop_deadline_ms - shim_now_ms() : grace_ms(r->sh));
-  }
+  bool expired = r->hook_pid < 0;
+  r->hook_pid = 0;
+  r->hook_poll_open = false;
+  close_poll_and_fd(r, &r->hook_poll, &r->hook_pidfd);
+  shim_ctr *ctr = r->ctr;
+  if (ctr == NULL || expired)
+    return; /* gone, or on_kill_timer already sent TERM and armed KILL */
+  /* TERM now; KILL when the grace period the hook started under ends. */
+  uint64_t left = uv_timer_get_due_in(&ctr->kill_timer);
+  ctr->term_sent = false;
+  send_term(ctr, (int64_t)left);
 }
 
-/* Pod stop for one container: preStop hook (if any), then SIGTERM; the
- * pod-wide timer sends SIGKILL at the deadline. */
-static void stop_container(shim_ctr *ctr) {
+/* Stops one container: preStop hook (if any), then SIGTERM, SIGKILL once
+ * grace ms have passed since the stop began (the pod's deadline when the pod
+ * stops).  The kill timer bounds the hook too. */
+static void stop_container(shim_ctr *ctr, int64_t grace) {
   shim_run *r = ctr->run;
   if (r == NULL || r->exited || ctr->term_sent)
     return;
   stop_probes(ctr);
-  int64_t left = ctr->sh->stopping ? ctr->sh->stop_deadline_ms - shim_now_ms() : grace_ms(ctr->sh);
+  int64_t left = ctr->sh->stopping ? ctr->sh->stop_deadline_ms - shim_now_ms() : grace;
   if (ctr->spec->pre_stop.n > 0 && r->c != NULL && !r->hook_poll_open && left > 0) {
     container_exec_config x = {.argv = ctr->spec->pre_stop.argv,
                                .stdin_fd = ctr->sh->devnull,
                                .stdout_fd = ctr->sh->devnull,
                                .stderr_fd = ctr->sh->devnull};
-    if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->hook_pid, &r->hook_pidfd, NULL) == 0 &&
-        uv_poll_init(&ctr->sh->loop, &r->hook_poll, r->hook_pidfd) == 0) {
-      r->hook_poll.data = r;
-      r->hook_poll_open = true;
-      r->pending++;
-      uv_poll_start(&r->hook_poll, UV_READABLE, on_hook_exit);
-      ctr->term_sent = true; /* TERM follows the hook */
-      return;
+    if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->hook_pid, &r->hook_pidfd, NULL) == 0) {
+      if (uv_poll_init(&ctr->sh->loop, &r->hook_poll, r->hook_pidfd) == 0) {
+        r->hook_poll.data = r;
+        r->hook_poll_open = true;
+        r->pending++;
+        uv_poll_start(&r->hook_poll, UV_READABLE, on_hook_exit);
+        ctr->term_sent = true; /* TERM follows the hook */
+        uv_timer_start(&ctr->kill_timer, on_kill_timer, (uint64_t)left, 0);
+        return;
+      }
+      kill_hook(&r->hook_pidfd);
     }
   }
   send_term(ctr, left);
@@ -363,8 +437,10 @@ static void stop_sidecars(shim *sh) {
     shim_ctr *ctr = &sh->ctrs[i];
     if (kind_of(ctr) != BACKOFF_KIND_SIDECAR || ctr->run == NULL)
       continue;
+    if (!ctr->st->stop_requested)
+      apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
     if (!ctr->term_sent)
-      stop_container(ctr);
+      stop_container(ctr, grace_ms(sh));
     return;
   }
 }
@@ -382,18 +458,22 @@ void shim_begin_stop(shim *sh) {
   }
   for (size_t i = 0; i < sh->n_ctrs; i++)
     if (kind_of(&sh->ctrs[i]) != BACKOFF_KIND_SIDECAR)
-      stop_container(&sh->ctrs[i]);
+      stop_container(&sh->ctrs[i], grace_ms(sh));
   stop_sidecars(sh);
   shim_maybe_finish(sh);
 }
 
 /* --- exit and restart ------------------------------------------------------------ */
 
+/* Fires at the end of a backoff, and one loop turn after an exit with zero
+ * backoff (already RESTARTed then): a start never happens inside the exit
+ * handler, so a container that fails to start cannot recurse. */
 static void on_backoff_timer(uv_timer_t *t) {
   shim_ctr *ctr = t->data;
   if (ctr->sh->stopping)
     return;
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
+  if (ctr->st->state == CTRSTATE_BACKOFF)
+    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
   start_container(ctr);
 }
 
@@ -415,17 +495,23 @@ void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o) {
   uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)left_ms, 0);
 }
 
-/* Schedules the next start after an exit (or a failed start). */
-static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
+/* Schedules the next start after an exit of a run that lasted run_ms, or
+ * after a failed start (start_error); probe_kill: the shim killed it for a
+ * failed probe. */
+static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bool probe_kill, bool start_error) {
   shim *sh = ctr->sh;
   int64_t now = shim_now_ms();
-  backoff_record_exit(&sh->bo_cfg, &ctr->bo, ctr->started_ms > 0 ? now - ctr->started_ms : 0);
+  backoff_record_exit(&sh->bo_cfg, &ctr->bo, run_ms);
   if (sh->stopping) {
     stop_sidecars(sh);
     shim_maybe_finish(sh);
     return;
   }
   backoff_decision d = backoff_restart_decide(sh->status.policy, kind_of(ctr), ex);
+  /* Kubernetes restarts a container its liveness or startup probe killed
+   * unless the policy is Never, whatever the exit code. */
+  if (probe_kill && sh->status.policy != BACKOFF_POLICY_NEVER && d == BACKOFF_STAY_DOWN)
+    d = BACKOFF_RESTART;
   if (ctr->restart_now)
     d = BACKOFF_RESTART;
   else if (ctr->st->stop_requested) /* a sidecar stopped after the app containers */
@@ -439,8 +525,12 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex) {
       int64_t delay = ctr->restart_now ? 0 : backoff_next_delay(&sh->bo_cfg, &ctr->bo);
       ctr->restart_now = false;
       if (delay <= 0) {
+        /* One loop turn later (on_backoff_timer), never from here.  A start
+         * that failed may have failed inside that very timer's callback, and
+         * libuv runs a 0 ms timer re-armed from its own callback again in the
+         * same pass (starving the loop): it waits 1 ms. */
         apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
-        start_container(ctr);
+        uv_timer_start(&ctr->backoff_timer, on_backoff_timer, start_error ? 1 : 0, 0);
       } else {
         apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
                                     .next_try_at = (now + delay) * 1000000,
@@ -475,11 +565,14 @@ static void on_exit_readable(uv_poll_t *h, int status, int events) {
   stop_probes(ctr);
   backoff_exit be = {.exit_code = ex.exit_code, .signal = ex.signal, .oom = ex.oom_killed};
   ctr->exit_seen_ns = shim_now_ns();
+  int64_t run_ms = ctr->started_ms > 0 ? ctr->exit_seen_ns / 1000000 - ctr->started_ms : 0;
+  ctr->started_ms = 0;
+  bool probe_kill = ctr->st->liveness_kill && ctr->term_sent;
   apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = ctr->exit_seen_ns});
   ctr->run = NULL;
   ctr->term_sent = false;
   run_release(r);
-  after_exit(ctr, &be);
+  after_exit(ctr, &be, run_ms, probe_kill, false);
 }
 
 static void start_failed(shim_ctr *ctr, shim_run *r, const pv_err *err) {
@@ -490,8 +583,9 @@ static void start_failed(shim_ctr *ctr, shim_run *r, const pv_err *err) {
     run_release(r);
   }
   ctr->run = NULL;
+  ctr->term_sent = false;
   backoff_exit be = {.exit_code = 128};
-  after_exit(ctr, &be);
+  after_exit(ctr, &be, 0, false, true);
 }
 
 static shim_run *new_run(shim_ctr *ctr, pv_err *err) {
@@ -540,10 +634,8 @@ static void on_post_start_exit(uv_poll_t *h, int status, int events) {
   while (rc < 0 && errno == EINTR);
   if (rc == 0 && si.si_pid == 0)
     return; /* still running */
-  close(r->post_pidfd);
-  r->post_pidfd = -1;
   r->post_poll_open = false;
-  uv_close((uv_handle_t *)&r->post_poll, run_handle_closed);
+  close_poll_and_fd(r, &r->post_poll, &r->post_pidfd);
   shim_ctr *ctr = r->ctr;
   /* The container may have exited meanwhile, or the pod be stopping: it
    * then never counts as started. */
@@ -589,7 +681,7 @@ static void run_post_start(shim_ctr *ctr, shim_run *r) {
 
 static void start_container(shim_ctr *ctr) {
   shim *sh = ctr->sh;
-  if (sh->stopping || ctr->run != NULL)
+  if (sh->stopping || ctr->run != NULL || !ctrstate_accepts(ctr->st->state, CTRSTATE_EV_CREATED))
     return;
   pv_err err;
   pv_err_clear(&err);
@@ -623,12 +715,16 @@ static void start_container(shim_ctr *ctr) {
     return;
   }
   logpump_after_start(&r->lp);
-  int pidfd = container_pidfd(r->c);
-  if (uv_poll_init(&sh->loop, &r->exit_poll, pidfd) == 0) {
+  /* The poll watches its own dup of the pidfd: container_manager_reap
+   * closes the container's, and the poll handle is closed only later. */
+  int pidfd = fcntl(container_pidfd(r->c), F_DUPFD_CLOEXEC, 0);
+  if (pidfd >= 0 && uv_poll_init(&sh->loop, &r->exit_poll, pidfd) == 0) {
     r->exit_poll.data = r;
     r->exit_poll_open = true;
     r->pending++;
     uv_poll_start(&r->exit_poll, UV_READABLE, on_exit_readable);
+  } else if (pidfd >= 0) {
+    close(pidfd);
   }
   ctr->started_ms = shim_now_ms();
   backoff_record_start(&ctr->bo, ctr->started_ms);
@@ -658,14 +754,21 @@ static void mark_started(shim_ctr *ctr, int64_t now) {
 
 static bool idle(const shim_ctr *ctr) {
   ctrstate_state s = ctr->st->state;
-  return ctr->run == NULL && s != CTRSTATE_BACKOFF && s != CTRSTATE_START_LIMIT && s != CTRSTATE_TERMINATED;
+  return ctr->run == NULL && !uv_is_active((const uv_handle_t *)&ctr->backoff_timer) && s != CTRSTATE_BACKOFF &&
+         s != CTRSTATE_START_LIMIT && s != CTRSTATE_TERMINATED;
 }
 
 /* Starts whatever may start now: the next init container, or every app
  * container once the init sequence is through.  Called after every event. */
 void shim_advance(shim *sh) {
-  if (sh->stopping || sh->pod_failed)
+  if (sh->stopping)
     return;
+  if (sh->pod_failed) {
+    /* An init container failed for good: nothing more starts, and the
+     * sidecars already running stop, last one first. */
+    stop_sidecars(sh);
+    return;
+  }
   for (size_t i = 0; i < sh->n_init; i++) {
     shim_ctr *ctr = &sh->ctrs[i];
     if (kind_of(ctr) == BACKOFF_KIND_SIDECAR && ctr->st->started)
@@ -694,14 +797,7 @@ void shim_advance(shim *sh) {
     if (!ctrstate_is_final(sh->ctrs[i].st, sh->status.policy) || sh->ctrs[i].run != NULL)
       all_final = false;
   if (all_final)
-    for (size_t i = sh->n_init; i-- > 0;)
-      if (kind_of(&sh->ctrs[i]) == BACKOFF_KIND_SIDECAR && sh->ctrs[i].run != NULL) {
-        if (!sh->ctrs[i].term_sent) {
-          apply(&sh->ctrs[i], (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
-          stop_container(&sh->ctrs[i]);
-        }
-        break;
-      }
+    stop_sidecars(sh);
 }
 
 /* --- commands ------------------------------------------------------------------------ */
@@ -710,13 +806,20 @@ int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
   if (sh->stopping)
     return pv_err_set(err, ESHUTDOWN, "pod %s is stopping", sh->pod->name);
   if (ctr->run != NULL) {
+    if (ctr->st->stop_requested)
+      return pv_err_set(err, ESHUTDOWN, "container %s is being stopped for good", ctr->st->name);
     ctr->restart_now = true;
-    stop_probes(ctr);
-    if (sh->stop_deadline_ms < shim_now_ms() + grace_ms(sh))
-      sh->stop_deadline_ms = shim_now_ms() + grace_ms(sh);
-    send_term(ctr, grace_ms(sh));
+    /* Already stopping (an earlier restart, a probe): its SIGKILL stays. */
+    if (!ctr->term_sent)
+      stop_container(ctr, grace_ms(sh));
     return 0;
   }
+  /* Ask the table first, on a copy: a container stopped for good (a sidecar
+   * after its pod's app containers) refuses RESTART. */
+  ctrstate probe_st = *ctr->st;
+  if (ctrstate_apply(&probe_st, &(ctrstate_event){.kind = CTRSTATE_EV_RESTART, .time = shim_now_ns()}, err) < 0)
+    return pv_err_set(err, EINVAL, "container %s cannot restart now (%s)", ctr->st->name,
+                      ctrstate_state_name(ctr->st->state));
   uv_timer_stop(&ctr->backoff_timer);
   apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
   start_container(ctr);
