@@ -107,6 +107,20 @@ static void on_attempt_closed(uv_handle_t *h) {
   }
 }
 
+/* Closes the exec poll handle (removing the fd from epoll) and then the
+ * pidfd. */
+static void close_exec(probe *p) {
+  if (p->poll_open) {
+    p->poll_open = false;
+    p->pending_close++;
+    uv_close((uv_handle_t *)&p->poll, on_attempt_closed);
+  }
+  if (p->exec_pidfd >= 0) {
+    close(p->exec_pidfd);
+    p->exec_pidfd = -1;
+  }
+}
+
 /* Ends the current attempt: closes its tcp or poll handle, records the
  * result (unless stopping) and schedules the next one. */
 static void finish(probe *p, bool ok) {
@@ -119,15 +133,12 @@ static void finish(probe *p, bool ok) {
     p->pending_close++;
     uv_close((uv_handle_t *)&p->tcp, on_attempt_closed);
   }
-  if (p->poll_open) {
-    p->poll_open = false;
-    p->pending_close++;
-    uv_close((uv_handle_t *)&p->poll, on_attempt_closed);
-  }
-  if (p->exec_pidfd >= 0) {
-    close(p->exec_pidfd);
-    p->exec_pidfd = -1;
-  }
+  /* An exec process killed at its timeout is still being reaped through
+   * its poll handle (on_exec_exit closes it then); the attempt itself has
+   * ended: a timeout is a failure, whenever the process finally dies. */
+  bool reaping = p->poll_open && p->exec_pid < 0 && !p->stopping;
+  if (!reaping)
+    close_exec(p);
   if (p->stopping)
     return;
   record(p, ok);
@@ -149,6 +160,11 @@ static void on_exec_exit(uv_poll_t *h, int status, int events) {
   while (rc < 0 && errno == EINTR);
   if (rc == 0 && si.si_pid == 0)
     return; /* spurious wake-up: still running */
+  if (!p->busy) { /* killed at its timeout, already counted: reaped now */
+    p->exec_pid = 0;
+    close_exec(p);
+    return;
+  }
   bool ok = rc == 0 && si.si_code == CLD_EXITED && si.si_status == 0;
   p->exec_pid = 0;
   finish(p, ok);
@@ -254,17 +270,17 @@ static void start_connect(probe *p) {
 static void on_timeout(uv_timer_t *t) {
   probe *p = t->data;
   if (p->exec_pidfd >= 0 && p->exec_pid > 0) {
-    /* Kill the probe process; its exit (pidfd readable) ends the attempt. */
+    /* Kill the probe process and count the failure now; its poll handle
+     * stays open to reap it (exec_pid -1: "timed out, reaping"). */
     syscall(SYS_pidfd_send_signal, p->exec_pidfd, SIGKILL, NULL, 0);
-    p->exec_pid = -1; /* marks "timed out": on_exec_exit sees a signal anyway */
-    return;
+    p->exec_pid = -1;
   }
   finish(p, false);
 }
 
 static void on_period(uv_timer_t *t) {
   probe *p = t->data;
-  if (p->busy || p->stopping || p->pending_close > 0) {
+  if (p->busy || p->stopping || p->pending_close > 0 || p->poll_open) {
     schedule(p, p->spec.period_ms);
     return;
   }
@@ -324,6 +340,7 @@ void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p)) {
   p->stopping = true;
   p->on_closed = on_closed;
   finish(p, false); /* closes attempt handles; no result is recorded */
+  close_exec(p);    /* a timed-out process reaped above */
   p->pending_close += 2;
   uv_close((uv_handle_t *)&p->period, on_attempt_closed);
   uv_close((uv_handle_t *)&p->timeout, on_attempt_closed);

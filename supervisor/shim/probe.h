@@ -11,7 +11,9 @@
  *              HTTPS.
  *   exec       a process inside the container (the shim's exec callback, which
  *              calls container_manager_exec and hands back a pidfd); exit 0
- *              is success; on timeout it gets SIGKILL and counts as a failure.
+ *              is success; on timeout it gets SIGKILL and counts as a failure
+ *              at once; it is reaped whenever it dies (no attempt starts
+ *              before that).
  *
  * The shim is the pod's network sandbox (sandbox.h), so host defaults to
  * 127.0.0.1 in the pod's own network namespace.
@@ -87,7 +89,8 @@ struct probe {
   char resp[256];
 };
 
-/* Starts probing.  The probe is idle (no attempt) until initial_delay_ms. */
+/* Starts probing.  The probe is idle (no attempt) until initial_delay_ms.
+ * Returns -1 (nothing started) while p is still closing (probe_closing). */
 int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_callbacks *cb, void *ctx,
                 int tag);
 /* Cancels any attempt (an exec probe process gets SIGKILL) and closes every
