@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,11 +26,59 @@ struct crilog {
   int64_t ts_sec;     /* the second ts_prefix was made for */
   char ts_prefix[24]; /* "2024-05-01T12:34:56" */
   size_t out_len;
+  char *out;     /* the shared output buffer while a call runs */
+  char *pend[2]; /* held partial line, malloc'd only while one is held */
   size_t pend_len[2];
-  char path[PATH_MAX];
-  char out[OUT_CAP];
-  char pend[2][CRILOG_MAX_TEXT];
+  size_t pend_cap[2];
+  char *path;
 };
+
+/* Every call hands its records to the kernel before it returns, so the
+ * output buffer holds nothing between calls: one buffer serves every log of
+ * the process (a shim keeps one per container run), taken under a lock.
+ * In .bss: only the pages a burst reached are ever resident, and with reads
+ * of at most 16 KiB that is about 20 KiB per process, not per container. */
+static char shared_out[OUT_CAP] __attribute__((aligned(4096)));
+static pthread_mutex_t shared_out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void take_out(crilog *log) {
+  pthread_mutex_lock(&shared_out_lock);
+  log->out = shared_out;
+  log->out_len = 0;
+}
+
+static void give_out(crilog *log) {
+  log->out = NULL;
+  pthread_mutex_unlock(&shared_out_lock);
+}
+
+/* Room for need bytes of held line.  Small lines keep a small buffer; a
+ * held line never exceeds CRILOG_MAX_TEXT. */
+static int pend_reserve(crilog *log, crilog_stream s, size_t need) {
+  if (need <= log->pend_cap[s])
+    return 0;
+  size_t cap = log->pend_cap[s] ? log->pend_cap[s] : 256;
+  while (cap < need)
+    cap *= 2;
+  if (cap > CRILOG_MAX_TEXT)
+    cap = CRILOG_MAX_TEXT;
+  char *p = realloc(log->pend[s], cap);
+  if (p == NULL)
+    return -1;
+  log->pend[s] = p;
+  log->pend_cap[s] = cap;
+  return 0;
+}
+
+/* The held line was written: a buffer grown past 1 KiB goes back. */
+static void pend_clear(crilog *log, crilog_stream s) {
+  log->pend_len[s] = 0;
+  if (log->pend_cap[s] > 1024) {
+    free(log->pend[s]);
+    log->pend[s] = NULL;
+    log->pend_cap[s] = 0;
+  }
+}
 
 static const char *const stream_names[] = {"stdout", "stderr"};
 
@@ -71,12 +120,13 @@ int crilog_open(crilog **out, const char *dir, unsigned restart, const crilog_op
     log->opts = *opts;
   else
     crilog_opts_default(&log->opts);
-  if (pv_path(log->path, sizeof log->path, "%s/%u.log", dir, restart) < 0) {
+  if (asprintf(&log->path, "%s/%u.log", dir, restart) < 0) {
     free(log);
-    return pv_err_sys(err, "log %s/%u.log", dir, restart);
+    return pv_err_set(err, ENOMEM, "log %s/%u.log: out of memory", dir, restart);
   }
   if (open_live(log, false) < 0) {
     pv_err_sys(err, "open log %s", log->path);
+    free(log->path);
     free(log);
     return -1;
   }
@@ -230,35 +280,43 @@ int crilog_write(crilog *log, crilog_stream s, const void *data, size_t len, int
   if ((unsigned)s > CRILOG_STDERR)
     return pv_err_set(err, EINVAL, "log %s: bad stream %d", log->path, (int)s);
   const char *p = data;
-  char *pend = log->pend[s];
   size_t *plen = &log->pend_len[s];
   int rc = 0;
+  take_out(log);
   while (len > 0) {
     const char *nl = memchr(p, '\n', len);
     size_t seg = nl ? (size_t)(nl - p) : len;
     /* More than 16 KiB without a newline: cut P records of exactly 16 KiB. */
     while (*plen + seg > CRILOG_MAX_TEXT) {
       size_t take = CRILOG_MAX_TEXT - *plen;
-      if (emit(log, s, 'P', pend, *plen, p, take, now_ns, err) < 0)
+      if (emit(log, s, 'P', log->pend[s], *plen, p, take, now_ns, err) < 0)
         rc = -1;
-      *plen = 0;
+      pend_clear(log, s);
       p += take;
       seg -= take;
       len -= take;
     }
     if (nl == NULL) {
-      memcpy(pend + *plen, p, seg);
+      if (pend_reserve(log, s, *plen + seg) < 0) {
+        /* No memory to hold it: write it now as a partial line. */
+        if (emit(log, s, 'P', log->pend[s], *plen, p, seg, now_ns, err) < 0)
+          rc = -1;
+        pend_clear(log, s);
+        break;
+      }
+      memcpy(log->pend[s] + *plen, p, seg);
       *plen += seg;
       break;
     }
-    if (emit(log, s, 'F', pend, *plen, p, seg, now_ns, err) < 0)
+    if (emit(log, s, 'F', log->pend[s], *plen, p, seg, now_ns, err) < 0)
       rc = -1;
-    *plen = 0;
+    pend_clear(log, s);
     p += seg + 1;
     len -= seg + 1;
   }
   if (flush_out(log, err) < 0)
     rc = -1;
+  give_out(log);
   return rc;
 }
 
@@ -267,11 +325,15 @@ int crilog_eof(crilog *log, crilog_stream s, int64_t now_ns, pv_err *err) {
     return pv_err_set(err, EINVAL, "log %s: bad stream %d", log->path, (int)s);
   int rc = 0;
   if (log->pend_len[s] > 0) {
+    take_out(log);
     rc = emit(log, s, 'P', log->pend[s], log->pend_len[s], NULL, 0, now_ns, err);
-    log->pend_len[s] = 0;
+    if (flush_out(log, err) < 0)
+      rc = -1;
+    give_out(log);
   }
-  if (flush_out(log, err) < 0)
-    rc = -1;
+  free(log->pend[s]); /* the stream ended: nothing more to hold */
+  log->pend[s] = NULL;
+  log->pend_len[s] = log->pend_cap[s] = 0;
   return rc;
 }
 
@@ -292,6 +354,7 @@ int crilog_close(crilog *log, int64_t now_ns, pv_err *err) {
     pv_err_sys(err, "close log %s", log->path);
     rc = -1;
   }
+  free(log->path);
   free(log);
   return rc;
 }

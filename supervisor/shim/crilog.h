@@ -35,8 +35,13 @@
  * the file instead; max_size 0 never rotates.  A single record larger than
  * max_size still goes whole into a fresh file.
  *
- * Memory: 2 x 16 KiB of held partial lines plus a 64 KiB output buffer; a
- * burst of any size is written through in bounded pieces.  Writes are plain
+ * Memory: a log costs ~100 bytes plus its path while it holds nothing.  A
+ * held partial line lives in a buffer sized to it (at most 16 KiB per
+ * stream), freed once the line is written (kept while <= 1 KiB) and at
+ * EOF.  Records are formatted in one 64 KiB output buffer shared by every
+ * log of the process (taken under a mutex for the length of one call,
+ * since every call empties it), so a container that logs nothing costs no
+ * buffer pages; a burst of any size is written through in bounded pieces.  Writes are plain
  * write(2) calls to a regular file; every crilog_write() ends with its data
  * handed to the kernel.  A failing write (ENOSPC, EIO) is reported through
  * pv_err, the records that could not be written are counted in

@@ -21,6 +21,10 @@
  * be split over chunks, so the sink (crilog) joins partial lines.  Nothing
  * is dropped: a fast writer only fills the pipe and waits in the kernel,
  * while the loop keeps serving other work between reads.
+ *
+ * Memory: reads go into one 16 KiB buffer shared by every pump of the
+ * process, so cb->data must consume (copy or write) the chunk before it
+ * returns, and all pumps of a process must run on one thread's loop.
  */
 #ifndef PODVISOR_SHIM_LOGPUMP_H
 #define PODVISOR_SHIM_LOGPUMP_H
@@ -48,7 +52,6 @@ typedef struct logpump {
   int pending_close;
   const logpump_callbacks *cb;
   void *ctx;
-  char buf[2][16384]; /* one read buffer per stream: reads never overlap */
 } logpump;
 
 int logpump_open(logpump *lp, uv_loop_t *loop, const logpump_callbacks *cb, void *ctx, pv_err *err);

@@ -42,6 +42,10 @@ static void on_status_timer(uv_timer_t *t) {
   pv_err_clear(&err);
   if (shim_write_status(sh, &err) < 0)
     fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+  /* A change usually ends a burst of work (a start, an exit, a probe
+   * result), whose temporary allocations (jansson's tree, container set-up)
+   * left free heap pages behind: give them back. */
+  shim_mem_release();
 }
 
 void shim_mark_dirty(shim *sh) {

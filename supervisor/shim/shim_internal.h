@@ -122,6 +122,9 @@ void shim_log_close(shim_log *l); /* accepts NULL */
  * and drops the page table entries of code mapped during set-up). */
 void shim_mem_setup(void);
 void shim_mem_trim(void);
+/* shim_mem_release() after a burst of work (on the loop): returns free heap
+ * pages and the dead stack pages below the caller's frame to the kernel. */
+void shim_mem_release(void);
 
 /* shim_ctl.c */
 char *shim_handle_command(void *ctx, const char *line);

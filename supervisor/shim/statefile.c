@@ -12,8 +12,9 @@
 int statefile_init(statefile *f, uv_loop_t *loop, const char *path, mode_t mode, statefile_error_cb on_error,
                    void *ctx, pv_err *err) {
   memset(f, 0, sizeof *f);
-  if (pv_path(f->path, sizeof f->path, "%s", path) < 0)
-    return pv_err_sys(err, "state file %.200s...", path);
+  f->path = strdup(path);
+  if (f->path == NULL)
+    return pv_err_set(err, ENOMEM, "state file %s: out of memory", path);
   f->loop = loop;
   f->mode = mode;
   f->on_error = on_error;
@@ -94,5 +95,7 @@ int statefile_finish(statefile *f, pv_err *err) {
     free(f->pending);
     f->pending = NULL;
   }
+  free(f->path);
+  f->path = NULL;
   return rc;
 }

@@ -42,7 +42,7 @@ typedef void (*statefile_error_cb)(void *ctx, const pv_err *err);
 
 typedef struct statefile {
   uv_loop_t *loop;
-  char path[4096];
+  char *path; /* malloc'd; fixed while a write is in flight */
   mode_t mode;
   statefile_error_cb on_error;
   void *ctx;
@@ -58,7 +58,7 @@ typedef struct statefile {
 } statefile;
 
 /* Sets f up for path (mode for the file it creates).  Returns 0, or -1 with
- * ENAMETOOLONG when path does not fit. */
+ * ENOMEM. */
 int statefile_init(statefile *f, uv_loop_t *loop, const char *path, mode_t mode, statefile_error_cb on_error,
                    void *ctx, pv_err *err);
 
@@ -70,7 +70,7 @@ void statefile_set(statefile *f, char *data, size_t len);
 bool statefile_busy(const statefile *f);
 
 /* After the loop ran out: writes a snapshot still waiting (synchronously),
- * frees the buffers.  Returns 0 or -1 with err. */
+ * frees the buffers and the path.  Returns 0 or -1 with err. */
 int statefile_finish(statefile *f, pv_err *err);
 
 #endif

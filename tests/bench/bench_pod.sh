@@ -17,14 +17,24 @@
 #                 measured by the shim) with backoff-initial "0" (restart at
 #                 once; backoff-max must stay positive);
 #       podman:   --restart=always /bin/false, "died" → "start" events.
-#  3. shim memory: PSS of the shim of the 3-container pod (smaps_rollup)
-#     against conmon's PSS per container in the podman pod.
+#  3. shim memory, PSS from /proc/<pid>/smaps_rollup, two ways:
+#       - 1 pod alone: the shim of the 3-container pod, the only shim running
+#         (its text and libc pages are shared with no other shim, so this is
+#         the cost of the first pod);
+#       - PODS pods at once (default 5 × 3 containers): the shims' PSS summed
+#         and divided by PODS.  This is the figure to set against conmon's:
+#         the anchor measured conmon with 7 conmons running at once, so their
+#         shared pages were already split between them the same way.
+#     Both with the Private_Clean / Private_Dirty / Shared split, and for one
+#     shim of the PODS the per-mapping breakdown from /proc/<pid>/smaps (text,
+#     data+relro, heap, stack, anon), against conmon's PSS per container.
 set -euo pipefail
 PV=${1:-${PODVISOR_BINARY:-$(dirname "$0")/../../build/podvisor}}
 PV=$(readlink -f "$PV")
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 RUNS=${RUNS:-10}
 GAP_SECS=${GAP_SECS:-5}
+PODS=${PODS:-5}
 [ "$(id -u)" = 0 ] || { echo "bench_pod.sh: needs root" >&2; exit 1; }
 for t in podman runc python3 jq; do command -v $t >/dev/null || { echo "bench_pod.sh: needs $t (apt-get install podman runc python3 jq)" >&2; exit 1; }; done
 T=$(mktemp -d /tmp/pv-bench-XXXXXX)
@@ -90,9 +100,9 @@ spec:
     command: ["/bin/false"]
 Y
 
-python3 - "$PV" "$R" "$RR" "$T" "$RUNS" "$GAP_SECS" <<'PY'
+python3 - "$PV" "$R" "$RR" "$T" "$RUNS" "$GAP_SECS" "$PODS" <<'PY'
 import json, os, signal, statistics, subprocess, sys, time, hashlib
-pv, R, RR, T, runs, gap_secs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
+pv, R, RR, T, runs, gap_secs, npods = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7])
 def pm(*a, **kw):
     return subprocess.run(["podman", "--root", f"{T}/podman/root", "--runroot", f"{T}/podman/runroot",
         "--tmpdir", f"{T}/podman/tmp", "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
@@ -116,6 +126,37 @@ def line(label, xs, unit="ms"):
     m, lo, hi = stats(xs); print(f"  {label:<44} median {m:9.2f} {unit}   min–max {lo:.2f}–{hi:.2f}   (n={len(xs)})")
     return m
 
+def rollup(pid):
+    d = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for l in f:
+            p = l.split()
+            if len(p) == 3 and p[2] == "kB": d[p[0].rstrip(":")] = int(p[1])
+    d["Shared"] = d.get("Shared_Clean", 0) + d.get("Shared_Dirty", 0)
+    return d
+def breakdown(pid):
+    """Pss and Private_Dirty (kB) per kind of mapping, from smaps."""
+    out, kind, exe = {}, None, os.path.realpath(f"/proc/{pid}/exe")
+    with open(f"/proc/{pid}/smaps") as f:
+        for l in f:
+            p = l.split()
+            if "-" in p[0] and not p[0].endswith(":"):
+                name, perms = (p[5] if len(p) > 5 else ""), p[1]
+                if name == "[heap]": kind = "heap"
+                elif name == "[stack]": kind = "stack"
+                elif name == "": kind = "anon (mmap, thread stacks, bss tail)"
+                elif name.startswith("["): kind = "vdso/vvar"
+                else:
+                    who = "shim" if name == exe else "libc/ld.so"
+                    kind = f"{who} " + ("text" if "x" in perms else "data" if "w" in perms else "rodata+relro")
+                out.setdefault(kind, [0, 0])
+            elif p[0] == "Pss:": out[kind][0] += int(p[1])
+            elif p[0] == "Private_Dirty:": out[kind][1] += int(p[1])
+    return out
+def mem_line(label, tot, n):
+    print(f"  {label:<44} PSS/pod {tot['Pss'] / n:6.0f} kB   Private_Clean {tot['Private_Clean'] / n:4.0f}  "
+          f"Private_Dirty {tot['Private_Dirty'] / n:4.0f}  Shared(RSS) {tot['Shared'] / n:5.0f}  RSS {tot['Rss'] / n:5.0f}")
+
 up, down, pss = [], [], []
 for i in range(runs):
     t0 = time.perf_counter(); p = shim("bench3", f"{T}/pod3.yaml")
@@ -123,10 +164,28 @@ for i in range(runs):
         if p.poll() is not None: sys.exit("shim exited early")
         time.sleep(0.0005)
     t1 = time.perf_counter()
-    with open(f"/proc/{p.pid}/smaps_rollup") as f:
-        pss.append(next(int(l.split()[1]) for l in f if l.startswith("Pss:")))
+    time.sleep(0.2)  # let the last status write and trim run
+    pss.append(rollup(p.pid))
     t2 = time.perf_counter(); p.send_signal(signal.SIGTERM); p.wait(); t3 = time.perf_counter()
     up.append((t1 - t0) * 1000); down.append((t3 - t2) * 1000)
+
+# PODS pods at once, each 3 containers: the shims share their text and libc.
+names = [f"benchm{i}" for i in range(npods)]
+for n in names:
+    with open(f"{T}/pod3.yaml") as f: y = f.read().replace("name: bench3", f"name: {n}")
+    with open(f"{T}/{n}.yaml", "w") as f: f.write(y)
+many = [shim(n, f"{T}/{n}.yaml") for n in names]
+for n, p in zip(names, many):
+    while not all_running(status(n), 3):
+        if p.poll() is not None: sys.exit("shim exited early")
+        time.sleep(0.005)
+time.sleep(0.5)
+many_tot = {}
+for p in many:
+    for k, v in rollup(p.pid).items(): many_tot[k] = many_tot.get(k, 0) + v
+many_map = breakdown(many[0].pid)
+for p in many: p.send_signal(signal.SIGTERM)
+for p in many: p.wait()
 
 pup, pdown, conmon = [], [], []
 for i in range(runs):
@@ -175,7 +234,16 @@ print("== restart gap: exit → next start, no backoff")
 if len(gaps) > 0: a = line(f"podvisor ({len(gaps)} restarts sampled)", list(gaps.values()))
 if len(pgaps) > 0: b = line("podman --restart=always (died → start)", pgaps)
 if gaps and pgaps: print(f"  ratio podvisor/podman: 1/{b / a:.1f}  (target ≤ 10 ms)")
-print("== memory")
-a = line("podvisor shim PSS per pod (3 containers)", pss, "kB")
-if conmon: b = line("podman conmon PSS per container", conmon, "kB"); print(f"  per pod: podvisor {a:.0f} kB vs podman conmon ×{len(conmon)} = {sum(conmon):.0f} kB (target ≤ 300 kB)")
+print("== memory (smaps_rollup, kB)")
+line("podvisor shim PSS, 1 pod alone (3 containers)", [d["Pss"] for d in pss], "kB")
+one = {k: statistics.median(d.get(k, 0) for d in pss) for k in pss[0]}
+mem_line("  split, 1 pod alone (medians)", one, 1)
+mem_line(f"podvisor shim, {npods} pods at once", many_tot, npods)
+a = many_tot["Pss"] / npods
+print(f"  one shim of the {npods}, per mapping (Pss / Private_Dirty kB):")
+for k in sorted(many_map): print(f"    {k:<40} {many_map[k][0]:5} / {many_map[k][1]:5}")
+if conmon:
+    b = line(f"podman conmon PSS per container ({len(conmon)} at once)", conmon, "kB")
+    print(f"  per pod: podvisor {a:.0f} kB ({npods} pods at once, comparable to the anchor's 7 conmons at once) "
+          f"vs podman conmon ×{len(conmon)} = {sum(conmon):.0f} kB (target ≤ 300 kB)")
 PY
