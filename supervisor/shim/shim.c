@@ -1,5 +1,6 @@
 /* shim.c - the pod keeper's container lifecycle on the libuv loop:
- * start, exit, restart with backoff, init/sidecar ordering, probes, stop. */
+ * start, exit, restart with backoff, init/sidecar ordering, commands.
+ * Probes are glued in shim_probe.c, the stop path is shim_stop.c. */
 #include "supervisor/shim/shim.h"
 
 #include <errno.h>
@@ -19,7 +20,6 @@
 #include "supervisor/shim/shim_internal.h"
 
 static void start_container(shim_ctr *ctr);
-static void stop_sidecars(shim *sh);
 
 int64_t shim_now_ns(void) {
   struct timespec ts;
@@ -31,7 +31,7 @@ int64_t shim_now_ms(void) {
   return shim_now_ns() / 1000000;
 }
 
-static void apply(shim_ctr *ctr, ctrstate_event ev) {
+void shim_apply(shim_ctr *ctr, ctrstate_event ev) {
   if (ev.time == 0)
     ev.time = shim_now_ns();
   pv_err err;
@@ -138,7 +138,7 @@ static void destroy_container(shim *sh, container *c) {
 
 /* A hook process still running when its container goes: SIGKILL, and reap
  * it at once (it was just killed, so the wait is short). */
-static void kill_hook(int *pidfd) {
+void shim_kill_hook(int *pidfd) {
   if (*pidfd < 0)
     return;
   syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
@@ -152,7 +152,7 @@ static void kill_hook(int *pidfd) {
 /* Closes a pidfd poll handle, then its fd: uv_close() removes the fd from
  * epoll at once, so closing the fd right after is safe, while closing it
  * first would let a later uv_close() remove a recycled fd's registration. */
-static void close_poll_and_fd(shim_run *r, uv_poll_t *h, int *fd) {
+void shim_close_poll_fd(shim_run *r, uv_poll_t *h, int *fd) {
   uv_close((uv_handle_t *)h, run_handle_closed);
   if (fd != NULL && *fd >= 0) {
     close(*fd);
@@ -171,7 +171,7 @@ static void run_release(shim_run *r) {
     int fd = -1;
     uv_fileno((uv_handle_t *)&r->exit_poll, &fd);
     r->exit_poll_open = false;
-    close_poll_and_fd(r, &r->exit_poll, &fd);
+    shim_close_poll_fd(r, &r->exit_poll, &fd);
   }
   if (r->hook_poll_open) {
     r->hook_poll_open = false;
@@ -181,286 +181,13 @@ static void run_release(shim_run *r) {
     r->post_poll_open = false;
     uv_close((uv_handle_t *)&r->post_poll, run_handle_closed);
   }
-  kill_hook(&r->hook_pidfd);
-  kill_hook(&r->post_pidfd);
+  shim_kill_hook(&r->hook_pidfd);
+  shim_kill_hook(&r->post_pidfd);
   if (r->c != NULL) {
     destroy_container(r->sh, r->c);
     r->c = NULL;
   }
   run_unref(r);
-}
-
-/* --- probes ------------------------------------------------------------------ */
-
-static int probe_exec_cb(void *ctx, probe *p, char *const *argv, pid_t *pid, int *pidfd) {
-  (void)p;
-  shim_ctr *ctr = ctx;
-  if (ctr->run == NULL || ctr->run->c == NULL)
-    return -1;
-  container_exec_config x = {.argv = argv,
-                             .stdin_fd = ctr->sh->devnull,
-                             .stdout_fd = ctr->sh->devnull,
-                             .stderr_fd = ctr->sh->devnull};
-  return container_manager_exec(ctr->sh->mgr, ctr->run->c, &x, pid, pidfd, NULL);
-}
-
-static void kill_container(shim_ctr *ctr, const char *why, const spec_probe *sp);
-static void start_probe(shim_ctr *ctr, int which);
-static void probe_closed(void *ctx, probe *p);
-
-static void probe_result_cb(void *ctx, probe *p, probe_state st) {
-  shim_ctr *ctr = ctx;
-  switch (p->tag) {
-  case PROBE_STARTUP:
-    if (st == PROBE_SUCCESS) {
-      apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
-      ctr->probe_on[PROBE_STARTUP] = false;
-      ctr->probes_closing++;
-      probe_stop(p, probe_closed);
-      start_probe(ctr, PROBE_LIVENESS);
-      start_probe(ctr, PROBE_READINESS);
-      shim_advance(ctr->sh);
-    } else if (st == PROBE_FAILURE) {
-      kill_container(ctr, "Startup probe failed", &ctr->spec->startup);
-    }
-    break;
-  case PROBE_LIVENESS:
-    if (st == PROBE_FAILURE)
-      kill_container(ctr, "Liveness probe failed", &ctr->spec->liveness);
-    break;
-  case PROBE_READINESS:
-    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .ok = st == PROBE_SUCCESS});
-    break;
-  }
-}
-
-static const probe_callbacks probe_cb = {probe_exec_cb, probe_result_cb};
-
-static const spec_probe *spec_probe_of(const spec_container *c, int which) {
-  return which == PROBE_STARTUP ? &c->startup : which == PROBE_LIVENESS ? &c->liveness : &c->readiness;
-}
-
-/* True when the current run should have probe `which` on: it runs, is not
- * being stopped, and startup gates liveness and readiness. */
-static bool probe_wanted(const shim_ctr *ctr, int which) {
-  if (spec_probe_of(ctr->spec, which)->kind == SPEC_PROBE_NONE || ctr->sh->stopping || ctr->run == NULL ||
-      ctr->run->exited || ctr->term_sent || ctr->st->state != CTRSTATE_RUNNING)
-    return false;
-  return which == PROBE_STARTUP ? !ctr->st->started : ctr->st->started;
-}
-
-static void start_probe(shim_ctr *ctr, int which) {
-  const spec_probe *sp = spec_probe_of(ctr->spec, which);
-  if (sp->kind == SPEC_PROBE_NONE || ctr->probe_on[which] || ctr->sh->stopping)
-    return;
-  /* The previous run's probe may still be closing its handles (a restart
-   * within the same loop turn): probe_closed starts it once they are. */
-  if (probe_closing(&ctr->probes[which]))
-    return;
-  probe_spec ps = {
-      .kind = sp->kind == SPEC_PROBE_EXEC       ? PROBE_KIND_EXEC
-              : sp->kind == SPEC_PROBE_HTTP_GET ? PROBE_KIND_HTTP
-                                                : PROBE_KIND_TCP,
-      .argv = sp->exec_command.argv,
-      .host = sp->host,
-      .port = spec_probe_port(ctr->spec, sp),
-      .path = sp->path,
-      .headers = &sp->http_headers,
-      .initial_delay_ms = (uint32_t)sp->initial_delay_seconds * 1000,
-      .period_ms = (uint32_t)sp->period_seconds * 1000,
-      .timeout_ms = (uint32_t)sp->timeout_seconds * 1000,
-      .success_threshold = (uint32_t)sp->success_threshold,
-      .failure_threshold = (uint32_t)sp->failure_threshold,
-  };
-  probe_start(&ctr->probes[which], &ctr->sh->loop, &ps, &probe_cb, ctr, which);
-  ctr->probe_on[which] = true;
-}
-
-static void probe_closed(void *ctx, probe *p) {
-  shim_ctr *ctr = ctx;
-  ctr->probes_closing--;
-  int which = p->tag;
-  if (!ctr->probe_on[which] && probe_wanted(ctr, which))
-    start_probe(ctr, which);
-  shim_maybe_finish(ctr->sh);
-}
-
-static void stop_probes(shim_ctr *ctr) {
-  for (int i = 0; i < 3; i++)
-    if (ctr->probe_on[i]) {
-      ctr->probe_on[i] = false;
-      ctr->probes_closing++;
-      probe_stop(&ctr->probes[i], probe_closed);
-    }
-}
-
-/* --- kill / stop ------------------------------------------------------------- */
-
-/* Seconds of grace as milliseconds, saturated: a manifest may ask for an
- * absurd terminationGracePeriodSeconds, and deadlines add it to "now". */
-static int64_t grace_of(int64_t seconds) {
-  const int64_t max_s = INT64_C(100) * 365 * 24 * 3600; /* a century */
-  if (seconds < 0)
-    return 0;
-  return (seconds > max_s ? max_s : seconds) * 1000;
-}
-
-static int64_t grace_ms(const shim *sh) {
-  return grace_of(sh->pod->termination_grace_period_seconds);
-}
-
-/* The kubelet gives a preStop hook that used up the grace period 2 s more
- * between the container's SIGTERM and its SIGKILL. */
-#define HOOK_EXTRA_GRACE_MS 2000
-
-static void on_kill_timer(uv_timer_t *t) {
-  shim_ctr *ctr = t->data;
-  shim_run *r = ctr->run;
-  if (r == NULL || r->c == NULL || r->exited)
-    return;
-  if (r->hook_poll_open && r->hook_pid > 0) {
-    /* The preStop hook outlived the grace period: kill it, TERM the
-     * container and KILL it after the extra grace.  hook_pid -1 tells
-     * on_hook_exit that the deadline already passed. */
-    syscall(SYS_pidfd_send_signal, r->hook_pidfd, SIGKILL, NULL, 0);
-    r->hook_pid = -1;
-    container_manager_kill(ctr->sh->mgr, r->c, SIGTERM, NULL);
-    uv_timer_start(&ctr->kill_timer, on_kill_timer, HOOK_EXTRA_GRACE_MS, 0);
-    return;
-  }
-  container_manager_kill(ctr->sh->mgr, r->c, SIGKILL, NULL);
-}
-
-static void send_term(shim_ctr *ctr, int64_t kill_after_ms) {
-  shim_run *r = ctr->run;
-  if (r == NULL || r->c == NULL || r->exited)
-    return;
-  ctr->term_sent = true;
-  container_manager_kill(ctr->sh->mgr, r->c, SIGTERM, NULL);
-  uv_timer_start(&ctr->kill_timer, on_kill_timer, kill_after_ms < 0 ? 0 : (uint64_t)kill_after_ms, 0);
-}
-
-static void stop_container(shim_ctr *ctr, int64_t grace);
-
-/* Liveness/startup failure: preStop, TERM, KILL after the probe's own
- * terminationGracePeriodSeconds (else the pod's); the exit handler then
- * restarts per policy. */
-static void kill_container(shim_ctr *ctr, const char *why, const spec_probe *sp) {
-  if (ctr->run == NULL || ctr->term_sent)
-    return;
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = why});
-  int64_t g = sp != NULL && sp->termination_grace_period_seconds >= 0
-                  ? grace_of(sp->termination_grace_period_seconds)
-                  : grace_ms(ctr->sh);
-  stop_container(ctr, g);
-}
-
-static void on_hook_exit(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  shim_run *r = h->data;
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int rc;
-  do
-    rc = waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED | WNOHANG);
-  while (rc < 0 && errno == EINTR);
-  if (rc == 0 && si.si_pid == 0)
-    return;
-  bool expired = r->hook_pid < 0;
-  r->hook_pid = 0;
-  r->hook_poll_open = false;
-  close_poll_and_fd(r, &r->hook_poll, &r->hook_pidfd);
-  shim_ctr *ctr = r->ctr;
-  if (ctr == NULL || expired)
-    return; /* gone, or on_kill_timer already sent TERM and armed KILL */
-  /* TERM now; KILL when the grace period the hook started under ends. */
-  uint64_t left = uv_timer_get_due_in(&ctr->kill_timer);
-  ctr->term_sent = false;
-  send_term(ctr, (int64_t)left);
-}
-
-/* Stops one container: preStop hook (if any), then SIGTERM, SIGKILL once
- * grace ms have passed since the stop began (the pod's deadline when the pod
- * stops).  The kill timer bounds the hook too. */
-static void stop_container(shim_ctr *ctr, int64_t grace) {
-  shim_run *r = ctr->run;
-  if (r == NULL || r->exited || ctr->term_sent)
-    return;
-  stop_probes(ctr);
-  int64_t left = ctr->sh->stopping ? ctr->sh->stop_deadline_ms - shim_now_ms() : grace;
-  if (ctr->spec->pre_stop.n > 0 && r->c != NULL && !r->hook_poll_open && left > 0) {
-    container_exec_config x = {.argv = ctr->spec->pre_stop.argv,
-                               .stdin_fd = ctr->sh->devnull,
-                               .stdout_fd = ctr->sh->devnull,
-                               .stderr_fd = ctr->sh->devnull};
-    if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->hook_pid, &r->hook_pidfd, NULL) == 0) {
-      if (uv_poll_init(&ctr->sh->loop, &r->hook_poll, r->hook_pidfd) == 0) {
-        r->hook_poll.data = r;
-        r->hook_poll_open = true;
-        r->pending++;
-        uv_poll_start(&r->hook_poll, UV_READABLE, on_hook_exit);
-        ctr->term_sent = true; /* TERM follows the hook */
-        uv_timer_start(&ctr->kill_timer, on_kill_timer, (uint64_t)left, 0);
-        return;
-      }
-      kill_hook(&r->hook_pidfd);
-    }
-  }
-  send_term(ctr, left);
-}
-
-static void on_stop_deadline(uv_timer_t *t) {
-  shim *sh = t->data;
-  for (size_t i = 0; i < sh->n_ctrs; i++) {
-    shim_run *r = sh->ctrs[i].run;
-    if (r != NULL && r->c != NULL && !r->exited) {
-      if (!sh->ctrs[i].term_sent)
-        container_manager_kill(sh->mgr, r->c, SIGTERM, NULL);
-      container_manager_kill(sh->mgr, r->c, SIGKILL, NULL);
-    }
-  }
-}
-
-static bool apps_down(shim *sh) {
-  for (size_t i = 0; i < sh->n_ctrs; i++)
-    if (kind_of(&sh->ctrs[i]) != BACKOFF_KIND_SIDECAR && sh->ctrs[i].run != NULL)
-      return false;
-  return true;
-}
-
-/* Sidecars stop after every app container, last one first, one at a time. */
-static void stop_sidecars(shim *sh) {
-  if (!apps_down(sh))
-    return;
-  for (size_t i = sh->n_init; i-- > 0;) {
-    shim_ctr *ctr = &sh->ctrs[i];
-    if (kind_of(ctr) != BACKOFF_KIND_SIDECAR || ctr->run == NULL)
-      continue;
-    if (!ctr->st->stop_requested)
-      apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
-    if (!ctr->term_sent)
-      stop_container(ctr, grace_ms(sh));
-    return;
-  }
-}
-
-void shim_begin_stop(shim *sh) {
-  if (sh->stopping)
-    return;
-  sh->stopping = true;
-  sh->stop_deadline_ms = shim_now_ms() + grace_ms(sh);
-  uv_timer_start(&sh->stop_timer, on_stop_deadline, (uint64_t)grace_ms(sh), 0);
-  for (size_t i = 0; i < sh->n_ctrs; i++) {
-    shim_ctr *ctr = &sh->ctrs[i];
-    uv_timer_stop(&ctr->backoff_timer);
-    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
-  }
-  for (size_t i = 0; i < sh->n_ctrs; i++)
-    if (kind_of(&sh->ctrs[i]) != BACKOFF_KIND_SIDECAR)
-      stop_container(&sh->ctrs[i], grace_ms(sh));
-  stop_sidecars(sh);
-  shim_maybe_finish(sh);
 }
 
 /* --- exit and restart ------------------------------------------------------------ */
@@ -473,7 +200,7 @@ static void on_backoff_timer(uv_timer_t *t) {
   if (ctr->sh->stopping)
     return;
   if (ctr->st->state == CTRSTATE_BACKOFF)
-    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
+    shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
   start_container(ctr);
 }
 
@@ -485,12 +212,12 @@ void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o) {
   /* The successor's restart of it increments the count again. */
   st->restart_count = o->restart_count;
   if (o->state == CTRSTATE_START_LIMIT) {
-    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = o->message});
+    shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = o->message});
     return;
   }
   int64_t now = shim_now_ns();
   int64_t left_ms = o->next_try_at > now ? (o->next_try_at - now) / 1000000 : 0;
-  apply(ctr,
+  shim_apply(ctr,
         (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .next_try_at = now + left_ms * 1000000, .time = now});
   uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)left_ms, 0);
 }
@@ -503,7 +230,7 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bo
   int64_t now = shim_now_ms();
   backoff_record_exit(&sh->bo_cfg, &ctr->bo, run_ms);
   if (sh->stopping) {
-    stop_sidecars(sh);
+    shim_stop_sidecars(sh);
     shim_maybe_finish(sh);
     return;
   }
@@ -520,7 +247,7 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bo
     sh->pod_failed = true;
   } else if (d == BACKOFF_RESTART) {
     if (!ctr->restart_now && backoff_start_limit_reached(&sh->bo_cfg, &ctr->bo, now)) {
-      apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = "start limit reached"});
+      shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = "start limit reached"});
     } else {
       int64_t delay = ctr->restart_now ? 0 : backoff_next_delay(&sh->bo_cfg, &ctr->bo);
       ctr->restart_now = false;
@@ -529,10 +256,10 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bo
          * that failed may have failed inside that very timer's callback, and
          * libuv runs a 0 ms timer re-armed from its own callback again in the
          * same pass (starving the loop): it waits 1 ms. */
-        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
+        shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
         uv_timer_start(&ctr->backoff_timer, on_backoff_timer, start_error ? 1 : 0, 0);
       } else {
-        apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
+        shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
                                     .next_try_at = (now + delay) * 1000000,
                                     .time = now * 1000000});
         uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
@@ -562,13 +289,13 @@ static void on_exit_readable(uv_poll_t *h, int status, int events) {
   r->exited = true;
   uv_poll_stop(h);
   uv_timer_stop(&ctr->kill_timer);
-  stop_probes(ctr);
+  shim_stop_probes(ctr);
   backoff_exit be = {.exit_code = ex.exit_code, .signal = ex.signal, .oom = ex.oom_killed};
   ctr->exit_seen_ns = shim_now_ns();
   int64_t run_ms = ctr->started_ms > 0 ? ctr->exit_seen_ns / 1000000 - ctr->started_ms : 0;
   ctr->started_ms = 0;
   bool probe_kill = ctr->st->liveness_kill && ctr->term_sent;
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = ctr->exit_seen_ns});
+  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = ctr->exit_seen_ns});
   ctr->run = NULL;
   ctr->term_sent = false;
   run_release(r);
@@ -576,7 +303,7 @@ static void on_exit_readable(uv_poll_t *h, int status, int events) {
 }
 
 static void start_failed(shim_ctr *ctr, shim_run *r, const pv_err *err) {
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_FAILED, .message = pv_err_str(err)});
+  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_FAILED, .message = pv_err_str(err)});
   if (r != NULL) {
     if (r->lp_open)
       logpump_close(&r->lp);
@@ -618,8 +345,8 @@ static void mark_started(shim_ctr *ctr, int64_t now);
 static void post_start_failed(shim_ctr *ctr, const char *why) {
   char msg[200];
   snprintf(msg, sizeof msg, "FailedPostStartHook: %s", why);
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = msg});
-  send_term(ctr, grace_ms(ctr->sh));
+  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = msg});
+  shim_send_term(ctr, shim_grace_ms(ctr->sh));
 }
 
 static void on_post_start_exit(uv_poll_t *h, int status, int events) {
@@ -635,7 +362,7 @@ static void on_post_start_exit(uv_poll_t *h, int status, int events) {
   if (rc == 0 && si.si_pid == 0)
     return; /* still running */
   r->post_poll_open = false;
-  close_poll_and_fd(r, &r->post_poll, &r->post_pidfd);
+  shim_close_poll_fd(r, &r->post_poll, &r->post_pidfd);
   shim_ctr *ctr = r->ctr;
   /* The container may have exited meanwhile, or the pod be stopping: it
    * then never counts as started. */
@@ -669,7 +396,7 @@ static void run_post_start(shim_ctr *ctr, shim_run *r) {
     return;
   }
   if (uv_poll_init(&ctr->sh->loop, &r->post_poll, r->post_pidfd) < 0) {
-    kill_hook(&r->post_pidfd);
+    shim_kill_hook(&r->post_pidfd);
     post_start_failed(ctr, "postStart: cannot watch the hook process");
     return;
   }
@@ -708,7 +435,7 @@ static void start_container(shim_ctr *ctr) {
     start_failed(ctr, r, &err);
     return;
   }
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_CREATED});
+  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_CREATED});
   ctr->run = r;
   if (container_manager_start(sh->mgr, r->c, &err) < 0) {
     start_failed(ctr, r, &err);
@@ -740,13 +467,13 @@ static void start_container(shim_ctr *ctr) {
 
 /* The container counts as started: Running, probes on. */
 static void mark_started(shim_ctr *ctr, int64_t now) {
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(ctr->run->c), .time = now});
+  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(ctr->run->c), .time = now});
   if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
-    start_probe(ctr, PROBE_STARTUP);
+    shim_start_probe(ctr, PROBE_STARTUP);
   } else {
-    apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
-    start_probe(ctr, PROBE_LIVENESS);
-    start_probe(ctr, PROBE_READINESS);
+    shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
+    shim_start_probe(ctr, PROBE_LIVENESS);
+    shim_start_probe(ctr, PROBE_READINESS);
   }
 }
 
@@ -766,7 +493,7 @@ void shim_advance(shim *sh) {
   if (sh->pod_failed) {
     /* An init container failed for good: nothing more starts, and the
      * sidecars already running stop, last one first. */
-    stop_sidecars(sh);
+    shim_stop_sidecars(sh);
     return;
   }
   for (size_t i = 0; i < sh->n_init; i++) {
@@ -797,7 +524,7 @@ void shim_advance(shim *sh) {
     if (!ctrstate_is_final(sh->ctrs[i].st, sh->status.policy) || sh->ctrs[i].run != NULL)
       all_final = false;
   if (all_final)
-    stop_sidecars(sh);
+    shim_stop_sidecars(sh);
 }
 
 /* --- commands ------------------------------------------------------------------------ */
@@ -811,7 +538,7 @@ int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
     ctr->restart_now = true;
     /* Already stopping (an earlier restart, a probe): its SIGKILL stays. */
     if (!ctr->term_sent)
-      stop_container(ctr, grace_ms(sh));
+      shim_stop_container(ctr, shim_grace_ms(sh));
     return 0;
   }
   /* Ask the table first, on a copy: a container stopped for good (a sidecar
@@ -821,7 +548,7 @@ int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
     return pv_err_set(err, EINVAL, "container %s cannot restart now (%s)", ctr->st->name,
                       ctrstate_state_name(ctr->st->state));
   uv_timer_stop(&ctr->backoff_timer);
-  apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
+  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
   start_container(ctr);
   return 0;
 }

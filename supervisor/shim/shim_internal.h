@@ -109,6 +109,29 @@ void shim_maybe_finish(shim *sh);
 /* A predecessor left the container waiting (BACKOFF until o->next_try_at,
  * or START_LIMIT): wait the same way instead of starting it now. */
 void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o);
+/* Applies a lifecycle event to the container's state (logs a refusal). */
+void shim_apply(shim_ctr *ctr, ctrstate_event ev);
+/* SIGKILLs and reaps a hook process, closes its pidfd (-1 afterwards). */
+void shim_kill_hook(int *pidfd);
+/* uv_close()s a run's pidfd poll handle, then closes the fd (*fd = -1). */
+void shim_close_poll_fd(shim_run *r, uv_poll_t *h, int *fd);
+
+/* shim_probe.c: starts probe which (PROBE_*) when its run wants it; stops
+ * them all (their close callbacks restart what the next run wants). */
+void shim_start_probe(shim_ctr *ctr, int which);
+void shim_stop_probes(shim_ctr *ctr);
+
+/* shim_stop.c */
+int64_t shim_grace_of(int64_t seconds); /* saturating seconds → ms */
+int64_t shim_grace_ms(const shim *sh);  /* the pod's grace period */
+void shim_send_term(shim_ctr *ctr, int64_t kill_after_ms);
+/* A failed probe sp (liveness/startup): preStop, TERM, KILL after its grace. */
+void shim_kill_container(shim_ctr *ctr, const char *why, const spec_probe *sp);
+/* preStop (bounded by grace), TERM, KILL after grace ms (the pod's deadline
+ * when the pod stops). */
+void shim_stop_container(shim_ctr *ctr, int64_t grace);
+/* Once the app containers are down: the last running sidecar stops. */
+void shim_stop_sidecars(shim *sh);
 
 /* shim_ctl.c: the CRI log of one run (a thin adapter over crilog.h). */
 typedef struct shim_log shim_log;
