@@ -249,6 +249,26 @@ int pv_parse_size(const char *s, int64_t *out, pv_err *err) {
   return 0;
 }
 
+int pv_format_rfc3339(int64_t ns, bool always_nanos, char *buf, size_t len) {
+  int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+  if (frac < 0) {
+    frac += 1000000000;
+    sec--;
+  }
+  time_t t = (time_t)sec;
+  struct tm tm;
+  if (gmtime_r(&t, &tm) == NULL)
+    return -1;
+  int n;
+  if (always_nanos || frac != 0)
+    n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+  else
+    n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                 tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return n >= 0 && (size_t)n < len ? n : -1;
+}
+
 uint64_t pv_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

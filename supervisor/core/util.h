@@ -7,6 +7,7 @@
 #ifndef PODVISOR_CORE_UTIL_H
 #define PODVISOR_CORE_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,6 +33,11 @@ int pv_rm_rf(const char *path, pv_err *err);
 /* Parses a docker/podman style size: "64m", "1g", "512k", "100" (bytes),
  * also "64M", "64MiB", "1GB" (binary multiples, as podman does). */
 int pv_parse_size(const char *s, int64_t *out, pv_err *err);
+
+/* Formats ns since the epoch as RFC 3339 in UTC ("2026-11-23T00:22:15Z").
+ * The fraction is written with 9 digits when always_nanos is true or when it
+ * is not zero.  Returns the length, or -1 when buf is too small. */
+int pv_format_rfc3339(int64_t ns, bool always_nanos, char *buf, size_t len);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t pv_now_ns(void);

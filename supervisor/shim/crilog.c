@@ -135,18 +135,9 @@ int crilog_open(crilog **out, const char *dir, unsigned restart, const crilog_op
 }
 
 int crilog_format_time(int64_t ns, char *buf, size_t len) {
-  int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    sec--;
-  }
-  time_t t = (time_t)sec;
-  struct tm tm;
-  if (gmtime_r(&t, &tm) == NULL)
-    return -1;
-  int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
-  return n == TS_LEN && (size_t)n < len ? n : -1;
+  /* Always 9 fraction digits, so every record's header has the same width. */
+  int n = pv_format_rfc3339(ns, true, buf, len);
+  return n == TS_LEN ? n : -1;
 }
 
 /* The record header for now: the date part is cached per second because a

@@ -18,24 +18,8 @@ static const char *const kind_names[] = {"app", "init", "sidecar"};
 /* ---- times ---- */
 
 int status_format_time(int64_t ns, char *buf, size_t len) {
-  int64_t sec = ns / 1000000000, frac = ns % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    sec--;
-  }
-  time_t t = (time_t)sec;
-  struct tm tm;
-  if (gmtime_r(&t, &tm) == NULL)
-    return -1;
-  int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                   tm.tm_hour, tm.tm_min, tm.tm_sec);
-  if (n < 0 || (size_t)n >= len)
-    return -1;
-  int m = frac ? snprintf(buf + n, len - (size_t)n, ".%09lldZ", (long long)frac)
-               : snprintf(buf + n, len - (size_t)n, "Z");
-  if (m < 0 || (size_t)m >= len - (size_t)n)
-    return -1;
-  return n + m;
+  /* Kubernetes writes whole seconds without a fraction. */
+  return pv_format_rfc3339(ns, false, buf, len);
 }
 
 static int two_digits(const char *s) {

@@ -94,6 +94,21 @@ START_TEST(size_rejects_other_number_forms) {
 }
 END_TEST
 
+START_TEST(rfc3339_times) {
+  char buf[64];
+  ck_assert_int_eq(pv_format_rfc3339(1700000000LL * 1000000000 + 123456789, false, buf, sizeof buf), 30);
+  ck_assert_str_eq(buf, "2023-11-14T22:13:20.123456789Z");
+  ck_assert_int_eq(pv_format_rfc3339(1700000000LL * 1000000000, false, buf, sizeof buf), 20);
+  ck_assert_str_eq(buf, "2023-11-14T22:13:20Z");
+  ck_assert_int_eq(pv_format_rfc3339(1700000000LL * 1000000000, true, buf, sizeof buf), 30);
+  ck_assert_str_eq(buf, "2023-11-14T22:13:20.000000000Z");
+  /* Before the epoch the fraction still counts forward from the second. */
+  ck_assert_int_eq(pv_format_rfc3339(-1, false, buf, sizeof buf), 30);
+  ck_assert_str_eq(buf, "1969-12-31T23:59:59.999999999Z");
+  ck_assert_int_eq(pv_format_rfc3339(0, true, buf, 30), -1); /* no room for the NUL */
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("util");
   TCase *tc = tcase_create("util");
@@ -101,6 +116,7 @@ int main(void) {
   tcase_add_test(tc, size_rejects_other_number_forms);
   tcase_add_test(tc, err_wrap_keeps_code);
   tcase_add_test(tc, atomic_write_and_rm_rf);
+  tcase_add_test(tc, rfc3339_times);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
