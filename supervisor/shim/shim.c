@@ -294,7 +294,13 @@ static void on_exit_readable(uv_poll_t *h, int status, int events) {
   ctr->exit_seen_ns = shim_now_ns();
   int64_t run_ms = ctr->started_ms > 0 ? ctr->exit_seen_ns / 1000000 - ctr->started_ms : 0;
   ctr->started_ms = 0;
-  bool probe_kill = ctr->st->liveness_kill && ctr->term_sent;
+  /* A container that exits by itself while its preStop hook still runs
+   * (no SIGTERM sent yet) was not ended by the probe's kill: its
+   * termination must not claim so. */
+  bool term_delivered = ctr->term_sent && r->hook_pid <= 0; /* shim_stop.c: > 0 = hook before TERM */
+  bool probe_kill = ctr->st->liveness_kill && term_delivered;
+  if (ctr->st->liveness_kill && !term_delivered)
+    ctr->st->liveness_kill = false;
   shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = ctr->exit_seen_ns});
   ctr->run = NULL;
   ctr->term_sent = false;

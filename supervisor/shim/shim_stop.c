@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -87,6 +88,18 @@ static void on_hook_exit(uv_poll_t *h, int status, int events) {
   shim_ctr *ctr = r->ctr;
   if (ctr == NULL || expired)
     return; /* gone, or on_kill_timer already sent TERM and armed KILL */
+  /* A hook SIGKILLed by nobody here died with its container: the pid
+   * namespace's init ended by itself (its exit waits for the shim to reap
+   * the hook, so the container's exit handler comes next).  No TERM is
+   * delivered then; the kill timer still SIGKILLs at the deadline should
+   * the container live on.  hook_pid 1: "ended before TERM" for
+   * on_exit_readable. */
+  struct pollfd pfd = {.fd = r->c != NULL ? container_pidfd(r->c) : -1, .events = POLLIN};
+  if ((rc == 0 && si.si_code == CLD_KILLED && si.si_status == SIGKILL) ||
+      (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1)) {
+    r->hook_pid = 1;
+    return;
+  }
   /* TERM now; KILL when the grace period the hook started under ends. */
   uint64_t left = uv_timer_get_due_in(&ctr->kill_timer);
   ctr->term_sent = false;
