@@ -160,7 +160,8 @@ static void on_exec_exit(uv_poll_t *h, int status, int events) {
   while (rc < 0 && errno == EINTR);
   if (rc == 0 && si.si_pid == 0)
     return; /* spurious wake-up: still running */
-  if (!p->busy) { /* killed at its timeout, already counted: reaped now */
+  /* Killed at its timeout and already counted: only reaped now. */
+  if (!p->busy) {
     p->exec_pid = 0;
     close_exec(p);
     return;

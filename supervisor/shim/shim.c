@@ -217,15 +217,16 @@ void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o) {
   }
   int64_t now = shim_now_ns();
   int64_t left_ms = o->next_try_at > now ? (o->next_try_at - now) / 1000000 : 0;
-  shim_apply(ctr,
-        (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF, .next_try_at = now + left_ms * 1000000, .time = now});
+  shim_apply(ctr, (ctrstate_event){
+                      .kind = CTRSTATE_EV_BACKOFF, .next_try_at = now + left_ms * 1000000, .time = now});
   uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)left_ms, 0);
 }
 
 /* Schedules the next start after an exit of a run that lasted run_ms, or
  * after a failed start (start_error); probe_kill: the shim killed it for a
  * failed probe. */
-static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bool probe_kill, bool start_error) {
+static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bool probe_kill,
+                       bool start_error) {
   shim *sh = ctr->sh;
   int64_t now = shim_now_ms();
   backoff_record_exit(&sh->bo_cfg, &ctr->bo, run_ms);
@@ -260,8 +261,8 @@ static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bo
         uv_timer_start(&ctr->backoff_timer, on_backoff_timer, start_error ? 1 : 0, 0);
       } else {
         shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
-                                    .next_try_at = (now + delay) * 1000000,
-                                    .time = now * 1000000});
+                                         .next_try_at = (now + delay) * 1000000,
+                                         .time = now * 1000000});
         uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
       }
     }
@@ -473,7 +474,8 @@ static void start_container(shim_ctr *ctr) {
 
 /* The container counts as started: Running, probes on. */
 static void mark_started(shim_ctr *ctr, int64_t now) {
-  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(ctr->run->c), .time = now});
+  shim_apply(ctr,
+             (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(ctr->run->c), .time = now});
   if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
     shim_start_probe(ctr, PROBE_STARTUP);
   } else {
@@ -487,8 +489,8 @@ static void mark_started(shim_ctr *ctr, int64_t now) {
 
 static bool idle(const shim_ctr *ctr) {
   ctrstate_state s = ctr->st->state;
-  return ctr->run == NULL && !uv_is_active((const uv_handle_t *)&ctr->backoff_timer) && s != CTRSTATE_BACKOFF &&
-         s != CTRSTATE_START_LIMIT && s != CTRSTATE_TERMINATED;
+  return ctr->run == NULL && !uv_is_active((const uv_handle_t *)&ctr->backoff_timer) &&
+         s != CTRSTATE_BACKOFF && s != CTRSTATE_START_LIMIT && s != CTRSTATE_TERMINATED;
 }
 
 /* Starts whatever may start now: the next init container, or every app
@@ -550,7 +552,8 @@ int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
   /* Ask the table first, on a copy: a container stopped for good (a sidecar
    * after its pod's app containers) refuses RESTART. */
   ctrstate probe_st = *ctr->st;
-  if (ctrstate_apply(&probe_st, &(ctrstate_event){.kind = CTRSTATE_EV_RESTART, .time = shim_now_ns()}, err) < 0)
+  if (ctrstate_apply(&probe_st, &(ctrstate_event){.kind = CTRSTATE_EV_RESTART, .time = shim_now_ns()}, err) <
+      0)
     return pv_err_set(err, EINVAL, "container %s cannot restart now (%s)", ctr->st->name,
                       ctrstate_state_name(ctr->st->state));
   uv_timer_stop(&ctr->backoff_timer);

@@ -105,4 +105,3 @@ void shim_stop_probes(shim_ctr *ctr) {
       probe_stop(&ctr->probes[i], probe_closed);
     }
 }
-

@@ -188,4 +188,3 @@ void shim_begin_stop(shim *sh) {
   shim_stop_sidecars(sh);
   shim_maybe_finish(sh);
 }
-
