@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,6 +268,17 @@ int pv_format_rfc3339(int64_t ns, bool always_nanos, char *buf, size_t len) {
     n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                  tm.tm_hour, tm.tm_min, tm.tm_sec);
   return n >= 0 && (size_t)n < len ? n : -1;
+}
+
+int pv_pidfd_try_reap(int pidfd, siginfo_t *si) {
+  memset(si, 0, sizeof *si);
+  int rc;
+  do
+    rc = waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, WEXITED | WNOHANG);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0)
+    return -1;
+  return si->si_pid != 0 ? 1 : 0;
 }
 
 uint64_t pv_now_ns(void) {

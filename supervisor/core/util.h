@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "supervisor/core/error.h"
@@ -38,6 +39,11 @@ int pv_parse_size(const char *s, int64_t *out, pv_err *err);
  * The fraction is written with 9 digits when always_nanos is true or when it
  * is not zero.  Returns the length, or -1 when buf is too small. */
 int pv_format_rfc3339(int64_t ns, bool always_nanos, char *buf, size_t len);
+
+/* Non-blocking reap of the child behind a pidfd: 1 and *si filled when it
+ * has exited (and is now reaped), 0 while it still runs, -1 with errno on
+ * error.  EINTR is retried. */
+int pv_pidfd_try_reap(int pidfd, siginfo_t *si);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t pv_now_ns(void);

@@ -1,4 +1,5 @@
 /* probe.c - liveness/readiness/startup probes on the shim's libuv loop. */
+#include "supervisor/core/util.h"
 #include "supervisor/shim/probe.h"
 
 #include <errno.h>
@@ -153,12 +154,8 @@ static void on_exec_exit(uv_poll_t *h, int status, int events) {
   (void)events;
   probe *p = h->data;
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int rc;
-  do
-    rc = waitid((idtype_t)P_PIDFD, (id_t)p->exec_pidfd, &si, WEXITED | WNOHANG);
-  while (rc < 0 && errno == EINTR);
-  if (rc == 0 && si.si_pid == 0)
+  int rc = pv_pidfd_try_reap(p->exec_pidfd, &si);
+  if (rc == 0)
     return; /* spurious wake-up: still running */
   /* Killed at its timeout and already counted: only reaped now. */
   if (!p->busy) {
@@ -166,7 +163,7 @@ static void on_exec_exit(uv_poll_t *h, int status, int events) {
     close_exec(p);
     return;
   }
-  bool ok = rc == 0 && si.si_code == CLD_EXITED && si.si_status == 0;
+  bool ok = rc == 1 && si.si_code == CLD_EXITED && si.si_status == 0;
   p->exec_pid = 0;
   finish(p, ok);
 }

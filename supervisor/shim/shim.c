@@ -361,12 +361,8 @@ static void on_post_start_exit(uv_poll_t *h, int status, int events) {
   (void)events;
   shim_run *r = h->data;
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int rc;
-  do
-    rc = waitid((idtype_t)P_PIDFD, (id_t)r->post_pidfd, &si, WEXITED | WNOHANG);
-  while (rc < 0 && errno == EINTR);
-  if (rc == 0 && si.si_pid == 0)
+  int rc = pv_pidfd_try_reap(r->post_pidfd, &si);
+  if (rc == 0)
     return; /* still running */
   r->post_poll_open = false;
   shim_close_poll_fd(r, &r->post_poll, &r->post_pidfd);

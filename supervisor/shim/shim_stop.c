@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervisor/core/util.h"
 #include "supervisor/shim/shim_internal.h"
 
 /* Seconds of grace as milliseconds, saturated: a manifest may ask for an
@@ -74,12 +75,8 @@ static void on_hook_exit(uv_poll_t *h, int status, int events) {
   (void)events;
   shim_run *r = h->data;
   siginfo_t si;
-  memset(&si, 0, sizeof si);
-  int rc;
-  do
-    rc = waitid((idtype_t)P_PIDFD, (id_t)r->hook_pidfd, &si, WEXITED | WNOHANG);
-  while (rc < 0 && errno == EINTR);
-  if (rc == 0 && si.si_pid == 0)
+  int rc = pv_pidfd_try_reap(r->hook_pidfd, &si);
+  if (rc == 0)
     return;
   bool expired = r->hook_pid < 0;
   r->hook_pid = 0;
@@ -95,7 +92,7 @@ static void on_hook_exit(uv_poll_t *h, int status, int events) {
    * the container live on.  hook_pid 1: "ended before TERM" for
    * on_exit_readable. */
   struct pollfd pfd = {.fd = r->c != NULL ? container_pidfd(r->c) : -1, .events = POLLIN};
-  if ((rc == 0 && si.si_code == CLD_KILLED && si.si_status == SIGKILL) ||
+  if ((rc == 1 && si.si_code == CLD_KILLED && si.si_status == SIGKILL) ||
       (pfd.fd >= 0 && poll(&pfd, 1, 0) == 1)) {
     r->hook_pid = 1;
     return;
