@@ -25,6 +25,7 @@ typedef struct shimsock_conn {
   struct shimsock_conn *next;
   int pending_close;
   bool replied, closing;
+  bool answering; /* the handler runs or its reply is being written */
   size_t len;
   char *reply;
   char line[LINE_MAX_BYTES];
@@ -93,6 +94,14 @@ static void reply(shimsock_conn *c, char *text) {
     conn_close(c);
 }
 
+/* Runs the handler on the line read; the connection stays open until the
+ * reply is written, also when the handler itself closes the shimsock
+ * ("stop" with nothing left to stop finishes the shim at once). */
+static void answer(shimsock_conn *c, const char *line) {
+  c->answering = true;
+  reply(c, c->owner->handler(c->owner->ctx, line));
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)suggested;
   shimsock_conn *c = h->data;
@@ -109,7 +118,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     /* EOF without a newline: treat what we have as the line. */
     if (n == UV_EOF && c->len > 0) {
       c->line[c->len] = '\0';
-      reply(c, c->owner->handler(c->owner->ctx, c->line));
+      answer(c, c->line);
     } else {
       conn_close(c);
     }
@@ -122,7 +131,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
     *nl = '\0';
     if (nl > c->line && nl[-1] == '\r')
       nl[-1] = '\0';
-    reply(c, c->owner->handler(c->owner->ctx, c->line));
+    answer(c, c->line);
   } else if (c->len >= sizeof c->line - 1) {
     reply(c, strdup("error: line too long"));
   }
@@ -242,8 +251,11 @@ void shimsock_close(shimsock *ss, void (*on_closed)(void *ctx)) {
   ss->closing = true;
   ss->on_closed = on_closed;
   (void)unlink(ss->path);
+  /* A connection being answered closes itself once its reply is written
+   * (or after its idle timeout); closing it now would drop the reply. */
   for (shimsock_conn *c = ss->conns; c != NULL; c = c->next)
-    conn_close(c);
+    if (!c->answering && !c->replied)
+      conn_close(c);
   if (ss->listening)
     uv_close((uv_handle_t *)&ss->server, on_server_closed);
   else

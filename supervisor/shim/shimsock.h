@@ -16,7 +16,9 @@
  * after a 4 KiB line without a newline).  Handles are embedded in the
  * shimsock and in per-connection structs that are freed only in their close
  * callbacks.  shimsock_close() closes the listener and every connection;
- * the shimsock may be freed after on_closed fires.
+ * a connection whose command is being answered (also one whose handler
+ * called shimsock_close) is closed only after its reply is written.  The
+ * shimsock may be freed after on_closed fires.
  */
 #ifndef PODVISOR_SHIM_SHIMSOCK_H
 #define PODVISOR_SHIM_SHIMSOCK_H
