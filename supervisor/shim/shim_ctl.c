@@ -1,5 +1,6 @@
 /* shim_ctl.c - the shim's set-up and tear-down, its socket commands, its
  * status file and the per-run log adapter. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,6 +205,107 @@ static int make_paths(shim *sh, pv_err *err) {
   return 0;
 }
 
+/* The refusal of a second shim for a pod that already has one. */
+static int already_kept(shim *sh, pv_err *err) {
+  char path[PATH_MAX], buf[32] = "";
+  long pid = 0;
+  if (pv_path(path, sizeof path, "%s/shim.pid", sh->run_dir) == 0) {
+    int fd;
+    do
+      fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd >= 0) {
+      ssize_t n;
+      do
+        n = read(fd, buf, sizeof buf - 1);
+      while (n < 0 && errno == EINTR);
+      buf[n > 0 ? n : 0] = '\0';
+      pid = strtol(buf, NULL, 10);
+      close(fd);
+    }
+  }
+  if (pid > 0)
+    return pv_err_set(err, EBUSY, "pod %s/%s is already kept by shim %ld", sh->pod->ns, sh->pod->name, pid);
+  return pv_err_set(err, EBUSY, "pod %s/%s is already kept by another shim", sh->pod->ns, sh->pod->name);
+}
+
+/* Makes this shim the pod's only keeper: an exclusive flock() on
+ * <run_dir>/shim.lock whose fd stays open for the life of the process (the
+ * kernel drops the lock on any exit, kill -9 included).  Without it a
+ * second shim for the same uid would take the first one's live containers
+ * for leftovers.  A keeper that stops cleanly unlinks the file last, so a
+ * lock won on an inode no longer linked at the path is taken again on the
+ * new file. */
+static int take_lock(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  char path[PATH_MAX];
+  if (pv_path(path, sizeof path, "%s/shim.lock", sh->run_dir) < 0)
+    return pv_err_sys(err, "pod %s/%s: lock path", p->ns, p->name);
+  for (int tries = 0;; tries++) {
+    if (tries == 10)
+      return pv_err_set(err, EAGAIN, "pod %s/%s: %s keeps being removed", p->ns, p->name, path);
+    if (pv_mkdir_p(sh->run_dir, 0700, err) < 0)
+      return -1;
+    int fd;
+    do
+      fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == ENOENT)
+      continue; /* the run dir was removed by a keeper that just stopped */
+    if (fd < 0)
+      return pv_err_sys(err, "pod %s/%s: open %s", p->ns, p->name, path);
+    /* A keeper just killed (kill -9, then a new shim at once) holds the
+     * lock until the kernel has finished its exit: give it 2 s. */
+    int rc;
+    for (int wait = 0;; wait++) {
+      do
+        rc = flock(fd, LOCK_EX | LOCK_NB);
+      while (rc < 0 && errno == EINTR);
+      if (rc == 0 || errno != EWOULDBLOCK || wait == 40)
+        break;
+      struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (rc < 0) {
+      int e = errno;
+      close(fd);
+      if (e == EWOULDBLOCK)
+        return already_kept(sh, err);
+      errno = e;
+      return pv_err_sys(err, "pod %s/%s: lock %s", p->ns, p->name, path);
+    }
+    struct stat held, named;
+    if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino) {
+      sh->lock_fd = fd;
+      return 0;
+    }
+    close(fd);
+  }
+}
+
+/* Removes the run dir at a clean stop, the lock file last (take_lock()). */
+static void remove_run_dir(shim *sh) {
+  DIR *d = opendir(sh->run_dir);
+  if (d != NULL) {
+    struct dirent *e;
+    char path[PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "shim.lock") == 0)
+        continue;
+      if (pv_path(path, sizeof path, "%s/%s", sh->run_dir, e->d_name) == 0)
+        pv_rm_rf(path, NULL);
+    }
+    closedir(d);
+  }
+  char lock[PATH_MAX];
+  if (pv_path(lock, sizeof lock, "%s/shim.lock", sh->run_dir) == 0)
+    (void)unlink(lock);
+  close(sh->lock_fd);
+  sh->lock_fd = -1;
+  (void)rmdir(sh->run_dir); /* ENOTEMPTY: the next keeper already came */
+}
+
 /* Removes what a SIGKILLed predecessor left: cgroups (its containers died
  * with it through pdeathsig) and container upper dirs. */
 static void clean_leftovers(shim *sh) {
@@ -257,7 +360,8 @@ static int setup(shim *sh, pv_err *err) {
                        .host_network = sh->pod->host_network,
                        .share_pid = sh->pod->share_process_namespace,
                        .before_pid_ns = start_thread_pool};
-  if (pv_mkdir_p(sh->run_dir, 0700, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
+  /* Nothing of the pod is touched before the lock is ours. */
+  if (take_lock(sh, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
       pv_mkdir_p(sh->log_dir, 0755, err) < 0)
     return -1;
   if (sandbox_enter(&sh->sb, &sc, err) < 0)
@@ -356,13 +460,16 @@ static void teardown(shim *sh) {
       resource_manager_close_cgroup(cg);
     resource_manager_cleanup(rm);
   }
-  if (sh->pod != NULL && sh->pod_dir[0] != '\0') {
+  /* Only the pod's keeper removes its files: a shim that did not get the
+   * lock (another one keeps the pod) leaves them all alone. */
+  bool keeper = sh->lock_fd >= 0;
+  if (keeper && sh->pod_dir[0] != '\0') {
     placement_release_volumes(sh->pod_dir, sh->pod);
     pv_rm_rf(sh->pod_dir, NULL);
   }
   sandbox_release(&sh->sb);
-  if (sh->run_dir[0] != '\0')
-    pv_rm_rf(sh->run_dir, NULL);
+  if (keeper)
+    remove_run_dir(sh);
 }
 
 int shim_main(const shim_options *o, pv_err *err) {
@@ -372,6 +479,7 @@ int shim_main(const shim_options *o, pv_err *err) {
     return pv_err_set(err, ENOMEM, "shim: out of memory");
   sh->opt = *o;
   sh->devnull = -1;
+  sh->lock_fd = -1;
   sh->sb.pause_pidfd = -1;
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);

@@ -93,6 +93,7 @@ struct shim {
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
+  int lock_fd;      /* <run_dir>/shim.lock, flock()ed for the shim's life */
   int open_handles; /* shim-level handles still to close */
 };
 
