@@ -20,6 +20,7 @@
  *                                      final status is on disk before exit
  *   <run-root>/pods/<uid>/shim.sock    control socket, mode 0600 (shimsock.h)
  *   <run-root>/pods/<uid>/shim.pid     the shim's pid
+ *   <run-root>/pods/<uid>/shim.lock    flock held for the shim's whole life: one shim per pod
  *   <root>/pods/<uid>/containers/<name>-<restart>  overlay upper/work dirs
  *   <root>/pods/<uid>/volumes/<name>   emptyDir volumes
  *   <root>/logs/<ns>_<pod>_<uid>/<container>/<restart>.log  CRI logs
