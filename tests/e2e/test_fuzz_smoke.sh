@@ -14,5 +14,7 @@ if ! command -v clang >/dev/null 2>&1; then
 fi
 
 src=${PODVISOR_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-build=${PODVISOR_FUZZ_BUILD:-${TMPDIR:-/tmp}/podvisor-fuzz-smoke-$(id -u)}
+# The build directory belongs to this checkout (ignored by git): a shared one
+# in /tmp would hold another checkout's CMake cache and refuse to configure.
+build=${PODVISOR_FUZZ_BUILD:-$src/build-fuzz-smoke}
 PODVISOR_FUZZ_BUILD="$build" exec bash "$src/tests/fuzz/run.sh" 20 fuzz_spec
