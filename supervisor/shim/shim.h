@@ -52,7 +52,7 @@
  *   then sidecars in reverse order; nothing blocks the loop.
  *
  * shim_main() blocks for the life of the pod (it is the process's main loop).
- * shim_pod_uid() is pure.
+ * The pod uid is spec_pod_uid()'s (spec/spec.h), shared with `podvisor up`.
  */
 #ifndef PODVISOR_SHIM_SHIM_H
 #define PODVISOR_SHIM_SHIM_H
@@ -61,7 +61,7 @@
 
 #include "supervisor/core/error.h"
 
-#define SHIM_UID_LEN 16
+#define SHIM_UID_LEN 16 /* = SPEC_POD_UID_LEN */
 
 typedef struct shim_options {
   const char *root;          /* images, pod data, logs */
@@ -72,9 +72,6 @@ typedef struct shim_options {
   uint64_t log_max_size;     /* bytes per log file before rotation; 0 = 10 MiB */
   unsigned log_max_files;    /* files kept per container; 0 = 5 */
 } shim_options;
-
-/* The uid podvisor gives a pod without metadata.uid: 16 lower-case hex. */
-void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]);
 
 /* Parses the shim's options (argv[0] is skipped): --root, --run-root,
  * --pod-file (required), --pod, --namespace, --log-max-size SIZE,

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sha256.h> /* libmd */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,19 +18,6 @@
 #include "supervisor/shim/placement.h"
 #include "supervisor/shim/shim_internal.h"
 #include "supervisor/shim/status.h"
-
-void shim_pod_uid(const char *ns, const char *name, char out[SHIM_UID_LEN + 1]) {
-  uint8_t md[SHA256_DIGEST_LENGTH];
-  char buf[512];
-  snprintf(buf, sizeof buf, "%s/%s", ns != NULL ? ns : "default", name);
-  SHA256_CTX ctx;
-  SHA256Init(&ctx);
-  SHA256Update(&ctx, (const uint8_t *)buf, strlen(buf));
-  SHA256Final(md, &ctx);
-  for (int i = 0; i < SHIM_UID_LEN / 2; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
-  out[SHIM_UID_LEN] = '\0';
-}
 
 /* --- status ----------------------------------------------------------------- */
 
@@ -189,12 +175,15 @@ static int init_state(shim *sh, pv_err *err) {
   return 0;
 }
 
+_Static_assert(SHIM_UID_LEN == SPEC_POD_UID_LEN, "the shim's uid buffer holds spec_pod_uid()");
+
 static int make_paths(shim *sh, pv_err *err) {
   const spec_pod *p = sh->pod;
-  if (p->uid != NULL && *p->uid != '\0')
-    snprintf(sh->uid, sizeof sh->uid, "%.16s", p->uid);
-  else
-    shim_pod_uid(p->ns, p->name, sh->uid);
+  spec_pod_uid(p, NULL, sh->uid);
+  /* spec/ already refuses a metadata.uid that is not Kubernetes-shaped; the
+   * uid names directories that teardown removes, so check again here. */
+  if (!spec_uid_is_safe(sh->uid))
+    return pv_err_set(err, EINVAL, "pod %s: unsafe uid '%s'", p->name, sh->uid);
   if (pv_path(sh->run_dir, sizeof sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
       pv_path(sh->pod_dir, sizeof sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
       pv_path(sh->log_dir, sizeof sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) <
