@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +50,12 @@ static void take_out(crilog *log) {
 
 static void give_out(crilog *log) {
   log->out = NULL;
+  pthread_mutex_unlock(&shared_out_lock);
+}
+
+void crilog_release_scratch(void) {
+  pthread_mutex_lock(&shared_out_lock);
+  madvise(shared_out, sizeof shared_out, MADV_DONTNEED);
   pthread_mutex_unlock(&shared_out_lock);
 }
 

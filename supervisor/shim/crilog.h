@@ -77,6 +77,10 @@ typedef struct crilog crilog;
 
 void crilog_opts_default(crilog_opts *o);
 
+/* Returns the pages of the process-wide output buffer to the kernel (it
+ * holds nothing between calls); for an idle process. */
+void crilog_release_scratch(void);
+
 /* Opens (creating) <dir>/<restart>.log for append.  dir must exist. */
 int crilog_open(crilog **out, const char *dir, unsigned restart, const crilog_opts *opts, pv_err *err);
 

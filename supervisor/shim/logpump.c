@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static int stream_of(logpump *lp, uv_handle_t *h) {
@@ -22,6 +23,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   (void)h;
   buf->base = read_buf;
   buf->len = sizeof read_buf;
+}
+
+void logpump_release_scratch(void) {
+  madvise(read_buf, sizeof read_buf, MADV_DONTNEED);
 }
 
 static void maybe_eof(logpump *lp) {

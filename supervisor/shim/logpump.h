@@ -59,4 +59,8 @@ void logpump_after_start(logpump *lp);
 /* Closes the handles (and the write ends if still open); cb->closed follows. */
 void logpump_close(logpump *lp);
 
+/* Returns the pages of the loop's shared read buffer to the kernel; only
+ * between reads (on the loop's thread, outside a pump callback). */
+void logpump_release_scratch(void);
+
 #endif

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,8 @@ static void on_status_timer(uv_timer_t *t) {
   if (shim_write_status(sh, &err) < 0)
     fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
   /* A change usually ends a burst of work (a start, an exit, a probe
-   * result), whose temporary allocations (jansson's tree, container set-up)
-   * left free heap pages behind: give them back. */
-  shim_mem_release();
+   * result): once things stay quiet, what it left resident goes back. */
+  shim_mem_burst_done(sh);
 }
 
 void shim_mark_dirty(shim *sh) {
@@ -177,6 +177,20 @@ static int init_state(shim *sh, pv_err *err) {
 
 _Static_assert(SHIM_UID_LEN == SPEC_POD_UID_LEN, "the shim's uid buffer holds spec_pod_uid()");
 
+/* *out = a heap copy of the path fmt makes; -1 with errno on failure. */
+__attribute__((format(printf, 2, 3))) static int path_dup(char **out, const char *fmt, ...) {
+  char buf[PATH_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return (*out = strdup(buf)) == NULL ? -1 : 0;
+}
+
 static int make_paths(shim *sh, pv_err *err) {
   const spec_pod *p = sh->pod;
   spec_pod_uid(p, NULL, sh->uid);
@@ -184,12 +198,11 @@ static int make_paths(shim *sh, pv_err *err) {
    * uid names directories that teardown removes, so check again here. */
   if (!spec_uid_is_safe(sh->uid))
     return pv_err_set(err, EINVAL, "pod %s: unsafe uid '%s'", p->name, sh->uid);
-  if (pv_path(sh->run_dir, sizeof sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
-      pv_path(sh->pod_dir, sizeof sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
-      pv_path(sh->log_dir, sizeof sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) <
-          0 ||
-      pv_path(sh->status_path, sizeof sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
-      pv_path(sh->sock_path, sizeof sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
+  if (path_dup(&sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
+      path_dup(&sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
+      path_dup(&sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) < 0 ||
+      path_dup(&sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
+      path_dup(&sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
     return pv_err_sys(err, "pod %s: paths", p->name);
   return 0;
 }
@@ -366,6 +379,7 @@ static int setup(shim *sh, pv_err *err) {
   sh->loop_ready = true;
   uv_timer_init(&sh->loop, &sh->status_timer);
   uv_timer_init(&sh->loop, &sh->stop_timer);
+  shim_mem_idle_init(sh);
   uv_signal_init(&sh->loop, &sh->sig_term);
   uv_signal_init(&sh->loop, &sh->sig_int);
   sh->status_timer.data = sh->stop_timer.data = sh->sig_term.data = sh->sig_int.data = sh;
@@ -429,6 +443,7 @@ void shim_maybe_finish(shim *sh) {
   }
   uv_close((uv_handle_t *)&sh->status_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->stop_timer, on_shim_handle_closed);
+  uv_close((uv_handle_t *)&sh->trim_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_term, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_int, on_shim_handle_closed);
   shimsock_close(&sh->sock, on_sock_closed);
@@ -452,7 +467,7 @@ static void teardown(shim *sh) {
   /* Only the pod's keeper removes its files: a shim that did not get the
    * lock (another one keeps the pod) leaves them all alone. */
   bool keeper = sh->lock_fd >= 0;
-  if (keeper && sh->pod_dir[0] != '\0') {
+  if (keeper && sh->pod_dir != NULL) {
     placement_release_volumes(sh->pod_dir, sh->pod);
     pv_rm_rf(sh->pod_dir, NULL);
   }
@@ -490,7 +505,6 @@ int shim_main(const shim_options *o, pv_err *err) {
   if (rc == 0) {
     shim_mark_dirty(sh);
     shim_advance(sh);
-    shim_mem_trim();
     uv_run(&sh->loop, UV_RUN_DEFAULT);
   } else if (loop_ok) {
     /* Set-up failed after the loop existed: close what was opened. */
@@ -509,8 +523,15 @@ int shim_main(const shim_options *o, pv_err *err) {
   if (sh->devnull >= 0)
     close(sh->devnull);
   ctrstate_pod_free(&sh->status);
+  for (size_t i = 0; sh->ctrs != NULL && i < sh->n_ctrs; i++)
+    shim_free_probes(&sh->ctrs[i]);
   free(sh->ctrs);
   spec_pod_list_free(&sh->pods);
+  free(sh->run_dir);
+  free(sh->pod_dir);
+  free(sh->log_dir);
+  free(sh->status_path);
+  free(sh->sock_path);
   free(sh);
   return rc;
 }

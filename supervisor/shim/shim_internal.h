@@ -58,7 +58,7 @@ struct shim_ctr {
   shim_run *run; /* the current run, NULL when none */
   uv_timer_t backoff_timer;
   uv_timer_t kill_timer; /* SIGKILL after the grace period */
-  probe probes[3];
+  probe *probes[3]; /* allocated when first started: most containers have none */
   bool probe_on[3];
   int probes_closing;
   bool restart_now; /* next start bypasses backoff (manual restart/update) */
@@ -75,8 +75,9 @@ struct shim {
   spec_pod_list pods; /* owns the pod spec and every updated spec */
   const spec_pod *pod;
   char uid[SHIM_UID_LEN + 1];
-  char run_dir[4096], pod_dir[4096], log_dir[4096];
-  char status_path[4096], sock_path[4096];
+  /* Heap strings (NULL until make_paths): PATH_MAX arrays here would each
+   * dirty a page of their own for a path of a hundred bytes. */
+  char *run_dir, *pod_dir, *log_dir, *status_path, *sock_path;
   container_manager *mgr;
   sandbox sb;
   ctrstate_pod status;
@@ -90,6 +91,7 @@ struct shim {
   statefile status_file;   /* status.json, written durably off the loop */
   statefile pid_file;      /* shim.pid */
   uv_timer_t stop_timer;   /* pod-wide SIGKILL deadline */
+  uv_timer_t trim_timer;   /* shim_mem.c: hands memory back once idle */
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
@@ -121,6 +123,8 @@ void shim_close_poll_fd(shim_run *r, uv_poll_t *h, int *fd);
  * them all (their close callbacks restart what the next run wants). */
 void shim_start_probe(shim_ctr *ctr, int which);
 void shim_stop_probes(shim_ctr *ctr);
+/* Frees the probes (after the loop closed; each is stopped and closed). */
+void shim_free_probes(shim_ctr *ctr);
 
 /* shim_stop.c */
 int64_t shim_grace_of(int64_t seconds); /* saturating seconds → ms */
@@ -141,14 +145,14 @@ void shim_log_write(shim_log *l, bool is_stderr, const char *buf, size_t len);
 void shim_log_flush(shim_log *l);
 void shim_log_close(shim_log *l); /* accepts NULL */
 
-/* shim_mem.c: shim_mem_setup() first thing in the process; shim_mem_trim()
- * once the pod's containers are started (it returns heap pages freed since
- * and drops the page table entries of code mapped during set-up). */
+/* shim_mem.c: shim_mem_setup() first thing in the process;
+ * shim_mem_idle_init() with the loop's other handles (sh->trim_timer, closed
+ * with them); shim_mem_burst_done() after a burst of work (a status change):
+ * once the pod has been quiet for a second, free heap pages, dead stack
+ * pages, the log scratch buffers and the code pages go back to the kernel. */
 void shim_mem_setup(void);
-void shim_mem_trim(void);
-/* shim_mem_release() after a burst of work (on the loop): returns free heap
- * pages and the dead stack pages below the caller's frame to the kernel. */
-void shim_mem_release(void);
+void shim_mem_idle_init(shim *sh);
+void shim_mem_burst_done(shim *sh);
 
 /* shim_ctl.c */
 char *shim_handle_command(void *ctx, const char *line);

@@ -1,17 +1,27 @@
 /* shim_mem.c - keeps the resident memory of a long-lived shim small.
  *
  * A shim lives as long as its pod, one per pod, so what it keeps resident is
- * paid per pod.  Two things inflate it after start-up and are never used
- * again: heap pages touched by parsing the manifest (libyaml's tree, the
- * spec) and executable pages mapped while setting up, including the pages
- * the kernel maps around each fault ("fault-around").  See shim_internal.h. */
+ * paid per pod.  Most of it is left over from bursts of work and never used
+ * until the next burst: heap pages freed after parsing, rendering the status
+ * or setting a container up; stack pages below the loop's frames; the log
+ * scratch buffers; and executable pages, which the kernel maps 64 KiB at a
+ * time around each fault ("fault-around") and which a shim that is not
+ * shared with other shims pays for alone.  Once the pod has been quiet for
+ * a moment (SHIM_MEM_IDLE_MS), all of it is handed back; the next burst
+ * faults back what it needs from the page cache.  See shim_internal.h. */
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "supervisor/shim/crilog.h"
 #include "supervisor/shim/shim_internal.h"
+
+/* Quiet time before the shim trims: long enough that a burst of events
+ * (a restart, a probe round) does not pay the re-faults on every step. */
+#define SHIM_MEM_IDLE_MS 1000
 
 void shim_mem_setup(void) {
   /* A large allocation (a held 16 KiB log line) comes from mmap: only the
@@ -20,72 +30,99 @@ void shim_mem_setup(void) {
    * (crilog.h, logpump.h), not allocated per container. */
   mallopt(M_MMAP_THRESHOLD, 24 * 1024);
   mallopt(M_TRIM_THRESHOLD, 64 * 1024);
-  /* The thread pool only removes finished containers' directories: one
-   * thread, sharing the main heap (no per-thread malloc arena), does. */
+  /* The thread pool only writes state files and removes finished
+   * containers' directories: one thread, sharing the main heap (no
+   * per-thread malloc arena), does. */
   mallopt(M_ARENA_MAX, 1);
   setenv("UV_THREADPOOL_SIZE", "1", 0);
 }
 
-/* Executable code is never written, so dropping its page table entries
- * loses nothing: the next call re-faults the page from the page cache.
- * MADV_RANDOM first, so that from now on a fault maps that page alone
- * rather than the pages around it. */
-static void drop_code_pages(void) {
-  FILE *f = fopen("/proc/self/maps", "re");
+/* The file-backed mappings that hold only pages of the file, read once
+ * from /proc/self/smaps: code and read-only data are never written, so
+ * dropping their page table entries loses nothing (the next access
+ * re-faults the page from the page cache).  A mapping with anonymous pages
+ * is left alone: relocated read-only data (RELRO) holds written copies
+ * that dropping would revert to the file's bytes. */
+#define MAX_FILE_MAPS 16
+static struct {
+  unsigned long lo, hi;
+} file_maps[MAX_FILE_MAPS];
+static size_t n_file_maps;
+static unsigned long stack_lo, stack_hi;
+static bool mappings_found;
+
+static void find_mappings(void) {
+  mappings_found = true;
+  FILE *f = fopen("/proc/self/smaps", "re");
   if (f == NULL)
     return;
   char line[512];
+  bool candidate = false;
+  unsigned long lo = 0, hi = 0;
   while (fgets(line, sizeof line, f) != NULL) {
-    unsigned long lo, hi;
     char perms[8];
     int path = 0;
-    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path) < 3 || path == 0)
-      continue;
-    if (strcmp(perms, "r-xp") != 0 || line[path] != '/')
-      continue; /* only file-backed code; never [vdso] or data */
-    void *p = (void *)lo;
-    size_t len = hi - lo;
-    madvise(p, len, MADV_RANDOM);
-    madvise(p, len, MADV_DONTNEED);
+    unsigned long a, b, anon;
+    /* A header line; "Anonymous:" also starts with a hex digit, so the
+     * range is taken only once the whole header matched. */
+    if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &path) >= 3 && path > 0) {
+      lo = a;
+      hi = b;
+      candidate = line[path] == '/' && (strcmp(perms, "r-xp") == 0 || strcmp(perms, "r--p") == 0);
+      if (strncmp(line + path, "[stack]", 7) == 0) {
+        stack_lo = lo;
+        stack_hi = hi;
+      }
+    } else if (candidate && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
+      candidate = false;
+      if (anon == 0 && n_file_maps < MAX_FILE_MAPS) {
+        file_maps[n_file_maps].lo = lo;
+        file_maps[n_file_maps++].hi = hi;
+      }
+    }
   }
   fclose(f);
 }
 
-/* The main thread's stack pages below the current frame were touched by
- * deeper calls (set-up's path buffers, parsing, container start) and hold
- * nothing live any more: a later deeper call faults in zeroed pages again.
- * A margin is kept below the caller's frame for the calls that follow. */
-static unsigned long stack_lo, stack_hi;
-
-static void find_stack(void) {
-  FILE *f = fopen("/proc/self/maps", "re");
-  if (f == NULL)
-    return;
-  char line[512];
-  while (fgets(line, sizeof line, f) != NULL)
-    if (strstr(line, "[stack]") != NULL && sscanf(line, "%lx-%lx", &stack_lo, &stack_hi) == 2)
-      break;
-  fclose(f);
-}
-
-static void drop_stack_pages(void) {
+/* The main thread's stack pages below the current frame hold nothing live
+ * (they were touched by deeper calls); margin bytes below the frame are
+ * kept for the calls that follow. */
+static void drop_stack_pages(unsigned long margin) {
   unsigned long sp = (unsigned long)__builtin_frame_address(0);
-  unsigned long top = (sp - 16 * 1024) & ~4095UL;
+  unsigned long top = (sp - margin) & ~4095UL;
   if (stack_lo == 0 || sp < stack_lo || sp >= stack_hi || top <= stack_lo)
     return;
   madvise((void *)stack_lo, top - stack_lo, MADV_DONTNEED);
 }
 
-/* Called on the loop after a status change: one madvise and the heap trim,
- * no file read. */
-void shim_mem_release(void) {
-  malloc_trim(0);
-  drop_stack_pages();
+static void drop_file_pages(void) {
+  for (size_t i = 0; i < n_file_maps; i++)
+    madvise((void *)file_maps[i].lo, file_maps[i].hi - file_maps[i].lo, MADV_DONTNEED);
 }
 
-void shim_mem_trim(void) {
+/* Everything at once; called from shallow frames on the loop's thread
+ * (outside any log pump callback). */
+static void trim_all(void) {
+  if (!mappings_found)
+    find_mappings();
   malloc_trim(0);
-  drop_code_pages();
-  find_stack();
-  drop_stack_pages();
+  crilog_release_scratch();
+  logpump_release_scratch();
+  drop_stack_pages(4096);
+  drop_file_pages();
+}
+
+static void on_idle(uv_timer_t *t) {
+  (void)t;
+  trim_all();
+}
+
+void shim_mem_idle_init(shim *sh) {
+  uv_timer_init(&sh->loop, &sh->trim_timer);
+  sh->trim_timer.data = sh;
+}
+
+void shim_mem_burst_done(shim *sh) {
+  if (!sh->closing)
+    uv_timer_start(&sh->trim_timer, on_idle, SHIM_MEM_IDLE_MS, 0);
 }

@@ -3,6 +3,8 @@
  * what their results do, and waiting for a previous run's probe to finish
  * closing before the next run starts it again. */
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "supervisor/shim/shim_internal.h"
 
@@ -67,8 +69,14 @@ void shim_start_probe(shim_ctr *ctr, int which) {
     return;
   /* The previous run's probe may still be closing its handles (a restart
    * within the same loop turn): probe_closed starts it once they are. */
-  if (probe_closing(&ctr->probes[which]))
+  if (ctr->probes[which] != NULL && probe_closing(ctr->probes[which]))
     return;
+  /* A probe holds a 4 KiB request buffer and its handles: only containers
+   * that have one pay for it, and a restart reuses it. */
+  if (ctr->probes[which] == NULL && (ctr->probes[which] = calloc(1, sizeof(probe))) == NULL) {
+    fprintf(stderr, "podvisor shim: container %s: no memory for a probe\n", ctr->st->name);
+    return;
+  }
   probe_spec ps = {
       .kind = sp->kind == SPEC_PROBE_EXEC       ? PROBE_KIND_EXEC
               : sp->kind == SPEC_PROBE_HTTP_GET ? PROBE_KIND_HTTP
@@ -84,7 +92,7 @@ void shim_start_probe(shim_ctr *ctr, int which) {
       .success_threshold = (uint32_t)sp->success_threshold,
       .failure_threshold = (uint32_t)sp->failure_threshold,
   };
-  probe_start(&ctr->probes[which], &ctr->sh->loop, &ps, &probe_cb, ctr, which);
+  probe_start(ctr->probes[which], &ctr->sh->loop, &ps, &probe_cb, ctr, which);
   ctr->probe_on[which] = true;
 }
 
@@ -102,6 +110,13 @@ void shim_stop_probes(shim_ctr *ctr) {
     if (ctr->probe_on[i]) {
       ctr->probe_on[i] = false;
       ctr->probes_closing++;
-      probe_stop(&ctr->probes[i], probe_closed);
+      probe_stop(ctr->probes[i], probe_closed);
     }
+}
+
+void shim_free_probes(shim_ctr *ctr) {
+  for (int i = 0; i < 3; i++) {
+    free(ctr->probes[i]);
+    ctr->probes[i] = NULL;
+  }
 }

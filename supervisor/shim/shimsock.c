@@ -202,9 +202,7 @@ static int socket_addr(const char *path, struct sockaddr_un *sa, int *dirfd, pv_
 int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h, void *ctx,
                     pv_err *err) {
   memset(ss, 0, sizeof *ss);
-  if (strlen(path) >= sizeof ss->path)
-    return pv_err_set(err, ENAMETOOLONG, "shim socket %s: path too long", path);
-  strcpy(ss->path, path);
+  ss->path = path;
   ss->handler = h;
   ss->ctx = ctx;
   struct sockaddr_un sa;

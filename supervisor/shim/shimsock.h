@@ -40,9 +40,11 @@ typedef struct shimsock {
   shimsock_handler handler;
   void *ctx;
   void (*on_closed)(void *ctx);
-  char path[4096]; /* any length: a long one is bound through its directory's fd */
+  const char *path; /* borrowed from shimsock_listen's caller, kept until closed; any length:
+                     * a long one is bound through its directory's fd */
 } shimsock;
 
+/* Listens on path (mode 0600), which must stay valid until on_closed. */
 int shimsock_listen(shimsock *ss, uv_loop_t *loop, const char *path, shimsock_handler h, void *ctx,
                     pv_err *err);
 /* Stops listening, closes open connections, unlinks the socket file.
