@@ -332,10 +332,14 @@ int container_manager_start(container_manager *m, container *c, pv_err *err) {
   c->started_ns = container_wall_ns();
   siginfo_t si;
   int r = spawn_finish(c, &a, pidfd, &si, err);
-  if (r < 0)
+  if (r < 0) {
     container_record_exit(c, &si);
-  else
+  } else {
     c->state = CONTAINER_RUNNING;
+    /* The mount plan served the child only (a container starts once):
+     * a supervisor keeping many containers should not hold it. */
+    fs_plan_free(&c->fs);
+  }
   spawn_close(&a);
   return r;
 }
