@@ -66,6 +66,9 @@ struct cgroup_handle {
   resource_manager *rm;
   char *relpath;
   int ncomp; /* path components in relpath */
+  /* One directory per hierarchy, except after a cgroup2 move aside
+   * (resource_manager_move_cgroup): the old directory and the new sibling
+   * the processes migrate into, until the old one is removed. */
   size_t ndirs;
   cg_dir dirs[CGROUP_MAX_HIER];
 };
