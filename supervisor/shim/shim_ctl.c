@@ -366,6 +366,8 @@ static int setup(shim *sh, pv_err *err) {
   sh->loop_ready = true;
   uv_timer_init(&sh->loop, &sh->status_timer);
   uv_timer_init(&sh->loop, &sh->stop_timer);
+  uv_timer_init(&sh->loop, &sh->collect_timer);
+  sh->collect_timer.data = sh;
   uv_signal_init(&sh->loop, &sh->sig_term);
   uv_signal_init(&sh->loop, &sh->sig_int);
   sh->status_timer.data = sh->stop_timer.data = sh->sig_term.data = sh->sig_int.data = sh;
@@ -416,6 +418,8 @@ void shim_maybe_finish(shim *sh) {
       logpump_close(&r->lp);
   if (sh->runs != NULL)
     return; /* called again when the last run is freed */
+  if (shim_pending_hold(sh))
+    return; /* called again once the pending cgroups are gone */
   sh->closing = true;
   /* The final status: its write (queued behind one in flight, if any)
    * keeps the loop running until it is on disk. */
@@ -429,6 +433,7 @@ void shim_maybe_finish(shim *sh) {
   }
   uv_close((uv_handle_t *)&sh->status_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->stop_timer, on_shim_handle_closed);
+  uv_close((uv_handle_t *)&sh->collect_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_term, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_int, on_shim_handle_closed);
   shimsock_close(&sh->sock, on_sock_closed);
@@ -436,17 +441,25 @@ void shim_maybe_finish(shim *sh) {
 
 static void teardown(shim *sh) {
   if (sh->mgr != NULL) {
-    container_manager_cleanup(sh->mgr);
+    /* The loop already waited for pending cgroups (shim_pending.c). */
+    pv_err err;
+    pv_err_clear(&err);
+    if (container_manager_close(sh->mgr, 100, &err) < 0)
+      fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
     sh->mgr = NULL;
-    /* The pod-level cgroup directory is ours too. */
+    /* The pod-level cgroup directory is ours too; a child cgroup left
+     * behind above keeps it busy, which is said, not hidden. */
     char rel[512];
     resource_manager *rm = NULL;
     cgroup_handle *cg = NULL;
     snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+    pv_err_clear(&err);
     if (resource_manager_init(&rm, NULL, NULL) == 0 &&
         resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
-        resource_manager_destroy_cgroup(cg, NULL) < 0)
+        resource_manager_destroy_cgroup(cg, &err) < 0) {
+      fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
       resource_manager_close_cgroup(cg);
+    }
     resource_manager_cleanup(rm);
   }
   /* Only the pod's keeper removes its files: a shim that did not get the
