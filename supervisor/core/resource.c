@@ -368,9 +368,7 @@ int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *er
   return 0;
 }
 
-/* Reads cgroup.procs of one directory: a malloc'd buffer, or NULL with *gone
- * set when the directory no longer exists. */
-static char *read_procs(const char *dir, bool *gone, pv_err *err) {
+char *cgroup_read_procs(const char *dir, bool *gone, pv_err *err) {
   char path[PATH_MAX];
   char *buf = NULL;
   *gone = false;
@@ -437,7 +435,7 @@ int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err) {
     long fresh = 0;
     for (size_t i = 0; i < cg->ndirs && r == 0; i++) {
       bool gone;
-      char *buf = read_procs(cg->dirs[i].path, &gone, err);
+      char *buf = cgroup_read_procs(cg->dirs[i].path, &gone, err);
       if (buf == NULL) {
         r = gone ? 0 : -1;
         continue;
@@ -463,7 +461,7 @@ bool resource_manager_is_empty(cgroup_handle *cg) {
     if (cg->dirs[i].removed)
       continue;
     bool gone;
-    char *buf = read_procs(cg->dirs[i].path, &gone, NULL);
+    char *buf = cgroup_read_procs(cg->dirs[i].path, &gone, NULL);
     if (buf == NULL) {
       if (gone)
         continue;
@@ -513,140 +511,6 @@ int resource_manager_destroy_cgroup(cgroup_handle *cg, pv_err *err) {
   }
   resource_manager_close_cgroup(cg);
   return 0;
-}
-
-/* ---- moving a cgroup aside ---- */
-
-/* rename(2) that never replaces: kernfs (cgroupfs) refuses every rename
- * flag with EINVAL but never replaces an existing name either (EEXIST), so
- * a plain rename is as safe there; a fake tree honours RENAME_NOREPLACE. */
-static int rename_noreplace(const char *from, const char *to) {
-  if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
-    return 0;
-  if (errno != EINVAL)
-    return -1;
-  return rename(from, to);
-}
-
-/* The directory of the handle in hierarchy h at path, or NULL. */
-static cg_dir *dir_at(cgroup_handle *cg, const cg_hier *h, const char *path) {
-  for (size_t i = 0; i < cg->ndirs; i++)
-    if (cg->dirs[i].hier == h && !cg->dirs[i].removed && strcmp(cg->dirs[i].path, path) == 0)
-      return &cg->dirs[i];
-  return NULL;
-}
-
-/* cgroup2 has no rename: every process of d moves into the sibling `to`
- * (made here and added to the handle), then d is removed.  The kernel
- * skips a process that is already exiting, which keeps d busy (EBUSY). */
-static int migrate_dir(cgroup_handle *cg, cg_dir *d, const char *to, pv_err *err) {
-  cg_dir *a = dir_at(cg, d->hier, to);
-  if (a == NULL) {
-    if (cg->ndirs == CGROUP_MAX_HIER)
-      return pv_err_set(err, ENOSPC, "cgroup %s: move to %s: too many directories", cg->relpath, to);
-    if (mkdir(to, 0755) < 0)
-      return pv_err_sys(err, "cgroup %s: mkdir %s", cg->relpath, to);
-    a = &cg->dirs[cg->ndirs];
-    *a = (cg_dir){.hier = d->hier, .path = strdup(to), .nexisting = cg->ncomp - 1};
-    if (a->path == NULL) {
-      (void)rmdir(to);
-      return pv_err_sys(err, "cgroup %s: move to %s", cg->relpath, to);
-    }
-    cg->ndirs++;
-  }
-  for (int pass = 0; pass < KILL_PASSES; pass++) {
-    bool gone;
-    char *buf = read_procs(d->path, &gone, err);
-    if (buf == NULL) {
-      if (gone)
-        break;
-      return pv_err_wrap(err, "cgroup %s", cg->relpath);
-    }
-    bool any = false;
-    for (char *p = buf, *end; *p != '\0'; p = end) {
-      long pid = strtol(p, &end, 10);
-      if (end == p) {
-        end = p + 1;
-        continue;
-      }
-      any = true;
-      char v[24];
-      snprintf(v, sizeof v, "%ld", pid);
-      if (cgroup_write(a->path, "cgroup.procs", v, err) < 0 && errno != ESRCH) {
-        free(buf);
-        return pv_err_wrap(err, "cgroup %s: move the processes to %s", cg->relpath, a->path);
-      }
-    }
-    free(buf);
-    if (!any)
-      break;
-  }
-  if (rmdir(d->path) < 0 && errno != ENOENT)
-    return pv_err_sys(err, "cgroup %s: rmdir %s after moving its processes to %s", cg->relpath, d->path,
-                      a->path);
-  d->removed = true;
-  return 0;
-}
-
-int resource_manager_move_cgroup(cgroup_handle *cg, const char *new_leaf, pv_err *err) {
-  size_t leaf_len = new_leaf != NULL ? strlen(new_leaf) : 0;
-  if (leaf_len == 0 || leaf_len > NAME_MAX || strchr(new_leaf, '/') != NULL || strcmp(new_leaf, ".") == 0 ||
-      strcmp(new_leaf, "..") == 0)
-    return pv_err_set(err, EINVAL, "cgroup %s: invalid new name '%s'", cg->relpath, new_leaf ? new_leaf : "");
-  /* relpath with its last component replaced. */
-  const char *slash = strrchr(cg->relpath, '/');
-  int plen = slash != NULL ? (int)(slash - cg->relpath) + 1 : 0;
-  char *rel = NULL;
-  if (asprintf(&rel, "%.*s%s", plen, cg->relpath, new_leaf) < 0)
-    return pv_err_sys(err, "cgroup %s: move", cg->relpath);
-  /* Only the directories present when the call began: migrate_dir appends. */
-  size_t n = cg->ndirs;
-  int r = 0;
-  for (size_t i = 0; i < n && r == 0; i++) {
-    cg_dir *d = &cg->dirs[i];
-    char to[PATH_MAX];
-    if (d->removed)
-      continue;
-    if (pv_path(to, sizeof to, "%s/%s", d->hier->mount, rel) < 0) {
-      r = pv_err_sys(err, "cgroup %s: move to %s", cg->relpath, rel);
-      break;
-    }
-    if (strcmp(d->path, to) == 0)
-      continue;
-    if (rename_noreplace(d->path, to) == 0) {
-      char *p = strdup(to);
-      if (p == NULL) {
-        /* Renamed, but the handle cannot follow: put it back. */
-        (void)rename(to, d->path);
-        r = pv_err_sys(err, "cgroup %s: move", cg->relpath);
-        break;
-      }
-      free(d->path);
-      d->path = p;
-    } else if (errno == EPERM) {
-      r = migrate_dir(cg, d, to, err);
-    } else {
-      r = pv_err_sys(err, "cgroup %s: rename %s to %s", cg->relpath, d->path, to);
-    }
-  }
-  if (r == 0) {
-    free(cg->relpath);
-    cg->relpath = rel;
-    return 0;
-  }
-  free(rel);
-  return -1;
-}
-
-bool resource_manager_cgroup_at(const cgroup_handle *cg, const char *relpath) {
-  for (size_t i = 0; i < cg->ndirs; i++) {
-    const cg_dir *d = &cg->dirs[i];
-    size_t ml = strlen(d->hier->mount);
-    if (!d->removed && strncmp(d->path, d->hier->mount, ml) == 0 && d->path[ml] == '/' &&
-        strcmp(d->path + ml + 1, relpath) == 0)
-      return true;
-  }
-  return false;
 }
 
 const char *cgroup_handle_path(const cgroup_handle *cg) {

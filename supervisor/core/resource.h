@@ -113,6 +113,11 @@ int resource_manager_destroy_cgroup(cgroup_handle *cg, pv_err *err);
 int resource_manager_move_cgroup(cgroup_handle *cg, const char *new_leaf, pv_err *err);
 /* true while one of the cgroup's directories is still at relpath. */
 bool resource_manager_cgroup_at(const cgroup_handle *cg, const char *relpath);
+/* Calls fn once per child cgroup of relpath (a directory name, each name
+ * once whatever the number of hierarchies holding it) until fn returns
+ * non-zero, which is then returned.  A missing relpath has no children. */
+int resource_manager_each_child(resource_manager *rm, const char *relpath,
+                                int (*fn)(void *ctx, const char *name), void *ctx, pv_err *err);
 /* Frees a handle without touching the kernel. Accepts NULL. */
 void resource_manager_close_cgroup(cgroup_handle *cg);
 /* The relative path given at creation. */
