@@ -207,6 +207,12 @@ int container_manager_destroy_deferred(container_manager *m, container *c, char 
 size_t container_manager_collect(container_manager *m, pv_err *err);
 /* How many cgroups are pending; O(1), no system call. */
 size_t container_manager_pending(const container_manager *m);
+/* Takes over what an earlier manager (a process killed before it could
+ * collect) left below parent, e.g. "podvisor/<pod>": every child cgroup
+ * that is neither one of m's containers nor pending already is SIGKILLed
+ * and removed when empty, else kept pending (so that a create() under the
+ * same path moves it aside).  Returns how many became pending, or -1. */
+int container_manager_adopt_leftovers(container_manager *m, const char *parent, pv_err *err);
 /* Runs a process inside a running container: all its namespaces (one
  * setns() on the init's pidfd, so a recycled pid can never be entered), its
  * cgroup (joined by the process itself, first thing after the clone), its

@@ -23,6 +23,10 @@
  * process that is already exiting), create() fails with EBUSY rather than
  * adopt the old cgroup.
  *
+ * A manager that died with cgroups pending (a killed process) leaves them
+ * behind; container_manager_adopt_leftovers() lets its successor take them
+ * over, along with any other cgroup left below the parent it names.
+ *
  * A cgroup that never empties stays pending for as long as the manager
  * lives: every collect() kills and tries it again (a handful of syscalls)
  * and reports it in its error record; the owner decides how often to ask.
@@ -33,6 +37,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +193,50 @@ int container_pending_drain(container_manager *m, unsigned wait_ms, pv_err *err)
   }
   return pv_err_set(err, EBUSY, "%zu cgroup(s) still have processes %u ms after SIGKILL, left behind: %s",
                     m->n_pending, wait_ms, list);
+}
+
+typedef struct adopt_ctx {
+  container_manager *m;
+  const char *parent;
+  size_t kept;
+  pv_err *err;
+} adopt_ctx;
+
+/* true when c of this manager lives at relpath, or a pending cgroup does. */
+static bool in_use(container_manager *m, const char *relpath) {
+  for (const container *c = m->head; c != NULL; c = c->next)
+    if (c->cg != NULL && strcmp(c->cgroup_path, relpath) == 0)
+      return true;
+  for (const container_pending *p = m->pending; p != NULL; p = p->next)
+    if (resource_manager_cgroup_at(p->cg, relpath))
+      return true;
+  return false;
+}
+
+static int adopt_one(void *ctx, const char *name) {
+  adopt_ctx *a = ctx;
+  char rel[PATH_MAX];
+  if (pv_path(rel, sizeof rel, "%s/%s", a->parent, name) < 0 || in_use(a->m, rel))
+    return 0;
+  cgroup_handle *cg;
+  if (resource_manager_open_cgroup(a->m->rm, rel, &cg, NULL) < 0)
+    return 0; /* gone meanwhile */
+  resource_manager_kill(cg, SIGKILL, NULL);
+  if (resource_manager_is_empty(cg) && resource_manager_destroy_cgroup(cg, NULL) == 0)
+    return 0;
+  if (container_pending_add(a->m, cg, a->err) < 0) {
+    resource_manager_close_cgroup(cg);
+    return -1;
+  }
+  a->kept++;
+  return 0;
+}
+
+int container_manager_adopt_leftovers(container_manager *m, const char *parent, pv_err *err) {
+  adopt_ctx a = {.m = m, .parent = parent, .err = err};
+  if (resource_manager_each_child(m->rm, parent, adopt_one, &a, err) < 0)
+    return pv_err_wrap(err, "cgroup %s: take over what is left below it", parent);
+  return (int)a.kept;
 }
 
 void container_pending_forget_all(container_manager *m) {

@@ -296,23 +296,23 @@ static void remove_run_dir(shim *sh) {
 }
 
 /* Removes what a SIGKILLed predecessor left: cgroups (its containers died
- * with it through pdeathsig) and container upper dirs. */
+ * with it through pdeathsig) and container upper dirs.  Every cgroup below
+ * the pod's is the predecessor's (the lock keeps shims apart): the manager
+ * kills and removes them, and keeps the ones whose processes are still
+ * dying pending, so no container of ours joins them. */
 static void clean_leftovers(shim *sh) {
-  resource_manager *rm = container_manager_resources(sh->mgr);
-  for (size_t i = 0; i <= sh->n_ctrs; i++) {
-    char rel[512];
-    if (i < sh->n_ctrs)
-      snprintf(rel, sizeof rel, "podvisor/%s/%s", sh->uid, sh->ctrs[i].st->name);
-    else
-      snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
-    cgroup_handle *cg = NULL;
-    if (resource_manager_open_cgroup(rm, rel, &cg, NULL) < 0)
-      continue;
-    if (i < sh->n_ctrs)
-      resource_manager_kill(cg, SIGKILL, NULL);
-    if (resource_manager_destroy_cgroup(cg, NULL) < 0)
-      resource_manager_close_cgroup(cg);
-  }
+  char rel[512];
+  pv_err err;
+  pv_err_clear(&err);
+  snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+  if (container_manager_adopt_leftovers(sh->mgr, rel, &err) < 0)
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
+  cgroup_handle *cg = NULL;
+  if (container_manager_pending(sh->mgr) == 0 &&
+      resource_manager_open_cgroup(container_manager_resources(sh->mgr), rel, &cg, NULL) == 0 &&
+      resource_manager_destroy_cgroup(cg, NULL) < 0)
+    resource_manager_close_cgroup(cg);
+  shim_pending_arm(sh);
   char dir[PATH_MAX];
   if (pv_path(dir, sizeof dir, "%s/containers", sh->pod_dir) == 0)
     pv_rm_rf(dir, NULL);
