@@ -10,7 +10,8 @@
 #      must not share its cgroup; after the thaw the old cgroup goes.
 #   3. After a stop nothing is left: no podvisor/<uid> cgroup, no process.
 #   4. A stop while a survivor is frozen waits a few seconds, then logs the
-#      cgroup it leaves behind and exits.
+#      cgroup it leaves behind and exits; the pod's next shim takes that
+#      cgroup over (never joins it) and removes it after the thaw.
 . "$(dirname "$0")/up_lib.sh"
 cat > "$T/pod.yaml" <<Y
 apiVersion: v1
@@ -166,8 +167,25 @@ took=$(($(now_ms) - t0))
 echo "stop with a frozen survivor: $took ms"
 [ "$took" -ge 4000 ] || fail "the stop did not wait for the pending cgroup ($took ms)"
 grep "left behind" "$T/shim-survivor.log" | grep -q "podvisor/$uid/f" || fail "no log of the cgroup left behind: $(tail -5 "$T/shim-survivor.log")"
+kill -0 "$pid" || fail "the frozen survivor died"
+ok "a stop waits a bounded time for a survivor, then says what it leaves behind"
+
+# The next shim of the pod takes the leftover over: its f never joins it,
+# and it removes it once the survivor is gone.
+start_shim "$T/pod.yaml" survivor
+SHIM=$LAST_SHIM
+wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (third shim)"
+for h in $HIER; do
+  grep -qx "$pid" "/sys/fs/cgroup/$h/podvisor/$uid/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the leftover"
+done
+grep -q "pids:/podvisor/$uid/f.pending-" "/proc/$pid/cgroup" || fail "leftover in $(grep pids "/proc/$pid/cgroup")"
 thaw_all
 for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && fail "the thawed survivor lives on"
-rm_cgroups
-ok "a stop waits a bounded time for a survivor, then says what it leaves behind"
+for _ in $(seq 40); do [ "$(count_dirs pids 'f.pending-*')" = 0 ] && break; sleep 0.05; done
+for h in $HIER; do [ "$(count_dirs "$h" 'f.pending-*')" = 0 ] || fail "$h: the leftover stays"; done
+stop_shim "$SHIM" || fail "third shim did not stop"
+for h in $HIER cpuset; do
+  [ -e "/sys/fs/cgroup/$h/podvisor/$uid" ] && fail "$h: podvisor/$uid left: $(ls "/sys/fs/cgroup/$h/podvisor/$uid")"
+done
+ok "the next shim took the leftover over and removed it"

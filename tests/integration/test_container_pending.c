@@ -287,14 +287,18 @@ START_TEST(restart_under_the_same_path) {
 }
 END_TEST
 
-/* Closing the manager waits (bounded) and names what it leaves behind. */
-START_TEST(close_reports_leftovers) {
+/* Closing the manager waits (bounded) and names what it leaves behind; a
+ * successor takes the leftover over and never joins it. */
+START_TEST(close_reports_successor_adopts) {
+  if (!manager_is_v1())
+    return;
   container_manager *m;
   char *state = testutil_tmpdir("pv-pending-close");
   container_manager_options o = {.state_dir = state};
   ck_assert_msg(container_manager_init(&m, &o, &err) == 0, "%s", pv_err_str(&err));
-  char rel[256];
-  snprintf(rel, sizeof rel, "%s/d/c", pod_rel);
+  char rel[512], parent[256];
+  snprintf(parent, sizeof parent, "%s/d", pod_rel);
+  snprintf(rel, sizeof rel, "%s/c", parent);
   pid_t pid;
   int pidfd;
   container *c = leave_survivor(m, "d", rel, &pid, &pidfd);
@@ -306,15 +310,35 @@ START_TEST(close_reports_leftovers) {
   ck_assert_msg(took >= 200 && took < 1000, "close waited %llu ms", (unsigned long long)took);
   ck_assert_int_eq(err.code, EBUSY);
   ck_assert_msg(strstr(err.msg, rel) != NULL, "message does not name the cgroup: %s", err.msg);
-  /* Left behind indeed: thaw, and the SIGKILL ends the survivor; the
-   * empty directories stay for the suite's cleanup. */
   char dir[PATH_MAX];
   snprintf(dir, sizeof dir, "%s/pids/%s", CG_ROOT, rel);
+  ck_assert_msg(is_dir(dir) && procs_has(dir, pid), "not left behind: %s", dir);
+
+  /* The successor: an empty sibling goes at once, the busy one is kept. */
+  char empty[PATH_MAX];
+  snprintf(empty, sizeof empty, "%s/pids/%s/gone", CG_ROOT, parent);
+  ck_assert_int_eq(mkdir(empty, 0755), 0);
+  ck_assert_msg(container_manager_init(&m, &o, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_int_eq(container_manager_adopt_leftovers(m, parent, &err), 1);
+  ck_assert_int_eq(container_manager_pending(m), 1);
+  ck_assert(!is_dir(empty));
+  container_config cfg;
+  ctrtest_config_sh(&cfg, "d2", "exit 0");
+  cfg.namespaces = NO_PIDNS;
+  cfg.cgroup_path = rel;
+  container *c2;
+  ck_assert_msg(container_manager_create(m, &cfg, &c2, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(!procs_has(dir, pid), "the new cgroup %s holds the old survivor", dir);
+  ck_assert_int_eq(container_manager_adopt_leftovers(m, parent, &err), 0); /* its own: left alone */
   ck_assert(is_dir(dir));
+  ck_assert_msg(container_manager_destroy(m, c2, &err) == 0, "%s", pv_err_str(&err));
   thaw();
+  collect_all(m, 2000);
   struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
   ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
   close(pidfd);
+  assert_v1_gone(parent);
+  ck_assert_int_eq(container_manager_close(m, 0, &err), 0);
   testutil_rmtree(state);
   free(state);
 }
@@ -418,7 +442,7 @@ int main(void) {
   tcase_add_unchecked_fixture(tc, NULL, suite_teardown);
   tcase_add_test(tc, deferred_destroy_does_not_wait);
   tcase_add_test(tc, restart_under_the_same_path);
-  tcase_add_test(tc, close_reports_leftovers);
+  tcase_add_test(tc, close_reports_successor_adopts);
   tcase_add_test(tc, cgroup2_moves_by_migration);
   return testutil_run(s);
 }

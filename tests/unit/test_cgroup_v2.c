@@ -479,6 +479,42 @@ START_TEST(move_aside_frees_the_path) {
 }
 END_TEST
 
+static char names[8][64];
+static int names_n;
+
+static int note_name(void *ctx, const char *name) {
+  (void)ctx;
+  if (names_n < 8)
+    snprintf(names[names_n], sizeof names[0], "%s", name);
+  names_n++;
+  return strcmp(name, "stop") == 0 ? 7 : 0;
+}
+
+START_TEST(each_child_lists_directories) {
+  resource_manager *rm = manager();
+  char path[256];
+  pv_err err;
+  snprintf(path, sizeof path, "%s/a", pod);
+  fake_cgroup(path, true);
+  snprintf(path, sizeof path, "%s/b", pod);
+  fake_cgroup(path, false);
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, pod, note_name, NULL, &err), 0);
+  ck_assert_int_eq(names_n, 2); /* directories only, not interface files */
+  ck_assert(strcmp(names[0], "a") == 0 || strcmp(names[1], "a") == 0);
+  ck_assert(strcmp(names[0], "b") == 0 || strcmp(names[1], "b") == 0);
+  /* fn's non-zero return ends the walk and is returned. */
+  snprintf(path, sizeof path, "%s/stop", pod);
+  fake_cgroup(path, false);
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, pod, note_name, NULL, &err), 7);
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, "podvisor/none", note_name, NULL, &err), 0);
+  ck_assert_int_eq(names_n, 0);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
 START_TEST(move_refuses_taken_and_bad_names) {
   resource_manager *rm = manager();
   cgroup_handle *cg = create(rm, NULL);
@@ -674,6 +710,11 @@ START_TEST(v1_fake_tree) {
   }
   snprintf(path, sizeof path, "memory/%s/c.pending-7-1", pod);
   ck_assert_str_eq(get(path, "memory.limit_in_bytes"), "67108864");
+  /* Listed once, though three hierarchies hold it. */
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, pod, note_name, NULL, &err), 0);
+  ck_assert_int_eq(names_n, 1);
+  ck_assert_str_eq(names[0], "c.pending-7-1");
   resource_manager_close_cgroup(cg);
 
   /* With cpuset limits, every new cpuset level copies its parent first. */
@@ -712,6 +753,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, destroy_keeps_pod_with_sibling);
   tcase_add_test(tc, move_aside_frees_the_path);
   tcase_add_test(tc, move_refuses_taken_and_bad_names);
+  tcase_add_test(tc, each_child_lists_directories);
   tcase_add_test(tc, create_failure_rolls_back);
   tcase_add_test(tc, bad_paths_and_open);
   tcase_add_test(tc, v1_fake_tree);
