@@ -172,34 +172,6 @@ int container_manager_init(container_manager **out, const container_manager_opti
   return 0;
 }
 
-static int release(container_manager *m, container *c, bool defer, pv_err *err);
-static void forget(container_manager *m, container *c);
-
-int container_manager_close(container_manager *m, unsigned wait_ms, pv_err *err) {
-  if (m == NULL)
-    return 0;
-  /* Every container goes the deferred way (nothing sleeps per container);
-   * the one bounded wait below covers all their survivors at once. */
-  while (m->head != NULL) {
-    container *c = m->head;
-    if (release(m, c, true, NULL) < 0 && c->cg != NULL && container_pending_add(m, c->cg, NULL) == 0)
-      c->cg = NULL; /* could not be removed: the wait below still tries */
-    fs_cleanup_container_root(c->dir, NULL);
-    forget(m, c);
-  }
-  int r = container_pending_drain(m, wait_ms, err);
-  container_pending_forget_all(m);
-  resource_manager_cleanup(m->rm);
-  fs_cgroup_mounts_free(m->cgmounts, m->n_cgmounts);
-  free(m->state_dir);
-  free(m);
-  return r;
-}
-
-void container_manager_cleanup(container_manager *m) {
-  (void)container_manager_close(m, CONTAINER_CLOSE_WAIT_MS, NULL);
-}
-
 resource_manager *container_manager_resources(container_manager *m) {
   return m->rm;
 }
@@ -607,6 +579,31 @@ int container_manager_destroy_deferred(container_manager *m, container *c, char 
     return -1;
   forget(m, c);
   return 0;
+}
+
+int container_manager_close(container_manager *m, unsigned wait_ms, pv_err *err) {
+  if (m == NULL)
+    return 0;
+  /* Every container goes the deferred way (nothing sleeps per container);
+   * the one bounded wait below covers all their survivors at once. */
+  while (m->head != NULL) {
+    container *c = m->head;
+    if (release(m, c, true, NULL) < 0 && c->cg != NULL && container_pending_add(m, c->cg, NULL) == 0)
+      c->cg = NULL; /* could not be removed: the wait below still tries */
+    fs_cleanup_container_root(c->dir, NULL);
+    forget(m, c);
+  }
+  int r = container_pending_drain(m, wait_ms, err);
+  container_pending_forget_all(m);
+  resource_manager_cleanup(m->rm);
+  fs_cgroup_mounts_free(m->cgmounts, m->n_cgmounts);
+  free(m->state_dir);
+  free(m);
+  return r;
+}
+
+void container_manager_cleanup(container_manager *m) {
+  (void)container_manager_close(m, CONTAINER_CLOSE_WAIT_MS, NULL);
 }
 
 int container_manager_run(container_manager *m, const container_config *cfg, container_exit *ex,
