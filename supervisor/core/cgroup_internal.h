@@ -3,9 +3,10 @@
  * (cgroup_v1.c, cgroup_v2.c).  Not part of the public API.
  *
  * resource.c owns everything that is the same on both versions (with the
- * file helpers in cgroup_file.c): path validation, mkdir -p with a record of which directories it created, the
- * rollback of a failed create, cgroup.procs writes, the kill walk and
- * destroy.  A backend only knows its own files: it detects its layout, picks
+ * file helpers in cgroup_file.c, and the moves and listings of directories
+ * in cgroup_tree.c): path validation, mkdir -p with a record of which
+ * directories it created, the rollback of a failed create, cgroup.procs
+ * writes, the kill walk and destroy.  A backend only knows its own files: it detects its layout, picks
  * the hierarchies a cgroup lives in, prepares freshly made directories
  * (v2: cgroup.subtree_control of the ancestors; v1: cpuset.cpus/mems), writes
  * limits and reads stats.  The ops table below is the whole contract.
@@ -66,6 +67,9 @@ struct cgroup_handle {
   resource_manager *rm;
   char *relpath;
   int ncomp; /* path components in relpath */
+  /* One directory per hierarchy, except after a cgroup2 move aside
+   * (resource_manager_move_cgroup): the old directory and the new sibling
+   * the processes migrate into, until the old one is removed. */
   size_t ndirs;
   cg_dir dirs[CGROUP_MAX_HIER];
 };
@@ -87,6 +91,10 @@ struct cgroup_ops {
 
 extern const cgroup_ops cgroup_v1_ops;
 extern const cgroup_ops cgroup_v2_ops;
+
+/* resource.c: reads cgroup.procs of one directory: a malloc'd buffer, or
+ * NULL with *gone set when the directory no longer exists. */
+char *cgroup_read_procs(const char *dir, bool *gone, pv_err *err);
 
 /* Helpers defined in cgroup_file.c.  All return 0 / -1 with errno and a message
  * "write VALUE to PATH: reason" that the caller prefixes with the cgroup. */

@@ -42,7 +42,10 @@
  *     every moment (EINVAL otherwise), so the write order depends on
  *     whether the limits go up or down (see write_memory);
  *   - memory.oom_control has an "oom_kill N" line since 4.13;
- *   - rmdir of a populated cgroup fails EBUSY (resource.c reports it).
+ *   - rmdir of a populated cgroup fails EBUSY (resource.c reports it);
+ *   - rename(2) of a cgroup directory, processes and all, works within its
+ *     parent (another parent: EIO); kernfs refuses every rename flag
+ *     (RENAME_NOREPLACE: EINVAL) but never replaces a name (EEXIST).
  */
 #include <errno.h>
 #include <inttypes.h>

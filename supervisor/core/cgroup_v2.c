@@ -23,6 +23,9 @@
  * pids.current and the oom_kill counter of memory.events.
  * Kill: cgroup.kill (5.14+) kills the whole tree at once for SIGKILL; other
  * signals, or older kernels, use the cgroup.procs walk of resource.c.
+ * Rename: cgroup2 refuses rename(2) of a cgroup directory (EPERM, no
+ * .rename in its kernfs operations, unlike v1), so resource.c moves a
+ * cgroup aside by migrating its processes into a new sibling instead.
  *
  * Fake trees: tests run this backend on plain directories.  Nothing here
  * knows that: writes never create files, so a test's fake kernel supplies
@@ -197,11 +200,18 @@ static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
   return 0;
 }
 
+/* Every live directory of the handle: one moved aside by
+ * resource_manager_move_cgroup() has two until the old one is removed. */
 static int v2_kill_all(cgroup_handle *cg, int sig, pv_err *err) {
-  const char *dir = cg->dirs[0].path;
-  if (sig != SIGKILL || !cgroup_file_exists(dir, "cgroup.kill"))
+  if (sig != SIGKILL)
     return 0;
-  return cgroup_write(dir, "cgroup.kill", "1", err) < 0 ? -1 : 1;
+  for (size_t i = 0; i < cg->ndirs; i++)
+    if (!cg->dirs[i].removed && !cgroup_file_exists(cg->dirs[i].path, "cgroup.kill"))
+      return 0;
+  for (size_t i = 0; i < cg->ndirs; i++)
+    if (!cg->dirs[i].removed && cgroup_write(cg->dirs[i].path, "cgroup.kill", "1", err) < 0 && errno != ENOENT)
+      return -1;
+  return 1;
 }
 
 const cgroup_ops cgroup_v2_ops = {

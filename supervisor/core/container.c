@@ -172,22 +172,6 @@ int container_manager_init(container_manager **out, const container_manager_opti
   return 0;
 }
 
-void container_manager_cleanup(container_manager *m) {
-  if (m == NULL)
-    return;
-  while (m->head != NULL) {
-    container *c = m->head;
-    if (container_manager_destroy(m, c, NULL) < 0 && m->head == c) {
-      /* Could not tear it down completely: forget it rather than loop. */
-      m->head = c->next;
-    }
-  }
-  resource_manager_cleanup(m->rm);
-  fs_cgroup_mounts_free(m->cgmounts, m->n_cgmounts);
-  free(m->state_dir);
-  free(m);
-}
-
 resource_manager *container_manager_resources(container_manager *m) {
   return m->rm;
 }
@@ -370,6 +354,12 @@ int container_manager_create(container_manager *m, const container_config *cfg, 
   bool made_dir = false;
   if (copy_config(c, cfg, err) < 0)
     goto fail;
+  /* An earlier container's survivors may still hold the path (a restart
+   * under the same name): never share their cgroup. */
+  if (m->n_pending > 0 && container_pending_reclaim(m, c->cgroup_path, err) < 0) {
+    pv_err_wrap(err, "container %s", c->id);
+    goto fail;
+  }
   if (resource_manager_create_cgroup(m->rm, c->cgroup_path, &cfg->limits, &c->cg, err) < 0) {
     pv_err_wrap(err, "container %s", c->id);
     goto fail;
@@ -506,28 +496,38 @@ int container_manager_stop(container_manager *m, container *c, unsigned grace_ms
 /* ---- destroy / run ---- */
 
 /* Everything of destroy but the state directory: kill and reap, then
- * remove the cgroup once. */
-static int release(container_manager *m, container *c, pv_err *err) {
+ * remove the cgroup once.  defer: survivors that a SIGKILL has not ended
+ * yet make the cgroup pending (container_pending.c) instead of a wait. */
+static int release(container_manager *m, container *c, bool defer, pv_err *err) {
   if (c->state == CONTAINER_RUNNING) {
     kill_all(c);
     if (container_manager_wait(m, c, NULL, err) < 0)
       return -1;
   }
+  if (c->cg == NULL)
+    return 0;
   /* In its own pid namespace the init's exit means every process of the
    * container is gone (the kernel reaps the namespace before the init
-   * becomes a zombie).  Otherwise the cgroup may hold survivors: kill them
-   * and give them a moment to die; that is a wait for an empty cgroup, the
-   * rmdir below still runs once. */
-  if (c->cg != NULL && !c->new_pidns && !resource_manager_is_empty(c->cg)) {
+   * becomes a zombie).  Otherwise the cgroup may hold survivors: kill them;
+   * the blocking destroy gives them a moment (up to 1 s) to die, that is a
+   * wait for an empty cgroup, the rmdir below still runs once. */
+  bool busy = !c->new_pidns && !resource_manager_is_empty(c->cg);
+  if (busy) {
     resource_manager_kill(c->cg, SIGKILL, NULL);
-    for (int i = 0; i < 200 && !resource_manager_is_empty(c->cg); i++)
+    for (int i = 0; !defer && i < 200 && !resource_manager_is_empty(c->cg); i++)
       nanosleep(&(struct timespec){0, 5000000}, NULL);
+    busy = !resource_manager_is_empty(c->cg);
   }
-  if (c->cg != NULL) {
-    if (resource_manager_destroy_cgroup(c->cg, err) < 0)
-      return pv_err_wrap(err, "container %s: remove the cgroup", c->id);
+  if (!(defer && busy) && resource_manager_destroy_cgroup(c->cg, err) == 0) {
     c->cg = NULL;
+    return 0;
   }
+  /* EBUSY on rmdir: a process showed up after the check (a fork under way). */
+  if (!defer || (!busy && errno != EBUSY))
+    return pv_err_wrap(err, "container %s: remove the cgroup", c->id);
+  if (container_pending_add(m, c->cg, err) < 0)
+    return pv_err_wrap(err, "container %s", c->id);
+  c->cg = NULL;
   return 0;
 }
 
@@ -543,7 +543,7 @@ static void forget(container_manager *m, container *c) {
 }
 
 int container_manager_destroy(container_manager *m, container *c, pv_err *err) {
-  if (release(m, c, err) < 0)
+  if (release(m, c, false, err) < 0)
     return -1;
   if (fs_cleanup_container_root(c->dir, err) < 0)
     return pv_err_wrap(err, "container %s: remove %s", c->id, c->dir);
@@ -575,10 +575,35 @@ int container_manager_destroy_deferred(container_manager *m, container *c, char 
   if (trash == NULL || len < strlen(m->state_dir) + strlen(c->id) + 48)
     return pv_err_set(err, ENAMETOOLONG, "container %s: the buffer for the trash path is too small", c->id);
   trash[0] = '\0';
-  if (release(m, c, err) < 0 || move_to_trash(m, c, trash, len, err) < 0)
+  if (release(m, c, true, err) < 0 || move_to_trash(m, c, trash, len, err) < 0)
     return -1;
   forget(m, c);
   return 0;
+}
+
+int container_manager_close(container_manager *m, unsigned wait_ms, pv_err *err) {
+  if (m == NULL)
+    return 0;
+  /* Every container goes the deferred way (nothing sleeps per container);
+   * the one bounded wait below covers all their survivors at once. */
+  while (m->head != NULL) {
+    container *c = m->head;
+    if (release(m, c, true, NULL) < 0 && c->cg != NULL && container_pending_add(m, c->cg, NULL) == 0)
+      c->cg = NULL; /* could not be removed: the wait below still tries */
+    fs_cleanup_container_root(c->dir, NULL);
+    forget(m, c);
+  }
+  int r = container_pending_drain(m, wait_ms, err);
+  container_pending_forget_all(m);
+  resource_manager_cleanup(m->rm);
+  fs_cgroup_mounts_free(m->cgmounts, m->n_cgmounts);
+  free(m->state_dir);
+  free(m);
+  return r;
+}
+
+void container_manager_cleanup(container_manager *m) {
+  (void)container_manager_close(m, CONTAINER_CLOSE_WAIT_MS, NULL);
 }
 
 int container_manager_run(container_manager *m, const container_config *cfg, container_exit *ex,

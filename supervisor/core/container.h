@@ -14,7 +14,9 @@
  * paths masked, capabilities dropped, no_new_privs, exec) → exit observed by
  * wait/reap (CONTAINER_STOPPED, with exit code, signal and OOM kill) →
  * destroy (CONTAINER_DESTROYED: no mount, cgroup directory or upper directory
- * left behind; the handle is freed).
+ * left behind; the handle is freed).  destroy_deferred may leave the cgroup
+ * of a container without its own pid namespace pending, in the manager's
+ * hands, until container_manager_collect() removes it.
  *
  * Plan, then execute: everything the child needs is computed and allocated
  * before clone; between clone and exec the child only makes syscalls and
@@ -132,7 +134,16 @@ typedef struct container container;
 void container_config_init(container_config *cfg);
 
 int container_manager_init(container_manager **out, const container_manager_options *opts, pv_err *err);
-/* Destroys every container the manager still holds, then frees it. NULL ok. */
+/* How long container_manager_cleanup() waits for pending cgroups. */
+#define CONTAINER_CLOSE_WAIT_MS 1000
+/* Blocking: destroys every container the manager still holds, waits up to
+ * wait_ms for every pending cgroup (see collect) to empty and go, then
+ * frees the manager, always.  -1 with EBUSY and a message naming every
+ * cgroup left behind (still holding processes) when the wait ran out.
+ * NULL ok. */
+int container_manager_close(container_manager *m, unsigned wait_ms, pv_err *err);
+/* container_manager_close(m, CONTAINER_CLOSE_WAIT_MS) for callers that
+ * cannot report; use close() to learn what was left behind. */
 void container_manager_cleanup(container_manager *m);
 resource_manager *container_manager_resources(container_manager *m);
 
@@ -162,19 +173,46 @@ int container_manager_stop(container_manager *m, container *c, unsigned grace_ms
  * 1 s) before the rmdir.  On failure c stays valid and destroy can be
  * called again. */
 int container_manager_destroy(container_manager *m, container *c, pv_err *err);
-/* destroy() for an event loop's hot path: the same teardown (kill and reap
- * if needed, remove the cgroup, free c), except that <state_dir>/<id> is not
- * removed but renamed (never replacing anything) to a fresh
- * "<state_dir>/.trash-<id>-<pid>-<n>" whose path is written to
- * trash[0..len) (len >= PATH_MAX is always enough; a too small buffer fails
- * with ENAMETOOLONG before anything is torn down).  The caller removes that
- * tree later, off its hot path (pv_rm_rf() in a worker thread); trash[0] is
- * '\0' when there was no directory left.  Removing trash never disturbs a
- * container: the id is free for a new create() as soon as this returns.
- * Leftover ".trash-*" directories (a caller that died first) are plain
- * directories and may be removed at any time. */
+/* destroy() for an event loop's hot path: the same teardown (kill and
+ * reap if needed, remove the cgroup, free c), with two differences.
+ *   - It never waits for survivors: processes an init without its own pid
+ *     namespace left behind are SIGKILLed, and while any is still in the
+ *     cgroup the manager keeps the cgroup as pending (see collect below)
+ *     and this returns at once.
+ *   - <state_dir>/<id> is not removed but renamed (never replacing
+ *     anything) to a fresh "<state_dir>/.trash-<id>-<pid>-<n>" whose path
+ *     is written to trash[0..len) (len >= PATH_MAX is always enough; a too
+ *     small buffer fails with ENAMETOOLONG before anything is torn down).
+ *     The caller removes that tree later, off its hot path (pv_rm_rf() in
+ *     a worker thread); trash[0] is '\0' when there was no directory left.
+ *     Removing trash never disturbs a container.  Leftover ".trash-*"
+ *     directories (a caller that died first) are plain directories and may
+ *     be removed at any time.
+ * The id and the cgroup path are free for a new create() as soon as this
+ * returns. */
 int container_manager_destroy_deferred(container_manager *m, container *c, char *trash, size_t len,
                                        pv_err *err);
+/* Pending cgroups: those destroy_deferred() (or close()) left behind
+ * because SIGKILLed processes were still in them, each kept SIGKILLed.
+ * collect() never blocks: it SIGKILLs every pending cgroup again, removes
+ * the ones that became empty (with their pod directory once it is empty)
+ * and returns how many remain.  While some remain, err (may be NULL) gets
+ * EBUSY and a message naming the oldest and how long it has been pending.
+ * A cgroup that never empties (a process stuck in uninterruptible sleep, or
+ * frozen) stays pending and reported: the caller chooses how often to call.
+ * A create() that wants the path of a pending cgroup removes it when it can
+ * and otherwise moves it aside to "<leaf>.pending-<pid>-<n>" (same parent)
+ * first, so a container never shares a cgroup with an earlier one's
+ * survivors; when that fails too, create() fails with EBUSY. */
+size_t container_manager_collect(container_manager *m, pv_err *err);
+/* How many cgroups are pending; O(1), no system call. */
+size_t container_manager_pending(const container_manager *m);
+/* Takes over what an earlier manager (a process killed before it could
+ * collect) left below parent, e.g. "podvisor/<pod>": every child cgroup
+ * that is neither one of m's containers nor pending already is SIGKILLed
+ * and removed when empty, else kept pending (so that a create() under the
+ * same path moves it aside).  Returns how many became pending, or -1. */
+int container_manager_adopt_leftovers(container_manager *m, const char *parent, pv_err *err);
 /* Runs a process inside a running container: all its namespaces (one
  * setns() on the init's pidfd, so a recycled pid can never be entered), its
  * cgroup (joined by the process itself, first thing after the clone), its

@@ -1,7 +1,8 @@
 /*
- * container_internal.h - what container.c (manager, create, wait, destroy)
- * and container_spawn.c (start, exec and the cloned child) share.  Not part
- * of the public API: only those two files include it.
+ * container_internal.h - what container.c (manager, create, wait, destroy),
+ * container_spawn.c (start, exec and the cloned child) and
+ * container_pending.c (cgroups that outlive their container) share.  Not
+ * part of the public API: only those files include it.
  */
 #ifndef PODVISOR_CORE_CONTAINER_INTERNAL_H
 #define PODVISOR_CORE_CONTAINER_INTERNAL_H
@@ -17,6 +18,9 @@
 #include "supervisor/core/fs.h"
 #include "supervisor/core/namespace.h"
 
+/* A cgroup that outlived its container (container_pending.c). */
+typedef struct container_pending container_pending;
+
 struct container_manager {
   char *state_dir;
   resource_manager *rm;
@@ -25,6 +29,9 @@ struct container_manager {
   size_t n_cgmounts;
   container *head;
   unsigned trash_seq; /* makes trash names unique (destroy_deferred) */
+  container_pending *pending; /* oldest first */
+  size_t n_pending;
+  unsigned aside_seq; /* makes "<leaf>.pending-<pid>-<n>" names unique */
 };
 
 struct container {
@@ -70,6 +77,17 @@ char **container_exec_paths(const char *arg0, char *const *envp);
 int container_raise_fd(int fd);
 /* waitid(P_PIDFD, WEXITED), retrying EINTR. */
 int container_reap_blocking(int pidfd, siginfo_t *si);
+/* container_pending.c.  add: the manager takes cg over (already
+ * SIGKILLed); fails only without memory, the caller then keeps cg. */
+int container_pending_add(container_manager *m, cgroup_handle *cg, pv_err *err);
+/* Before create() makes relpath: removes a pending cgroup still there, or
+ * moves it aside; EBUSY when neither works. */
+int container_pending_reclaim(container_manager *m, const char *relpath, pv_err *err);
+/* Blocking: collects until none is pending or wait_ms passed; EBUSY and a
+ * message naming every cgroup still pending. */
+int container_pending_drain(container_manager *m, unsigned wait_ms, pv_err *err);
+/* Frees the list and its handles without touching the kernel. */
+void container_pending_forget_all(container_manager *m);
 /* Records an exit from waitid's siginfo: CONTAINER_STOPPED, exit code or
  * signal, OOM kill, finish time; closes the pidfd. */
 void container_record_exit(container *c, const siginfo_t *si);

@@ -368,9 +368,7 @@ int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *er
   return 0;
 }
 
-/* Reads cgroup.procs of one directory: a malloc'd buffer, or NULL with *gone
- * set when the directory no longer exists. */
-static char *read_procs(const char *dir, bool *gone, pv_err *err) {
+char *cgroup_read_procs(const char *dir, bool *gone, pv_err *err) {
   char path[PATH_MAX];
   char *buf = NULL;
   *gone = false;
@@ -437,7 +435,7 @@ int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err) {
     long fresh = 0;
     for (size_t i = 0; i < cg->ndirs && r == 0; i++) {
       bool gone;
-      char *buf = read_procs(cg->dirs[i].path, &gone, err);
+      char *buf = cgroup_read_procs(cg->dirs[i].path, &gone, err);
       if (buf == NULL) {
         r = gone ? 0 : -1;
         continue;
@@ -463,7 +461,7 @@ bool resource_manager_is_empty(cgroup_handle *cg) {
     if (cg->dirs[i].removed)
       continue;
     bool gone;
-    char *buf = read_procs(cg->dirs[i].path, &gone, NULL);
+    char *buf = cgroup_read_procs(cg->dirs[i].path, &gone, NULL);
     if (buf == NULL) {
       if (gone)
         continue;

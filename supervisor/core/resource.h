@@ -100,6 +100,24 @@ bool resource_manager_is_empty(cgroup_handle *cg);
  * podvisor created below "podvisor/"). EBUSY if still populated. Frees the
  * handle only on success; on failure the handle stays valid. */
 int resource_manager_destroy_cgroup(cgroup_handle *cg, pv_err *err);
+/* Moves the cgroup out of the way of a new one at its path, processes and
+ * all: its last path component becomes new_leaf (same parent) in every
+ * hierarchy, and the handle follows (cgroup_handle_path() names the new
+ * path once every directory moved).  v1, and a fake tree, rename the
+ * directory; cgroup2 refuses rename(2) (EPERM), so there the processes are
+ * migrated into a new sibling directory, which the handle then owns too,
+ * and the old directory is removed.  Never blocks.  EEXIST when new_leaf is
+ * taken; EBUSY when a process could not be migrated (the kernel skips one
+ * that is already exiting): what moved stays moved and the handle stays
+ * valid, so the call can be repeated. */
+int resource_manager_move_cgroup(cgroup_handle *cg, const char *new_leaf, pv_err *err);
+/* true while one of the cgroup's directories is still at relpath. */
+bool resource_manager_cgroup_at(const cgroup_handle *cg, const char *relpath);
+/* Calls fn once per child cgroup of relpath (a directory name, each name
+ * once whatever the number of hierarchies holding it) until fn returns
+ * non-zero, which is then returned.  A missing relpath has no children. */
+int resource_manager_each_child(resource_manager *rm, const char *relpath,
+                                int (*fn)(void *ctx, const char *name), void *ctx, pv_err *err);
 /* Frees a handle without touching the kernel. Accepts NULL. */
 void resource_manager_close_cgroup(cgroup_handle *cg);
 /* The relative path given at creation. */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "supervisor/core/util.h"
 
 void sandbox_hostname_from(const char *name, char buf[64]) {
   size_t n = strlen(name);
@@ -139,8 +142,22 @@ int sandbox_container_namespaces(const sandbox *sb) {
 void sandbox_release(sandbox *sb) {
   if (sb->pause_pid > 0) {
     kill(sb->pause_pid, SIGKILL);
-    while (waitpid(sb->pause_pid, NULL, 0) < 0 && errno == EINTR) {
+    /* As the pid namespace's init, the pause process finishes its exit only
+     * once every process of the namespace has: one that cannot die (frozen,
+     * in uninterruptible sleep) would hold a plain waitpid() forever. */
+    struct pollfd pfd = {.fd = sb->pause_pidfd, .events = POLLIN};
+    int r = 1;
+    if (sb->pause_pidfd >= 0) {
+      int left = SANDBOX_RELEASE_WAIT_MS;
+      uint64_t t0 = pv_now_ns();
+      while ((r = poll(&pfd, 1, left)) < 0 && errno == EINTR) {
+        uint64_t spent = (pv_now_ns() - t0) / 1000000;
+        left = spent >= SANDBOX_RELEASE_WAIT_MS ? 0 : SANDBOX_RELEASE_WAIT_MS - (int)spent;
+      }
     }
+    if (r > 0)
+      while (waitpid(sb->pause_pid, NULL, 0) < 0 && errno == EINTR) {
+      }
     sb->pause_pid = 0;
   }
   if (sb->pause_pidfd >= 0) {

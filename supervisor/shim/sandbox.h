@@ -64,7 +64,12 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err);
 int sandbox_container_namespaces(const sandbox *sb);
 
 /* Kills and reaps the pause process (if any).  Call after every container
- * is down.  Safe to call twice. */
+ * is down.  Safe to call twice.  Waits at most SANDBOX_RELEASE_WAIT_MS: the
+ * pause process, init of the pod's pid namespace, ends only after every
+ * process of the namespace, and one that cannot die (frozen, stuck in
+ * uninterruptible sleep) would keep it; it is then left to the host's init
+ * to reap. */
+#define SANDBOX_RELEASE_WAIT_MS 2000
 void sandbox_release(sandbox *sb);
 
 /* Brings a network interface up in the current network namespace

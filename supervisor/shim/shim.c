@@ -128,6 +128,7 @@ static void destroy_container(shim *sh, container *c) {
     free(t);
     return;
   }
+  shim_pending_arm(sh); /* its cgroup may hold survivors still dying */
   t->req.data = t;
   if (t->path[0] == '\0' || uv_queue_work(&sh->loop, &t->req, trash_remove, trash_done) < 0) {
     if (t->path[0] != '\0')

@@ -309,23 +309,23 @@ static void remove_run_dir(shim *sh) {
 }
 
 /* Removes what a SIGKILLed predecessor left: cgroups (its containers died
- * with it through pdeathsig) and container upper dirs. */
+ * with it through pdeathsig) and container upper dirs.  Every cgroup below
+ * the pod's is the predecessor's (the lock keeps shims apart): the manager
+ * kills and removes them, and keeps the ones whose processes are still
+ * dying pending, so no container of ours joins them. */
 static void clean_leftovers(shim *sh) {
-  resource_manager *rm = container_manager_resources(sh->mgr);
-  for (size_t i = 0; i <= sh->n_ctrs; i++) {
-    char rel[512];
-    if (i < sh->n_ctrs)
-      snprintf(rel, sizeof rel, "podvisor/%s/%s", sh->uid, sh->ctrs[i].st->name);
-    else
-      snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
-    cgroup_handle *cg = NULL;
-    if (resource_manager_open_cgroup(rm, rel, &cg, NULL) < 0)
-      continue;
-    if (i < sh->n_ctrs)
-      resource_manager_kill(cg, SIGKILL, NULL);
-    if (resource_manager_destroy_cgroup(cg, NULL) < 0)
-      resource_manager_close_cgroup(cg);
-  }
+  char rel[512];
+  pv_err err;
+  pv_err_clear(&err);
+  snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+  if (container_manager_adopt_leftovers(sh->mgr, rel, &err) < 0)
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
+  cgroup_handle *cg = NULL;
+  if (container_manager_pending(sh->mgr) == 0 &&
+      resource_manager_open_cgroup(container_manager_resources(sh->mgr), rel, &cg, NULL) == 0 &&
+      resource_manager_destroy_cgroup(cg, NULL) < 0)
+    resource_manager_close_cgroup(cg);
+  shim_pending_arm(sh);
   char dir[PATH_MAX];
   if (pv_path(dir, sizeof dir, "%s/containers", sh->pod_dir) == 0)
     pv_rm_rf(dir, NULL);
@@ -380,6 +380,8 @@ static int setup(shim *sh, pv_err *err) {
   uv_timer_init(&sh->loop, &sh->status_timer);
   uv_timer_init(&sh->loop, &sh->stop_timer);
   shim_mem_idle_init(sh);
+  uv_timer_init(&sh->loop, &sh->collect_timer);
+  sh->collect_timer.data = sh;
   uv_signal_init(&sh->loop, &sh->sig_term);
   uv_signal_init(&sh->loop, &sh->sig_int);
   sh->status_timer.data = sh->stop_timer.data = sh->sig_term.data = sh->sig_int.data = sh;
@@ -430,6 +432,8 @@ void shim_maybe_finish(shim *sh) {
       logpump_close(&r->lp);
   if (sh->runs != NULL)
     return; /* called again when the last run is freed */
+  if (shim_pending_hold(sh))
+    return; /* called again once the pending cgroups are gone */
   sh->closing = true;
   /* The final status: its write (queued behind one in flight, if any)
    * keeps the loop running until it is on disk. */
@@ -444,6 +448,7 @@ void shim_maybe_finish(shim *sh) {
   uv_close((uv_handle_t *)&sh->status_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->stop_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->trim_timer, on_shim_handle_closed);
+  uv_close((uv_handle_t *)&sh->collect_timer, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_term, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_int, on_shim_handle_closed);
   shimsock_close(&sh->sock, on_sock_closed);
@@ -451,17 +456,25 @@ void shim_maybe_finish(shim *sh) {
 
 static void teardown(shim *sh) {
   if (sh->mgr != NULL) {
-    container_manager_cleanup(sh->mgr);
+    /* The loop already waited for pending cgroups (shim_pending.c). */
+    pv_err err;
+    pv_err_clear(&err);
+    if (container_manager_close(sh->mgr, 100, &err) < 0)
+      fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
     sh->mgr = NULL;
-    /* The pod-level cgroup directory is ours too. */
+    /* The pod-level cgroup directory is ours too; a child cgroup left
+     * behind above keeps it busy, which is said, not hidden. */
     char rel[512];
     resource_manager *rm = NULL;
     cgroup_handle *cg = NULL;
     snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+    pv_err_clear(&err);
     if (resource_manager_init(&rm, NULL, NULL) == 0 &&
         resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
-        resource_manager_destroy_cgroup(cg, NULL) < 0)
+        resource_manager_destroy_cgroup(cg, &err) < 0) {
+      fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
       resource_manager_close_cgroup(cg);
+    }
     resource_manager_cleanup(rm);
   }
   /* Only the pod's keeper removes its files: a shim that did not get the

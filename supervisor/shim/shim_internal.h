@@ -92,6 +92,11 @@ struct shim {
   statefile pid_file;      /* shim.pid */
   uv_timer_t stop_timer;   /* pod-wide SIGKILL deadline */
   uv_timer_t trim_timer;   /* shim_mem.c: hands memory back once idle */
+  uv_timer_t collect_timer; /* removes pending cgroups (shim_pending.c) */
+  uint64_t collect_delay_ms;
+  int64_t pending_since_ms;    /* pending cgroups since (0: none) */
+  int64_t pending_deadline_ms; /* the stopping pod waits for them until */
+  bool pending_logged, pending_gave_up;
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
@@ -137,6 +142,12 @@ void shim_kill_container(shim_ctr *ctr, const char *why, const spec_probe *sp);
 void shim_stop_container(shim_ctr *ctr, int64_t grace);
 /* Once the app containers are down: the last running sidecar stops. */
 void shim_stop_sidecars(shim *sh);
+
+/* shim_pending.c: arm() after a container is destroyed: collects the
+ * cgroups it left pending, on a timer.  hold(): true while the stopping pod
+ * must wait for pending cgroups (shim_maybe_finish is called again). */
+void shim_pending_arm(shim *sh);
+bool shim_pending_hold(shim *sh);
 
 /* shim_ctl.c: the CRI log of one run (a thin adapter over crilog.h). */
 typedef struct shim_log shim_log;

@@ -442,6 +442,105 @@ START_TEST(destroy_keeps_pod_with_sibling) {
 }
 END_TEST
 
+/* A cgroup moved aside frees its path for a new one (a restart while the
+ * old one's processes still die); a fake tree renames like cgroup v1. */
+START_TEST(move_aside_frees_the_path) {
+  resource_manager *rm = manager();
+  cgroup_handle *old = create(rm, NULL);
+  pv_err err;
+  ck_assert_int_eq(resource_manager_add_process(old, 4242, &err), 0);
+  char aside[256];
+  snprintf(aside, sizeof aside, "%s/c.pending-1-0", pod);
+  ck_assert_msg(resource_manager_move_cgroup(old, "c.pending-1-0", &err) == 0, "%s", err.msg);
+  ck_assert(!exists(rel));
+  ck_assert_str_eq(get(aside, "cgroup.procs"), "4242"); /* processes and all */
+  ck_assert_str_eq(cgroup_handle_path(old), aside);
+  ck_assert(!resource_manager_cgroup_at(old, rel));
+  ck_assert(resource_manager_cgroup_at(old, aside));
+  ck_assert(!resource_manager_is_empty(old));
+  /* Moving to where it already is changes nothing. */
+  ck_assert_int_eq(resource_manager_move_cgroup(old, "c.pending-1-0", &err), 0);
+  ck_assert(exists(aside));
+
+  cgroup_handle *next = create(rm, NULL);
+  ck_assert(resource_manager_is_empty(next));
+  ck_assert_str_eq(cgroup_handle_path(next), rel);
+  /* The old one goes once its processes are gone; the pod directory stays
+   * for the new one, and goes with it. */
+  fake_release(aside);
+  fake_release(pod);
+  ck_assert_msg(resource_manager_destroy_cgroup(old, &err) == 0, "%s", err.msg);
+  ck_assert(!exists(aside));
+  ck_assert(exists(rel));
+  fake_release(rel);
+  ck_assert_msg(resource_manager_destroy_cgroup(next, &err) == 0, "%s", err.msg);
+  ck_assert(!exists(pod));
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
+static char names[8][64];
+static int names_n;
+
+static int note_name(void *ctx, const char *name) {
+  (void)ctx;
+  if (names_n < 8)
+    snprintf(names[names_n], sizeof names[0], "%s", name);
+  names_n++;
+  return strcmp(name, "stop") == 0 ? 7 : 0;
+}
+
+START_TEST(each_child_lists_directories) {
+  resource_manager *rm = manager();
+  char path[256];
+  pv_err err;
+  snprintf(path, sizeof path, "%s/a", pod);
+  fake_cgroup(path, true);
+  snprintf(path, sizeof path, "%s/b", pod);
+  fake_cgroup(path, false);
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, pod, note_name, NULL, &err), 0);
+  ck_assert_int_eq(names_n, 2); /* directories only, not interface files */
+  ck_assert(strcmp(names[0], "a") == 0 || strcmp(names[1], "a") == 0);
+  ck_assert(strcmp(names[0], "b") == 0 || strcmp(names[1], "b") == 0);
+  /* fn's non-zero return ends the walk and is returned. */
+  snprintf(path, sizeof path, "%s/stop", pod);
+  fake_cgroup(path, false);
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, pod, note_name, NULL, &err), 7);
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, "podvisor/none", note_name, NULL, &err), 0);
+  ck_assert_int_eq(names_n, 0);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
+START_TEST(move_refuses_taken_and_bad_names) {
+  resource_manager *rm = manager();
+  cgroup_handle *cg = create(rm, NULL);
+  char taken[256];
+  snprintf(taken, sizeof taken, "%s/taken", pod);
+  fake_cgroup(taken, true);
+  pv_err err;
+  ck_assert_int_eq(resource_manager_move_cgroup(cg, "taken", &err), -1);
+  ck_assert_int_eq(errno, EEXIST);
+  ck_assert_ptr_nonnull(strstr(err.msg, rel));
+  ck_assert(exists(rel));
+  ck_assert(exists(taken));
+  ck_assert_str_eq(cgroup_handle_path(cg), rel);
+  ck_assert(resource_manager_cgroup_at(cg, rel));
+  static const char *const bad[] = {"", ".", "..", "a/b"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_int_eq(resource_manager_move_cgroup(cg, bad[i], &err), -1);
+    ck_assert_int_eq(errno, EINVAL);
+  }
+  ck_assert_int_eq(resource_manager_move_cgroup(cg, NULL, &err), -1);
+  ck_assert(exists(rel));
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
 START_TEST(create_failure_rolls_back) {
   resource_manager *rm = manager();
   fake_cgroup("podvisor", false);
@@ -600,6 +699,22 @@ START_TEST(v1_fake_tree) {
   ck_assert_int_eq(resource_manager_update(cg, &l, &err), -1);
   ck_assert_int_eq(errno, ENOTSUP);
   ck_assert_ptr_nonnull(strstr(err.msg, "memory.memsw.limit_in_bytes"));
+  /* Moved aside in every hierarchy it lives in. */
+  ck_assert_msg(resource_manager_move_cgroup(cg, "c.pending-7-1", &err) == 0, "%s", err.msg);
+  static const char *const v1_used[] = {"cpu,cpuacct", "memory", "pids"};
+  for (size_t i = 0; i < sizeof v1_used / sizeof v1_used[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", v1_used[i], rel);
+    ck_assert_msg(!exists(path), "%s still there", path);
+    snprintf(path, sizeof path, "%s/%s/c.pending-7-1", v1_used[i], pod);
+    ck_assert_msg(exists(path), "%s missing", path);
+  }
+  snprintf(path, sizeof path, "memory/%s/c.pending-7-1", pod);
+  ck_assert_str_eq(get(path, "memory.limit_in_bytes"), "67108864");
+  /* Listed once, though three hierarchies hold it. */
+  names_n = 0;
+  ck_assert_int_eq(resource_manager_each_child(rm, pod, note_name, NULL, &err), 0);
+  ck_assert_int_eq(names_n, 1);
+  ck_assert_str_eq(names[0], "c.pending-7-1");
   resource_manager_close_cgroup(cg);
 
   /* With cpuset limits, every new cpuset level copies its parent first. */
@@ -636,6 +751,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, kill_walks_procs);
   tcase_add_test(tc, destroy_removes_leaf_and_pod);
   tcase_add_test(tc, destroy_keeps_pod_with_sibling);
+  tcase_add_test(tc, move_aside_frees_the_path);
+  tcase_add_test(tc, move_refuses_taken_and_bad_names);
+  tcase_add_test(tc, each_child_lists_directories);
   tcase_add_test(tc, create_failure_rolls_back);
   tcase_add_test(tc, bad_paths_and_open);
   tcase_add_test(tc, v1_fake_tree);

@@ -1,0 +1,191 @@
+#!/bin/bash
+# Survivors in a shareProcessNamespace pod: a container's init has no pid
+# namespace of its own there, so what it started in the background outlives
+# it (the pod's pause process adopts it) in the container's cgroup.
+#   1. c restarts every ~150 ms and leaves a `sleep 1000` each time: none
+#      accumulate, and its cgroup exists once.
+#   2. With a v1 freezer hierarchy: f's background `sleep 1001` is frozen,
+#      so the SIGKILL of f's teardown cannot end it.  A restart of f must not
+#      wait for it (nor block c's restarts or the socket), and the new run
+#      must not share its cgroup; after the thaw the old cgroup goes.
+#   3. After a stop nothing is left: no podvisor/<uid> cgroup, no process.
+#   4. A stop while a survivor is frozen waits a few seconds, then logs the
+#      cgroup it leaves behind and exits; the pod's next shim takes that
+#      cgroup over (never joins it) and removes it after the thaw.
+. "$(dirname "$0")/up_lib.sh"
+cat > "$T/pod.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata:
+  name: survivor
+  annotations:
+    podvisor.io/backoff-initial: "100ms"
+    podvisor.io/backoff-max: "200ms"
+spec:
+  shareProcessNamespace: true
+  restartPolicy: Always
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "sleep 1000 & exit 1"]
+  - name: f
+    image: busybox
+    command: ["sh", "-c", "sleep 1001 </dev/null >/dev/null 2>&1 & exec sleep 3601"]
+Y
+uid=$(uid_of survivor)
+sock=$RR/pods/$uid/shim.sock
+HIER="cpu cpuacct memory pids"
+FZ=/sys/fs/cgroup/freezer/pv-e2e-survivor-$$
+thaw_all() {
+  [ -d "$FZ" ] || return 0
+  echo THAWED > "$FZ/freezer.state" 2>/dev/null
+  for _ in $(seq 100); do rmdir "$FZ" 2>/dev/null && break; sleep 0.05; done
+}
+# After a failure: the pod's cgroup directories, once their processes died.
+rm_cgroups() {
+  for h in $HIER cpuset; do
+    [ -d "/sys/fs/cgroup/$h/podvisor/$uid" ] &&
+      find "/sys/fs/cgroup/$h/podvisor/$uid" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  return 0
+}
+trap 'thaw_all; cleanup; sleep 0.2; rm_cgroups' EXIT
+ctl() { "$PV" shim ctl "$sock" "$@"; }
+now_ms() { date +%s%3N; }
+# Processes running "sleep ARG" in the pod's cgroups.
+count_in_cgroups() {
+  local n=0 p
+  for p in /proc/[0-9]*; do
+    [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "sleep $1 " ] || continue
+    grep -q "podvisor/$uid/" "$p/cgroup" 2>/dev/null && n=$((n + 1))
+  done
+  echo $n
+}
+# Processes running "sleep ARG" in the pod's pid namespace (the pause
+# process's, the shim's first child), wherever their cgroup is.
+count_in_pidns() {
+  local pause ns n=0 p
+  pause=$(cut -d' ' -f1 "/proc/$1/task/$1/children" 2>/dev/null)
+  ns=$(readlink "/proc/$pause/ns/pid" 2>/dev/null) || { echo 0; return; }
+  for p in /proc/[0-9]*; do
+    [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "sleep $2 " ] || continue
+    [ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$ns" ] && n=$((n + 1))
+  done
+  echo $n
+}
+# Directories NAME (exact, or a glob) under the pod's cgroup in hierarchy H.
+count_dirs() { local n=0 d; for d in /sys/fs/cgroup/$1/podvisor/$uid/$2; do [ -d "$d" ] && n=$((n + 1)); done; echo $n; }
+restarts() { jq_status survivor ".containerStatuses[$1].restartCount"; }
+
+start_shim "$T/pod.yaml" survivor
+SHIM=$LAST_SHIM
+wait_for survivor '.containerStatuses[0].restartCount >= 4' true 15 || fail "c does not restart"
+for i in $(seq 20); do
+  a=$(count_in_cgroups 1000)
+  b=$(count_in_pidns "$SHIM" 1000)
+  [ "$a" -le 1 ] && [ "$b" -le 1 ] || fail "sample $i: $a sleep 1000 in the pod's cgroups, $b in its pid namespace"
+  # Between two runs c has no cgroup; f always has one; at most one
+  # pending cgroup of c, for the few ms its survivor takes to die.
+  for h in $HIER; do
+    [ "$(count_dirs "$h" f)" = 1 ] && [ "$(count_dirs "$h" c)" -le 1 ] &&
+      [ "$(count_dirs "$h" 'c.pending-*')" -le 1 ] || fail "$h: $(ls /sys/fs/cgroup/$h/podvisor/$uid)"
+  done
+  sleep 0.05
+done
+ok "c restarted $(restarts 0) times, no survivor piles up"
+
+frozen=0
+if [ -f /sys/fs/cgroup/freezer/cgroup.procs ]; then
+  frozen=1
+  wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running"
+  pid=""
+  for _ in $(seq 100); do
+    for p in $(cat "/sys/fs/cgroup/pids/podvisor/$uid/f/cgroup.procs"); do
+      [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "sleep 1001 " ] && pid=$p
+    done
+    [ -n "$pid" ] && break
+    sleep 0.05
+  done
+  [ -n "$pid" ] || fail "no sleep 1001 in f's cgroup"
+  mkdir "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"
+  for _ in $(seq 100); do grep -q FROZEN "$FZ/freezer.state" && break; sleep 0.02; done
+  grep -q FROZEN "$FZ/freezer.state" || fail "freezer: $(cat "$FZ/freezer.state")"
+  c0=$(restarts 0)
+  t0=$(now_ms)
+  ctl restart f | grep -qx ok || fail "restart f"
+  wait_for survivor '.containerStatuses[1].restartCount' 1 5 || fail "f did not restart"
+  wait_for survivor '.containerStatuses[1].state.running != null' true 5 || fail "f not running again"
+  took=$(($(now_ms) - t0))
+  echo "restart of f with a frozen survivor: $took ms"
+  [ "$took" -lt 1000 ] || fail "the restart waited for the frozen survivor ($took ms)"
+  kill -0 "$pid" || fail "the frozen survivor died"
+  for h in $HIER; do
+    grep -qx "$pid" "/sys/fs/cgroup/$h/podvisor/$uid/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the survivor"
+    [ "$(count_dirs "$h" 'f.pending-*')" = 1 ] || fail "$h: the survivor's cgroup was not moved aside: $(ls /sys/fs/cgroup/$h/podvisor/$uid)"
+  done
+  grep -q "pids:/podvisor/$uid/f.pending-" "/proc/$pid/cgroup" || fail "survivor in $(grep pids "/proc/$pid/cgroup")"
+  # The loop is not held up: c keeps restarting, the socket answers.
+  t1=$(now_ms)
+  ctl status >/dev/null || fail "status"
+  [ $(($(now_ms) - t1)) -lt 500 ] || fail "status took $(($(now_ms) - t1)) ms"
+  sleep 1
+  [ "$(restarts 0)" -ge $((c0 + 3)) ] || fail "c restarted $(($(restarts 0) - c0)) times in a second with a survivor pending"
+  echo THAWED > "$FZ/freezer.state"
+  for _ in $(seq 40); do [ "$(count_dirs pids 'f.pending-*')" = 0 ] && break; sleep 0.05; done
+  for h in $HIER; do [ "$(count_dirs "$h" 'f.pending-*')" = 0 ] || fail "$h: the thawed survivor's cgroup stays"; done
+  kill -0 "$pid" 2>/dev/null && fail "the thawed survivor lives on"
+  ok "a frozen survivor held up nothing, was moved aside, and went after the thaw"
+else
+  echo "no cgroup v1 freezer hierarchy: the frozen survivor part is not run"
+fi
+
+stop_shim "$SHIM" || fail "shim did not stop"
+for h in $HIER cpuset; do
+  [ -e "/sys/fs/cgroup/$h/podvisor/$uid" ] && fail "$h: podvisor/$uid left: $(ls "/sys/fs/cgroup/$h/podvisor/$uid")"
+done
+[ "$(count_in_cgroups 1000)" = 0 ] && [ "$(count_in_cgroups 1001)" = 0 ] || fail "processes left"
+ok "after the stop nothing is left"
+
+[ "$frozen" = 1 ] || exit 0
+start_shim "$T/pod.yaml" survivor
+SHIM=$LAST_SHIM
+wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (second shim)"
+pid=""
+for _ in $(seq 100); do
+  for p in $(cat "/sys/fs/cgroup/pids/podvisor/$uid/f/cgroup.procs" 2>/dev/null); do
+    [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "sleep 1001 " ] && pid=$p
+  done
+  [ -n "$pid" ] && break
+  sleep 0.05
+done
+[ -n "$pid" ] || fail "no sleep 1001 in f's cgroup (second shim)"
+mkdir -p "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"
+t0=$(now_ms)
+stop_shim "$SHIM" || fail "the shim did not stop with a frozen survivor"
+took=$(($(now_ms) - t0))
+echo "stop with a frozen survivor: $took ms"
+[ "$took" -ge 4000 ] || fail "the stop did not wait for the pending cgroup ($took ms)"
+grep "left behind" "$T/shim-survivor.log" | grep -q "podvisor/$uid/f" || fail "no log of the cgroup left behind: $(tail -5 "$T/shim-survivor.log")"
+kill -0 "$pid" || fail "the frozen survivor died"
+ok "a stop waits a bounded time for a survivor, then says what it leaves behind"
+
+# The next shim of the pod takes the leftover over: its f never joins it,
+# and it removes it once the survivor is gone.
+start_shim "$T/pod.yaml" survivor
+SHIM=$LAST_SHIM
+wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (third shim)"
+for h in $HIER; do
+  grep -qx "$pid" "/sys/fs/cgroup/$h/podvisor/$uid/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the leftover"
+done
+grep -q "pids:/podvisor/$uid/f.pending-" "/proc/$pid/cgroup" || fail "leftover in $(grep pids "/proc/$pid/cgroup")"
+thaw_all
+for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$pid" 2>/dev/null && fail "the thawed survivor lives on"
+for _ in $(seq 40); do [ "$(count_dirs pids 'f.pending-*')" = 0 ] && break; sleep 0.05; done
+for h in $HIER; do [ "$(count_dirs "$h" 'f.pending-*')" = 0 ] || fail "$h: the leftover stays"; done
+stop_shim "$SHIM" || fail "third shim did not stop"
+for h in $HIER cpuset; do
+  [ -e "/sys/fs/cgroup/$h/podvisor/$uid" ] && fail "$h: podvisor/$uid left: $(ls "/sys/fs/cgroup/$h/podvisor/$uid")"
+done
+ok "the next shim took the leftover over and removed it"
