@@ -52,7 +52,8 @@ static const char *get(const char *relpath, const char *file) {
 }
 
 static void dir_of(char *buf, size_t size, const char *relpath) {
-  snprintf(buf, size, "%s%s%s", root, relpath[0] ? "/" : "", relpath);
+  int n = snprintf(buf, size, "%s%s%s", root, relpath[0] ? "/" : "", relpath);
+  ck_assert(n >= 0 && (size_t)n < size);
 }
 
 static bool exists(const char *relpath) {
