@@ -93,8 +93,8 @@ struct shim {
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
-  int lock_fd;      /* <run_dir>/shim.lock, flock()ed for the shim's life */
-  int open_handles; /* shim-level handles still to close */
+  int lock_fd;              /* <run_dir>/shim.lock, flock()ed for the shim's life */
+  int open_handles;         /* shim-level handles still to close */
   struct shim_pause *pause; /* the watch on the current pause process, NULL when none */
   char sandbox_error[256];  /* the pod's pid namespace could not be replaced: the pod failed */
 };
