@@ -7,8 +7,8 @@
 # pause that cannot be replaced fails the pod and the shim exits.
 . "$(dirname "$0")/up_lib.sh"
 mark=$((800000 + $$ % 99999))
-# pod NAME POLICY: two containers; b reports every 0.2 s what it sees of
-# the pod's pid namespace in the shared emptyDir.
+# pod NAME POLICY [BACKOFF_INITIAL BACKOFF_MAX]: two containers; b reports
+# every 0.2 s what it sees of the pod's pid namespace in the shared emptyDir.
 pod() {
   cat <<Y
 apiVersion: v1
@@ -16,8 +16,8 @@ kind: Pod
 metadata:
   name: $1
   annotations:
-    podvisor.io/backoff-initial: "100ms"
-    podvisor.io/backoff-max: "200ms"
+    podvisor.io/backoff-initial: "${3:-100ms}"
+    podvisor.io/backoff-max: "${4:-200ms}"
 spec:
   shareProcessNamespace: true
   restartPolicy: $2
@@ -92,50 +92,59 @@ leftovers() { # leftovers UID: fails on any process, cgroup, dir or mount left
 }
 
 # --- restartPolicy Always: a new sandbox, both containers restarted ------------------
-pod pause-always Always > "$T/always.yaml"
-start_shim "$T/always.yaml" pause-always
-shim=$LAST_SHIM
-wait_for pause-always '[.containerStatuses[].state.running != null] | all' true 20 || fail "not running"
-p1=$(jq_status pause-always .podvisor.pausePid)
-[ -n "$p1" ] && [ "$p1" -gt 0 ] || fail "no podvisor.pausePid in the status: $(jq_status pause-always .podvisor)"
-[ "$(comm_of "$p1")" = podvisor-pause ] || fail "pausePid $p1 is not the pause process ($(comm_of "$p1"))"
-[ "$(ppid_of "$p1")" = "$shim" ] || fail "pause $p1 is not the shim's child"
-ns1=$(ns_of "$p1")
-wait_seen pause-always "$p1" || fail "b does not share the pause's pid namespace before the kill"
-ok "pause process $p1 is pid 1 of the pod ($ns1)"
+# always_case NAME BACKOFF_INITIAL BACKOFF_MAX.  The pause finishes exiting
+# only once the shim has reaped the containers it took down: with a 100 ms
+# backoff the shim sees it gone (its pidfd) before the restarts; with none, a
+# restart comes first and must renew the namespace itself.
+always_case() {
+  local n=$1 shim p1 p2 ns1 ns2 t c rc
+  pod "$n" Always "$2" "$3" > "$T/$n.yaml"
+  start_shim "$T/$n.yaml" "$n"
+  shim=$LAST_SHIM
+  wait_for "$n" '[.containerStatuses[].state.running != null] | all' true 20 || fail "not running"
+  p1=$(jq_status "$n" .podvisor.pausePid)
+  [ -n "$p1" ] && [ "$p1" -gt 0 ] || fail "no podvisor.pausePid in the status: $(jq_status "$n" .podvisor)"
+  [ "$(comm_of "$p1")" = podvisor-pause ] || fail "pausePid $p1 is not the pause process ($(comm_of "$p1"))"
+  [ "$(ppid_of "$p1")" = "$shim" ] || fail "pause $p1 is not the shim's child"
+  ns1=$(ns_of "$p1")
+  wait_seen "$n" "$p1" || fail "b does not share the pause's pid namespace before the kill"
+  ok "pause process $p1 is pid 1 of the pod ($ns1)"
 
-kill -9 "$p1"
-wait_for pause-always '[.containerStatuses[] | .restartCount == 1 and .state.running != null] | all' true 20 ||
-  fail "containers not restarted after the pause died"
-for c in 0 1; do
-  t=$(jq_status pause-always ".containerStatuses[$c].lastState.terminated")
-  [ "$(jq -r .reason <<<"$t")" = Error ] || fail "container $c: lastState $t"
-  [ "$(jq -r .exitCode <<<"$t")" = 137 ] || [ "$(jq -r .signal <<<"$t")" = 9 ] || fail "container $c: lastState $t"
-done
-p2=$(jq_status pause-always .podvisor.pausePid)
-[ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$p2" -gt 0 ] || fail "no new pause in the status ($p1 -> $p2)"
-[ "$(comm_of "$p2")" = podvisor-pause ] || fail "new pause $p2 not running"
-[ "$(ppid_of "$p2")" = "$shim" ] || fail "new pause $p2 is not the shim's child"
-[ "$(comm_of "$p1")" = podvisor-pause ] && fail "the dead pause $p1 was not reaped"
-ns2=$(ns_of "$p2")
-[ "$ns2" != "$ns1" ] || fail "the pod kept its dead pid namespace $ns1"
-wait_seen pause-always "$p2" || fail "after the restart b does not share the new pause's pid namespace"
-grep -q "pod pause-always: pause process $p1 died.*new pid namespace with pause process $p2" "$T/shim-pause-always.log" ||
-  fail "no line about the pause on the shim's stderr: $(cat "$T/shim-pause-always.log")"
-[ "$(grep -c 'pause process' "$T/shim-pause-always.log")" = 1 ] || fail "more than one pause line"
-sleep 1
-[ "$(jq_status pause-always '[.containerStatuses[].restartCount] | max')" = 1 ] ||
-  fail "restarted more than once: $(jq_status pause-always '[.containerStatuses[].restartCount]')"
-[ "$(jq_status pause-always .phase)" = Running ] || fail "phase $(jq_status pause-always .phase)"
-ok "pause $p1 killed: new pause $p2 in $ns2, both containers restarted once (137, Error)"
+  kill -9 "$p1"
+  wait_for "$n" '[.containerStatuses[] | .restartCount == 1 and .state.running != null] | all' true 20 ||
+    fail "containers not restarted after the pause died"
+  for c in 0 1; do
+    t=$(jq_status "$n" ".containerStatuses[$c].lastState.terminated")
+    [ "$(jq -r .reason <<<"$t")" = Error ] || fail "container $c: lastState $t"
+    [ "$(jq -r .exitCode <<<"$t")" = 137 ] || [ "$(jq -r .signal <<<"$t")" = 9 ] || fail "container $c: lastState $t"
+  done
+  p2=$(jq_status "$n" .podvisor.pausePid)
+  [ -n "$p2" ] && [ "$p2" != "$p1" ] && [ "$p2" -gt 0 ] || fail "no new pause in the status ($p1 -> $p2)"
+  [ "$(comm_of "$p2")" = podvisor-pause ] || fail "new pause $p2 not running"
+  [ "$(ppid_of "$p2")" = "$shim" ] || fail "new pause $p2 is not the shim's child"
+  [ "$(comm_of "$p1")" = podvisor-pause ] && fail "the dead pause $p1 was not reaped"
+  ns2=$(ns_of "$p2")
+  [ "$ns2" != "$ns1" ] || fail "the pod kept its dead pid namespace $ns1"
+  wait_seen "$n" "$p2" || fail "after the restart b does not share the new pause's pid namespace"
+  grep -q "pod $n: pause process $p1 died.*new pid namespace with pause process $p2" "$T/shim-$n.log" ||
+    fail "no line about the pause on the shim's stderr: $(cat "$T/shim-$n.log")"
+  [ "$(grep -c 'pause process' "$T/shim-$n.log")" = 1 ] || fail "more than one pause line"
+  sleep 1
+  [ "$(jq_status "$n" '[.containerStatuses[].restartCount] | max')" = 1 ] ||
+    fail "restarted more than once: $(jq_status "$n" '[.containerStatuses[].restartCount]')"
+  [ "$(jq_status "$n" .phase)" = Running ] || fail "phase $(jq_status "$n" .phase)"
+  ok "pause $p1 killed (backoff $2): new pause $p2 in $ns2, both containers restarted once (137, Error)"
 
-stop_shim "$shim" || fail "stop"
-wait "$shim"; rc=$?
-[ "$rc" = 0 ] || fail "shim exited $rc after a stop"
-[ "$(comm_of "$p2")" = podvisor-pause ] && fail "pause $p2 survived the stop"
-! grep -q "pause process $p2 died" "$T/shim-pause-always.log" || fail "the stop replaced the pause"
-leftovers "$(uid_of pause-always)"
-ok "stop leaves nothing behind"
+  stop_shim "$shim" || fail "stop"
+  wait "$shim"; rc=$?
+  [ "$rc" = 0 ] || fail "shim exited $rc after a stop"
+  [ "$(comm_of "$p2")" = podvisor-pause ] && fail "pause $p2 survived the stop"
+  ! grep -q "pause process $p2 died" "$T/shim-$n.log" || fail "the stop replaced the pause"
+  leftovers "$(uid_of "$n")"
+  ok "stop leaves nothing behind"
+}
+always_case pause-always 100ms 200ms
+always_case pause-always0 0s 1ms
 
 # --- restartPolicy Never: the containers stay down, the pod fails, up exits ----------
 pod pause-never Never > "$T/never.yaml"
