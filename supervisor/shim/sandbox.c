@@ -255,6 +255,9 @@ void sandbox_release(sandbox *sb) {
     sb->pause_pidfd = -1;
   }
   if (sb->own_pidns >= 0) {
+    /* Whatever the process forks from now on (a sanitizer's leak checker
+     * at exit, say) is born at home, not in a namespace without init. */
+    (void)setns(sb->own_pidns, CLONE_NEWPID);
     close(sb->own_pidns);
     sb->own_pidns = -1;
   }

@@ -119,8 +119,9 @@ int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err);
  * CLONE_NEWPID would land.  A no-op without share_pid. */
 int sandbox_aim_children(sandbox *sb, pv_err *err);
 
-/* Kills and reaps the pause process (if any), closes the sandbox's fds.
- * Call after every container is down.  Safe to call twice. */
+/* Kills and reaps the pause process (if any), points the calling thread's
+ * children back at the process's own pid namespace, closes the sandbox's
+ * fds.  Call after every container is down.  Safe to call twice. */
 void sandbox_release(sandbox *sb);
 
 /* Brings a network interface up in the current network namespace

@@ -165,6 +165,12 @@ START_TEST(renew_after_kill) {
   ck_assert_int_eq(sb.pause_pid, 0);
   ck_assert_int_eq(sb.pause_pidfd, -1);
   ck_assert_int_eq(sb.own_pidns, -1);
+  /* Children are born at home again, not in a namespace without init. */
+  c = fork();
+  ck_assert_int_ge(c, 0);
+  if (c == 0)
+    _exit(0);
+  ck_assert_int_eq(waitpid(c, NULL, 0), c);
 }
 END_TEST
 
@@ -298,7 +304,7 @@ START_TEST(renew_failure_names_step) {
   sandbox sb;
   enter(&sb, NULL);
   /* Without its way home the renewal cannot unshare a new namespace. */
-  close(sb.own_pidns);
+  int home = sb.own_pidns;
   sb.own_pidns = -1;
   pid_t p1 = kill_pause(&sb);
   sandbox_pause old;
@@ -314,6 +320,7 @@ START_TEST(renew_failure_names_step) {
   ck_assert_int_eq(sandbox_aim_children(&sb, &err), -1);
   ck_assert_int_eq(err.code, ESRCH);
   reap_old(&old);
+  sb.own_pidns = home; /* sandbox_release() goes home with it */
   sandbox_release(&sb);
 }
 END_TEST
