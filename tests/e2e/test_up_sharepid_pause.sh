@@ -183,9 +183,40 @@ if [ -n "$cgp" ]; then
   echo "$shim" > "$cg/cgroup.procs" || fail "move the shim into $cg"
   if [ -f "$cg/tasks" ]; then tasks=$cg/tasks; else tasks=$cg/cgroup.threads; fi
   wc -l < "$tasks" > "$cg/pids.max" || fail "pids.max"
+  # Every version of status.json until the shim removes it, one per line:
+  # the last ones come and go within milliseconds.
+  python3 -c '
+import json, sys
+path, last, out = sys.argv[1], None, open(sys.argv[2], "w")
+while True:
+    try:
+        with open(path) as f:
+            d = f.read()
+    except OSError:
+        break
+    if d and d != last:
+        last = d
+        try:
+            out.write(json.dumps(json.loads(d)) + "\n")
+        except ValueError:
+            pass
+' "$(status_of pause-fail)" "$T/fail-versions" &
+  reader=$!
+  sleep 0.2
   kill -9 "$p1"
   for _ in $(seq 200); do kill -0 "$shim" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$shim" 2>/dev/null && fail "the shim did not exit after its pause could not be replaced"
+  wait $reader
+  # While it stops, the pod is Failed with its sandbox.
+  bad=$(jq -c 'select(.podvisor.stopping) | select(.phase != "Failed" or .reason != "SandboxFailed" or
+    (.message | test("cannot replace its dead pause process [0-9]+: sandbox: fork pause process") | not))' \
+    "$T/fail-versions")
+  [ -z "$bad" ] || fail "status while stopping: $bad"
+  if jq -e 'select(.podvisor.stopping)' "$T/fail-versions" >/dev/null; then
+    ok "status.json: phase Failed, reason SandboxFailed, message naming the step"
+  else
+    echo "note: the shim was gone before its final status could be read"
+  fi
   wait "$shim"; rc=$?
   [ "$rc" = 1 ] || fail "shim exited $rc"
   grep -q "pod pause-fail: cannot replace its dead pause process $p1: sandbox: fork pause process.*stopping the pod" \
