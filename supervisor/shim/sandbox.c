@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -67,8 +68,20 @@ static void pause_main(void) {
    * window is a few instructions right after fork. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NAME, "podvisor-pause");
+  /* A replacement is forked from the running shim: it must hold none of the
+   * shim's files (log pipes would never see EOF, the lock would outlive a
+   * stopping shim) and run none of its signal handlers (libuv's would wake
+   * the shim's loop with a signal the pause received).  Only syscalls here:
+   * the shim has other threads, whose locks a forked child cannot trust. */
+#ifdef SYS_close_range
+  syscall(SYS_close_range, 3U, ~0U, 0U);
+#endif
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      sigaction(sig, &sa, NULL); /* fails harmlessly for the C library's own */
   sa.sa_handler = on_sigchld;
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, NULL);
@@ -79,6 +92,9 @@ static void pause_main(void) {
     pause();
 }
 
+/* Unshares a new pid namespace for the calling thread's children and forks
+ * its pid 1.  The thread's children must currently be born in its own pid
+ * namespace, or the kernel refuses the unshare (EINVAL). */
 static int start_pause(sandbox *sb, pv_err *err) {
   if (unshare(CLONE_NEWPID) < 0)
     return pv_err_sys(err, "sandbox: unshare pid namespace");
@@ -91,7 +107,8 @@ static int start_pause(sandbox *sb, pv_err *err) {
   if (pidfd < 0) {
     pv_err_sys(err, "sandbox: pidfd_open pause process %d", (int)pid);
     kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+    }
     return -1;
   }
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);
@@ -100,9 +117,14 @@ static int start_pause(sandbox *sb, pv_err *err) {
   return 0;
 }
 
-int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
+void sandbox_init(sandbox *sb) {
   memset(sb, 0, sizeof *sb);
   sb->pause_pidfd = -1;
+  sb->own_pidns = -1;
+}
+
+int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
+  sandbox_init(sb);
   sb->host_network = cfg->host_network;
   int flags = CLONE_NEWIPC | CLONE_NEWNS;
   if (!cfg->host_network)
@@ -125,10 +147,95 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
   if (cfg->before_pid_ns != NULL)
     cfg->before_pid_ns(cfg->ctx);
   if (cfg->share_pid) {
+    /* The way home for sandbox_renew(), kept open from the start so that a
+     * renewal depends on nothing that may be missing later (/proc, a free
+     * fd). */
+    sb->own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (sb->own_pidns < 0)
+      return pv_err_sys(err, "sandbox: open /proc/self/ns/pid");
     if (start_pause(sb, err) < 0)
       return -1;
     sb->share_pid = true;
   }
+  return 0;
+}
+
+/* The kernel's PF_EXITING task flag (include/linux/sched.h), set as soon as
+ * a task begins to exit, long before its pidfd turns readable. */
+#define TASK_FLAG_EXITING 0x4u
+
+/* True when /proc/<pid>/stat shows the task exiting; false when it does not
+ * or cannot be read. */
+static bool task_exiting(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n;
+  do
+    n = read(fd, buf, sizeof buf - 1);
+  while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  /* "pid (comm) state ppid pgrp session tty_nr tpgid flags ...": comm may
+   * hold spaces and parentheses, so fields count from its last ')'. */
+  char *p = strrchr(buf, ')');
+  unsigned flags = 0;
+  if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) != 1)
+    return false;
+  return (flags & TASK_FLAG_EXITING) != 0;
+}
+
+bool sandbox_pause_alive(const sandbox *sb) {
+  if (!sb->share_pid)
+    return true;
+  if (sb->pause_pid <= 0 || sb->pause_pidfd < 0)
+    return false;
+  /* The pause is our unreaped child: its pid cannot be reused meanwhile. */
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int rc;
+  do
+    rc = waitid((idtype_t)P_PIDFD, (id_t)sb->pause_pidfd, &si, WEXITED | WNOHANG | WNOWAIT);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 || si.si_pid != 0)
+    return false;
+  return !task_exiting(sb->pause_pid);
+}
+
+int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err) {
+  old->pid = sb->pause_pid;
+  old->pidfd = sb->pause_pidfd;
+  sb->pause_pid = 0;
+  sb->pause_pidfd = -1;
+  if (!sb->share_pid)
+    return pv_err_set(err, EINVAL, "sandbox: no shared pid namespace to renew");
+  /* unshare(CLONE_NEWPID) again is refused while this thread's children go
+   * to another pid namespace than its own: come home first. */
+  int rc;
+  do
+    rc = setns(sb->own_pidns, CLONE_NEWPID);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0)
+    return pv_err_sys(err, "sandbox: setns back into the shim's own pid namespace");
+  return start_pause(sb, err);
+}
+
+int sandbox_aim_children(sandbox *sb, pv_err *err) {
+  if (!sb->share_pid)
+    return 0;
+  if (sb->pause_pidfd < 0)
+    return pv_err_set(err, ESRCH, "sandbox: the pod's pid namespace has no pause process");
+  int rc;
+  do
+    rc = setns(sb->pause_pidfd, CLONE_NEWPID);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0)
+    return pv_err_sys(err, "sandbox: setns into the pod's pid namespace (pause process %d)",
+                      (int)sb->pause_pid);
   return 0;
 }
 
@@ -163,5 +270,12 @@ void sandbox_release(sandbox *sb) {
   if (sb->pause_pidfd >= 0) {
     close(sb->pause_pidfd);
     sb->pause_pidfd = -1;
+  }
+  if (sb->own_pidns >= 0) {
+    /* Whatever the process forks from now on (a sanitizer's leak checker
+     * at exit, say) is born at home, not in a namespace without init. */
+    (void)setns(sb->own_pidns, CLONE_NEWPID);
+    close(sb->own_pidns);
+    sb->own_pidns = -1;
   }
 }

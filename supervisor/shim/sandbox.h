@@ -26,8 +26,32 @@
  *                        dies with the shim (PR_SET_PDEATHSIG SIGKILL), and
  *                        with it every process of the pod.
  *
+ * A pause process that dies on its own (kill -9 from the host) takes its pid
+ * namespace with it: the kernel SIGKILLs every process in it, and no process
+ * can be born there any more (fork fails with ENOMEM).  The pause then lingers
+ * as an exiting task until the shim has reaped every one of those processes
+ * that is its child (the containers): only after that its pidfd turns
+ * readable.  sandbox_pause_alive() already says false during that wait, and
+ * sandbox_renew() replaces the pause with a new one, pid 1 of a fresh pid
+ * namespace, handing the old one to the caller to reap once it is gone.
+ *
+ * Threads and pid namespaces.  After unshare(CLONE_NEWPID) the calling thread's
+ * children are born in another pid namespace than its own, and the kernel then
+ * refuses it CLONE_THREAD (no thread can be created) and a second
+ * unshare(CLONE_NEWPID) (EINVAL).  Threads that exist already (libuv's thread
+ * pool) are not affected: namespaces are per thread, and unshare and setns
+ * of a pid namespace are allowed in a multi-threaded process.  So threads are
+ * started before the first unshare (sandbox_config.before_pid_ns), and
+ * sandbox_renew() first setns()es back into the process's own pid namespace
+ * (an fd of it is kept from sandbox_enter) and only then unshares a new one.
+ * Both change only the calling thread: call every sandbox_* function from
+ * the thread that called sandbox_enter() (the shim's loop thread), which is
+ * also the thread that creates the containers.
+ *
  * sandbox_enter() blocks briefly (a few syscalls and a fork); call it once,
- * single threaded, before uv_loop_init().  Errors name the step.
+ * single threaded, before uv_loop_init().  sandbox_renew() blocks as briefly
+ * (a setns, an unshare and a fork); the others never block.  Errors name the
+ * step.
  */
 #ifndef PODVISOR_SHIM_SANDBOX_H
 #define PODVISOR_SHIM_SANDBOX_H
@@ -54,7 +78,18 @@ typedef struct sandbox {
   bool share_pid;
   pid_t pause_pid; /* 0 when there is no pause process */
   int pause_pidfd; /* -1 when there is no pause process */
+  int own_pidns;   /* share_pid: the process's own pid namespace (nsfs fd); else -1 */
 } sandbox;
+
+/* A pause process handed over to the caller by sandbox_renew(). */
+typedef struct sandbox_pause {
+  pid_t pid; /* 0 when none */
+  int pidfd; /* -1 when none; the caller closes it */
+} sandbox_pause;
+
+/* An empty sandbox (no fds): what sandbox_release() accepts before
+ * sandbox_enter() ran or after it failed. */
+void sandbox_init(sandbox *sb);
 
 /* Unshares the pod namespaces for the calling process, sets the hostname,
  * brings "lo" up and, with share_pid, forks the pause process. */
@@ -63,12 +98,34 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err);
 /* The CLONE_NEW* flags a container of this pod must create itself. */
 int sandbox_container_namespaces(const sandbox *sb);
 
-/* Kills and reaps the pause process (if any).  Call after every container
- * is down.  Safe to call twice.  Waits at most SANDBOX_RELEASE_WAIT_MS: the
- * pause process, init of the pod's pid namespace, ends only after every
- * process of the namespace, and one that cannot die (frozen, stuck in
- * uninterruptible sleep) would keep it; it is then left to the host's init
- * to reap. */
+/* False when the pod's pid namespace is gone or going: its pause process has
+ * exited or is exiting (the kernel's PF_EXITING flag of the task, read from
+ * /proc/<pid>/stat), or there is none.  Always true without share_pid.
+ * Never blocks. */
+bool sandbox_pause_alive(const sandbox *sb);
+
+/* Replaces the pause process: setns back into the process's own pid
+ * namespace, unshare a new one, fork a new pause into it.  The old pause
+ * (pid 0 / fd -1 when there was none) is moved to *old, also on failure; it
+ * may still be exiting, so the caller reaps it (waitid P_PIDFD) once its
+ * pidfd is readable and closes the fd.  On failure the sandbox has no pause
+ * (sandbox_pause_alive() is false) and err names the step. */
+int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err);
+
+/* Points the calling thread's future children at the pod's pid namespace
+ * (setns of the pause's pidfd).  Call right before a container is created:
+ * joining another pid namespace in between (an exec into a container)
+ * switches the thread back to its own, where a container created without
+ * CLONE_NEWPID would land.  A no-op without share_pid. */
+int sandbox_aim_children(sandbox *sb, pv_err *err);
+
+/* Kills and reaps the pause process (if any), points the calling thread's
+ * children back at the process's own pid namespace, closes the sandbox's
+ * fds.  Call after every container is down.  Safe to call twice.  Waits at
+ * most SANDBOX_RELEASE_WAIT_MS: the pause process, init of the pod's pid
+ * namespace, ends only after every process of the namespace, and one that
+ * cannot die (frozen, stuck in uninterruptible sleep) would keep it; it is
+ * then left to the host's init to reap. */
 #define SANDBOX_RELEASE_WAIT_MS 2000
 void sandbox_release(sandbox *sb);
 

@@ -416,6 +416,13 @@ static void start_container(shim_ctr *ctr) {
     return;
   pv_err err;
   pv_err_clear(&err);
+  /* Never clone into a dead pid namespace (shareProcessNamespace): the
+   * exit that brought us here may be the pause's doing. */
+  if (shim_sandbox_ready(sh, &err) < 0) {
+    if (!sh->stopping)
+      start_failed(ctr, NULL, &err);
+    return;
+  }
   shim_run *r = new_run(ctr, &err);
   if (r == NULL || err.code != 0) {
     start_failed(ctr, r, &err);

@@ -32,7 +32,13 @@
  * process); containers are cloned with CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWCGROUP
  * only and inherit the rest.  Every container gets PR_SET_PDEATHSIG SIGKILL,
  * so `kill -9 <shim>` takes the whole pod down with it; its mounts vanish
- * with the mount namespace.  What a SIGKILLed shim leaves is its cgroup
+ * with the mount namespace.  With shareProcessNamespace the pause process
+ * (pid 1 of the pod) is watched: when it dies outside a pod stop, the kernel
+ * has killed every process of the pod, and the shim gives the pod a new pid
+ * namespace with a new pause (one line on stderr) while the killed
+ * containers exit (137, reason Error) and restart per restartPolicy, as with
+ * the kubelet's new sandbox; status.json's podvisor.pausePid names the
+ * current pause (shim_pause.c).  What a SIGKILLed shim leaves is its cgroup
  * directories, upper dirs and run-root files: the next shim started for the
  * same pod (same uid) removes them before it starts anything (it "cleans"
  * rather than adopts: the containers are already dead by then), and carries
@@ -80,7 +86,9 @@ typedef struct shim_options {
 int shim_parse_args(int argc, char **argv, shim_options *o, pv_err *err);
 
 /* Runs the pod until it is stopped and fully down.  Returns 0 after a clean
- * stop, -1 with err when the pod could not be set up at all. */
+ * stop, -1 with err when the pod could not be set up at all, or when it
+ * failed with its sandbox (a dead pause process that could not be replaced:
+ * status.json then shows phase Failed, reason SandboxFailed). */
 int shim_main(const shim_options *o, pv_err *err);
 
 #endif

@@ -406,7 +406,7 @@ static int setup(shim *sh, pv_err *err) {
     statefile_set(&sh->pid_file, pidbuf, strlen(pidbuf));
   if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, shim_handle_command, sh, err) < 0)
     return -1;
-  return 0;
+  return shim_pause_watch(sh, err);
 }
 
 /* --- tear-down -------------------------------------------------------------------- */
@@ -452,6 +452,7 @@ void shim_maybe_finish(shim *sh) {
   uv_close((uv_handle_t *)&sh->sig_term, on_shim_handle_closed);
   uv_close((uv_handle_t *)&sh->sig_int, on_shim_handle_closed);
   shimsock_close(&sh->sock, on_sock_closed);
+  shim_pause_close(sh);
 }
 
 static void teardown(shim *sh) {
@@ -497,7 +498,7 @@ int shim_main(const shim_options *o, pv_err *err) {
   sh->opt = *o;
   sh->devnull = -1;
   sh->lock_fd = -1;
-  sh->sb.pause_pidfd = -1;
+  sandbox_init(&sh->sb);
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
   /* A stop request can come at any moment, also while the pod is being set
@@ -533,6 +534,8 @@ int shim_main(const shim_options *o, pv_err *err) {
     uv_loop_close(&sh->loop);
   }
   teardown(sh);
+  if (rc == 0 && sh->sandbox_error[0] != '\0')
+    rc = pv_err_set(err, ESRCH, "%s", sh->sandbox_error); /* the pod failed with its sandbox */
   if (sh->devnull >= 0)
     close(sh->devnull);
   ctrstate_pod_free(&sh->status);

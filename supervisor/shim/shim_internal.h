@@ -100,8 +100,10 @@ struct shim {
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
-  int lock_fd;      /* <run_dir>/shim.lock, flock()ed for the shim's life */
-  int open_handles; /* shim-level handles still to close */
+  int lock_fd;              /* <run_dir>/shim.lock, flock()ed for the shim's life */
+  int open_handles;         /* shim-level handles still to close */
+  struct shim_pause *pause; /* the watch on the current pause process, NULL when none */
+  char sandbox_error[256];  /* the pod's pid namespace could not be replaced: the pod failed */
 };
 
 /* shim.c */
@@ -164,6 +166,18 @@ void shim_log_close(shim_log *l); /* accepts NULL */
 void shim_mem_setup(void);
 void shim_mem_idle_init(shim *sh);
 void shim_mem_burst_done(shim *sh);
+
+/* shim_pause.c: the pause process of a shareProcessNamespace pod
+ * (sandbox.h), watched on the loop and replaced when it dies outside a pod
+ * stop.  shim_pause_watch() once the loop exists (0 without share_pid);
+ * shim_sandbox_ready() right before a container is created: 0 when the pod's
+ * pid namespace is alive (renewed first if it was gone) and the calling
+ * thread's children will be born in it, -1 with err otherwise (when the
+ * namespace could not be renewed, the pod has failed and is stopping);
+ * shim_pause_close() when the shim closes its handles. */
+int shim_pause_watch(shim *sh, pv_err *err);
+int shim_sandbox_ready(shim *sh, pv_err *err);
+void shim_pause_close(shim *sh);
 
 /* shim_ctl.c */
 char *shim_handle_command(void *ctx, const char *line);

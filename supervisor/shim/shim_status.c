@@ -149,6 +149,16 @@ char *shim_status_json(shim *sh) {
   json_object_set_new(pv, "stopping", json_boolean(sh->stopping));
   json_object_set_new(pv, "logDir", json_string(sh->log_dir));
   json_object_set_new(pv, "socket", json_string(sh->sock_path));
+  /* shareProcessNamespace: pid 1 of the pod (0 while it has none). */
+  if (sh->sb.share_pid)
+    json_object_set_new(pv, "pausePid", json_integer(sh->sb.pause_pid));
+  if (sh->sandbox_error[0] != '\0') {
+    /* The pod's pid namespace died and could not be replaced: whatever its
+     * containers would do, the pod is over (the kubelet's failed sandbox). */
+    json_object_set_new(root, "phase", json_string("Failed"));
+    json_object_set_new(root, "reason", json_string("SandboxFailed"));
+    json_object_set_new(root, "message", json_string(sh->sandbox_error));
+  }
   char *s = json_dumps(root, JSON_INDENT(1));
   json_decref(root);
   return s;
