@@ -65,10 +65,17 @@ int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *ar
                             int *pidfd, pv_err *err) {
   int own_pidns = -1;
   if (pidns_fd >= 0) {
-    /* The thread's *active* pid namespace, to come back to afterwards. */
-    own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+    /* Where the thread's children are born now, to come back to afterwards:
+     * not always its active pid namespace (a caller that unshared
+     * CLONE_NEWPID has its children born in that one).  The kernel refuses
+     * to open a pid_for_children namespace that has no init yet (ENOENT):
+     * then the next child would have been the init of that fresh namespace,
+     * which no restore can bring back, so the active one is taken. */
+    own_pidns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+    if (own_pidns < 0 && errno == ENOENT)
+      own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
     if (own_pidns < 0)
-      return pv_err_sys(err, "open /proc/thread-self/ns/pid");
+      return pv_err_sys(err, "open /proc/thread-self/ns/pid_for_children");
     if (set_pid_for_children(pidns_fd) < 0) {
       pv_err_sys(err, "setns into the pid namespace to join");
       close(own_pidns);

@@ -17,8 +17,9 @@
  *     caller's *future children* are born (pid_for_children).  To start a
  *     container inside an existing pid namespace, namespace_clone_process()
  *     switches pid_for_children of the calling thread to the target, clones,
- *     and switches it back to the thread's own pid namespace before it
- *     returns.  No intermediate process is needed and the container stays
+ *     and switches it back to where it pointed before (the thread's own pid
+ *     namespace, or one it unshared: a pod keeper's shared pid namespace)
+ *     before it returns.  No intermediate process is needed and the container stays
  *     the caller's own child (so its pidfd and waitid work).  The switch is
  *     per thread, so other threads of the caller are not affected.
  *   - CLONE_NEWCGROUP takes the caller's *current* cgroup as the root of the
