@@ -95,6 +95,25 @@ static pid_t nested_init(pid_t *helper_out) {
   return init;
 }
 
+/* namespace_clone_process() of a child that exits at once, into the pid
+ * namespace of init (as an exec into a container does), and its reap. */
+static void clone_into(pid_t init) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)init);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  pid_t pid;
+  int pidfd;
+  pv_err err;
+  ck_assert_msg(namespace_clone_process(0, fd, child_exit0, NULL, &pid, &pidfd, &err) == 0, "%s",
+                pv_err_str(&err));
+  ck_assert_uint_eq(pidns_of(pid), pidns_of(init));
+  siginfo_t si;
+  ck_assert_int_eq(waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
+  close(pidfd);
+  close(fd);
+}
+
 START_TEST(restores_unshared_pid_for_children) {
   ck_assert_int_eq(unshare(CLONE_NEWPID), 0);
   pid_t pod_init = fork_sleeper(); /* init of the caller's own pod namespace */
@@ -107,19 +126,7 @@ START_TEST(restores_unshared_pid_for_children) {
    * descendant of it: the caller may join it, as an exec into a container. */
   pid_t helper;
   pid_t other_init = nested_init(&helper);
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)other_init);
-  int other = open(path, O_RDONLY | O_CLOEXEC);
-  ck_assert_int_ge(other, 0);
-  pid_t pid;
-  int pidfd;
-  pv_err err;
-  ck_assert_msg(namespace_clone_process(0, other, child_exit0, NULL, &pid, &pidfd, &err) == 0, "%s",
-                pv_err_str(&err));
-  siginfo_t si;
-  ck_assert_int_eq(waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
-  close(pidfd);
-  close(other);
+  clone_into(other_init);
 
   ck_assert_uint_eq(ino_of("/proc/thread-self/ns/pid_for_children"), pod_ns);
   pid_t next = fork_sleeper();
@@ -135,19 +142,7 @@ START_TEST(restores_active_namespace) {
   ino_t own = ino_of("/proc/thread-self/ns/pid");
   pid_t helper;
   pid_t other_init = nested_init(&helper);
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)other_init);
-  int other = open(path, O_RDONLY | O_CLOEXEC);
-  ck_assert_int_ge(other, 0);
-  pid_t pid;
-  int pidfd;
-  pv_err err;
-  ck_assert_msg(namespace_clone_process(0, other, child_exit0, NULL, &pid, &pidfd, &err) == 0, "%s",
-                pv_err_str(&err));
-  siginfo_t si;
-  ck_assert_int_eq(waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
-  close(pidfd);
-  close(other);
+  clone_into(other_init);
   ck_assert_uint_eq(ino_of("/proc/thread-self/ns/pid_for_children"), own);
   kill_reap(helper);
 }
