@@ -434,6 +434,10 @@ int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err) {
   for (int pass = 0; pass < KILL_PASSES && r == 0; pass++) {
     long fresh = 0;
     for (size_t i = 0; i < cg->ndirs && r == 0; i++) {
+      /* A removed directory's path may already belong to a new cgroup
+       * (a restart under the same path): never signal its processes. */
+      if (cg->dirs[i].removed)
+        continue;
       bool gone;
       char *buf = cgroup_read_procs(cg->dirs[i].path, &gone, err);
       if (buf == NULL) {

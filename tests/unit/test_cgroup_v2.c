@@ -625,6 +625,67 @@ static void fake_v1_cgroup(const char *hier, const char *relpath, const char *co
   }
 }
 
+/* A destroy that removed one hierarchy's directory but not another's keeps
+ * the handle; a new cgroup may then take the removed directory's path (a
+ * restart under the same path).  Killing what the old handle still holds
+ * must never signal the new cgroup's processes. */
+START_TEST(kill_skips_removed_dirs) {
+  char path[PATH_MAX], f[PATH_MAX + 32];
+  snprintf(f, sizeof f, "%s/cgroup.controllers", root);
+  ck_assert_int_eq(unlink(f), 0);
+  static const char *const hiers[] = {"cpu,cpuacct", "memory", "pids"};
+  for (size_t i = 0; i < 3; i++) {
+    dir_of(path, sizeof path, hiers[i]);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    fake_v1_cgroup(hiers[i], rel, NULL, 0);
+  }
+  snprintf(f, sizeof f, "%s/cpu", root);
+  ck_assert_int_eq(symlink("cpu,cpuacct", f), 0);
+  resource_manager *rm = manager();
+  cgroup_handle *cg = NULL;
+  pv_err err;
+  ck_assert_msg(resource_manager_create_cgroup(rm, rel, NULL, &cg, &err) == 0, "%s", err.msg);
+  char cpu[PATH_MAX];
+  snprintf(cpu, sizeof cpu, "cpu,cpuacct/%s", rel);
+  fake_release(cpu); /* only this one can go */
+  ck_assert_int_eq(resource_manager_destroy_cgroup(cg, &err), -1);
+  ck_assert(!exists(cpu));
+
+  int ready[2];
+  ck_assert_int_eq(pipe(ready), 0);
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    signal(SIGTERM, SIG_DFL);
+    close(ready[0]);
+    close(ready[1]);
+    for (;;)
+      pause();
+  }
+  close(ready[1]);
+  char c;
+  ck_assert_int_eq(read(ready[0], &c, 1), 0);
+  close(ready[0]);
+  /* The new cgroup at the old path, holding a live process. */
+  dir_of(path, sizeof path, cpu);
+  ck_assert_int_eq(mkdir(path, 0755), 0);
+  char pid[24];
+  snprintf(pid, sizeof pid, "%d\n", (int)child);
+  put(path, "cgroup.procs", pid);
+  ck_assert_msg(resource_manager_kill(cg, SIGTERM, &err) == 0, "%s", err.msg);
+  usleep(50 * 1000);
+  int status;
+  pid_t r = waitpid(child, &status, WNOHANG);
+  kill(child, SIGKILL);
+  if (r == 0)
+    waitpid(child, &status, 0);
+  ck_assert_msg(r == 0, "the new cgroup's process was signalled through the removed directory");
+  fake_release(cpu);
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
 /* A fake v1 host: "cpu,cpuacct" combined (with a "cpu" symlink to it, as
  * systemd makes), memory without memsw, a hybrid cgroup2 at unified/ and a
  * name=systemd hierarchy, both of which must stay untouched. */
@@ -750,6 +811,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, procs_add_remove_empty);
   tcase_add_test(tc, kill_uses_cgroup_kill);
   tcase_add_test(tc, kill_walks_procs);
+  tcase_add_test(tc, kill_skips_removed_dirs);
   tcase_add_test(tc, destroy_removes_leaf_and_pod);
   tcase_add_test(tc, destroy_keeps_pod_with_sibling);
   tcase_add_test(tc, move_aside_frees_the_path);
