@@ -37,50 +37,61 @@ void shim_mem_setup(void) {
   setenv("UV_THREADPOOL_SIZE", "1", 0);
 }
 
-/* The file-backed mappings that hold only pages of the file, read once
- * from /proc/self/smaps: code and read-only data are never written, so
- * dropping their page table entries loses nothing (the next access
- * re-faults the page from the page cache).  A mapping with anonymous pages
- * is left alone: relocated read-only data (RELRO) holds written copies
- * that dropping would revert to the file's bytes. */
-#define MAX_FILE_MAPS 16
+/* The file-backed mappings that hold only pages of the file, read from
+ * /proc/self/smaps at each trim (once per quiet period): code and
+ * read-only data are never written, so dropping their page table entries
+ * loses nothing (the next access re-faults the page from the page cache).
+ * A mapping with anonymous pages, resident or swapped out, is left alone:
+ * relocated read-only data (RELRO) holds written copies that dropping
+ * would revert to the file's bytes. */
+#define MAX_FILE_MAPS 32
 static struct {
   unsigned long lo, hi;
 } file_maps[MAX_FILE_MAPS];
 static size_t n_file_maps;
 static unsigned long stack_lo, stack_hi;
-static bool mappings_found;
+
+/* Ends the mapping [lo, hi) being read: kept when a file's read-only pages
+ * with neither anonymous nor swapped pages. */
+static void keep_if_clean(bool candidate, unsigned long lo, unsigned long hi, unsigned long anon,
+                          unsigned long swap) {
+  if (candidate && anon == 0 && swap == 0 && n_file_maps < MAX_FILE_MAPS) {
+    file_maps[n_file_maps].lo = lo;
+    file_maps[n_file_maps++].hi = hi;
+  }
+}
 
 static void find_mappings(void) {
-  mappings_found = true;
+  n_file_maps = 0;
   FILE *f = fopen("/proc/self/smaps", "re");
   if (f == NULL)
     return;
   char line[512];
   bool candidate = false;
-  unsigned long lo = 0, hi = 0;
+  unsigned long lo = 0, hi = 0, anon = 1, swap = 1;
   while (fgets(line, sizeof line, f) != NULL) {
     char perms[8];
     int path = 0;
-    unsigned long a, b, anon;
+    unsigned long a, b, v;
     /* A header line; "Anonymous:" also starts with a hex digit, so the
      * range is taken only once the whole header matched. */
     if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &a, &b, perms, &path) >= 3 && path > 0) {
+      keep_if_clean(candidate, lo, hi, anon, swap);
       lo = a;
       hi = b;
+      anon = swap = 1; /* unknown until read */
       candidate = line[path] == '/' && (strcmp(perms, "r-xp") == 0 || strcmp(perms, "r--p") == 0);
       if (strncmp(line + path, "[stack]", 7) == 0) {
         stack_lo = lo;
         stack_hi = hi;
       }
-    } else if (candidate && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
-      candidate = false;
-      if (anon == 0 && n_file_maps < MAX_FILE_MAPS) {
-        file_maps[n_file_maps].lo = lo;
-        file_maps[n_file_maps++].hi = hi;
-      }
+    } else if (sscanf(line, "Anonymous: %lu kB", &v) == 1) {
+      anon = v;
+    } else if (sscanf(line, "Swap: %lu kB", &v) == 1) {
+      swap = v;
     }
   }
+  keep_if_clean(candidate, lo, hi, anon, swap);
   fclose(f);
 }
 
@@ -103,8 +114,7 @@ static void drop_file_pages(void) {
 /* Everything at once; called from shallow frames on the loop's thread
  * (outside any log pump callback). */
 static void trim_all(void) {
-  if (!mappings_found)
-    find_mappings();
+  find_mappings();
   malloc_trim(0);
   crilog_release_scratch();
   logpump_release_scratch();
