@@ -103,6 +103,7 @@ struct shim {
   int lock_fd;              /* <run_dir>/shim.lock, flock()ed for the shim's life */
   int open_handles;         /* shim-level handles still to close */
   struct shim_pause *pause; /* the watch on the current pause process, NULL when none */
+  struct shim_pause *retired; /* watches on replaced pause processes still exiting */
   char sandbox_error[256];  /* the pod's pid namespace could not be replaced: the pod failed */
 };
 

@@ -34,6 +34,7 @@ struct shim_pause {
   uv_poll_t poll;
   shim *sh;
   sandbox_pause old; /* a retired pause (owned); pid 0 while this watches the current one */
+  struct shim_pause *next; /* in sh->retired while it watches a retired pause */
 };
 
 static void watch_closed(uv_handle_t *h) {
@@ -43,6 +44,11 @@ static void watch_closed(uv_handle_t *h) {
 /* Closes the poll handle, then a retired pause's fd: uv_close() drops the fd
  * from epoll at once, so the fd must not be closed (and recycled) before. */
 static void watch_close(struct shim_pause *w) {
+  for (struct shim_pause **p = &w->sh->retired; *p != NULL; p = &(*p)->next)
+    if (*p == w) {
+      *p = w->next;
+      break;
+    }
   uv_close((uv_handle_t *)&w->poll, watch_closed);
   if (w->old.pidfd >= 0) {
     close(w->old.pidfd);
@@ -85,6 +91,8 @@ static void retire(shim *sh, sandbox_pause old) {
     w->poll.data = w;
   }
   w->old = old;
+  w->next = sh->retired;
+  sh->retired = w;
   uv_poll_start(&w->poll, UV_READABLE, on_retired_readable);
 }
 
@@ -177,4 +185,9 @@ void shim_pause_close(shim *sh) {
     watch_close(sh->pause);
     sh->pause = NULL;
   }
+  /* A retired pause still exiting (a process of its namespace that cannot
+   * die holds it) must not keep the loop alive: its zombie is left to the
+   * host's init when the shim exits. */
+  while (sh->retired != NULL)
+    watch_close(sh->retired);
 }
