@@ -92,6 +92,15 @@ static void pause_main(void) {
     pause();
 }
 
+/* After a failed start: the thread's children are born in its own pid
+ * namespace again (errno kept). */
+static void aim_home(sandbox *sb) {
+  int saved = errno;
+  if (sb->own_pidns >= 0)
+    (void)setns(sb->own_pidns, CLONE_NEWPID);
+  errno = saved;
+}
+
 /* Unshares a new pid namespace for the calling thread's children and forks
  * its pid 1.  The thread's children must currently be born in its own pid
  * namespace, or the kernel refuses the unshare (EINVAL). */
@@ -99,8 +108,11 @@ static int start_pause(sandbox *sb, pv_err *err) {
   if (unshare(CLONE_NEWPID) < 0)
     return pv_err_sys(err, "sandbox: unshare pid namespace");
   pid_t pid = fork();
-  if (pid < 0)
-    return pv_err_sys(err, "sandbox: fork pause process");
+  if (pid < 0) {
+    pv_err_sys(err, "sandbox: fork pause process");
+    aim_home(sb); /* else the next child would be pid 1 of a pod-less namespace */
+    return -1;
+  }
   if (pid == 0)
     pause_main();
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
@@ -109,6 +121,7 @@ static int start_pause(sandbox *sb, pv_err *err) {
     kill(pid, SIGKILL);
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
     }
+    aim_home(sb);
     return -1;
   }
   fcntl(pidfd, F_SETFD, FD_CLOEXEC);

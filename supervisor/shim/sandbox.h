@@ -113,10 +113,11 @@ bool sandbox_pause_alive(const sandbox *sb);
 int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err);
 
 /* Points the calling thread's future children at the pod's pid namespace
- * (setns of the pause's pidfd).  Call right before a container is created:
- * joining another pid namespace in between (an exec into a container)
- * switches the thread back to its own, where a container created without
- * CLONE_NEWPID would land.  A no-op without share_pid. */
+ * (setns of the pause's pidfd).  Called right before a container is
+ * created: namespace_clone_process() restores where children are born
+ * after an exec into a container, so this only guards against anything
+ * else that switched them (and states the intent where it matters).  A
+ * no-op without share_pid. */
 int sandbox_aim_children(sandbox *sb, pv_err *err);
 
 /* Kills and reaps the pause process (if any), points the calling thread's

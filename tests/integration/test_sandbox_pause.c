@@ -278,9 +278,8 @@ START_TEST(renew_with_threads) {
 }
 END_TEST
 
-/* An exec into a container switches the thread's children back to its own
- * pid namespace (namespace_clone_process); sandbox_aim_children() points
- * them at the pod's again. */
+/* Children switched back to the process's own pid namespace (by anything:
+ * a setns here); sandbox_aim_children() points them at the pod's again. */
 START_TEST(aim_children_after_switch) {
   sandbox sb;
   enter(&sb, NULL);
