@@ -209,7 +209,8 @@ static int v2_kill_all(cgroup_handle *cg, int sig, pv_err *err) {
     if (!cg->dirs[i].removed && !cgroup_file_exists(cg->dirs[i].path, "cgroup.kill"))
       return 0;
   for (size_t i = 0; i < cg->ndirs; i++)
-    if (!cg->dirs[i].removed && cgroup_write(cg->dirs[i].path, "cgroup.kill", "1", err) < 0 && errno != ENOENT)
+    if (!cg->dirs[i].removed && cgroup_write(cg->dirs[i].path, "cgroup.kill", "1", err) < 0 &&
+        errno != ENOENT)
       return -1;
   return 1;
 }

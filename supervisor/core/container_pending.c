@@ -101,11 +101,11 @@ static void unlink_free(container_manager *m, container_pending **pp) {
 static void describe(const container_pending *p, char *buf, size_t size) {
   uint64_t ms = (pv_now_ns() - p->since_ns) / 1000000;
   if (p->last_errno == 0)
-    snprintf(buf, size, "cgroup %s: processes still alive %" PRIu64 " ms after SIGKILL", cgroup_handle_path(p->cg),
-             ms);
+    snprintf(buf, size, "cgroup %s: still holds processes or child cgroups %" PRIu64 " ms after SIGKILL",
+             cgroup_handle_path(p->cg), ms);
   else
-    snprintf(buf, size, "cgroup %s: cannot remove it (%s), pending for %" PRIu64 " ms", cgroup_handle_path(p->cg),
-             strerror(p->last_errno), ms);
+    snprintf(buf, size, "cgroup %s: cannot remove it (%s), pending for %" PRIu64 " ms",
+             cgroup_handle_path(p->cg), strerror(p->last_errno), ms);
 }
 
 size_t container_manager_collect(container_manager *m, pv_err *err) {
@@ -188,7 +188,8 @@ int container_pending_drain(container_manager *m, unsigned wait_ms, pv_err *err)
   size_t used = 0;
   list[0] = '\0';
   for (const container_pending *p = m->pending; p != NULL && used < sizeof list - 1; p = p->next) {
-    int n = snprintf(list + used, sizeof list - used, "%s%s", used > 0 ? ", " : "", cgroup_handle_path(p->cg));
+    int n =
+        snprintf(list + used, sizeof list - used, "%s%s", used > 0 ? ", " : "", cgroup_handle_path(p->cg));
     used += n > 0 ? (size_t)n : 0;
   }
   return pv_err_set(err, EBUSY, "%zu cgroup(s) still have processes %u ms after SIGKILL, left behind: %s",

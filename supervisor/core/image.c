@@ -332,9 +332,11 @@ int image_remove(const char *root, const char *refstr, pv_err *err) {
   if (image_ref_parse(refstr, &ref, err) < 0)
     return -1;
   char nd[PATH_MAX], dir[PATH_MAX], gone[PATH_MAX];
-  if (image_name_dir(root, &ref, nd, sizeof nd, err) < 0 || image_tag_dir(root, &ref, dir, sizeof dir, err) < 0)
+  if (image_name_dir(root, &ref, nd, sizeof nd, err) < 0 ||
+      image_tag_dir(root, &ref, dir, sizeof dir, err) < 0)
     return -1;
-  if (pv_path(gone, sizeof gone, "%s/.remove-%s-%d-%lu", nd, ref.tag, (int)getpid(), image_unique_counter()) < 0)
+  if (pv_path(gone, sizeof gone, "%s/.remove-%s-%d-%lu", nd, ref.tag, (int)getpid(), image_unique_counter()) <
+      0)
     return pv_err_sys(err, "remove image %s:%s", ref.name, ref.tag);
   /* Rename first: the image disappears at once for readers, and a crash
    * half-way through the removal leaves only a hidden directory. */

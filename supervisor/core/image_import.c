@@ -197,7 +197,8 @@ int image_import_with(const char *root, const char *refstr, const char *source, 
   if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
     return pv_err_set(err, EINVAL, "import %s: %s is neither a directory nor a tarball", refstr, source);
   char nd[PATH_MAX], final[PATH_MAX], tmp[PATH_MAX];
-  if (image_name_dir(root, &ref, nd, sizeof nd, err) < 0 || image_tag_dir(root, &ref, final, sizeof final, err) < 0)
+  if (image_name_dir(root, &ref, nd, sizeof nd, err) < 0 ||
+      image_tag_dir(root, &ref, final, sizeof final, err) < 0)
     return -1;
   if (make_staging(root, nd, ref.tag, tmp, sizeof tmp, err) < 0)
     return pv_err_wrap(err, "import %s:%s", ref.name, ref.tag);

@@ -61,8 +61,8 @@ static int set_pid_for_children(int fd) {
   return r;
 }
 
-int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid,
-                            int *pidfd, pv_err *err) {
+int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid, int *pidfd,
+                            pv_err *err) {
   int own_pidns = -1;
   if (pidns_fd >= 0) {
     /* Where the thread's children are born now, to come back to afterwards:
@@ -71,11 +71,12 @@ int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *ar
      * to open a pid_for_children namespace that has no init yet (ENOENT):
      * then the next child would have been the init of that fresh namespace,
      * which no restore can bring back, so the active one is taken. */
-    own_pidns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+    const char *where = "/proc/thread-self/ns/pid_for_children";
+    own_pidns = open(where, O_RDONLY | O_CLOEXEC);
     if (own_pidns < 0 && errno == ENOENT)
-      own_pidns = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+      own_pidns = open(where = "/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
     if (own_pidns < 0)
-      return pv_err_sys(err, "open /proc/thread-self/ns/pid_for_children");
+      return pv_err_sys(err, "open %s", where);
     if (set_pid_for_children(pidns_fd) < 0) {
       pv_err_sys(err, "setns into the pid namespace to join");
       close(own_pidns);

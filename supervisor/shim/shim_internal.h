@@ -58,7 +58,7 @@ struct shim_ctr {
   shim_run *run; /* the current run, NULL when none */
   uv_timer_t backoff_timer;
   uv_timer_t kill_timer; /* SIGKILL after the grace period */
-  probe *probes[3]; /* allocated when first started: most containers have none */
+  probe *probes[3];      /* allocated when first started: most containers have none */
   bool probe_on[3];
   int probes_closing;
   bool restart_now; /* next start bypasses backoff (manual restart/update) */
@@ -87,11 +87,11 @@ struct shim {
   shim_run *runs; /* every live run, current or draining */
   shimsock sock;
   uv_signal_t sig_term, sig_int;
-  uv_timer_t status_timer; /* coalesces status renders to one per loop turn */
-  statefile status_file;   /* status.json, written durably off the loop */
-  statefile pid_file;      /* shim.pid */
-  uv_timer_t stop_timer;   /* pod-wide SIGKILL deadline */
-  uv_timer_t trim_timer;   /* shim_mem.c: hands memory back once idle */
+  uv_timer_t status_timer;  /* coalesces status renders to one per loop turn */
+  statefile status_file;    /* status.json, written durably off the loop */
+  statefile pid_file;       /* shim.pid */
+  uv_timer_t stop_timer;    /* pod-wide SIGKILL deadline */
+  uv_timer_t trim_timer;    /* shim_mem.c: hands memory back once idle */
   uv_timer_t collect_timer; /* removes pending cgroups (shim_pending.c) */
   uint64_t collect_delay_ms;
   int64_t pending_since_ms;    /* pending cgroups since (0: none) */
@@ -100,11 +100,11 @@ struct shim {
   bool status_dirty, stopping, pod_failed, closing, loop_ready;
   int64_t stop_deadline_ms;
   int devnull;
-  int lock_fd;              /* <run_dir>/shim.lock, flock()ed for the shim's life */
-  int open_handles;         /* shim-level handles still to close */
-  struct shim_pause *pause; /* the watch on the current pause process, NULL when none */
+  int lock_fd;                /* <run_dir>/shim.lock, flock()ed for the shim's life */
+  int open_handles;           /* shim-level handles still to close */
+  struct shim_pause *pause;   /* the watch on the current pause process, NULL when none */
   struct shim_pause *retired; /* watches on replaced pause processes still exiting */
-  char sandbox_error[256];  /* the pod's pid namespace could not be replaced: the pod failed */
+  char sandbox_error[256];    /* the pod's pid namespace could not be replaced: the pod failed */
 };
 
 /* shim.c */

@@ -45,9 +45,7 @@ void shim_mem_setup(void) {
  * relocated read-only data (RELRO) holds written copies that dropping
  * would revert to the file's bytes. */
 #define MAX_FILE_MAPS 32
-static struct {
-  unsigned long lo, hi;
-} file_maps[MAX_FILE_MAPS];
+static struct { unsigned long lo, hi; } file_maps[MAX_FILE_MAPS];
 static size_t n_file_maps;
 static unsigned long stack_lo, stack_hi;
 

@@ -33,7 +33,7 @@
 struct shim_pause {
   uv_poll_t poll;
   shim *sh;
-  sandbox_pause old; /* a retired pause (owned); pid 0 while this watches the current one */
+  sandbox_pause old;       /* a retired pause (owned); pid 0 while this watches the current one */
   struct shim_pause *next; /* in sh->retired while it watches a retired pause */
 };
 

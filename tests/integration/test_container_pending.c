@@ -43,10 +43,10 @@
 /* Every namespace but pid: as in a shareProcessNamespace pod. */
 #define NO_PIDNS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
-static pid_t main_pid;      /* names this run's cgroups (tests run in forks) */
-static char freezer[256];   /* FREEZER_ROOT/pv-pending-<main_pid> */
-static char pod_rel[128];   /* podvisor/pv-pending-<main_pid> */
-static char v2_top[128];    /* pv-pending-<main_pid>: first component in the cgroup2 tree */
+static pid_t main_pid;    /* names this run's cgroups (tests run in forks) */
+static char freezer[256]; /* FREEZER_ROOT/pv-pending-<main_pid> */
+static char pod_rel[128]; /* podvisor/pv-pending-<main_pid> */
+static char v2_top[128];  /* pv-pending-<main_pid>: first component in the cgroup2 tree */
 static const char *const v1_hier[] = {"cpu", "cpuacct", "memory", "pids"};
 static pv_err err;
 
@@ -432,7 +432,8 @@ int main(void) {
   TCase *tc;
   Suite *s = ctrtest_suite("container_pending", "pending", &tc);
   if (!v1_freezer()) {
-    printf("integration/test_container_pending: skipped: no cgroup v1 freezer hierarchy at %s\n", FREEZER_ROOT);
+    printf("integration/test_container_pending: skipped: no cgroup v1 freezer hierarchy at %s\n",
+           FREEZER_ROOT);
     return 77;
   }
   main_pid = getpid();
