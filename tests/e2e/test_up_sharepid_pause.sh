@@ -186,9 +186,10 @@ if [ -n "$cgp" ]; then
   # Every version of status.json until the shim removes it, one per line:
   # the last ones come and go within milliseconds.
   python3 -c '
-import json, sys
+import json, sys, time
 path, last, out = sys.argv[1], None, open(sys.argv[2], "w")
 while True:
+    time.sleep(0.0002)  # a tight poll, without taking a whole core from the shim
     try:
         with open(path) as f:
             d = f.read()
