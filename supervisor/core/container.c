@@ -581,19 +581,45 @@ int container_manager_destroy_deferred(container_manager *m, container *c, char 
   return 0;
 }
 
+/* Milliseconds from now to deadline (ns, monotonic), 0 once it passed. */
+static unsigned ms_until(uint64_t deadline) {
+  uint64_t now = pv_now_ns();
+  return now >= deadline ? 0 : (unsigned)((deadline - now + 999999) / 1000000);
+}
+
+/* SIGKILL and reap a running container, waiting no later than deadline.
+ * An init that does not die by then (frozen, or its pid namespace still
+ * holding a process in uninterruptible sleep) is let go unreaped: its
+ * cgroup stays busy and is reported with the others. */
+static void kill_until(container_manager *m, container *c, uint64_t deadline) {
+  kill_all(c);
+  struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
+  int r;
+  while ((r = poll(&pfd, 1, (int)ms_until(deadline))) < 0 && errno == EINTR) {
+  }
+  if (r > 0 && container_manager_reap(m, c, NULL, NULL) == 0)
+    return;
+  close(c->pidfd);
+  c->pidfd = -1;
+  c->state = CONTAINER_STOPPED;
+}
+
 int container_manager_close(container_manager *m, unsigned wait_ms, pv_err *err) {
   if (m == NULL)
     return 0;
+  uint64_t deadline = pv_now_ns() + (uint64_t)wait_ms * 1000000ull;
   /* Every container goes the deferred way (nothing sleeps per container);
    * the one bounded wait below covers all their survivors at once. */
   while (m->head != NULL) {
     container *c = m->head;
+    if (c->state == CONTAINER_RUNNING)
+      kill_until(m, c, deadline);
     if (release(m, c, true, NULL) < 0 && c->cg != NULL && container_pending_add(m, c->cg, NULL) == 0)
       c->cg = NULL; /* could not be removed: the wait below still tries */
     fs_cleanup_container_root(c->dir, NULL);
     forget(m, c);
   }
-  int r = container_pending_drain(m, wait_ms, err);
+  int r = container_pending_drain(m, ms_until(deadline), err);
   container_pending_forget_all(m);
   resource_manager_cleanup(m->rm);
   fs_cgroup_mounts_free(m->cgmounts, m->n_cgmounts);

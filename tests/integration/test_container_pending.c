@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -344,6 +345,50 @@ START_TEST(close_reports_successor_adopts) {
 }
 END_TEST
 
+/* close() is bounded also for a container still running whose init cannot
+ * die (frozen: a SIGKILL waits for the thaw): it lets the init go unreaped
+ * and names its cgroup, instead of waiting for it forever. */
+START_TEST(close_is_bounded_with_a_frozen_init) {
+  if (!manager_is_v1())
+    return;
+  container_manager *m;
+  char *state = testutil_tmpdir("pv-pending-frozen-init");
+  container_manager_options o = {.state_dir = state};
+  ck_assert_msg(container_manager_init(&m, &o, &err) == 0, "%s", pv_err_str(&err));
+  char rel[512];
+  snprintf(rel, sizeof rel, "%s/e", pod_rel);
+  container_config cfg;
+  ctrtest_config_sh(&cfg, "e", "exec sleep 1000");
+  cfg.cgroup_path = rel;
+  container *c;
+  ck_assert_msg(container_manager_create(m, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_start(m, c, &err) == 0, "%s", pv_err_str(&err));
+  container_info info;
+  container_manager_get_info(m, c, &info);
+  pid_t init = info.pid;
+  int pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+  ck_assert_int_ge(pidfd, 0);
+  freeze(init);
+  uint64_t t0 = pv_now_ns();
+  ck_assert_int_eq(container_manager_close(m, 200, &err), -1);
+  uint64_t took = ms_since(t0);
+  ck_assert_msg(took >= 200 && took < 1000, "close took %llu ms", (unsigned long long)took);
+  ck_assert_int_eq(err.code, EBUSY);
+  ck_assert_msg(strstr(err.msg, rel) != NULL, "message does not name the cgroup: %s", err.msg);
+  ck_assert(alive(pidfd)); /* frozen: the SIGKILL waits */
+  thaw();
+  struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+  ck_assert_int_eq(poll(&pfd, 1, 2000), 1);
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  ck_assert_int_eq(waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED), 0); /* ours to reap */
+  ck_assert_int_eq(si.si_status, SIGKILL);
+  close(pidfd);
+  testutil_rmtree(state);
+  free(state);
+}
+END_TEST
+
 /* cgroup2 refuses rename(2): the survivor is migrated into the aside
  * sibling instead.  The host's cgroup2 mount (<root>/unified on a hybrid
  * host) serves as the tree; the v1 freezer still holds the survivor. */
@@ -444,6 +489,7 @@ int main(void) {
   tcase_add_test(tc, deferred_destroy_does_not_wait);
   tcase_add_test(tc, restart_under_the_same_path);
   tcase_add_test(tc, close_reports_successor_adopts);
+  tcase_add_test(tc, close_is_bounded_with_a_frozen_init);
   tcase_add_test(tc, cgroup2_moves_by_migration);
   return testutil_run(s);
 }
