@@ -56,6 +56,7 @@ static cg_dir *dir_at(cgroup_handle *cg, const cg_hier *h, const char *path) {
  * skips a process that is already exiting, which keeps d busy (EBUSY). */
 static int migrate_dir(cgroup_handle *cg, cg_dir *d, const char *to, pv_err *err) {
   cg_dir *a = dir_at(cg, d->hier, to);
+  bool made = a == NULL;
   if (a == NULL) {
     if (cg->ndirs == CGROUP_MAX_HIER)
       return pv_err_set(err, ENOSPC, "cgroup %s: move to %s: too many directories", cg->relpath, to);
@@ -96,9 +97,18 @@ static int migrate_dir(cgroup_handle *cg, cg_dir *d, const char *to, pv_err *err
     if (!any)
       break;
   }
-  if (rmdir(d->path) < 0 && errno != ENOENT)
-    return pv_err_sys(err, "cgroup %s: rmdir %s after moving its processes to %s", cg->relpath, d->path,
-                      a->path);
+  if (rmdir(d->path) < 0 && errno != ENOENT) {
+    pv_err_sys(err, "cgroup %s: rmdir %s after moving its processes to %s", cg->relpath, d->path, a->path);
+    int saved = errno;
+    /* Nothing could move (a process already exiting): the sibling made for
+     * it goes again, so that retries under new names do not pile up. */
+    if (made && a == &cg->dirs[cg->ndirs - 1] && rmdir(a->path) == 0) {
+      free(a->path);
+      cg->ndirs--;
+    }
+    errno = saved;
+    return -1;
+  }
   d->removed = true;
   return 0;
 }
