@@ -592,6 +592,11 @@ static unsigned ms_until(uint64_t deadline) {
  * holding a process in uninterruptible sleep) is let go unreaped: its
  * cgroup stays busy and is reported with the others. */
 static void kill_until(container_manager *m, container *c, uint64_t deadline) {
+  /* A SIGKILLed init normally dies in well under a millisecond: even a
+   * close that waits for nothing gives it that moment. */
+  uint64_t soonest = pv_now_ns() + 100 * 1000000ull;
+  if (deadline < soonest)
+    deadline = soonest;
   kill_all(c);
   struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};
   int r;

@@ -136,12 +136,12 @@ void container_config_init(container_config *cfg);
 int container_manager_init(container_manager **out, const container_manager_options *opts, pv_err *err);
 /* How long container_manager_cleanup() waits for pending cgroups. */
 #define CONTAINER_CLOSE_WAIT_MS 1000
-/* Blocking, at most about wait_ms: destroys every container the manager
- * still holds (SIGKILL; a running init that does not die within the time
- * is let go unreaped), waits for every pending cgroup (see collect) to
- * empty and go, then frees the manager, always.  -1 with EBUSY and a message naming every
- * cgroup left behind (still holding processes) when the wait ran out.
- * NULL ok. */
+/* Blocking, about wait_ms at most: destroys every container the manager
+ * still holds (SIGKILL; a running init that does not die within the time,
+ * or 100 ms, is let go unreaped), waits for every pending cgroup (see
+ * collect) to empty and go, then frees the manager, always.  -1 with EBUSY
+ * and a message naming every cgroup left behind (still holding processes)
+ * when the wait ran out.  NULL ok. */
 int container_manager_close(container_manager *m, unsigned wait_ms, pv_err *err);
 /* container_manager_close(m, CONTAINER_CLOSE_WAIT_MS) for callers that
  * cannot report; use close() to learn what was left behind. */
