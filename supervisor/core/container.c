@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -245,6 +246,8 @@ static void container_free(container *c) {
       close(*joins[i]);
   if (c->pidfd >= 0)
     close(c->pidfd);
+  if (c->rootfs_lock >= 0)
+    close(c->rootfs_lock);
   fs_plan_free(&c->fs);
   caps_plan_free(&c->caps);
   resource_manager_close_cgroup(c->cg);
@@ -280,6 +283,23 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
   c->fds[1] = cfg->stdout_fd;
   c->fds[2] = cfg->stderr_fd;
   c->pdeathsig = cfg->pdeathsig;
+  return 0;
+}
+
+/* The shared lock that keeps the image store from deleting the rootfs
+ * under the container (container.h).  An exclusive holder is removing or
+ * replacing it right now: that is an error, not a wait. */
+static int lock_rootfs(container *c, const char *rootfs, pv_err *err) {
+  c->rootfs_lock = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (c->rootfs_lock < 0)
+    return pv_err_sys(err, "container %s: open the rootfs %s", c->id, rootfs);
+  int r;
+  while ((r = flock(c->rootfs_lock, LOCK_SH | LOCK_NB)) < 0 && errno == EINTR) {
+  }
+  if (r < 0 && errno == EWOULDBLOCK)
+    return pv_err_set(err, EBUSY, "container %s: the rootfs %s is being removed or replaced", c->id, rootfs);
+  if (r < 0)
+    return pv_err_sys(err, "container %s: lock the rootfs %s", c->id, rootfs);
   return 0;
 }
 
@@ -350,9 +370,10 @@ int container_manager_create(container_manager *m, const container_config *cfg, 
   }
   c->m = m;
   c->pidfd = -1;
+  c->rootfs_lock = -1;
   c->ns.join_net = c->ns.join_ipc = c->ns.join_uts = c->ns.join_pid = -1;
   bool made_dir = false;
-  if (copy_config(c, cfg, err) < 0)
+  if (copy_config(c, cfg, err) < 0 || lock_rootfs(c, cfg->rootfs, err) < 0)
     goto fail;
   /* An earlier container's survivors may still hold the path (a restart
    * under the same name): never share their cgroup. */

@@ -23,6 +23,11 @@
  * reports a failing step (step name + errno) over a close-on-exec pipe, which
  * start() turns into an error message naming the container.
  *
+ * Rootfs in use: from create to destroy a container holds a shared flock(2)
+ * on its rootfs directory; the image store takes it exclusively before it
+ * removes or replaces an image, so an image is never deleted under a
+ * container that runs from it.
+ *
  * Ownership: the manager owns its containers; container pointers stay valid
  * until container_manager_destroy() or container_manager_cleanup().  The
  * config is deep-copied by create(); the caller keeps its own.
@@ -67,7 +72,7 @@ typedef struct container_join {
 
 typedef struct container_config {
   const char *id;       /* [A-Za-z0-9_.-]{1,128}, unique per manager */
-  const char *rootfs;   /* image rootfs: the overlay's read-only lower dir */
+  const char *rootfs;   /* image rootfs: the overlay's read-only lower dir (locked shared, see above) */
   char *const *argv;    /* argv[0] looked up in the container's PATH */
   char *const *envp;    /* NULL: PATH and HOME=/; a default PATH is added when missing */
   const char *cwd;      /* NULL = "/" */

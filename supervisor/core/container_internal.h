@@ -53,6 +53,7 @@ struct container {
   uint64_t oom_base;
   pid_t pid;
   int pidfd;
+  int rootfs_lock; /* the rootfs directory, flock()ed shared while c exists */
   uint64_t started_ns, finished_ns;
   container_exit exit;
 };

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -135,6 +136,30 @@ int image_tag_dir(const char *root, const image_ref *ref, char *buf, size_t len,
     return -1;
   if (pv_path(buf, len, "%s/%s", nd, ref->tag) < 0)
     return pv_err_sys(err, "image store %s", root);
+  return 0;
+}
+
+int image_lock_unused(const char *tag_dir, const image_ref *ref, int *fd, pv_err *err) {
+  char rootfs[PATH_MAX];
+  *fd = -1;
+  if (pv_path(rootfs, sizeof rootfs, "%s/rootfs", tag_dir) < 0)
+    return pv_err_sys(err, "image %s:%s", ref->name, ref->tag);
+  int d = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (d < 0)
+    return errno == ENOENT ? 0 : pv_err_sys(err, "image %s:%s: open %s", ref->name, ref->tag, rootfs);
+  int r;
+  while ((r = flock(d, LOCK_EX | LOCK_NB)) < 0 && errno == EINTR) {
+  }
+  if (r < 0) {
+    int saved = errno;
+    close(d);
+    if (saved == EWOULDBLOCK)
+      return pv_err_set(err, EBUSY, "image %s:%s is in use by a container; stop it first", ref->name,
+                        ref->tag);
+    errno = saved;
+    return pv_err_sys(err, "image %s:%s: lock %s", ref->name, ref->tag, rootfs);
+  }
+  *fd = d;
   return 0;
 }
 
@@ -338,15 +363,27 @@ int image_remove(const char *root, const char *refstr, pv_err *err) {
   if (pv_path(gone, sizeof gone, "%s/.remove-%s-%d-%lu", nd, ref.tag, (int)getpid(), image_unique_counter()) <
       0)
     return pv_err_sys(err, "remove image %s:%s", ref.name, ref.tag);
+  /* Never under a running container: held exclusively until the tree is
+   * gone, so no container can start from it meanwhile either. */
+  int lock;
+  if (image_lock_unused(dir, &ref, &lock, err) < 0)
+    return errno == EBUSY ? -1 : pv_err_wrap(err, "remove image %s:%s", ref.name, ref.tag);
   /* Rename first: the image disappears at once for readers, and a crash
    * half-way through the removal leaves only a hidden directory. */
   if (rename(dir, gone) < 0) {
+    int saved = errno;
+    if (lock >= 0)
+      close(lock);
+    errno = saved;
     if (errno == ENOENT)
       return pv_err_set(err, ENOENT, "remove image %s:%s: no such image in %s/images", ref.name, ref.tag,
                         root);
     return pv_err_sys(err, "remove image %s:%s: rename %s", ref.name, ref.tag, dir);
   }
-  if (pv_rm_rf(gone, err) < 0)
+  int r = pv_rm_rf(gone, err);
+  if (lock >= 0)
+    close(lock);
+  if (r < 0)
     return pv_err_wrap(err, "remove image %s:%s", ref.name, ref.tag);
   rmdir(nd); /* the last tag of the name: drop the name directory too */
   return 0;

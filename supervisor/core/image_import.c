@@ -94,30 +94,45 @@ static int write_config(const char *dir, const image_import_options *o, uint64_t
 
 /* ------------------------------------------------------------------ import */
 
+/* One try of install(): 0 done, 1 lost a race with a concurrent import
+ * (try again), -1 error. */
+static int swap_in(const char *tmp, const char *final, const char *nd, const char *tag, pv_err *err) {
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
+    return pv_rm_rf(tmp, err) < 0 ? pv_err_wrap(err, "remove the replaced image") : 0;
+  if (errno == ENOENT) {
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+      return 0;
+    if (errno == EEXIST)
+      return 1; /* a concurrent import got there first: swap with it */
+  }
+  if (errno != EINVAL && errno != ENOSYS)
+    return pv_err_sys(err, "install %s", final);
+  /* No RENAME_EXCHANGE on this file system: move the old one aside first. */
+  char aside[PATH_MAX];
+  if (pv_path(aside, sizeof aside, "%s/.old-%s-%d-%lu", nd, tag, (int)getpid(), image_unique_counter()) < 0)
+    return pv_err_sys(err, "install %s", final);
+  if (rename(final, aside) < 0 && errno != ENOENT)
+    return pv_err_sys(err, "move %s aside", final);
+  if (rename(tmp, final) < 0)
+    return pv_err_sys(err, "rename %s to %s", tmp, final);
+  return pv_rm_rf(aside, err) < 0 ? pv_err_wrap(err, "remove the replaced image") : 0;
+}
+
 /* Puts the finished directory tmp at final.  With an image already there the
  * two are swapped atomically, so a reader sees the old image or the new one,
- * never none; the old one then sits at tmp and is removed. */
-static int install(const char *tmp, const char *final, const char *nd, const char *tag, pv_err *err) {
+ * never none; the old one then sits at tmp and is removed.  An image that a
+ * container runs from is never replaced (its tree would be deleted under
+ * it): EBUSY. */
+static int install(const char *tmp, const char *final, const char *nd, const image_ref *ref, pv_err *err) {
   for (int attempt = 0; attempt < 8; attempt++) {
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0)
-      return pv_rm_rf(tmp, err) < 0 ? pv_err_wrap(err, "remove the replaced image") : 0;
-    if (errno == ENOENT) {
-      if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
-        return 0;
-      if (errno == EEXIST)
-        continue; /* a concurrent import got there first: swap with it */
-    }
-    if (errno != EINVAL && errno != ENOSYS)
-      return pv_err_sys(err, "install %s", final);
-    /* No RENAME_EXCHANGE on this file system: move the old one aside first. */
-    char aside[PATH_MAX];
-    if (pv_path(aside, sizeof aside, "%s/.old-%s-%d-%lu", nd, tag, (int)getpid(), image_unique_counter()) < 0)
-      return pv_err_sys(err, "install %s", final);
-    if (rename(final, aside) < 0 && errno != ENOENT)
-      return pv_err_sys(err, "move %s aside", final);
-    if (rename(tmp, final) < 0)
-      return pv_err_sys(err, "rename %s to %s", tmp, final);
-    return pv_rm_rf(aside, err) < 0 ? pv_err_wrap(err, "remove the replaced image") : 0;
+    int lock;
+    if (image_lock_unused(final, ref, &lock, err) < 0)
+      return -1;
+    int r = swap_in(tmp, final, nd, ref->tag, err);
+    if (lock >= 0)
+      close(lock);
+    if (r <= 0)
+      return r;
   }
   return pv_err_set(err, EBUSY, "install %s: too many concurrent imports", final);
 }
@@ -204,7 +219,7 @@ int image_import_with(const char *root, const char *refstr, const char *source, 
     return pv_err_wrap(err, "import %s:%s", ref.name, ref.tag);
   int r = fill_staging(tmp, source, S_ISDIR(st.st_mode), o, err);
   if (r == 0)
-    r = install(tmp, final, nd, ref.tag, err);
+    r = install(tmp, final, nd, &ref, err);
   if (r < 0) {
     int saved = errno;
     pv_rm_rf(tmp, NULL);

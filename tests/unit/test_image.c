@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -580,6 +581,51 @@ START_TEST(replace_existing_tag) {
 }
 END_TEST
 
+/* A container holds a shared flock on its rootfs while it exists
+ * (container.h): the image is then neither removed nor replaced, and
+ * nothing of it is lost; once the lock goes, both work. */
+START_TEST(image_in_use_is_kept) {
+  fixture f;
+  fx_init(&f);
+  ck_assert_int_eq(mkdir(f.src, 0755), 0);
+  put_file(f.src, "version", "1", 0644);
+  ck_assert_int_eq(image_import(f.root, "app", f.src, NULL), 0);
+  image_info info;
+  ck_assert_int_eq(image_lookup(f.root, "app", &info, NULL), 0);
+  int ctr = open(info.rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* what a container takes */
+  ck_assert_int_ge(ctr, 0);
+  ck_assert_int_eq(flock(ctr, LOCK_SH | LOCK_NB), 0);
+
+  pv_err err = {0};
+  ck_assert_int_eq(image_remove(f.root, "app", &err), -1);
+  ck_assert_int_eq(err.code, EBUSY);
+  ck_assert_msg(strstr(err.msg, "app:latest is in use by a container") != NULL, "%s", err.msg);
+  put_file(f.src, "version", "2", 0644);
+  ck_assert_int_eq(image_import(f.root, "app", f.src, &err), -1);
+  ck_assert_int_eq(err.code, EBUSY);
+  ck_assert_msg(strstr(err.msg, "in use by a container") != NULL, "%s", err.msg);
+  char *v = slurp(info.rootfs, "version"); /* untouched, at the same place */
+  ck_assert_str_eq(v, "1");
+  free(v);
+  char nd[600];
+  snprintf(nd, sizeof nd, "%s/images/app", f.root);
+  ck_assert_int_eq(count_entries(nd), 1); /* no staging directory left */
+
+  close(ctr);
+  ck_assert_msg(image_import(f.root, "app", f.src, &err) == 0, "%s", err.msg);
+  image_info now;
+  ck_assert_int_eq(image_lookup(f.root, "app", &now, NULL), 0);
+  v = slurp(now.rootfs, "version");
+  ck_assert_str_eq(v, "2");
+  free(v);
+  image_info_free(&now);
+  ck_assert_msg(image_remove(f.root, "app", &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(image_lookup(f.root, "app", &now, NULL), -1);
+  image_info_free(&info);
+  fx_free(&f);
+}
+END_TEST
+
 /* Importing a directory that contains the store must not copy the import into itself. */
 START_TEST(import_store_parent) {
   fixture f;
@@ -668,6 +714,7 @@ static Suite *image_suite(void) {
   t = tcase_create("store");
   tcase_add_test(t, list_and_remove);
   tcase_add_test(t, replace_existing_tag);
+  tcase_add_test(t, image_in_use_is_kept);
   suite_add_tcase(s, t);
   return s;
 }
