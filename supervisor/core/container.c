@@ -412,12 +412,7 @@ fail:;
 /* ---- wait / reap / kill / stop ---- */
 
 int container_reap_blocking(int pidfd, siginfo_t *si) {
-  int r;
-  memset(si, 0, sizeof *si);
-  do
-    r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, WEXITED);
-  while (r < 0 && errno == EINTR);
-  return r;
+  return pv_pidfd_reap(pidfd, si);
 }
 
 void container_record_exit(container *c, const siginfo_t *si) {

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -279,6 +280,21 @@ int pv_pidfd_try_reap(int pidfd, siginfo_t *si) {
   if (rc < 0)
     return -1;
   return si->si_pid != 0 ? 1 : 0;
+}
+
+int pv_pidfd_reap(int pidfd, siginfo_t *si) {
+  for (;;) {
+    memset(si, 0, sizeof *si);
+    if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, si, WEXITED) == 0)
+      return 0;
+    if (errno == EINTR)
+      continue;
+    if (errno != EAGAIN)
+      return -1;
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+      return -1;
+  }
 }
 
 uint64_t pv_now_ns(void) {

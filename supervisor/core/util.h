@@ -45,6 +45,13 @@ int pv_format_rfc3339(int64_t ns, bool always_nanos, char *buf, size_t len);
  * error.  EINTR is retried. */
 int pv_pidfd_try_reap(int pidfd, siginfo_t *si);
 
+/* Blocking reap of the child behind a pidfd: 0 with *si filled once it has
+ * exited, -1 with errno on error.  Works on a pidfd that is non-blocking
+ * (libuv's uv_poll_init() sets O_NONBLOCK on the fd it watches, and then a
+ * plain waitid() fails with EAGAIN while the child still runs): it polls
+ * until the child has exited.  EINTR is retried. */
+int pv_pidfd_reap(int pidfd, siginfo_t *si);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t pv_now_ns(void);
 

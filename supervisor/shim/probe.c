@@ -181,8 +181,7 @@ static void start_exec(probe *p) {
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
     /* Reap synchronously: the process was just killed, this is short. */
     siginfo_t si;
-    while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-    }
+    (void)pv_pidfd_reap(pidfd, &si);
     finish(p, false);
     return;
   }
@@ -332,8 +331,7 @@ void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p)) {
     /* The process was just SIGKILLed: reaping it here waits only for the
      * kernel to tear it down, and leaves no zombie behind. */
     siginfo_t si;
-    while (waitid((idtype_t)P_PIDFD, (id_t)p->exec_pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-    }
+    (void)pv_pidfd_reap(p->exec_pidfd, &si); /* non-blocking fd: it polls */
   }
   p->stopping = true;
   p->on_closed = on_closed;

@@ -144,8 +144,7 @@ void shim_kill_hook(int *pidfd) {
     return;
   syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
   siginfo_t si;
-  while (waitid((idtype_t)P_PIDFD, (id_t)*pidfd, &si, WEXITED) < 0 && errno == EINTR) {
-  }
+  (void)pv_pidfd_reap(*pidfd, &si); /* polled by libuv: a non-blocking fd */
   close(*pidfd);
   *pidfd = -1;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "supervisor/core/error.h"
@@ -94,6 +96,28 @@ START_TEST(size_rejects_other_number_forms) {
 }
 END_TEST
 
+/* libuv makes a polled pidfd non-blocking; a blocking reap must still wait
+ * for the child (a plain waitid() fails with EAGAIN while it runs). */
+START_TEST(pidfd_reap_waits_on_a_nonblocking_pidfd) {
+  pid_t child = fork();
+  ck_assert_int_ge(child, 0);
+  if (child == 0) {
+    usleep(100 * 1000);
+    _exit(7);
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+  ck_assert_int_ge(pidfd, 0);
+  ck_assert_int_eq(fcntl(pidfd, F_SETFL, fcntl(pidfd, F_GETFL) | O_NONBLOCK), 0);
+  siginfo_t si;
+  ck_assert_int_eq(pv_pidfd_try_reap(pidfd, &si), 0); /* still running */
+  ck_assert_int_eq(pv_pidfd_reap(pidfd, &si), 0);
+  ck_assert_int_eq(si.si_pid, child);
+  ck_assert_int_eq(si.si_code, CLD_EXITED);
+  ck_assert_int_eq(si.si_status, 7);
+  close(pidfd);
+}
+END_TEST
+
 START_TEST(rfc3339_times) {
   char buf[64];
   ck_assert_int_eq(pv_format_rfc3339(1700000000LL * 1000000000 + 123456789, false, buf, sizeof buf), 30);
@@ -117,6 +141,7 @@ int main(void) {
   tcase_add_test(tc, err_wrap_keeps_code);
   tcase_add_test(tc, atomic_write_and_rm_rf);
   tcase_add_test(tc, rfc3339_times);
+  tcase_add_test(tc, pidfd_reap_waits_on_a_nonblocking_pidfd);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
