@@ -40,14 +40,7 @@ thaw() {
 trap 'thaw; cleanup' EXIT
 start_shim "$T/pod.yaml" frozenpause
 wait_for frozenpause '.containerStatuses[0].state.running != null' true 10 || fail "not running"
-pid=""
-for _ in $(seq 100); do
-  for p in $(cat "/sys/fs/cgroup/pids/podvisor/$uid/f/cgroup.procs" 2>/dev/null); do
-    [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "sleep 1001 " ] && pid=$p
-  done
-  [ -n "$pid" ] && break
-  sleep 0.05
-done
+pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
 [ -n "$pid" ] || fail "the background sleep never showed up"
 mkdir "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze"
 pause=$(jq_status frozenpause .podvisor.pausePid)

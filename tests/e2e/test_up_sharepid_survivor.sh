@@ -99,14 +99,7 @@ frozen=0
 if [ -f /sys/fs/cgroup/freezer/cgroup.procs ]; then
   frozen=1
   wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running"
-  pid=""
-  for _ in $(seq 100); do
-    for p in $(cat "/sys/fs/cgroup/pids/podvisor/$uid/f/cgroup.procs"); do
-      [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "sleep 1001 " ] && pid=$p
-    done
-    [ -n "$pid" ] && break
-    sleep 0.05
-  done
+  pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
   [ -n "$pid" ] || fail "no sleep 1001 in f's cgroup"
   mkdir "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"
   for _ in $(seq 100); do grep -q FROZEN "$FZ/freezer.state" && break; sleep 0.02; done
@@ -151,14 +144,7 @@ ok "after the stop nothing is left"
 start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (second shim)"
-pid=""
-for _ in $(seq 100); do
-  for p in $(cat "/sys/fs/cgroup/pids/podvisor/$uid/f/cgroup.procs" 2>/dev/null); do
-    [ "$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline")" = "sleep 1001 " ] && pid=$p
-  done
-  [ -n "$pid" ] && break
-  sleep 0.05
-done
+pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
 [ -n "$pid" ] || fail "no sleep 1001 in f's cgroup (second shim)"
 mkdir -p "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"
 t0=$(now_ms)

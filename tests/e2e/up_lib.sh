@@ -56,3 +56,16 @@ wait_for() {
 }
 # ts_ns "2024-05-01T12:34:56.000000001Z" -> ns since the epoch
 ts_ns() { date -u -d "$1" +%s%N; }
+# pid_in_cgroup UID CONTAINER CMDLINE: the host pid of the process of that
+# container whose command line is CMDLINE (arguments joined by spaces, with a
+# trailing space), from its pids cgroup (v1); "" after 5 s.
+pid_in_cgroup() {
+  local p _
+  for _ in $(seq 100); do
+    for p in $(cat "/sys/fs/cgroup/pids/podvisor/$1/$2/cgroup.procs" 2>/dev/null); do
+      [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "$3" ] && { echo "$p"; return 0; }
+    done
+    sleep 0.05
+  done
+  return 1
+}

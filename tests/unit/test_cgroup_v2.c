@@ -375,15 +375,15 @@ START_TEST(kill_uses_cgroup_kill) {
 }
 END_TEST
 
-START_TEST(kill_walks_procs) {
-  resource_manager *rm = manager();
-  cgroup_handle *cg = create(rm, NULL);
+/* A child that waits for signals with SIGTERM's default action (Check's
+ * SIGTERM handler would take the whole test down with it); returns once it
+ * has reset the handler. */
+static pid_t fork_waiter(void) {
   int ready[2];
   ck_assert_int_eq(pipe(ready), 0);
   pid_t child = fork();
   ck_assert_int_ge(child, 0);
   if (child == 0) {
-    /* Check's SIGTERM handler would take the whole test down with it. */
     signal(SIGTERM, SIG_DFL);
     close(ready[0]);
     close(ready[1]);
@@ -392,8 +392,15 @@ START_TEST(kill_walks_procs) {
   }
   close(ready[1]);
   char c;
-  ck_assert_int_eq(read(ready[0], &c, 1), 0); /* the child has reset its handler */
+  ck_assert_int_eq(read(ready[0], &c, 1), 0); /* EOF: the child closed its end */
   close(ready[0]);
+  return child;
+}
+
+START_TEST(kill_walks_procs) {
+  resource_manager *rm = manager();
+  cgroup_handle *cg = create(rm, NULL);
+  pid_t child = fork_waiter();
   pv_err err;
   /* SIGTERM never goes through cgroup.kill; the fake procs file keeps
    * listing the pid, so this also shows the walk signals each pid once. */
@@ -651,21 +658,7 @@ START_TEST(kill_skips_removed_dirs) {
   ck_assert_int_eq(resource_manager_destroy_cgroup(cg, &err), -1);
   ck_assert(!exists(cpu));
 
-  int ready[2];
-  ck_assert_int_eq(pipe(ready), 0);
-  pid_t child = fork();
-  ck_assert_int_ge(child, 0);
-  if (child == 0) {
-    signal(SIGTERM, SIG_DFL);
-    close(ready[0]);
-    close(ready[1]);
-    for (;;)
-      pause();
-  }
-  close(ready[1]);
-  char c;
-  ck_assert_int_eq(read(ready[0], &c, 1), 0);
-  close(ready[0]);
+  pid_t child = fork_waiter();
   /* The new cgroup at the old path, holding a live process. */
   dir_of(path, sizeof path, cpu);
   ck_assert_int_eq(mkdir(path, 0755), 0);
