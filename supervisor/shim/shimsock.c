@@ -248,7 +248,8 @@ void shimsock_close(shimsock *ss, void (*on_closed)(void *ctx)) {
     return;
   ss->closing = true;
   ss->on_closed = on_closed;
-  (void)unlink(ss->path);
+  if (ss->path != NULL) /* NULL: never listened (set-up failed before) */
+    (void)unlink(ss->path);
   /* A connection being answered closes itself once its reply is written
    * (or after its idle timeout); closing it now would drop the reply. */
   for (shimsock_conn *c = ss->conns; c != NULL; c = c->next)
