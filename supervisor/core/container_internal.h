@@ -72,6 +72,11 @@ static inline uint64_t container_wall_ns(void) {
 }
 
 void container_strv_free(char **v);
+/* Frees c and everything it holds (container.c). */
+void container_free(container *c);
+/* SIGKILL for everything: the init and, without a pid namespace of its own,
+ * every process of its cgroup (container.c). */
+void container_kill_all(container *c);
 /* Every path execve() should try for argv[0] (see container.c). */
 char **container_exec_paths(const char *arg0, char *const *envp);
 /* Moves fd to a number >= 3 so the child's dup2 onto 0..2 cannot clobber it. */
