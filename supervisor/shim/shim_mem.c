@@ -49,8 +49,8 @@ static struct { unsigned long lo, hi; } file_maps[MAX_FILE_MAPS];
 static size_t n_file_maps;
 static unsigned long stack_lo, stack_hi;
 
-/* Ends the mapping [lo, hi) being read: kept when a file's read-only pages
- * with neither anonymous nor swapped pages. */
+/* Ends the mapping [lo, hi) being read: it is kept when it maps a file
+ * read-only and has neither anonymous nor swapped-out pages. */
 static void keep_if_clean(bool candidate, unsigned long lo, unsigned long hi, unsigned long anon,
                           unsigned long swap) {
   if (candidate && anon == 0 && swap == 0 && n_file_maps < MAX_FILE_MAPS) {
