@@ -147,6 +147,28 @@ static void destroy_quickly(container_manager *m, container *c) {
     pv_rm_rf(trash, NULL);
 }
 
+/* A container of m in cgroup rel whose survivor is frozen and whose
+ * cgroup is now pending: the survivor's host pid and a pidfd on it. */
+static void pending_survivor(container_manager *m, const char *name, const char *rel, pid_t *pid,
+                             int *pidfd) {
+  container *c = leave_survivor(m, name, rel, pid, pidfd);
+  freeze(*pid);
+  destroy_quickly(m, c);
+  ck_assert_int_eq(container_manager_pending(m), 1);
+}
+
+/* The next run of "the same container": a container without its own pid
+ * namespace running script, created under the same cgroup path rel. */
+static container *create_at(container_manager *m, const char *name, const char *script, const char *rel) {
+  container_config cfg;
+  ctrtest_config_sh(&cfg, name, script);
+  cfg.namespaces = NO_PIDNS;
+  cfg.cgroup_path = rel;
+  container *c;
+  ck_assert_msg(container_manager_create(m, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  return c;
+}
+
 /* collect() until nothing is pending; fails after limit_ms. */
 static void collect_all(container_manager *m, unsigned limit_ms) {
   uint64_t t0 = pv_now_ns();
@@ -216,10 +238,7 @@ START_TEST(deferred_destroy_does_not_wait) {
   snprintf(rel, sizeof rel, "%s/a/c", pod_rel);
   pid_t pid;
   int pidfd;
-  container *c = leave_survivor(ctrtest_mgr, "a", rel, &pid, &pidfd);
-  freeze(pid);
-  destroy_quickly(ctrtest_mgr, c);
-  ck_assert_int_eq(container_manager_pending(ctrtest_mgr), 1);
+  pending_survivor(ctrtest_mgr, "a", rel, &pid, &pidfd);
   /* Frozen: SIGKILLed again and again, it stays, and so does its cgroup. */
   for (int i = 0; i < 5; i++) {
     uint64_t t0 = pv_now_ns();
@@ -251,17 +270,8 @@ START_TEST(restart_under_the_same_path) {
   snprintf(rel, sizeof rel, "%s/b/c", pod_rel);
   pid_t pid;
   int pidfd;
-  container *c = leave_survivor(ctrtest_mgr, "b1", rel, &pid, &pidfd);
-  freeze(pid);
-  destroy_quickly(ctrtest_mgr, c);
-  ck_assert_int_eq(container_manager_pending(ctrtest_mgr), 1);
-  /* The next run of "the same container": same cgroup path. */
-  container_config cfg;
-  ctrtest_config_sh(&cfg, "b2", "cat /proc/self/cgroup >/dev/null; exit 3");
-  cfg.namespaces = NO_PIDNS;
-  cfg.cgroup_path = rel;
-  container *c2;
-  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c2, &err) == 0, "%s", pv_err_str(&err));
+  pending_survivor(ctrtest_mgr, "b1", rel, &pid, &pidfd);
+  container *c2 = create_at(ctrtest_mgr, "b2", "cat /proc/self/cgroup >/dev/null; exit 3", rel);
   for (size_t i = 0; i < sizeof v1_hier / sizeof v1_hier[0]; i++) {
     char dir[PATH_MAX], line[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/%s/%s", CG_ROOT, v1_hier[i], rel);
@@ -302,9 +312,7 @@ START_TEST(close_reports_successor_adopts) {
   snprintf(rel, sizeof rel, "%s/c", parent);
   pid_t pid;
   int pidfd;
-  container *c = leave_survivor(m, "d", rel, &pid, &pidfd);
-  freeze(pid);
-  destroy_quickly(m, c);
+  pending_survivor(m, "d", rel, &pid, &pidfd);
   uint64_t t0 = pv_now_ns();
   ck_assert_int_eq(container_manager_close(m, 200, &err), -1);
   uint64_t took = ms_since(t0);
@@ -323,12 +331,7 @@ START_TEST(close_reports_successor_adopts) {
   ck_assert_int_eq(container_manager_adopt_leftovers(m, parent, &err), 1);
   ck_assert_int_eq(container_manager_pending(m), 1);
   ck_assert(!is_dir(empty));
-  container_config cfg;
-  ctrtest_config_sh(&cfg, "d2", "exit 0");
-  cfg.namespaces = NO_PIDNS;
-  cfg.cgroup_path = rel;
-  container *c2;
-  ck_assert_msg(container_manager_create(m, &cfg, &c2, &err) == 0, "%s", pv_err_str(&err));
+  container *c2 = create_at(m, "d2", "exit 0", rel);
   ck_assert_msg(!procs_has(dir, pid), "the new cgroup %s holds the old survivor", dir);
   ck_assert_int_eq(container_manager_adopt_leftovers(m, parent, &err), 0); /* its own: left alone */
   ck_assert(is_dir(dir));
@@ -408,16 +411,8 @@ START_TEST(cgroup2_moves_by_migration) {
   snprintf(rel, sizeof rel, "%s/pod/c", v2_top);
   pid_t pid;
   int pidfd;
-  container *c = leave_survivor(m, "v2a", rel, &pid, &pidfd);
-  freeze(pid);
-  destroy_quickly(m, c);
-  ck_assert_int_eq(container_manager_pending(m), 1);
-  container_config cfg;
-  ctrtest_config_sh(&cfg, "v2b", "exit 0");
-  cfg.namespaces = NO_PIDNS;
-  cfg.cgroup_path = rel;
-  container *c2;
-  ck_assert_msg(container_manager_create(m, &cfg, &c2, &err) == 0, "%s", pv_err_str(&err));
+  pending_survivor(m, "v2a", rel, &pid, &pidfd);
+  container *c2 = create_at(m, "v2b", "exit 0", rel);
   snprintf(dir, sizeof dir, "%s/%s", UNIFIED_ROOT, rel);
   ck_assert(is_dir(dir));
   ck_assert_msg(!procs_has(dir, pid), "the new cgroup %s holds the old survivor", dir);
