@@ -165,18 +165,14 @@ static void mounts(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
       static const char *const props[] = {"None", "HostToContainer", "Bidirectional"};
       int prop = 0;
       if (decode_enum(c, e, "mountPropagation", props, 3, &prop) == 1 && prop != 0) {
-        size_t s3 = decode_push_key(c, "mountPropagation");
-        decode_error(c, ytree_map_get(e, "mountPropagation"),
-                     "not supported by podvisor: only None (private mounts) is implemented");
-        decode_pop(c, s3);
+        decode_error_key(c, e, "mountPropagation",
+                         "not supported by podvisor: only None (private mounts) is implemented");
       }
       static const char *const rro[] = {"Disabled", "IfPossible", "Enabled"};
       int r = 0;
       if (decode_enum(c, e, "recursiveReadOnly", rro, 3, &r) == 1 && r != 0) {
-        size_t s3 = decode_push_key(c, "recursiveReadOnly");
-        decode_error(c, ytree_map_get(e, "recursiveReadOnly"),
-                     "not supported by podvisor: recursive read-only mounts are not implemented");
-        decode_pop(c, s3);
+        decode_error_key(c, e, "recursiveReadOnly",
+                         "not supported by podvisor: recursive read-only mounts are not implemented");
       }
     }
     decode_pop(c, s2);
@@ -298,16 +294,12 @@ static spec_pull_policy default_pull(const char *image) {
 static void name_and_image(decode_ctx *c, const ytree_node *n, spec_container *ct) {
   char why[256];
   if (decode_string(c, n, "name", true, &ct->name) == 1 && !names_dns1123_label(ct->name, why, sizeof why)) {
-    size_t s = decode_push_key(c, "name");
-    decode_error(c, ytree_map_get(n, "name"), "invalid container name '%.80s': %s", ct->name, why);
-    decode_pop(c, s);
+    decode_error_key(c, n, "name", "invalid container name '%.80s': %s", ct->name, why);
   }
   if (decode_string(c, n, "image", true, &ct->image) == 1) {
     size_t len = strlen(ct->image);
     if (isspace((unsigned char)ct->image[0]) || isspace((unsigned char)ct->image[len - 1])) {
-      size_t s = decode_push_key(c, "image");
-      decode_error(c, ytree_map_get(n, "image"), "must not have leading or trailing whitespace");
-      decode_pop(c, s);
+      decode_error_key(c, n, "image", "must not have leading or trailing whitespace");
     }
   }
   static const char *const pulls[] = {"Always", "IfNotPresent", "Never"};
@@ -350,9 +342,7 @@ void ctrdecode_container(decode_ctx *c, const ytree_node *n, const ctrdecode_opt
   decode_strv(c, n, "command", &ct->command);
   decode_strv(c, n, "args", &ct->args);
   if (decode_string(c, n, "workingDir", false, &ct->working_dir) == 1 && ct->working_dir[0] != '/') {
-    size_t s = decode_push_key(c, "workingDir");
-    decode_error(c, ytree_map_get(n, "workingDir"), "must be an absolute path, got '%.128s'", ct->working_dir);
-    decode_pop(c, s);
+    decode_error_key(c, n, "workingDir", "must be an absolute path, got '%.128s'", ct->working_dir);
   }
   env(c, n, ct);
   ports(c, n, o, ct);

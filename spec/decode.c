@@ -54,6 +54,28 @@ void decode_warn(decode_ctx *c, const ytree_node *at, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* vreport at map's key, with the key on the path. */
+static void vreport_key(decode_ctx *c, diag_severity sev, const ytree_node *map, const char *key,
+                        const char *fmt, va_list ap) {
+  size_t saved = decode_push_key(c, key);
+  vreport(c, sev, ytree_map_get(map, key), fmt, ap);
+  decode_pop(c, saved);
+}
+
+void decode_error_key(decode_ctx *c, const ytree_node *map, const char *key, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport_key(c, DIAG_ERROR, map, key, fmt, ap);
+  va_end(ap);
+}
+
+void decode_warn_key(decode_ctx *c, const ytree_node *map, const char *key, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vreport_key(c, DIAG_WARNING, map, key, fmt, ap);
+  va_end(ap);
+}
+
 char *decode_strdup(decode_ctx *c, const char *s) {
   char *d = strdup(s);
   if (d == NULL) {

@@ -42,6 +42,11 @@ void decode_error(decode_ctx *c, const ytree_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void decode_warn(decode_ctx *c, const ytree_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same at map's value for key, with key pushed on the path meanwhile. */
+void decode_error_key(decode_ctx *c, const ytree_node *map, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void decode_warn_key(decode_ctx *c, const ytree_node *map, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* strdup that records an allocation failure in c. */
 char *decode_strdup(decode_ctx *c, const char *s);

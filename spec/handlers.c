@@ -46,11 +46,9 @@ static void http_get(decode_ctx *c, const ytree_node *probe, spec_probe *p) {
     if (p->https) {
       /* Refused rather than probed in clear text: the shim's probes speak
        * plain HTTP only. */
-      size_t s1 = decode_push_key(c, "scheme");
-      decode_error(c, ytree_map_get(h, "scheme"),
-                   "scheme HTTPS is not supported: podvisor's httpGet probes speak plain HTTP; "
-                   "use scheme HTTP or a tcpSocket probe");
-      decode_pop(c, s1);
+      decode_error_key(c, h, "scheme",
+                       "scheme HTTPS is not supported: podvisor's httpGet probes speak plain HTTP; "
+                       "use scheme HTTP or a tcpSocket probe");
     }
     size_t s2 = decode_push_key(c, "httpHeaders");
     const ytree_node *hs = ytree_map_get(h, "httpHeaders");
@@ -67,9 +65,7 @@ static void http_get(decode_ctx *c, const ytree_node *probe, spec_probe *p) {
           spec_kv *kv = &p->http_headers.items[p->http_headers.n++];
           char why[256];
           if (decode_string(c, e, "name", true, &kv->key) == 1 && !names_http_header(kv->key, why, sizeof why)) {
-            size_t s4 = decode_push_key(c, "name");
-            decode_error(c, ytree_map_get(e, "name"), "invalid header name '%.64s': %s", kv->key, why);
-            decode_pop(c, s4);
+            decode_error_key(c, e, "name", "invalid header name '%.64s': %s", kv->key, why);
           }
           if (decode_string(c, e, "value", false, &kv->value) == 0)
             kv->value = decode_strdup(c, "");
@@ -131,16 +127,12 @@ void handlers_probe(decode_ctx *c, const ytree_node *map, const char *key, handl
   out->success_threshold = timing(c, m, "successThreshold", 1);
   out->failure_threshold = timing(c, m, "failureThreshold", 3);
   if (type != HANDLERS_READINESS && out->success_threshold != 1) {
-    size_t s2 = decode_push_key(c, "successThreshold");
-    decode_error(c, ytree_map_get(m, "successThreshold"), "must be 1 for a %s", probe_names[type]);
-    decode_pop(c, s2);
+    decode_error_key(c, m, "successThreshold", "must be 1 for a %s", probe_names[type]);
   }
   int64_t grace = -1;
   if (decode_int(c, m, "terminationGracePeriodSeconds", 1, INT64_MAX, &grace) == 1) {
     if (type == HANDLERS_READINESS) {
-      size_t s2 = decode_push_key(c, "terminationGracePeriodSeconds");
-      decode_error(c, ytree_map_get(m, "terminationGracePeriodSeconds"), "must not be set for a readinessProbe");
-      decode_pop(c, s2);
+      decode_error_key(c, m, "terminationGracePeriodSeconds", "must not be set for a readinessProbe");
     }
     out->termination_grace_period_seconds = grace;
   }

@@ -166,21 +166,15 @@ static void metadata(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     decode_pop(c, s2);
   } else if (decode_check_keys(c, meta, SCHEMA_METADATA)) {
     if (decode_string(c, meta, "name", true, &p->name) == 1 && !names_dns1123_subdomain(p->name, why, sizeof why)) {
-      size_t s2 = decode_push_key(c, "name");
-      decode_error(c, ytree_map_get(meta, "name"), "invalid pod name '%.80s': %s", p->name, why);
-      decode_pop(c, s2);
+      decode_error_key(c, meta, "name", "invalid pod name '%.80s': %s", p->name, why);
     }
     if (decode_string(c, meta, "namespace", false, &p->ns) == 1 && !names_dns1123_label(p->ns, why, sizeof why)) {
-      size_t s2 = decode_push_key(c, "namespace");
-      decode_error(c, ytree_map_get(meta, "namespace"), "invalid namespace '%.80s': %s", p->ns, why);
-      decode_pop(c, s2);
+      decode_error_key(c, meta, "namespace", "invalid namespace '%.80s': %s", p->ns, why);
     }
     /* The uid names directories and a cgroup (see spec_pod_uid), so only
      * Kubernetes' own shape is accepted: no '/', no dots, no "..". */
     if (decode_string(c, meta, "uid", false, &p->uid) == 1 && !names_dns1123_label(p->uid, why, sizeof why)) {
-      size_t s2 = decode_push_key(c, "uid");
-      decode_error(c, ytree_map_get(meta, "uid"), "invalid uid '%.80s': %s (a uid looks like a UUID)", p->uid, why);
-      decode_pop(c, s2);
+      decode_error_key(c, meta, "uid", "invalid uid '%.80s': %s (a uid looks like a UUID)", p->uid, why);
     }
     labels(c, meta, p);
     decode_string_map(c, meta, "annotations", &p->annotations);
@@ -202,9 +196,7 @@ static void empty_dir(decode_ctx *c, const ytree_node *e, spec_volume *v) {
     static const char *const media[] = {"", "Memory", "HugePages"};
     int medium = 0;
     if (decode_enum(c, m, "medium", media, 3, &medium) == 1 && medium == 2) {
-      size_t s2 = decode_push_key(c, "medium");
-      decode_error(c, ytree_map_get(m, "medium"), "not supported by podvisor: huge page volumes are not implemented");
-      decode_pop(c, s2);
+      decode_error_key(c, m, "medium", "not supported by podvisor: huge page volumes are not implemented");
     }
     v->medium_memory = medium == 1;
     const ytree_node *sl = ytree_map_get(m, "sizeLimit");
@@ -329,10 +321,8 @@ static void cross_checks(decode_ctx *c, const ytree_node *spec, spec_pod *p) {
     for (size_t j = 0; ct->name != NULL && j < i; j++) {
       spec_container *o = j < p->n_init_containers ? &p->init_containers[j] : &p->containers[j - p->n_init_containers];
       if (o->name != NULL && strcmp(o->name, ct->name) == 0) {
-        size_t s3 = decode_push_key(c, "name");
-        decode_error(c, ytree_map_get(cnode, "name"), "duplicate container name '%.64s' (also used at line %d)",
-                     ct->name, o->line);
-        decode_pop(c, s3);
+        decode_error_key(c, cnode, "name", "duplicate container name '%.64s' (also used at line %d)",
+                         ct->name, o->line);
         break;
       }
     }
@@ -374,9 +364,7 @@ static void hostname(decode_ctx *c, const ytree_node *spec, const ytree_node *na
   }
   if (p->host_network) {
     if (p->hostname != NULL) {
-      size_t s = decode_push_key(c, "hostname");
-      decode_warn(c, ytree_map_get(spec, "hostname"), "ignored: with hostNetwork the pod keeps the host's hostname");
-      decode_pop(c, s);
+      decode_warn_key(c, spec, "hostname", "ignored: with hostNetwork the pod keeps the host's hostname");
     }
     return;
   }
@@ -420,10 +408,9 @@ static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     p->restart_policy = (spec_restart_policy)rp;
     int64_t grace = 30;
     if (decode_int(c, spec, "terminationGracePeriodSeconds", INT64_MIN, INT64_MAX, &grace) == 1 && grace < 0) {
-      size_t s2 = decode_push_key(c, "terminationGracePeriodSeconds");
-      decode_warn(c, ytree_map_get(spec, "terminationGracePeriodSeconds"),
-                  "negative grace period %lld is treated as 1 second, as Kubernetes does", (long long)grace);
-      decode_pop(c, s2);
+      decode_warn_key(c, spec, "terminationGracePeriodSeconds",
+                      "negative grace period %lld is treated as 1 second, as Kubernetes does",
+                      (long long)grace);
       grace = 1;
     }
     p->termination_grace_period_seconds = grace;

@@ -91,9 +91,7 @@ void security_container(decode_ctx *c, const ytree_node *cmap, const spec_securi
     static const char *const proc_mounts[] = {"Default", "Unmasked"};
     int pm = 0;
     if (decode_enum(c, m, "procMount", proc_mounts, 2, &pm) == 1 && pm == 1) {
-      size_t s2 = decode_push_key(c, "procMount");
-      decode_error(c, ytree_map_get(m, "procMount"), "not supported by podvisor: an unmasked /proc is not implemented");
-      decode_pop(c, s2);
+      decode_error_key(c, m, "procMount", "not supported by podvisor: an unmasked /proc is not implemented");
     }
     size_t s2 = decode_push_key(c, "capabilities");
     const ytree_node *cm = ytree_map_get(m, "capabilities");
