@@ -111,20 +111,6 @@ static void ports(decode_ctx *c, const ytree_node *cm, const ctrdecode_opts *o, 
   decode_pop(c, saved);
 }
 
-/* A relative path without ".." segments (subPath, hostPath checks). */
-static bool has_backsteps(const char *p) {
-  for (const char *s = p; *s;) {
-    const char *e = strchr(s, '/');
-    size_t n = e ? (size_t)(e - s) : strlen(s);
-    if (n == 2 && s[0] == '.' && s[1] == '.')
-      return true;
-    s += n;
-    while (*s == '/')
-      s++;
-  }
-  return false;
-}
-
 static void mounts(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
   const ytree_node *l = list_of_maps(c, cm, "volumeMounts");
   if (l == NULL)
@@ -145,7 +131,7 @@ static void mounts(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
         const ytree_node *at = ytree_map_get(e, "mountPath");
         if (m->mount_path[0] != '/')
           decode_error(c, at, "must be an absolute path, got '%.128s'", m->mount_path);
-        else if (has_backsteps(m->mount_path))
+        else if (decode_has_backsteps(m->mount_path))
           decode_error(c, at, "must not contain '..'");
         for (size_t j = 0; j + 1 < ct->n_mounts; j++)
           if (ct->mounts[j].mount_path != NULL && strcmp(ct->mounts[j].mount_path, m->mount_path) == 0)
@@ -154,7 +140,7 @@ static void mounts(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
       }
       if (decode_string(c, e, "subPath", false, &m->sub_path) == 1) {
         size_t s3 = decode_push_key(c, "subPath");
-        if (m->sub_path[0] == '/' || has_backsteps(m->sub_path))
+        if (m->sub_path[0] == '/' || decode_has_backsteps(m->sub_path))
           decode_error(c, ytree_map_get(e, "subPath"), "must be a relative path without '..'");
         decode_pop(c, s3);
         if (m->sub_path[0] == '\0') {

@@ -426,3 +426,16 @@ int decode_port_ref(decode_ctx *c, const ytree_node *map, const char *key, int *
   decode_pop(c, saved);
   return r;
 }
+
+bool decode_has_backsteps(const char *path) {
+  for (const char *s = path; *s;) {
+    const char *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 2 && s[0] == '.' && s[1] == '.')
+      return true;
+    s += n;
+    while (*s == '/')
+      s++;
+  }
+  return false;
+}

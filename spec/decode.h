@@ -83,6 +83,9 @@ const char *decode_scalar_quantity(decode_ctx *c, const ytree_node *n);
  * or a port name in *name (malloc'd).  Returns 1, 0 (absent) or -1. */
 int decode_port_ref(decode_ctx *c, const ytree_node *map, const char *key, int *num, char **name);
 
+/* True when path has a ".." segment (subPath and hostPath checks). */
+bool decode_has_backsteps(const char *path);
+
 void decode_strv_free(spec_strv *v);
 void decode_kvs_free(spec_kvs *v);
 

@@ -227,11 +227,8 @@ static void host_path(decode_ctx *c, const ytree_node *e, spec_volume *v) {
       const ytree_node *at = ytree_map_get(m, "path");
       if (v->host_path[0] != '/')
         decode_error(c, at, "must be an absolute path, got '%.128s'", v->host_path);
-      for (const char *p = strstr(v->host_path, ".."); p != NULL; p = strstr(p + 2, ".."))
-        if ((p == v->host_path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/')) {
-          decode_error(c, at, "must not contain '..'");
-          break;
-        }
+      if (decode_has_backsteps(v->host_path))
+        decode_error(c, at, "must not contain '..'");
       decode_pop(c, s2);
     }
     int t = 0;
