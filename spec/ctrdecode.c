@@ -150,16 +150,14 @@ static void mounts(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
       }
       static const char *const props[] = {"None", "HostToContainer", "Bidirectional"};
       int prop = 0;
-      if (decode_enum(c, e, "mountPropagation", props, 3, &prop) == 1 && prop != 0) {
+      if (decode_enum(c, e, "mountPropagation", props, 3, &prop) == 1 && prop != 0)
         decode_error_key(c, e, "mountPropagation",
                          "not supported by podvisor: only None (private mounts) is implemented");
-      }
       static const char *const rro[] = {"Disabled", "IfPossible", "Enabled"};
       int r = 0;
-      if (decode_enum(c, e, "recursiveReadOnly", rro, 3, &r) == 1 && r != 0) {
+      if (decode_enum(c, e, "recursiveReadOnly", rro, 3, &r) == 1 && r != 0)
         decode_error_key(c, e, "recursiveReadOnly",
                          "not supported by podvisor: recursive read-only mounts are not implemented");
-      }
     }
     decode_pop(c, s2);
   }
@@ -227,10 +225,7 @@ static void resource_list(decode_ctx *c, const ytree_node *res, const char *key,
 }
 
 static void resources(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
-  spec_resources *r = &ct->resources;
-  r->cpu_request_milli = r->cpu_limit_milli = -1;
-  r->memory_request = r->memory_limit = -1;
-  r->ephemeral_request = r->ephemeral_limit = -1;
+  spec_resources *r = &ct->resources; /* unset (-1) already: ctrdecode_container */
   size_t saved = decode_push_key(c, "resources");
   const ytree_node *res = ytree_map_get(cm, "resources");
   if (decode_check_keys(c, res, SCHEMA_RESOURCES)) {
@@ -279,14 +274,12 @@ static spec_pull_policy default_pull(const char *image) {
 
 static void name_and_image(decode_ctx *c, const ytree_node *n, spec_container *ct) {
   char why[256];
-  if (decode_string(c, n, "name", true, &ct->name) == 1 && !names_dns1123_label(ct->name, why, sizeof why)) {
+  if (decode_string(c, n, "name", true, &ct->name) == 1 && !names_dns1123_label(ct->name, why, sizeof why))
     decode_error_key(c, n, "name", "invalid container name '%.80s': %s", ct->name, why);
-  }
   if (decode_string(c, n, "image", true, &ct->image) == 1) {
     size_t len = strlen(ct->image);
-    if (isspace((unsigned char)ct->image[0]) || isspace((unsigned char)ct->image[len - 1])) {
+    if (isspace((unsigned char)ct->image[0]) || isspace((unsigned char)ct->image[len - 1]))
       decode_error_key(c, n, "image", "must not have leading or trailing whitespace");
-    }
   }
   static const char *const pulls[] = {"Always", "IfNotPresent", "Never"};
   int pull = -1;
@@ -327,9 +320,8 @@ void ctrdecode_container(decode_ctx *c, const ytree_node *n, const ctrdecode_opt
   name_and_image(c, n, ct);
   decode_strv(c, n, "command", &ct->command);
   decode_strv(c, n, "args", &ct->args);
-  if (decode_string(c, n, "workingDir", false, &ct->working_dir) == 1 && ct->working_dir[0] != '/') {
+  if (decode_string(c, n, "workingDir", false, &ct->working_dir) == 1 && ct->working_dir[0] != '/')
     decode_error_key(c, n, "workingDir", "must be an absolute path, got '%.128s'", ct->working_dir);
-  }
   env(c, n, ct);
   ports(c, n, o, ct);
   resources(c, n, ct);

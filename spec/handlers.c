@@ -64,9 +64,8 @@ static void http_get(decode_ctx *c, const ytree_node *probe, spec_probe *p) {
         if (decode_check_keys(c, e, SCHEMA_HTTP_HEADER)) {
           spec_kv *kv = &p->http_headers.items[p->http_headers.n++];
           char why[256];
-          if (decode_string(c, e, "name", true, &kv->key) == 1 && !names_http_header(kv->key, why, sizeof why)) {
+          if (decode_string(c, e, "name", true, &kv->key) == 1 && !names_http_header(kv->key, why, sizeof why))
             decode_error_key(c, e, "name", "invalid header name '%.64s': %s", kv->key, why);
-          }
           if (decode_string(c, e, "value", false, &kv->value) == 0)
             kv->value = decode_strdup(c, "");
         }
@@ -126,14 +125,12 @@ void handlers_probe(decode_ctx *c, const ytree_node *map, const char *key, handl
   out->period_seconds = timing(c, m, "periodSeconds", 10);
   out->success_threshold = timing(c, m, "successThreshold", 1);
   out->failure_threshold = timing(c, m, "failureThreshold", 3);
-  if (type != HANDLERS_READINESS && out->success_threshold != 1) {
+  if (type != HANDLERS_READINESS && out->success_threshold != 1)
     decode_error_key(c, m, "successThreshold", "must be 1 for a %s", probe_names[type]);
-  }
   int64_t grace = -1;
   if (decode_int(c, m, "terminationGracePeriodSeconds", 1, INT64_MAX, &grace) == 1) {
-    if (type == HANDLERS_READINESS) {
+    if (type == HANDLERS_READINESS)
       decode_error_key(c, m, "terminationGracePeriodSeconds", "must not be set for a readinessProbe");
-    }
     out->termination_grace_period_seconds = grace;
   }
   decode_pop(c, saved);

@@ -141,7 +141,7 @@ static void put_sandbox(struct hasher *h, const spec_pod *p) {
   }
 }
 
-static void hex(const unsigned char *d, unsigned n, char *out) {
+void hash_hex(const unsigned char *d, unsigned n, char *out) {
   static const char digits[] = "0123456789abcdef";
   for (unsigned i = 0; i < n; i++) {
     out[2 * i] = digits[d[i] >> 4];
@@ -158,7 +158,7 @@ static int digest(void (*fn)(struct hasher *, const void *), const void *arg, ch
   put(&h, "podvisor-spec-v1", NULL, 0);
   fn(&h, arg);
   SHA256Final(md, &h.md);
-  hex(md, SHA256_DIGEST_LENGTH, out);
+  hash_hex(md, SHA256_DIGEST_LENGTH, out);
   return 0;
 }
 

@@ -25,4 +25,7 @@
  * callers: a digest that cannot be computed). */
 int hash_pod(spec_pod *p);
 
+/* Lowercase hex of d[0..n) into out[2n + 1], NUL-terminated. */
+void hash_hex(const unsigned char *d, unsigned n, char *out);
+
 #endif

@@ -165,17 +165,14 @@ static void metadata(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     decode_error(c, meta ? meta : root, "required field is missing: a pod needs metadata.name");
     decode_pop(c, s2);
   } else if (decode_check_keys(c, meta, SCHEMA_METADATA)) {
-    if (decode_string(c, meta, "name", true, &p->name) == 1 && !names_dns1123_subdomain(p->name, why, sizeof why)) {
+    if (decode_string(c, meta, "name", true, &p->name) == 1 && !names_dns1123_subdomain(p->name, why, sizeof why))
       decode_error_key(c, meta, "name", "invalid pod name '%.80s': %s", p->name, why);
-    }
-    if (decode_string(c, meta, "namespace", false, &p->ns) == 1 && !names_dns1123_label(p->ns, why, sizeof why)) {
+    if (decode_string(c, meta, "namespace", false, &p->ns) == 1 && !names_dns1123_label(p->ns, why, sizeof why))
       decode_error_key(c, meta, "namespace", "invalid namespace '%.80s': %s", p->ns, why);
-    }
     /* The uid names directories and a cgroup (see spec_pod_uid), so only
      * Kubernetes' own shape is accepted: no '/', no dots, no "..". */
-    if (decode_string(c, meta, "uid", false, &p->uid) == 1 && !names_dns1123_label(p->uid, why, sizeof why)) {
+    if (decode_string(c, meta, "uid", false, &p->uid) == 1 && !names_dns1123_label(p->uid, why, sizeof why))
       decode_error_key(c, meta, "uid", "invalid uid '%.80s': %s (a uid looks like a UUID)", p->uid, why);
-    }
     labels(c, meta, p);
     decode_string_map(c, meta, "annotations", &p->annotations);
     podvisor_annotations(c, meta, p);
@@ -195,9 +192,8 @@ static void empty_dir(decode_ctx *c, const ytree_node *e, spec_volume *v) {
   if (decode_check_keys(c, m, SCHEMA_EMPTY_DIR)) {
     static const char *const media[] = {"", "Memory", "HugePages"};
     int medium = 0;
-    if (decode_enum(c, m, "medium", media, 3, &medium) == 1 && medium == 2) {
+    if (decode_enum(c, m, "medium", media, 3, &medium) == 1 && medium == 2)
       decode_error_key(c, m, "medium", "not supported by podvisor: huge page volumes are not implemented");
-    }
     v->medium_memory = medium == 1;
     const ytree_node *sl = ytree_map_get(m, "sizeLimit");
     if (!ytree_is_null(sl)) {
@@ -360,9 +356,8 @@ static void hostname(decode_ctx *c, const ytree_node *spec, const ytree_node *na
     }
   }
   if (p->host_network) {
-    if (p->hostname != NULL) {
+    if (p->hostname != NULL)
       decode_warn_key(c, spec, "hostname", "ignored: with hostNetwork the pod keeps the host's hostname");
-    }
     return;
   }
   if (p->hostname != NULL) {

@@ -90,9 +90,8 @@ void security_container(decode_ctx *c, const ytree_node *cmap, const spec_securi
       out->allow_privilege_escalation = b;
     static const char *const proc_mounts[] = {"Default", "Unmasked"};
     int pm = 0;
-    if (decode_enum(c, m, "procMount", proc_mounts, 2, &pm) == 1 && pm == 1) {
+    if (decode_enum(c, m, "procMount", proc_mounts, 2, &pm) == 1 && pm == 1)
       decode_error_key(c, m, "procMount", "not supported by podvisor: an unmasked /proc is not implemented");
-    }
     size_t s2 = decode_push_key(c, "capabilities");
     const ytree_node *cm = ytree_map_get(m, "capabilities");
     if (decode_check_keys(c, cm, SCHEMA_CAPABILITIES)) {

@@ -351,12 +351,7 @@ void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LE
   SHA256Update(&ctx, (const uint8_t *)name, strlen(name));
   uint8_t md[SHA256_DIGEST_LENGTH];
   SHA256Final(md, &ctx);
-  static const char hex[] = "0123456789abcdef";
-  for (int i = 0; i < SPEC_POD_UID_LEN / 2; i++) {
-    out[2 * i] = hex[md[i] >> 4];
-    out[2 * i + 1] = hex[md[i] & 15];
-  }
-  out[SPEC_POD_UID_LEN] = '\0';
+  hash_hex(md, SPEC_POD_UID_LEN / 2, out); /* the first 16 hex digits */
 }
 
 bool spec_uid_is_safe(const char *uid) {
