@@ -237,21 +237,6 @@ int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err) {
   return start_pause(sb, err);
 }
 
-int sandbox_aim_children(sandbox *sb, pv_err *err) {
-  if (!sb->share_pid)
-    return 0;
-  if (sb->pause_pidfd < 0)
-    return pv_err_set(err, ESRCH, "sandbox: the pod's pid namespace has no pause process");
-  int rc;
-  do
-    rc = setns(sb->pause_pidfd, CLONE_NEWPID);
-  while (rc < 0 && errno == EINTR);
-  if (rc < 0)
-    return pv_err_sys(err, "sandbox: setns into the pod's pid namespace (pause process %d)",
-                      (int)sb->pause_pid);
-  return 0;
-}
-
 int sandbox_container_namespaces(const sandbox *sb) {
   int ns = CLONE_NEWNS | CLONE_NEWCGROUP;
   if (!sb->share_pid)

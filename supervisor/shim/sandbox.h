@@ -112,14 +112,6 @@ bool sandbox_pause_alive(const sandbox *sb);
  * (sandbox_pause_alive() is false) and err names the step. */
 int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err);
 
-/* Points the calling thread's future children at the pod's pid namespace
- * (setns of the pause's pidfd).  Called right before a container is
- * created: namespace_clone_process() restores where children are born
- * after an exec into a container, so this only guards against anything
- * else that switched them (and states the intent where it matters).  A
- * no-op without share_pid. */
-int sandbox_aim_children(sandbox *sb, pv_err *err);
-
 /* Kills and reaps the pause process (if any), points the calling thread's
  * children back at the process's own pid namespace, closes the sandbox's
  * fds.  Call after every container is down.  Safe to call twice.  Waits at

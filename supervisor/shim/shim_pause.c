@@ -173,10 +173,11 @@ int shim_sandbox_ready(shim *sh, pv_err *err) {
     return 0;
   if (sh->sandbox_error[0] != '\0')
     return pv_err_set(err, ESRCH, "%s", sh->sandbox_error);
+  /* The shim's children are born in the pod's namespace: sandbox_renew()
+   * unshared it, and an exec into a container restores where children
+   * are born (namespace_clone_process). */
   if (!sandbox_pause_alive(&sh->sb) && renew(sh, err) < 0)
     return -1;
-  if (sandbox_aim_children(&sh->sb, err) < 0)
-    return pv_err_wrap(err, "pod %s", sh->pod->name);
   return 0;
 }
 
