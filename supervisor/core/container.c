@@ -475,7 +475,7 @@ int container_manager_kill(container_manager *m, container *c, int sig, pv_err *
   (void)m;
   if (c->state != CONTAINER_RUNNING)
     return pv_err_set(err, ESRCH, "container %s: not running (%s)", c->id, container_state_name(c->state));
-  if (container_pidfd_signal(c->pidfd, sig) < 0)
+  if (pv_pidfd_signal(c->pidfd, sig) < 0)
     return pv_err_sys(err, "container %s: send signal %d", c->id, sig);
   return 0;
 }
@@ -483,7 +483,7 @@ int container_manager_kill(container_manager *m, container *c, int sig, pv_err *
 /* SIGKILL for everything: the init (which takes its pid namespace along)
  * and, without a pid namespace of its own, every process of its cgroup. */
 void container_kill_all(container *c) {
-  container_pidfd_signal(c->pidfd, SIGKILL);
+  pv_pidfd_signal(c->pidfd, SIGKILL);
   if (!c->new_pidns && c->cg != NULL)
     resource_manager_kill(c->cg, SIGKILL, NULL);
 }
@@ -491,7 +491,7 @@ void container_kill_all(container *c) {
 int container_manager_stop(container_manager *m, container *c, unsigned grace_ms, container_exit *ex,
                            pv_err *err) {
   if (c->state == CONTAINER_RUNNING) {
-    if (container_pidfd_signal(c->pidfd, SIGTERM) < 0 && errno != ESRCH)
+    if (pv_pidfd_signal(c->pidfd, SIGTERM) < 0 && errno != ESRCH)
       return pv_err_sys(err, "container %s: send SIGTERM", c->id);
     uint64_t deadline = pv_now_ns() + (uint64_t)grace_ms * 1000000ull;
     struct pollfd pfd = {.fd = c->pidfd, .events = POLLIN};

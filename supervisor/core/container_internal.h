@@ -58,9 +58,6 @@ struct container {
   container_exit exit;
 };
 
-static inline int container_pidfd_signal(int pidfd, int sig) {
-  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-}
 
 /* Wall-clock time (CLOCK_REALTIME) in ns, for container_info's
  * started_ns/finished_ns: callers show them as dates.  Durations use

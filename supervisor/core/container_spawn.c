@@ -294,7 +294,7 @@ static int spawn_finish(container *c, struct child_args *a, int pidfd, siginfo_t
     return 0;
   if (r < 0) {
     int saved = errno;
-    container_pidfd_signal(pidfd, SIGKILL);
+    pv_pidfd_signal(pidfd, SIGKILL);
     container_reap_blocking(pidfd, si);
     errno = saved;
     return pv_err_sys(err, "container %s: read the start status", c->id);

@@ -4,13 +4,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -295,6 +297,16 @@ int pv_pidfd_reap(int pidfd, siginfo_t *si) {
     if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
       return -1;
   }
+}
+
+int pv_pidfd_signal(int pidfd, int sig) {
+  return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+void pv_pidfd_kill_reap(int pidfd) {
+  siginfo_t si;
+  pv_pidfd_signal(pidfd, SIGKILL);
+  (void)pv_pidfd_reap(pidfd, &si);
 }
 
 uint64_t pv_now_ns(void) {

@@ -52,6 +52,13 @@ int pv_pidfd_try_reap(int pidfd, siginfo_t *si);
  * until the child has exited.  EINTR is retried. */
 int pv_pidfd_reap(int pidfd, siginfo_t *si);
 
+/* pidfd_send_signal(2): 0, or -1 with errno. */
+int pv_pidfd_signal(int pidfd, int sig);
+
+/* SIGKILLs the child behind pidfd and reaps it (pv_pidfd_reap): the wait
+ * is only for the kernel to tear it down, and leaves no zombie. */
+void pv_pidfd_kill_reap(int pidfd);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t pv_now_ns(void);
 

@@ -178,10 +178,7 @@ static void start_exec(probe *p) {
   p->exec_pid = pid;
   p->exec_pidfd = pidfd;
   if (uv_poll_init(p->loop, &p->poll, pidfd) < 0) {
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-    /* Reap synchronously: the process was just killed, this is short. */
-    siginfo_t si;
-    (void)pv_pidfd_reap(pidfd, &si);
+    pv_pidfd_kill_reap(pidfd);
     finish(p, false);
     return;
   }
@@ -269,7 +266,7 @@ static void on_timeout(uv_timer_t *t) {
   if (p->exec_pidfd >= 0 && p->exec_pid > 0) {
     /* Kill the probe process and count the failure now; its poll handle
      * stays open to reap it (exec_pid -1: "timed out, reaping"). */
-    syscall(SYS_pidfd_send_signal, p->exec_pidfd, SIGKILL, NULL, 0);
+    pv_pidfd_signal(p->exec_pidfd, SIGKILL);
     p->exec_pid = -1;
   }
   finish(p, false);
@@ -327,11 +324,7 @@ void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p)) {
   if (p->stopping)
     return;
   if (p->exec_pidfd >= 0) {
-    syscall(SYS_pidfd_send_signal, p->exec_pidfd, SIGKILL, NULL, 0);
-    /* The process was just SIGKILLed: reaping it here waits only for the
-     * kernel to tear it down, and leaves no zombie behind. */
-    siginfo_t si;
-    (void)pv_pidfd_reap(p->exec_pidfd, &si); /* non-blocking fd: it polls */
+    pv_pidfd_kill_reap(p->exec_pidfd);
   }
   p->stopping = true;
   p->on_closed = on_closed;

@@ -142,9 +142,7 @@ static void destroy_container(shim *sh, container *c) {
 void shim_kill_hook(int *pidfd) {
   if (*pidfd < 0)
     return;
-  syscall(SYS_pidfd_send_signal, *pidfd, SIGKILL, NULL, 0);
-  siginfo_t si;
-  (void)pv_pidfd_reap(*pidfd, &si); /* polled by libuv: a non-blocking fd */
+  pv_pidfd_kill_reap(*pidfd);
   close(*pidfd);
   *pidfd = -1;
 }

@@ -39,7 +39,7 @@ static void on_kill_timer(uv_timer_t *t) {
     /* The preStop hook outlived the grace period: kill it, TERM the
      * container and KILL it after the extra grace.  hook_pid -1 tells
      * on_hook_exit that the deadline already passed. */
-    syscall(SYS_pidfd_send_signal, r->hook_pidfd, SIGKILL, NULL, 0);
+    pv_pidfd_signal(r->hook_pidfd, SIGKILL);
     r->hook_pid = -1;
     container_manager_kill(ctr->sh->mgr, r->c, SIGTERM, NULL);
     uv_timer_start(&ctr->kill_timer, on_kill_timer, HOOK_EXTRA_GRACE_MS, 0);
