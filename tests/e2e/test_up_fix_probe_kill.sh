@@ -69,5 +69,9 @@ wait_for huge '.containerStatuses[0].state.running != null' true 10 || fail "hug
 stop_shim "$H" || fail "stop huge"
 [ -s "$T/data/huge" ] || fail "no preStop with a huge grace period"
 grep -q "runtime error" "$T/shim-huge.log" && fail "$(cat "$T/shim-huge.log")"
+# stubborn ignores SIGTERM, and the pod's grace is 30 s: stop it while it
+# waits out its backoff (the liveness probe kills each run within ~2 s), as
+# a stop during a run rightly takes the whole grace period.
+wait_for pk '.containerStatuses[0].state.waiting != null' true 10 || fail "stubborn never back in its backoff"
 stop_shim "$LAST_SHIM" || fail stop
 ok "probe kills run preStop with the probe's grace; huge grace saturates"
