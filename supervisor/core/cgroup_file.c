@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "supervisor/core/cgroup_internal.h"
@@ -188,4 +189,15 @@ int cgroup_write_cpuset(const char *dir, const resource_limits *l, pv_err *err) 
   if (l->cpuset_mems[0] != '\0' && cgroup_write(dir, "cpuset.mems", l->cpuset_mems, err) < 0)
     return -1;
   return 0;
+}
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+bool cgroup_dir_is_v2(const char *dir) {
+  struct statfs sfs;
+  if (statfs(dir, &sfs) == 0 && (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
+    return true;
+  return cgroup_file_exists(dir, "cgroup.controllers");
 }

@@ -106,6 +106,9 @@ int cgroup_read_u64(const char *dir, const char *file, uint64_t *out, pv_err *er
  * ENOENT when the file or the key is missing. */
 int cgroup_read_key(const char *dir, const char *file, const char *key, uint64_t *out, pv_err *err);
 bool cgroup_file_exists(const char *dir, const char *file);
+/* dir is the root of a cgroup2 tree (its file system, or a fake tree with
+ * cgroup.controllers). */
+bool cgroup_dir_is_v2(const char *dir);
 /* The directory of the hierarchy holding ctrl, NULL when the cgroup has none. */
 const char *cgroup_dir_for(const cgroup_handle *cg, unsigned ctrl);
 /* The path of d cut after depth components of relpath (0 = the mount). */

@@ -55,15 +55,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "supervisor/core/cgroup_internal.h"
 #include "supervisor/core/util.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 #define V1_ALWAYS (CG_CPU | CG_CPUACCT | CG_MEMORY | CG_PIDS)
 
@@ -148,13 +143,6 @@ static int scan_mountinfo(resource_manager *rm, pv_err *err) {
   return r;
 }
 
-static bool dir_is_cgroup2(const char *path) {
-  struct statfs sfs;
-  if (statfs(path, &sfs) == 0 && (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
-    return true;
-  return cgroup_file_exists(path, "cgroup.controllers");
-}
-
 /* A non-default root: every real sub-directory named after controllers.
  * Symlinks ("cpu" -> "cpu,cpuacct") are skipped; the target is listed too. */
 static int scan_dir(resource_manager *rm, pv_err *err) {
@@ -169,7 +157,7 @@ static int scan_dir(resource_manager *rm, pv_err *err) {
     char path[PATH_MAX];
     struct stat st;
     if (pv_path(path, sizeof path, "%s/%s", rm->root, de->d_name) < 0 || lstat(path, &st) < 0 ||
-        !S_ISDIR(st.st_mode) || dir_is_cgroup2(path))
+        !S_ISDIR(st.st_mode) || cgroup_dir_is_v2(path))
       continue;
     r = add_hier(rm, path, ctrls_of(de->d_name), err);
   }

@@ -41,15 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "supervisor/core/cgroup_internal.h"
 #include "supervisor/core/util.h"
-
-#ifndef CGROUP2_SUPER_MAGIC
-#define CGROUP2_SUPER_MAGIC 0x63677270
-#endif
 
 /* Passes over cgroup.procs in the kill walk: each pass signals the processes
  * that appeared since the previous one (children forked before the signal
@@ -62,13 +57,6 @@
 
 void resource_limits_init(resource_limits *l) {
   memset(l, 0, sizeof *l);
-}
-
-static bool is_cgroup2(const char *root) {
-  struct statfs sfs;
-  if (statfs(root, &sfs) == 0 && (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
-    return true;
-  return cgroup_file_exists(root, "cgroup.controllers");
 }
 
 int resource_manager_init(resource_manager **out, const char *root, pv_err *err) {
@@ -90,7 +78,7 @@ int resource_manager_init(resource_manager **out, const char *root, pv_err *err)
     errno = bad;
     return -1;
   }
-  bool v2 = is_cgroup2(rm->root);
+  bool v2 = cgroup_dir_is_v2(rm->root);
   rm->version = v2 ? CGROUP_V2 : CGROUP_V1;
   rm->ops = v2 ? &cgroup_v2_ops : &cgroup_v1_ops;
   if (rm->ops->detect(rm, err) < 0) {
