@@ -47,23 +47,6 @@ int caps_parse(const char *name, uint64_t *mask, pv_err *err) {
   return 0;
 }
 
-void caps_format(uint64_t mask, char *buf, size_t len) {
-  size_t used = 0;
-  if (len == 0)
-    return;
-  buf[0] = '\0';
-  for (int c = 0; c < 64; c++) {
-    if (!(mask & BIT(c)))
-      continue;
-    char *name = cap_to_name(c);
-    int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", name ? name : "?");
-    cap_free(name);
-    if (n < 0 || (size_t)n >= len - used)
-      return;
-    used += (size_t)n;
-  }
-}
-
 /* The capabilities this process could hand on: its permitted set intersected
  * with its bounding set. */
 static int own_caps(uint64_t *out, uint64_t *bound, pv_err *err) {

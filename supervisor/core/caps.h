@@ -67,9 +67,6 @@ uint64_t caps_default_set(void);
  * gives every capability the kernel knows. */
 int caps_parse(const char *name, uint64_t *mask, pv_err *err);
 
-/* Formats a mask as "CAP_CHOWN,CAP_KILL,..." into buf. */
-void caps_format(uint64_t mask, char *buf, size_t len);
-
 /* Parent side: computes the final set and builds the libcap state. */
 int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, uid_t uid, gid_t gid,
                    bool no_new_privs, pv_err *err);

@@ -91,27 +91,6 @@ int pv_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
   return 0;
 }
 
-int pv_write_str(const char *path, const char *s, pv_err *err) {
-  int fd;
-  do
-    fd = open(path, O_WRONLY | O_CLOEXEC);
-  while (fd < 0 && errno == EINTR);
-  if (fd < 0)
-    return pv_err_sys(err, "open %s", path);
-  size_t len = strlen(s);
-  ssize_t n;
-  do
-    n = write(fd, s, len);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    pv_err_sys(err, "write '%s' to %s", s, path);
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return 0;
-}
-
 int pv_read_file(const char *path, char **out, size_t *len, pv_err *err) {
   int fd;
   do

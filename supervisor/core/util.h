@@ -18,9 +18,6 @@
 /* Writes data to path atomically: path.tmp.<pid>, fsync, rename, fsync dir. */
 int pv_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, pv_err *err);
 
-/* Writes a string to an existing file (cgroup, /proc knobs) in one write(2). */
-int pv_write_str(const char *path, const char *s, pv_err *err);
-
 /* Reads a whole (small) file into a NUL-terminated malloc'd buffer. */
 int pv_read_file(const char *path, char **out, size_t *len, pv_err *err);
 
