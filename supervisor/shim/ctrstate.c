@@ -16,13 +16,27 @@ void ctrstate_init(ctrstate *c, const char *name, backoff_kind kind, bool wait_f
   c->state = wait_for_init ? CTRSTATE_WAITING_INIT : CTRSTATE_CREATING;
 }
 
+void ctrstate_set_spec(ctrstate *c, const char *image, const char *spec_hash, bool has_startup_probe,
+                       bool has_readiness_probe) {
+  copy_str(c->image, sizeof c->image, image);
+  copy_str(c->spec_hash, sizeof c->spec_hash, spec_hash);
+  c->has_startup_probe = has_startup_probe;
+  c->has_readiness_probe = has_readiness_probe;
+}
+
+bool ctrstate_is_live(ctrstate_state s) {
+  return s == CTRSTATE_CREATED || s == CTRSTATE_RUNNING || s == CTRSTATE_PRE_STOP || s == CTRSTATE_STOPPING ||
+         s == CTRSTATE_KILLING;
+}
+
 /* ---- actions: each one is a transition of the table below ---- */
 
 typedef int action_fn(ctrstate *c, const ctrstate_event *ev, pv_err *err);
 
 static int act_created(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
-  (void)ev;
   (void)err;
+  if (ev->id != NULL)
+    copy_str(c->id, sizeof c->id, ev->id);
   c->state = CTRSTATE_CREATED;
   return 0;
 }
@@ -38,6 +52,7 @@ static int act_started(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
    * readiness probe (which only runs once started); without probes both are
    * true as soon as the process runs. */
   c->started = !c->has_startup_probe;
+  c->ever_started = c->ever_started || c->started;
   c->ready = c->started && !c->has_readiness_probe;
   return 0;
 }
@@ -55,9 +70,24 @@ static int act_start_failed(ctrstate *c, const ctrstate_event *ev, pv_err *err) 
   return 0;
 }
 
+/* Why the run that just ended ended.  A probe's kill counts only once its
+ * SIGTERM was sent: a run that ended while its preStop hook ran, or with its
+ * hook, ended by itself. */
+static ctrstate_cause exit_cause(const ctrstate *c) {
+  bool signalled = c->state == CTRSTATE_STOPPING || c->state == CTRSTATE_KILLING;
+  if (c->restart_requested)
+    return CTRSTATE_BY_RESTART;
+  if (c->liveness_kill && signalled)
+    return CTRSTATE_BY_PROBE;
+  if (c->stop_requested)
+    return CTRSTATE_BY_POD_STOP;
+  return CTRSTATE_BY_ITSELF;
+}
+
 static int act_exited(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   (void)err;
   const backoff_exit *x = &ev->exit;
+  ctrstate_cause by = exit_cause(c);
   memset(&c->term, 0, sizeof c->term);
   c->term.signal = x->signal;
   c->term.exit_code = x->signal > 0 ? 128 + x->signal : x->exit_code;
@@ -70,13 +100,29 @@ static int act_exited(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   c->term.started_at = c->started_at;
   c->term.finished_at = ev->time;
   /* Why the shim killed it (liveness, startup or postStart failure). */
-  if (c->liveness_kill)
+  if (by == CTRSTATE_BY_PROBE)
     copy_str(c->term.message, sizeof c->term.message, c->message);
+  c->exit_by = by;
+  c->ever_completed = c->ever_completed || c->term.reason == CTRSTATE_TERM_COMPLETED;
   c->state = CTRSTATE_TERMINATED;
   c->pid = 0;
   c->started_at = 0;
-  c->ready = c->started = c->liveness_kill = false;
+  c->stop_deadline = 0;
+  c->ready = c->started = c->liveness_kill = c->restart_requested = false;
   return 0;
+}
+
+/* The message a BACKOFF shows for a wait from time until next_try_at. */
+static void backoff_message(ctrstate *c, int64_t time, int64_t next_try_at) {
+  int64_t ms = (next_try_at - time) / 1000000;
+  if (ms < 0)
+    ms = 0;
+  if (ms % 1000 == 0)
+    snprintf(c->message, sizeof c->message, "back-off %llds restarting failed container=%s",
+             (long long)(ms / 1000), c->name);
+  else
+    snprintf(c->message, sizeof c->message, "back-off %lldms restarting failed container=%s", (long long)ms,
+             c->name);
 }
 
 static int refuse_if_stopping(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
@@ -105,15 +151,7 @@ static int act_restart(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
 static int act_backoff(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   if (refuse_if_stopping(c, ev, err) < 0)
     return -1;
-  int64_t ms = (ev->next_try_at - ev->time) / 1000000;
-  if (ms < 0)
-    ms = 0;
-  if (ms % 1000 == 0)
-    snprintf(c->message, sizeof c->message, "back-off %llds restarting failed container=%s",
-             (long long)(ms / 1000), c->name);
-  else
-    snprintf(c->message, sizeof c->message, "back-off %lldms restarting failed container=%s", (long long)ms,
-             c->name);
+  backoff_message(c, ev->time, ev->next_try_at);
   c->next_try_at = ev->next_try_at;
   c->state = CTRSTATE_BACKOFF;
   return 0;
@@ -130,15 +168,18 @@ static int act_start_limit(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   return 0;
 }
 
+/* The pod stops: nothing restarts any more.  A live run keeps running until
+ * its own KILL (sidecars stop after the app containers); a waiting one
+ * shows its last termination as its state. */
 static int act_stop(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   (void)ev;
   (void)err;
   c->stop_requested = true;
   switch (c->state) {
   case CTRSTATE_RUNNING:
-    c->state = CTRSTATE_STOPPING;
-    c->ready = false;
-    break;
+  case CTRSTATE_PRE_STOP:
+  case CTRSTATE_STOPPING:
+  case CTRSTATE_KILLING: c->ready = false; break;
   case CTRSTATE_BACKOFF:
   case CTRSTATE_START_LIMIT:
     /* Nothing will restart it: show the last termination as the state. */
@@ -151,15 +192,56 @@ static int act_stop(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   return 0;
 }
 
-static int act_liveness_failed(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
+static int act_kill(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
+  (void)err;
+  c->state = ev->hook ? CTRSTATE_PRE_STOP : CTRSTATE_STOPPING;
+  c->stop_deadline = ev->deadline;
+  c->ready = false;
+  switch (ev->cause) {
+  case CTRSTATE_BY_PROBE:
+    c->liveness_kill = true;
+    if (ev->message != NULL && ev->message[0] != '\0')
+      copy_str(c->message, sizeof c->message, ev->message);
+    else
+      snprintf(c->message, sizeof c->message, "container %s failed liveness probe, will be restarted", c->name);
+    break;
+  case CTRSTATE_BY_RESTART: c->restart_requested = true; break;
+  case CTRSTATE_BY_POD_STOP: c->stop_requested = true; break;
+  case CTRSTATE_BY_ITSELF: break;
+  }
+  return 0;
+}
+
+static int act_restart_requested(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
+  (void)ev;
+  (void)err;
+  c->restart_requested = true;
+  return 0;
+}
+
+static int act_hook_done(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   (void)err;
   c->state = CTRSTATE_STOPPING;
-  c->liveness_kill = true;
+  /* Ended with its hook: the pod's pid namespace died under both, so no
+   * signal of the shim's ended it (see exit_cause). */
+  if (ev->gone)
+    c->liveness_kill = false;
+  return 0;
+}
+
+static int act_hook_expired(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
+  (void)err;
+  c->state = CTRSTATE_STOPPING;
+  c->stop_deadline = ev->deadline;
+  return 0;
+}
+
+static int act_kill_deadline(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
+  (void)ev;
+  (void)err;
+  c->state = CTRSTATE_KILLING;
+  c->stop_deadline = 0;
   c->ready = false;
-  if (ev->message != NULL && ev->message[0] != '\0')
-    copy_str(c->message, sizeof c->message, ev->message);
-  else
-    snprintf(c->message, sizeof c->message, "container %s failed liveness probe, will be restarted", c->name);
   return 0;
 }
 
@@ -172,9 +254,75 @@ static int act_readiness(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
 static int act_startup_succeeded(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   (void)ev;
   (void)err;
-  c->started = true;
+  c->started = c->ever_started = true;
   if (!c->has_readiness_probe)
     c->ready = true;
+  return 0;
+}
+
+static bool was_live(const ctrstate *o) {
+  return o->state == CTRSTATE_RUNNING || o->state == CTRSTATE_PRE_STOP || o->state == CTRSTATE_STOPPING ||
+         o->state == CTRSTATE_KILLING;
+}
+
+static void take_last(ctrstate *c, const ctrstate *o) {
+  c->last = o->last;
+  c->has_last = o->has_last;
+}
+
+/* See "A successor's view" in ctrstate.h.  The container keeps its own
+ * identity (name, image, hash, kind, probes); only its history comes over. */
+static int act_restore(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
+  const ctrstate *o = ev->prev;
+  if (o == NULL)
+    return pv_err_set(err, EINVAL, "container %s: restore without a previous state", c->name);
+  c->restart_count = o->restart_count;
+  if (was_live(o)) {
+    /* It died with its shim (PR_SET_PDEATHSIG SIGKILL). */
+    ctrstate_term t = {.reason = CTRSTATE_TERM_ERROR,
+                       .exit_code = 137,
+                       .signal = 9,
+                       .started_at = o->started_at,
+                       .finished_at = ev->time};
+    backoff_exit x = {.exit_code = 137, .signal = 9};
+    if (backoff_restart_decide(ev->policy, c->kind, &x) == BACKOFF_RESTART) {
+      if (c->restart_count < UINT32_MAX)
+        c->restart_count++;
+      c->last = t;
+      c->has_last = true;
+      return 0; /* starts again, as a new run */
+    }
+    take_last(c, o);
+    c->term = t;
+    c->state = CTRSTATE_TERMINATED;
+    return 0;
+  }
+  if (o->state == CTRSTATE_TERMINATED && !o->stop_requested && ctrstate_is_final(o, ev->policy)) {
+    take_last(c, o);
+    c->term = o->term;
+    c->state = CTRSTATE_TERMINATED;
+    return 0;
+  }
+  if ((o->state == CTRSTATE_BACKOFF || o->state == CTRSTATE_START_LIMIT) && !o->stop_requested) {
+    /* It waits the way its predecessor did, the last exit as its state. */
+    take_last(c, o);
+    c->term = o->term;
+    if (o->state == CTRSTATE_START_LIMIT) {
+      copy_str(c->message, sizeof c->message, o->message);
+      c->state = CTRSTATE_START_LIMIT;
+      return 0;
+    }
+    c->next_try_at = o->next_try_at > ev->time ? o->next_try_at : ev->time;
+    backoff_message(c, ev->time, c->next_try_at);
+    c->state = CTRSTATE_BACKOFF;
+    return 0;
+  }
+  /* Anything else starts afresh, with its last termination kept. */
+  const ctrstate_term *last = o->state == CTRSTATE_TERMINATED ? &o->term : ctrstate_last_state(o);
+  if (last != NULL) {
+    c->last = *last;
+    c->has_last = true;
+  }
   return 0;
 }
 
@@ -185,17 +333,23 @@ static int act_startup_succeeded(ctrstate *c, const ctrstate_event *ev, pv_err *
 
 static action_fn *const table[CTRSTATE_STATE_COUNT][CTRSTATE_EVENT_COUNT] = {
     S(WAITING_INIT) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
-                       E(STOP_REQUESTED) = act_stop},
+                       E(STOP_REQUESTED) = act_stop, E(RESTORE) = act_restore},
     S(CREATING) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
-                   E(STOP_REQUESTED) = act_stop},
+                   E(STOP_REQUESTED) = act_stop, E(RESTORE) = act_restore},
     /* CREATED covers a process that runs its postStart hook: it may exit, or
      * be killed because the hook failed, before it counts as started. */
     S(CREATED) = {E(STARTED) = act_started, E(START_FAILED) = act_start_failed, E(EXITED) = act_exited,
-                  E(STOP_REQUESTED) = act_stop, E(LIVENESS_FAILED) = act_liveness_failed},
-    S(RUNNING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop,
-                  E(LIVENESS_FAILED) = act_liveness_failed, E(READINESS) = act_readiness,
+                  E(STOP_REQUESTED) = act_stop, E(KILL) = act_kill, E(KILL_DEADLINE) = act_kill_deadline},
+    S(RUNNING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop, E(KILL) = act_kill,
+                  E(KILL_DEADLINE) = act_kill_deadline, E(READINESS) = act_readiness,
                   E(STARTUP_SUCCEEDED) = act_startup_succeeded},
-    S(STOPPING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop},
+    S(PRE_STOP) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop,
+                   E(RESTART_REQUESTED) = act_restart_requested, E(HOOK_DONE) = act_hook_done,
+                   E(HOOK_EXPIRED) = act_hook_expired, E(KILL_DEADLINE) = act_kill_deadline},
+    S(STOPPING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop,
+                   E(RESTART_REQUESTED) = act_restart_requested, E(KILL_DEADLINE) = act_kill_deadline},
+    S(KILLING) = {E(EXITED) = act_exited, E(STOP_REQUESTED) = act_stop,
+                  E(RESTART_REQUESTED) = act_restart_requested},
     S(TERMINATED) = {E(RESTART) = act_restart, E(BACKOFF) = act_backoff, E(START_LIMIT) = act_start_limit,
                      E(STOP_REQUESTED) = act_stop},
     S(BACKOFF) = {E(RESTART) = act_restart, E(BACKOFF_EXPIRED) = act_restart,
@@ -233,8 +387,11 @@ static backoff_exit term_exit(const ctrstate_term *t) {
 
 bool ctrstate_is_final(const ctrstate *c, backoff_policy policy) {
   switch (c->state) {
+  case CTRSTATE_CREATED:
   case CTRSTATE_RUNNING:
-  case CTRSTATE_STOPPING: return false;
+  case CTRSTATE_PRE_STOP:
+  case CTRSTATE_STOPPING:
+  case CTRSTATE_KILLING: return false;
   case CTRSTATE_START_LIMIT: return true;
   case CTRSTATE_TERMINATED: {
     if (c->stop_requested)
@@ -248,11 +405,15 @@ bool ctrstate_is_final(const ctrstate *c, backoff_policy policy) {
 
 /* ---- names ---- */
 
-static const char *const state_names[] = {"WaitingInit", "Creating",   "Created", "Running",
-                                          "Stopping",    "Terminated", "Backoff", "StartLimit"};
+static const char *const state_names[] = {"WaitingInit", "Creating", "Created", "Running",    "PreStop",
+                                          "Stopping",    "Killing",  "Terminated", "Backoff", "StartLimit"};
 static const char *const event_names[] = {
-    "created",         "started",     "start_failed",   "exited",          "restart",   "backoff",
-    "backoff_expired", "start_limit", "stop_requested", "liveness_failed", "readiness", "startup_succeeded"};
+    "created",        "started", "start_failed",      "exited",    "restart",      "backoff",
+    "backoff_expired", "start_limit", "stop_requested", "kill",      "restart_requested",
+    "hook_done",      "hook_expired", "kill_deadline",  "readiness", "startup_succeeded", "restore"};
+static const char *const cause_names[] = {"ItSelf", "PodStop", "Probe", "Restart"};
+_Static_assert(sizeof state_names / sizeof state_names[0] == CTRSTATE_STATE_COUNT, "a name per state");
+_Static_assert(sizeof event_names / sizeof event_names[0] == CTRSTATE_EVENT_COUNT, "a name per event");
 static const char *const term_names[] = {"Completed", "Error", "OOMKilled", "StartError"};
 static const char *const phase_names[] = {"Pending", "Running", "Succeeded", "Failed"};
 static const char *const cond_names[] = {"PodScheduled", "Initialized", "ContainersReady", "Ready"};
@@ -284,6 +445,9 @@ const char *ctrstate_state_name(ctrstate_state s) {
 }
 const char *ctrstate_event_name(ctrstate_event_kind k) {
   return NAME_OF(event_names, k);
+}
+const char *ctrstate_cause_name(ctrstate_cause c) {
+  return NAME_OF(cause_names, c);
 }
 const char *ctrstate_term_reason_name(ctrstate_term_reason r) {
   return NAME_OF(term_names, r);
@@ -347,6 +511,11 @@ void ctrstate_pod_free(ctrstate_pod *p) {
   p->n_init = p->n_app = 0;
 }
 
+void ctrstate_pod_set_identity(ctrstate_pod *p, int shim_pid, const char *spec_hash) {
+  p->shim_pid = shim_pid;
+  copy_str(p->spec_hash, sizeof p->spec_hash, spec_hash);
+}
+
 /* How kubelet would see a container: its Kubernetes state, and for a
  * Waiting one whether a previous termination exists. */
 typedef enum { VIEW_WAITING, VIEW_WAITING_AFTER_EXIT, VIEW_RUNNING, VIEW_TERMINATED } view;
@@ -354,7 +523,9 @@ typedef enum { VIEW_WAITING, VIEW_WAITING_AFTER_EXIT, VIEW_RUNNING, VIEW_TERMINA
 static view view_of(const ctrstate *c) {
   switch (c->state) {
   case CTRSTATE_RUNNING:
-  case CTRSTATE_STOPPING: return VIEW_RUNNING;
+  case CTRSTATE_PRE_STOP:
+  case CTRSTATE_STOPPING:
+  case CTRSTATE_KILLING: return VIEW_RUNNING;
   case CTRSTATE_TERMINATED: return VIEW_TERMINATED;
   case CTRSTATE_BACKOFF:
   case CTRSTATE_START_LIMIT: return VIEW_WAITING_AFTER_EXIT;

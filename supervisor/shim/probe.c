@@ -3,6 +3,7 @@
 #include "supervisor/shim/probe.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -149,12 +150,31 @@ static void finish(probe *p, bool ok) {
 
 /* --- exec --------------------------------------------------------------- */
 
+static int exec_reap(probe *p, int fd, siginfo_t *si) {
+  return p->cb->reap != NULL ? p->cb->reap(p->ctx, fd, si) : pv_pidfd_try_reap(fd, si);
+}
+
+static int exec_signal(probe *p, int fd, int sig) {
+  return p->cb->signal != NULL ? p->cb->signal(p->ctx, fd, sig) : pv_pidfd_signal(fd, sig);
+}
+
+/* SIGKILL, then reap: the process was just killed, so the wait is short
+ * (bounded at 10 s for one that cannot die). */
+static void exec_kill_reap(probe *p, int fd) {
+  siginfo_t si;
+  (void)exec_signal(p, fd, SIGKILL);
+  for (int i = 0; i < 1000 && exec_reap(p, fd, &si) == 0; i++) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    (void)poll(&pfd, 1, 10);
+  }
+}
+
 static void on_exec_exit(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
   probe *p = h->data;
   siginfo_t si;
-  int rc = pv_pidfd_try_reap(p->exec_pidfd, &si);
+  int rc = exec_reap(p, p->exec_pidfd, &si);
   if (rc == 0)
     return; /* spurious wake-up: still running */
   /* Killed at its timeout and already counted: only reaped now. */
@@ -169,16 +189,16 @@ static void on_exec_exit(uv_poll_t *h, int status, int events) {
 }
 
 static void start_exec(probe *p) {
-  pid_t pid = 0;
   int pidfd = -1;
-  if (p->cb->exec == NULL || p->cb->exec(p->ctx, p, p->spec.argv, &pid, &pidfd) < 0) {
+  if (p->cb->exec == NULL || p->cb->exec(p->ctx, p, p->spec.argv, &pidfd) < 0) {
     finish(p, false);
     return;
   }
-  p->exec_pid = pid;
+  p->exec_pid = 1; /* running */
   p->exec_pidfd = pidfd;
   if (uv_poll_init(p->loop, &p->poll, pidfd) < 0) {
-    pv_pidfd_kill_reap(pidfd);
+    exec_kill_reap(p, pidfd);
+    p->exec_pidfd = -1;
     finish(p, false);
     return;
   }
@@ -266,7 +286,7 @@ static void on_timeout(uv_timer_t *t) {
   if (p->exec_pidfd >= 0 && p->exec_pid > 0) {
     /* Kill the probe process and count the failure now; its poll handle
      * stays open to reap it (exec_pid -1: "timed out, reaping"). */
-    pv_pidfd_signal(p->exec_pidfd, SIGKILL);
+    exec_signal(p, p->exec_pidfd, SIGKILL);
     p->exec_pid = -1;
   }
   finish(p, false);
@@ -323,9 +343,8 @@ int probe_start(probe *p, uv_loop_t *loop, const probe_spec *spec, const probe_c
 void probe_stop(probe *p, void (*on_closed)(void *ctx, probe *p)) {
   if (p->stopping)
     return;
-  if (p->exec_pidfd >= 0) {
-    pv_pidfd_kill_reap(p->exec_pidfd);
-  }
+  if (p->exec_pidfd >= 0)
+    exec_kill_reap(p, p->exec_pidfd);
   p->stopping = true;
   p->on_closed = on_closed;
   finish(p, false); /* closes attempt handles; no result is recorded */

@@ -31,6 +31,7 @@
 #ifndef PODVISOR_SHIM_PROBE_H
 #define PODVISOR_SHIM_PROBE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,10 +58,16 @@ typedef struct probe probe;
 #define PROBE_REQUEST_MAX 4096 /* an httpGet request, headers included */
 
 typedef struct probe_callbacks {
-  /* Starts argv inside the container; fills pid and a pidfd the probe owns. */
-  int (*exec)(void *ctx, probe *p, char *const *argv, pid_t *pid, int *pidfd);
+  /* Starts argv inside the container; fills an fd the probe owns, which
+   * turns readable when the process has exited (a pidfd). */
+  int (*exec)(void *ctx, probe *p, char *const *argv, int *fd);
   /* The thresholded state changed. */
   void (*result)(void *ctx, probe *p, probe_state st);
+  /* How an exec'd process behind fd is reaped (1 and *si once it exited,
+   * 0 while it runs, -1 on error) and signalled; NULL: fd is a pidfd of
+   * the shim's own child (pv_pidfd_try_reap, pv_pidfd_signal). */
+  int (*reap)(void *ctx, int fd, siginfo_t *si);
+  int (*signal)(void *ctx, int fd, int sig);
 } probe_callbacks;
 
 struct probe {

@@ -1,605 +1,560 @@
-/* shim.c - the pod keeper's container lifecycle on the libuv loop:
- * start, exit, restart with backoff, init/sidecar ordering, commands.
- * Probes are glued in shim_probe.c, the stop path is shim_stop.c. */
+/* shim.c - the pod shim process (shim.h): its files, its lock, the pod's
+ * sandbox, the runtime, the control socket and signals around one keeper
+ * (keeper.h), from set-up to tear-down. */
 #include "supervisor/shim/shim.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "supervisor/core/util.h"
+#include "supervisor/shim/keeper.h"
 #include "supervisor/shim/placement.h"
-#include "supervisor/shim/shim_internal.h"
+#include "supervisor/shim/runtime_core.h"
+#include "supervisor/shim/sandbox.h"
+#include "supervisor/shim/shim_mem.h"
+#include "supervisor/shim/shim_pause.h"
+#include "supervisor/shim/shimsock.h"
+#include "supervisor/shim/statefile.h"
+#include "supervisor/shim/status.h"
 
-static void start_container(shim_ctr *ctr);
+typedef struct shim {
+  uv_loop_t loop;
+  shim_options opt;
+  spec_pod_list pods; /* the manifest's pods until the keeper takes ours */
+  spec_pod *pod;      /* ours; the keeper's once it exists */
+  char uid[SHIM_UID_LEN + 1];
+  /* Heap strings (NULL until make_paths): PATH_MAX arrays here would each
+   * dirty a page of their own for a path of a hundred bytes. */
+  char *run_dir, *pod_dir, *log_dir, *status_path, *sock_path;
+  container_manager *mgr;
+  sandbox sb;
+  shim_pause *pause;
+  runtime_core rt;
+  keeper *k;
+  shimsock sock;
+  uv_signal_t sig_term, sig_int;
+  uv_timer_t trim_timer;
+  statefile status_file; /* status.json, written durably off the loop */
+  statefile pid_file;    /* shim.pid */
+  bool loop_ready, handles_ready, listening, closing;
+  int devnull;
+  int lock_fd; /* <run_dir>/shim.lock, flock()ed for the shim's life */
+} shim;
 
-int64_t shim_now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/* --- set-up ---------------------------------------------------------------------------- */
 
-int64_t shim_now_ms(void) {
-  return shim_now_ns() / 1000000;
-}
-
-void shim_apply(shim_ctr *ctr, ctrstate_event ev) {
-  if (ev.time == 0)
-    ev.time = shim_now_ns();
-  pv_err err;
-  pv_err_clear(&err);
-  if (ctrstate_apply(ctr->st, &ev, &err) < 0 && ctr->sh->opt.root != NULL)
-    fprintf(stderr, "podvisor shim: container %s: %s\n", ctr->st->name, pv_err_str(&err));
-  shim_mark_dirty(ctr->sh);
-}
-
-static backoff_kind kind_of(const shim_ctr *ctr) {
-  return ctr->st->kind;
-}
-
-shim_ctr *shim_find(shim *sh, const char *name) {
-  if (name == NULL)
-    return NULL;
-  for (size_t i = 0; i < sh->n_ctrs; i++)
-    if (strcmp(sh->ctrs[i].st->name, name) == 0)
-      return &sh->ctrs[i];
-  return NULL;
-}
-
-/* --- runs: the handles of one container process --------------------------------- */
-
-/* A run holds one reference for its container plus one per open handle (exit
- * poll, hook poll, log pipes); it is freed when the last one is dropped. */
-static void run_unref(shim_run *r) {
-  if (--r->pending > 0)
-    return;
-  shim *sh = r->sh;
-  for (shim_run **p = &sh->runs; *p != NULL; p = &(*p)->next)
-    if (*p == r) {
-      *p = r->next;
-      break;
-    }
-  shim_log_close(r->log);
-  free(r);
-  shim_maybe_finish(sh);
-}
-
-static void run_handle_closed(uv_handle_t *h) {
-  run_unref(h->data);
-}
-
-static void run_lp_closed(void *ctx) {
-  shim_run *r = ctx;
-  r->lp_open = false;
-  run_unref(r);
-}
-
-static void run_lp_data(void *ctx, logpump_stream s, const char *buf, size_t len) {
-  shim_run *r = ctx;
-  shim_log_write(r->log, s == LOGPUMP_STDERR, buf, len);
-}
-
-static void run_lp_eof(void *ctx) {
-  shim_run *r = ctx;
-  shim_log_flush(r->log);
-  if (r->lp_open)
-    logpump_close(&r->lp);
-}
-
-static const logpump_callbacks run_lp_cb = {run_lp_data, run_lp_eof, run_lp_closed};
-
-/* A finished container's directory tree (its overlay upper dir, with
- * whatever the container wrote) is removed in libuv's thread pool: on the
- * loop it would delay the restart that follows. */
-typedef struct trash_work {
-  uv_work_t req;
-  char path[PATH_MAX];
-} trash_work;
-
-static void trash_remove(uv_work_t *req) {
-  trash_work *t = req->data;
-  pv_rm_rf(t->path, NULL); /* a leftover is removed with the pod anyway */
-}
-
-static void trash_done(uv_work_t *req, int status) {
-  (void)status;
-  free(req->data);
-}
-
-static void destroy_container(shim *sh, container *c) {
-  pv_err err;
-  pv_err_clear(&err);
-  trash_work *t = malloc(sizeof *t);
-  if (t == NULL) {
-    if (container_manager_destroy(sh->mgr, c, &err) < 0)
-      fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
-    return;
-  }
-  if (container_manager_destroy_deferred(sh->mgr, c, t->path, sizeof t->path, &err) < 0) {
-    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
-    free(t);
-    return;
-  }
-  shim_pending_arm(sh); /* its cgroup may hold survivors still dying */
-  t->req.data = t;
-  if (t->path[0] == '\0' || uv_queue_work(&sh->loop, &t->req, trash_remove, trash_done) < 0) {
-    if (t->path[0] != '\0')
-      pv_rm_rf(t->path, NULL);
-    free(t);
-  }
-}
-
-/* A hook process still running when its container goes: SIGKILL, and reap
- * it at once (it was just killed, so the wait is short). */
-void shim_kill_hook(int *pidfd) {
-  if (*pidfd < 0)
-    return;
-  pv_pidfd_kill_reap(*pidfd);
-  close(*pidfd);
-  *pidfd = -1;
-}
-
-/* Closes a pidfd poll handle, then its fd: uv_close() removes the fd from
- * epoll at once, so closing the fd right after is safe, while closing it
- * first would let a later uv_close() remove a recycled fd's registration. */
-void shim_close_poll_fd(shim_run *r, uv_poll_t *h, int *fd) {
-  uv_close((uv_handle_t *)h, run_handle_closed);
-  if (fd != NULL && *fd >= 0) {
-    close(*fd);
-    *fd = -1;
-  }
-  (void)r;
-}
-
-/* Destroys the container and closes the run's handles; the log pipes stay
- * open until EOF so that no line is lost (shim_maybe_finish closes them when
- * the pod goes away).  The run frees itself once everything is closed. */
-static void run_release(shim_run *r) {
-  r->ctr = NULL;
-  if (r->exit_poll_open) {
-    /* The poll watches a dup of the container's pidfd (see watch_exit). */
-    int fd = -1;
-    uv_fileno((uv_handle_t *)&r->exit_poll, &fd);
-    r->exit_poll_open = false;
-    shim_close_poll_fd(r, &r->exit_poll, &fd);
-  }
-  if (r->hook_poll_open) {
-    r->hook_poll_open = false;
-    uv_close((uv_handle_t *)&r->hook_poll, run_handle_closed);
-  }
-  if (r->post_poll_open) {
-    r->post_poll_open = false;
-    uv_close((uv_handle_t *)&r->post_poll, run_handle_closed);
-  }
-  shim_kill_hook(&r->hook_pidfd);
-  shim_kill_hook(&r->post_pidfd);
-  if (r->c != NULL) {
-    destroy_container(r->sh, r->c);
-    r->c = NULL;
-  }
-  run_unref(r);
-}
-
-/* --- exit and restart ------------------------------------------------------------ */
-
-/* Fires at the end of a backoff, and one loop turn after an exit with zero
- * backoff (already RESTARTed then): a start never happens inside the exit
- * handler, so a container that fails to start cannot recurse. */
-static void on_backoff_timer(uv_timer_t *t) {
-  shim_ctr *ctr = t->data;
-  if (ctr->sh->stopping)
-    return;
-  if (ctr->st->state == CTRSTATE_BACKOFF)
-    shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
-  start_container(ctr);
-}
-
-void shim_resume_waiting(shim_ctr *ctr, const ctrstate *o) {
-  ctrstate *st = ctr->st;
-  /* Re-enter the waiting state through the table: the last exit first. */
-  st->term = o->term;
-  st->state = CTRSTATE_TERMINATED;
-  /* The successor's restart of it increments the count again. */
-  st->restart_count = o->restart_count;
-  if (o->state == CTRSTATE_START_LIMIT) {
-    shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = o->message});
-    return;
-  }
-  int64_t now = shim_now_ns();
-  int64_t left_ms = o->next_try_at > now ? (o->next_try_at - now) / 1000000 : 0;
-  shim_apply(ctr, (ctrstate_event){
-                      .kind = CTRSTATE_EV_BACKOFF, .next_try_at = now + left_ms * 1000000, .time = now});
-  uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)left_ms, 0);
-}
-
-/* Schedules the next start after an exit of a run that lasted run_ms, or
- * after a failed start (start_error); probe_kill: the shim killed it for a
- * failed probe. */
-static void after_exit(shim_ctr *ctr, const backoff_exit *ex, int64_t run_ms, bool probe_kill,
-                       bool start_error) {
-  shim *sh = ctr->sh;
-  int64_t now = shim_now_ms();
-  backoff_record_exit(&sh->bo_cfg, &ctr->bo, run_ms);
-  if (sh->stopping) {
-    shim_stop_sidecars(sh);
-    shim_maybe_finish(sh);
-    return;
-  }
-  backoff_decision d = backoff_restart_decide(sh->status.policy, kind_of(ctr), ex);
-  /* Kubernetes restarts a container its liveness or startup probe killed
-   * unless the policy is Never, whatever the exit code. */
-  if (probe_kill && sh->status.policy != BACKOFF_POLICY_NEVER && d == BACKOFF_STAY_DOWN)
-    d = BACKOFF_RESTART;
-  if (ctr->restart_now)
-    d = BACKOFF_RESTART;
-  else if (ctr->st->stop_requested) /* a sidecar stopped after the app containers */
-    d = BACKOFF_STAY_DOWN;
-  if (d == BACKOFF_FAIL_POD) {
-    sh->pod_failed = true;
-  } else if (d == BACKOFF_RESTART) {
-    if (!ctr->restart_now && backoff_start_limit_reached(&sh->bo_cfg, &ctr->bo, now)) {
-      shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = "start limit reached"});
-    } else {
-      int64_t delay = ctr->restart_now ? 0 : backoff_next_delay(&sh->bo_cfg, &ctr->bo);
-      ctr->restart_now = false;
-      if (delay <= 0) {
-        /* One loop turn later (on_backoff_timer), never from here.  A start
-         * that failed may have failed inside that very timer's callback, and
-         * libuv runs a 0 ms timer re-armed from its own callback again in the
-         * same pass (starving the loop): it waits 1 ms. */
-        shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
-        uv_timer_start(&ctr->backoff_timer, on_backoff_timer, start_error ? 1 : 0, 0);
-      } else {
-        shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
-                                         .next_try_at = (now + delay) * 1000000,
-                                         .time = now * 1000000});
-        uv_timer_start(&ctr->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
-      }
-    }
-  }
-  shim_advance(sh);
-}
-
-static void on_exit_readable(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  shim_run *r = h->data;
-  shim_ctr *ctr = r->ctr;
-  container_exit ex;
-  pv_err err;
-  pv_err_clear(&err);
-  if (ctr == NULL || r->c == NULL)
-    return;
-  if (container_manager_reap(r->sh->mgr, r->c, &ex, &err) < 0) {
-    if (errno == EAGAIN)
-      return;
-    fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
-    memset(&ex, 0, sizeof ex);
-    ex.exit_code = 255;
-  }
-  r->exited = true;
-  uv_poll_stop(h);
-  uv_timer_stop(&ctr->kill_timer);
-  shim_stop_probes(ctr);
-  backoff_exit be = {.exit_code = ex.exit_code, .signal = ex.signal, .oom = ex.oom_killed};
-  ctr->exit_seen_ns = shim_now_ns();
-  int64_t run_ms = ctr->started_ms > 0 ? ctr->exit_seen_ns / 1000000 - ctr->started_ms : 0;
-  ctr->started_ms = 0;
-  /* A container that exits by itself while its preStop hook still runs
-   * (no SIGTERM sent yet) was not ended by the probe's kill: its
-   * termination must not claim so. */
-  bool term_delivered = ctr->term_sent && r->hook_pid <= 0; /* shim_stop.c: > 0 = hook before TERM */
-  bool probe_kill = ctr->st->liveness_kill && term_delivered;
-  if (ctr->st->liveness_kill && !term_delivered)
-    ctr->st->liveness_kill = false;
-  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = ctr->exit_seen_ns});
-  ctr->run = NULL;
-  ctr->term_sent = false;
-  run_release(r);
-  after_exit(ctr, &be, run_ms, probe_kill, false);
-}
-
-static void start_failed(shim_ctr *ctr, shim_run *r, const pv_err *err) {
-  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_START_FAILED, .message = pv_err_str(err)});
-  if (r != NULL) {
-    if (r->lp_open)
-      logpump_close(&r->lp);
-    run_release(r);
-  }
-  ctr->run = NULL;
-  ctr->term_sent = false;
-  backoff_exit be = {.exit_code = 128};
-  after_exit(ctr, &be, 0, false, true);
-}
-
-static shim_run *new_run(shim_ctr *ctr, pv_err *err) {
-  shim_run *r = calloc(1, sizeof *r);
-  if (r == NULL) {
-    pv_err_set(err, ENOMEM, "container %s: out of memory", ctr->st->name);
-    return NULL;
-  }
-  r->ctr = ctr;
-  r->sh = ctr->sh;
-  r->hook_pidfd = r->post_pidfd = -1;
-  r->pending = 1; /* the container's reference, dropped by run_release */
-  r->next = ctr->sh->runs;
-  ctr->sh->runs = r;
-  r->log = shim_log_open(ctr->sh, ctr->st->name, ctr->st->restart_count, err);
-  if (r->log == NULL)
-    return r; /* caller sees the error; the run is released by start_failed */
-  /* The pump's closed callback drops this reference, also when
-   * logpump_open fails (it closes what it opened). */
-  r->lp_open = true;
-  r->pending++;
-  (void)logpump_open(&r->lp, &ctr->sh->loop, &run_lp_cb, r, err);
-  return r;
-}
-
-static void mark_started(shim_ctr *ctr, int64_t now);
-
-/* postStart failed: Kubernetes kills the container (FailedPostStartHook)
- * and the restart policy decides what follows. */
-static void post_start_failed(shim_ctr *ctr, const char *why) {
-  char msg[200];
-  snprintf(msg, sizeof msg, "FailedPostStartHook: %s", why);
-  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_LIVENESS_FAILED, .message = msg});
-  shim_send_term(ctr, shim_grace_ms(ctr->sh));
-}
-
-static void on_post_start_exit(uv_poll_t *h, int status, int events) {
-  (void)status;
-  (void)events;
-  shim_run *r = h->data;
-  siginfo_t si;
-  int rc = pv_pidfd_try_reap(r->post_pidfd, &si);
-  if (rc == 0)
-    return; /* still running */
-  r->post_poll_open = false;
-  shim_close_poll_fd(r, &r->post_poll, &r->post_pidfd);
-  shim_ctr *ctr = r->ctr;
-  /* The container may have exited meanwhile, or the pod be stopping: it
-   * then never counts as started. */
-  if (ctr == NULL || r->exited || ctr->term_sent || ctr->sh->stopping)
-    return;
-  char why[96];
-  if (rc < 0)
-    snprintf(why, sizeof why, "postStart: wait: %s", strerror(errno));
-  else if (si.si_code == CLD_EXITED && si.si_status == 0) {
-    mark_started(ctr, shim_now_ns());
-    shim_advance(ctr->sh);
-    return;
-  } else if (si.si_code == CLD_EXITED)
-    snprintf(why, sizeof why, "postStart exited with status %d", si.si_status);
-  else
-    snprintf(why, sizeof why, "postStart killed by signal %d", si.si_status);
-  post_start_failed(ctr, why);
-}
-
-/* Runs lifecycle.postStart inside the just started container; the
- * container stays ContainerCreating until the hook returns. */
-static void run_post_start(shim_ctr *ctr, shim_run *r) {
-  container_exec_config x = {.argv = ctr->spec->post_start.argv,
-                             .stdin_fd = ctr->sh->devnull,
-                             .stdout_fd = ctr->sh->devnull,
-                             .stderr_fd = ctr->sh->devnull};
-  pv_err err;
-  pv_err_clear(&err);
-  if (container_manager_exec(ctr->sh->mgr, r->c, &x, &r->post_pid, &r->post_pidfd, &err) < 0) {
-    post_start_failed(ctr, pv_err_str(&err));
-    return;
-  }
-  if (uv_poll_init(&ctr->sh->loop, &r->post_poll, r->post_pidfd) < 0) {
-    shim_kill_hook(&r->post_pidfd);
-    post_start_failed(ctr, "postStart: cannot watch the hook process");
-    return;
-  }
-  r->post_poll.data = r;
-  r->post_poll_open = true;
-  r->pending++;
-  uv_poll_start(&r->post_poll, UV_READABLE, on_post_start_exit);
-}
-
-static void start_container(shim_ctr *ctr) {
-  shim *sh = ctr->sh;
-  if (sh->stopping || ctr->run != NULL || !ctrstate_accepts(ctr->st->state, CTRSTATE_EV_CREATED))
-    return;
-  pv_err err;
-  pv_err_clear(&err);
-  /* Never clone into a dead pid namespace (shareProcessNamespace): the
-   * exit that brought us here may be the pause's doing. */
-  if (shim_sandbox_ready(sh, &err) < 0) {
-    if (!sh->stopping)
-      start_failed(ctr, NULL, &err);
-    return;
-  }
-  shim_run *r = new_run(ctr, &err);
-  if (r == NULL || err.code != 0) {
-    start_failed(ctr, r, &err);
-    return;
-  }
-  placement pl;
-  if (placement_build(&pl, sh->opt.root, sh->pod_dir, sh->uid, sh->pod, ctr->spec, ctr->st->restart_count,
-                      &err) < 0) {
-    start_failed(ctr, r, &err);
-    return;
-  }
-  pl.cfg.namespaces = sandbox_container_namespaces(&sh->sb);
-  pl.cfg.stdin_fd = sh->devnull;
-  pl.cfg.stdout_fd = r->lp.out_w;
-  pl.cfg.stderr_fd = r->lp.err_w;
-  snprintf(ctr->st->id, sizeof ctr->st->id, "%s-%.100s", sh->uid, pl.id);
-  int rc = container_manager_create(sh->mgr, &pl.cfg, &r->c, &err);
-  placement_free(&pl);
+static int load_pod(shim *sh, pv_err *err) {
+  diag_list diags;
+  diag_list_init(&diags);
+  int rc = spec_parse_file(sh->opt.pod_file, 0, &sh->pods, &diags);
   if (rc < 0) {
-    r->c = NULL;
-    start_failed(ctr, r, &err);
-    return;
+    char msg[512] = "invalid manifest";
+    for (size_t i = 0; i < diags.n; i++)
+      if (diags.items[i].severity == DIAG_ERROR) {
+        diag_format(&diags.items[i], msg, sizeof msg);
+        break;
+      }
+    diag_list_free(&diags);
+    return pv_err_set(err, EINVAL, "%s", msg);
   }
-  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_CREATED});
-  ctr->run = r;
-  if (container_manager_start(sh->mgr, r->c, &err) < 0) {
-    start_failed(ctr, r, &err);
-    return;
-  }
-  logpump_after_start(&r->lp);
-  /* The poll watches its own dup of the pidfd: container_manager_reap
-   * closes the container's, and the poll handle is closed only later. */
-  int pidfd = fcntl(container_pidfd(r->c), F_DUPFD_CLOEXEC, 0);
-  if (pidfd >= 0 && uv_poll_init(&sh->loop, &r->exit_poll, pidfd) == 0) {
-    r->exit_poll.data = r;
-    r->exit_poll_open = true;
-    r->pending++;
-    uv_poll_start(&r->exit_poll, UV_READABLE, on_exit_readable);
-  } else if (pidfd >= 0) {
-    close(pidfd);
-  }
-  ctr->started_ms = shim_now_ms();
-  backoff_record_start(&ctr->bo, ctr->started_ms);
-  int64_t now = shim_now_ns();
-  if (ctr->exit_seen_ns > 0)
-    ctr->restart_gap_ns = now - ctr->exit_seen_ns;
-  if (ctr->spec->post_start.n > 0) {
-    run_post_start(ctr, r);
-    return;
-  }
-  mark_started(ctr, now);
-}
-
-/* The container counts as started: Running, probes on. */
-static void mark_started(shim_ctr *ctr, int64_t now) {
-  shim_apply(ctr,
-             (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = container_pid(ctr->run->c), .time = now});
-  if (ctr->spec->startup.kind != SPEC_PROBE_NONE) {
-    shim_start_probe(ctr, PROBE_STARTUP);
-  } else {
-    shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
-    shim_start_probe(ctr, PROBE_LIVENESS);
-    shim_start_probe(ctr, PROBE_READINESS);
-  }
-}
-
-/* --- ordering ---------------------------------------------------------------------- */
-
-static bool idle(const shim_ctr *ctr) {
-  ctrstate_state s = ctr->st->state;
-  return ctr->run == NULL && !uv_is_active((const uv_handle_t *)&ctr->backoff_timer) &&
-         s != CTRSTATE_BACKOFF && s != CTRSTATE_START_LIMIT && s != CTRSTATE_TERMINATED;
-}
-
-/* Starts whatever may start now: the next init container, or every app
- * container once the init sequence is through.  Called after every event. */
-void shim_advance(shim *sh) {
-  if (sh->stopping)
-    return;
-  if (sh->pod_failed) {
-    /* An init container failed for good: nothing more starts, and the
-     * sidecars already running stop, last one first. */
-    shim_stop_sidecars(sh);
-    return;
-  }
-  for (size_t i = 0; i < sh->n_init; i++) {
-    shim_ctr *ctr = &sh->ctrs[i];
-    if (kind_of(ctr) == BACKOFF_KIND_SIDECAR && ctr->st->started)
-      ctr->init_done = true;
-    else if (kind_of(ctr) == BACKOFF_KIND_INIT && ctr->st->state == CTRSTATE_TERMINATED &&
-             ctr->st->term.reason == CTRSTATE_TERM_COMPLETED)
-      ctr->init_done = true;
-    if (ctr->init_done)
-      continue;
-    if (idle(ctr))
-      start_container(ctr);
-    /* A sidecar without a startup probe counts as started at once. */
-    if (kind_of(ctr) == BACKOFF_KIND_SIDECAR && ctr->st->started) {
-      ctr->init_done = true;
-      continue;
+  diag_list_free(&diags);
+  for (size_t i = 0; i < sh->pods.n; i++) {
+    const spec_pod *p = sh->pods.items[i];
+    if ((sh->opt.pod_name == NULL || strcmp(p->name, sh->opt.pod_name) == 0) &&
+        (sh->opt.pod_namespace == NULL || strcmp(p->ns, sh->opt.pod_namespace) == 0)) {
+      sh->pod = spec_pod_list_steal(&sh->pods, i);
+      spec_pod_list_free(&sh->pods);
+      return 0;
     }
-    return;
   }
-  for (size_t i = sh->n_init; i < sh->n_ctrs; i++)
-    if (idle(&sh->ctrs[i]) && !sh->stopping)
-      start_container(&sh->ctrs[i]);
-  /* Once every app container is down for good the pod is over: Kubernetes
-   * then stops its sidecars. */
-  bool all_final = sh->n_ctrs > sh->n_init;
-  for (size_t i = sh->n_init; i < sh->n_ctrs; i++)
-    if (!ctrstate_is_final(sh->ctrs[i].st, sh->status.policy) || sh->ctrs[i].run != NULL)
-      all_final = false;
-  if (all_final)
-    shim_stop_sidecars(sh);
+  return pv_err_set(err, ENOENT, "%s: no pod %s", sh->opt.pod_file,
+                    sh->opt.pod_name != NULL ? sh->opt.pod_name : "");
 }
 
-/* --- commands ------------------------------------------------------------------------ */
+static const spec_pod *pod_of(const shim *sh) {
+  return sh->k != NULL ? keeper_pod(sh->k) : sh->pod;
+}
 
-int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
-  if (sh->stopping)
-    return pv_err_set(err, ESHUTDOWN, "pod %s is stopping", sh->pod->name);
-  if (ctr->run != NULL) {
-    if (ctr->st->stop_requested)
-      return pv_err_set(err, ESHUTDOWN, "container %s is being stopped for good", ctr->st->name);
-    ctr->restart_now = true;
-    /* Already stopping (an earlier restart, a probe): its SIGKILL stays. */
-    if (!ctr->term_sent)
-      shim_stop_container(ctr, shim_grace_ms(sh));
-    return 0;
+_Static_assert(SHIM_UID_LEN == SPEC_POD_UID_LEN, "the shim's uid buffer holds spec_pod_uid()");
+
+/* *out = a heap copy of the path fmt makes; -1 with errno on failure. */
+__attribute__((format(printf, 2, 3))) static int path_dup(char **out, const char *fmt, ...) {
+  char buf[PATH_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= sizeof buf) {
+    errno = ENAMETOOLONG;
+    return -1;
   }
-  /* Ask the table first, on a copy: a container stopped for good (a sidecar
-   * after its pod's app containers) refuses RESTART. */
-  ctrstate probe_st = *ctr->st;
-  if (ctrstate_apply(&probe_st, &(ctrstate_event){.kind = CTRSTATE_EV_RESTART, .time = shim_now_ns()}, err) <
-      0)
-    return pv_err_set(err, EINVAL, "container %s cannot restart now (%s)", ctr->st->name,
-                      ctrstate_state_name(ctr->st->state));
-  uv_timer_stop(&ctr->backoff_timer);
-  shim_apply(ctr, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
-  start_container(ctr);
+  return (*out = strdup(buf)) == NULL ? -1 : 0;
+}
+
+static int make_paths(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  spec_pod_uid(p, NULL, sh->uid);
+  /* spec/ already refuses a metadata.uid that is not Kubernetes-shaped; the
+   * uid names directories that teardown removes, so check again here. */
+  if (!spec_uid_is_safe(sh->uid))
+    return pv_err_set(err, EINVAL, "pod %s: unsafe uid '%s'", p->name, sh->uid);
+  if (path_dup(&sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
+      path_dup(&sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
+      path_dup(&sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) < 0 ||
+      path_dup(&sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
+      path_dup(&sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
+    return pv_err_sys(err, "pod %s: paths", p->name);
   return 0;
 }
 
-int shim_update_container(shim *sh, shim_ctr *ctr, const char *file, pv_err *err) {
+/* The refusal of a second shim for a pod that already has one. */
+static int already_kept(shim *sh, pv_err *err) {
+  char path[PATH_MAX];
+  char *buf = NULL;
+  long pid = 0;
+  if (pv_path(path, sizeof path, "%s/shim.pid", sh->run_dir) == 0 && pv_read_file(path, &buf, NULL, NULL) == 0)
+    pid = strtol(buf, NULL, 10);
+  free(buf);
+  const spec_pod *p = sh->pod;
+  if (pid > 0)
+    return pv_err_set(err, EBUSY, "pod %s/%s is already kept by shim %ld", p->ns, p->name, pid);
+  return pv_err_set(err, EBUSY, "pod %s/%s is already kept by another shim", p->ns, p->name);
+}
+
+/* Makes this shim the pod's only keeper: an exclusive flock() on
+ * <run_dir>/shim.lock whose fd stays open for the life of the process (the
+ * kernel drops the lock on any exit, kill -9 included).  Without it a
+ * second shim for the same uid would take the first one's live containers
+ * for leftovers.  A keeper that stops cleanly unlinks the file last, so a
+ * lock won on an inode no longer linked at the path is taken again on the
+ * new file. */
+static int take_lock(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  char path[PATH_MAX];
+  if (pv_path(path, sizeof path, "%s/shim.lock", sh->run_dir) < 0)
+    return pv_err_sys(err, "pod %s/%s: lock path", p->ns, p->name);
+  for (int tries = 0;; tries++) {
+    if (tries == 10)
+      return pv_err_set(err, EAGAIN, "pod %s/%s: %s keeps being removed", p->ns, p->name, path);
+    if (pv_mkdir_p(sh->run_dir, 0700, err) < 0)
+      return -1;
+    int fd;
+    do
+      fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0 && errno == ENOENT)
+      continue; /* the run dir was removed by a keeper that just stopped */
+    if (fd < 0)
+      return pv_err_sys(err, "pod %s/%s: open %s", p->ns, p->name, path);
+    /* A keeper just killed (kill -9, then a new shim at once) holds the
+     * lock until the kernel has finished its exit: give it 2 s. */
+    int rc;
+    for (int wait = 0;; wait++) {
+      do
+        rc = flock(fd, LOCK_EX | LOCK_NB);
+      while (rc < 0 && errno == EINTR);
+      if (rc == 0 || errno != EWOULDBLOCK || wait == 40)
+        break;
+      struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    if (rc < 0) {
+      int e = errno;
+      close(fd);
+      if (e == EWOULDBLOCK)
+        return already_kept(sh, err);
+      errno = e;
+      return pv_err_sys(err, "pod %s/%s: lock %s", p->ns, p->name, path);
+    }
+    struct stat held, named;
+    if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino) {
+      sh->lock_fd = fd;
+      return 0;
+    }
+    close(fd);
+  }
+}
+
+/* Removes the run dir at a clean stop, the lock file last (take_lock()). */
+static void remove_run_dir(shim *sh) {
+  DIR *d = opendir(sh->run_dir);
+  if (d != NULL) {
+    struct dirent *e;
+    char path[PATH_MAX];
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "shim.lock") == 0)
+        continue;
+      if (pv_path(path, sizeof path, "%s/%s", sh->run_dir, e->d_name) == 0)
+        pv_rm_rf(path, NULL);
+    }
+    closedir(d);
+  }
+  char lock[PATH_MAX];
+  if (pv_path(lock, sizeof lock, "%s/shim.lock", sh->run_dir) == 0)
+    (void)unlink(lock);
+  close(sh->lock_fd);
+  sh->lock_fd = -1;
+  (void)rmdir(sh->run_dir); /* ENOTEMPTY: the next keeper already came */
+}
+
+/* Removes what a SIGKILLed predecessor left: cgroups (its containers died
+ * with it through pdeathsig) and container upper dirs.  Every cgroup below
+ * the pod's is the predecessor's (the lock keeps shims apart): the manager
+ * kills and removes them, and keeps the ones whose processes are still
+ * dying pending (the keeper collects them), so no container of ours joins
+ * them. */
+static void clean_leftovers(shim *sh) {
+  char rel[512];
+  pv_err err;
+  pv_err_clear(&err);
+  snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+  if (container_manager_adopt_leftovers(sh->mgr, rel, &err) < 0)
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
+  cgroup_handle *cg = NULL;
+  if (container_manager_pending(sh->mgr) == 0 &&
+      resource_manager_open_cgroup(container_manager_resources(sh->mgr), rel, &cg, NULL) == 0 &&
+      resource_manager_destroy_cgroup(cg, NULL) < 0)
+    resource_manager_close_cgroup(cg);
+  char dir[PATH_MAX];
+  if (pv_path(dir, sizeof dir, "%s/containers", sh->pod_dir) == 0)
+    pv_rm_rf(dir, NULL);
+}
+
+static void pool_noop(uv_work_t *req) {
+  (void)req;
+}
+
+/* libuv's thread pool (state files, container teardown) starts its threads
+ * at the first uv_queue_work.  They must exist before the sandbox unshares
+ * the pid namespace (sandbox.h), and should share the pod's mount namespace:
+ * a throw-away loop queues one no-op right after the other namespaces. */
+static void start_thread_pool(void *ctx) {
+  (void)ctx;
+  uv_loop_t l;
+  uv_work_t req;
+  if (uv_loop_init(&l) < 0)
+    return;
+  if (uv_queue_work(&l, &req, pool_noop, NULL) == 0)
+    uv_run(&l, UV_RUN_DEFAULT);
+  uv_loop_close(&l);
+}
+
+/* --- the keeper's callbacks ------------------------------------------------------------------ */
+
+static void on_status(void *ctx, char *json) {
+  shim *sh = ctx;
+  statefile_set(&sh->status_file, json, strlen(json));
+  /* A change usually ends a burst of work (a start, an exit, a probe
+   * result): once things stay quiet, what it left resident goes back. */
+  if (!sh->closing)
+    shim_mem_burst_done(&sh->trim_timer);
+}
+
+static void decorate(void *ctx, json_t *status) {
+  shim *sh = ctx;
+  json_t *pv = json_object_get(status, "podvisor");
+  if (pv == NULL)
+    return;
+  json_object_set_new(pv, "logDir", json_string(sh->log_dir));
+  json_object_set_new(pv, "socket", json_string(sh->sock_path));
+  /* shareProcessNamespace: pid 1 of the pod (0 while it has none). */
+  if (sh->sb.share_pid)
+    json_object_set_new(pv, "pausePid", json_integer(sh->sb.pause_pid));
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  (void)h;
+}
+
+static void on_sock_closed(void *ctx) {
+  (void)ctx;
+}
+
+/* Closes the process's own handles: the loop then runs out of work once the
+ * last state file is written. */
+static void close_handles(shim *sh) {
+  if (sh->closing)
+    return;
+  sh->closing = true;
+  if (sh->handles_ready) {
+    uv_close((uv_handle_t *)&sh->trim_timer, on_handle_closed);
+    uv_close((uv_handle_t *)&sh->sig_term, on_handle_closed);
+    uv_close((uv_handle_t *)&sh->sig_int, on_handle_closed);
+  }
+  if (sh->listening)
+    shimsock_close(&sh->sock, on_sock_closed);
+  shim_pause_close(sh->pause);
+  sh->pause = NULL;
+}
+
+static void on_done(void *ctx) {
+  close_handles(ctx);
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  (void)signum;
+  shim *sh = s->data;
+  keeper_stop(sh->k, -1);
+}
+
+/* --- socket commands (the line protocol of shimsock.h) ------------------------------------------- */
+
+static char *errorf(const pv_err *e) {
+  char *s = NULL;
+  if (asprintf(&s, "error: %s", pv_err_str(e)) < 0)
+    return NULL;
+  return s;
+}
+
+/* The container named of the pod in file, as a pod spec of its own. */
+static spec_pod *load_update(shim *sh, const char *name, const char *file, pv_err *err) {
   diag_list diags;
   diag_list_init(&diags);
   spec_pod_list l = {0};
   int rc = spec_parse_file(file, 0, &l, &diags);
-  const spec_container *nc = NULL;
-  for (size_t i = 0; rc == 0 && i < l.n && nc == NULL; i++)
-    if (strcmp(l.items[i]->name, sh->pod->name) == 0 || l.n == 1)
-      nc = spec_pod_container(l.items[i], ctr->st->name);
-  if (rc < 0 || nc == NULL) {
+  spec_pod *found = NULL;
+  const spec_pod *cur = pod_of(sh);
+  for (size_t i = 0; rc == 0 && i < l.n && found == NULL; i++)
+    if ((strcmp(l.items[i]->name, cur->name) == 0 || l.n == 1) && spec_pod_container(l.items[i], name) != NULL)
+      found = spec_pod_list_steal(&l, i);
+  if (found == NULL) {
     if (rc < 0 && diags.n > 0) {
       char msg[512];
       diag_format(&diags.items[0], msg, sizeof msg);
       pv_err_set(err, EINVAL, "%s", msg);
     } else {
-      pv_err_set(err, ENOENT, "%s: no container %s in pod %s", file, ctr->st->name, sh->pod->name);
+      pv_err_set(err, ENOENT, "%s: no container %s in pod %s", file, name, cur->name);
     }
-    spec_pod_list_free(&l);
-    diag_list_free(&diags);
-    return -1;
-  }
-  diag_list_free(&diags);
-  /* Keep the new pod spec alive for as long as the shim runs. */
-  while (l.n > 0) {
-    spec_pod *p = spec_pod_list_steal(&l, 0);
-    spec_pod **ni = realloc(sh->pods.items, (sh->pods.n + 1) * sizeof *ni);
-    if (ni == NULL) {
-      spec_pod_free(p);
-      continue;
-    }
-    sh->pods.items = ni;
-    sh->pods.items[sh->pods.n++] = p;
-    sh->pods.cap = sh->pods.n;
   }
   spec_pod_list_free(&l);
-  ctr->spec = nc;
-  snprintf(ctr->st->spec_hash, sizeof ctr->st->spec_hash, "sha256:%s", nc->hash);
-  snprintf(ctr->st->image, sizeof ctr->st->image, "%s", nc->image);
-  return shim_restart_container(sh, ctr, err);
+  diag_list_free(&diags);
+  return found;
+}
+
+static char *handle_command(void *ctx, const char *line) {
+  shim *sh = ctx;
+  pv_err err;
+  pv_err_clear(&err);
+  char cmd[32] = "", name[128] = "", file[PATH_MAX] = "";
+  int n = sscanf(line, "%31s %127s %4095s", cmd, name, file);
+  if (n >= 1 && strcmp(cmd, "status") == 0)
+    return keeper_status_json(sh->k);
+  if (n >= 1 && strcmp(cmd, "stop") == 0) {
+    keeper_stop(sh->k, -1);
+    return strdup("ok");
+  }
+  if (n >= 2 && strcmp(cmd, "restart") == 0)
+    return keeper_restart(sh->k, name, &err) < 0 ? errorf(&err) : strdup("ok");
+  if (n == 3 && strcmp(cmd, "update") == 0) {
+    spec_pod *p = load_update(sh, name, file, &err);
+    if (p == NULL || keeper_update(sh->k, name, p, &err) < 0)
+      return errorf(&err);
+    return strdup("ok");
+  }
+  pv_err_set(&err, EINVAL, "unknown command '%s' (status, stop, restart NAME, update NAME FILE)", line);
+  return errorf(&err);
+}
+
+static void on_statefile_error(void *ctx, const pv_err *err) {
+  (void)ctx;
+  fprintf(stderr, "podvisor shim: %s\n", pv_err_str(err));
+}
+
+/* The status a predecessor of this pod left (a shim killed with -9, then
+ * started again): the keeper carries it forward. */
+static void start_keeper(shim *sh) {
+  ctrstate_pod prev;
+  memset(&prev, 0, sizeof prev);
+  json_t *doc = NULL;
+  if (status_load(sh->status_path, &prev, NULL) == 0)
+    doc = json_load_file(sh->status_path, 0, NULL);
+  keeper_start(sh->k, doc != NULL ? &prev : NULL, doc);
+  json_decref(doc);
+  ctrstate_pod_free(&prev);
+}
+
+static int setup(shim *sh, pv_err *err) {
+  if (load_pod(sh, err) < 0 || make_paths(sh, err) < 0)
+    return -1;
+  const spec_pod *p = sh->pod;
+  sandbox_config sc = {.hostname = p->effective_hostname,
+                       .host_network = p->host_network,
+                       .share_pid = p->share_process_namespace,
+                       .before_pid_ns = start_thread_pool};
+  /* Nothing of the pod is touched before the lock is ours. */
+  if (take_lock(sh, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->log_dir, 0755, err) < 0)
+    return -1;
+  if (sandbox_enter(&sh->sb, &sc, err) < 0)
+    return -1;
+  char state[PATH_MAX];
+  if (pv_path(state, sizeof state, "%s/containers", sh->pod_dir) < 0)
+    return pv_err_sys(err, "pod %s", p->name);
+  container_manager_options mo = {.state_dir = state};
+  if (container_manager_init(&sh->mgr, &mo, err) < 0)
+    return -1;
+  if (uv_loop_init(&sh->loop) < 0)
+    return pv_err_set(err, EIO, "pod %s: uv_loop_init", p->name);
+  sh->loop_ready = true;
+  shim_mem_idle_init(&sh->trim_timer, &sh->loop);
+  uv_signal_init(&sh->loop, &sh->sig_term);
+  uv_signal_init(&sh->loop, &sh->sig_int);
+  sh->sig_term.data = sh->sig_int.data = sh;
+  sh->handles_ready = true;
+  if (statefile_init(&sh->status_file, &sh->loop, sh->status_path, 0644, on_statefile_error, sh, err) < 0)
+    return -1;
+  clean_leftovers(sh);
+  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->pod_dir, p, err) < 0)
+    return -1;
+  sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (shim_pause_new(&sh->pause, &sh->loop, &sh->sb, p->name, err) < 0)
+    return -1;
+  sh->rt = (runtime_core){.loop = &sh->loop,
+                          .mgr = sh->mgr,
+                          .root = sh->opt.root,
+                          .pod_dir = sh->pod_dir,
+                          .uid = sh->uid,
+                          .sb = &sh->sb,
+                          .pause = sh->pause,
+                          .devnull = sh->devnull};
+  keeper_config kc = {.loop = &sh->loop,
+                      .uid = sh->uid,
+                      .log_dir = sh->log_dir,
+                      .rt = {&runtime_core_ops, &sh->rt},
+                      .devnull = sh->devnull,
+                      .on_status = on_status,
+                      .decorate = decorate,
+                      .on_done = on_done,
+                      .ctx = sh};
+  crilog_opts_default(&kc.log_opts);
+  if (sh->opt.log_max_size > 0)
+    kc.log_opts.max_size = (int64_t)sh->opt.log_max_size;
+  if (sh->opt.log_max_files > 0)
+    kc.log_opts.max_files = (int)sh->opt.log_max_files;
+  spec_pod *mine = sh->pod;
+  sh->pod = NULL;
+  if (keeper_new(&sh->k, &kc, mine, err) < 0)
+    return -1;
+  shim_pause_set_keeper(sh->pause, sh->k);
+  uv_signal_start(&sh->sig_term, on_signal, SIGTERM);
+  uv_signal_start(&sh->sig_int, on_signal, SIGINT);
+  char pidpath[PATH_MAX], *pidbuf = NULL;
+  if (pv_path(pidpath, sizeof pidpath, "%s/shim.pid", sh->run_dir) < 0 ||
+      statefile_init(&sh->pid_file, &sh->loop, pidpath, 0644, on_statefile_error, sh, err) < 0)
+    return -1;
+  if (asprintf(&pidbuf, "%d\n", (int)getpid()) > 0)
+    statefile_set(&sh->pid_file, pidbuf, strlen(pidbuf));
+  if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, handle_command, sh, err) < 0)
+    return -1;
+  sh->listening = true;
+  start_keeper(sh);
+  return 0;
+}
+
+/* --- tear-down -------------------------------------------------------------------------------------- */
+
+static void teardown(shim *sh) {
+  const spec_pod *p = pod_of(sh);
+  if (sh->mgr != NULL) {
+    /* The keeper already waited for pending cgroups (kpending.h). */
+    pv_err err;
+    pv_err_clear(&err);
+    if (container_manager_close(sh->mgr, 100, &err) < 0)
+      fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
+    sh->mgr = NULL;
+    /* The pod-level cgroup directory is ours too; a child cgroup left
+     * behind above keeps it busy, which is said, not hidden. */
+    char rel[512];
+    resource_manager *rm = NULL;
+    cgroup_handle *cg = NULL;
+    snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
+    pv_err_clear(&err);
+    if (resource_manager_init(&rm, NULL, NULL) == 0 && resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
+        resource_manager_destroy_cgroup(cg, &err) < 0) {
+      fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
+      resource_manager_close_cgroup(cg);
+    }
+    resource_manager_cleanup(rm);
+  }
+  /* Only the pod's keeper removes its files: a shim that did not get the
+   * lock (another one keeps the pod) leaves them all alone. */
+  bool keeper = sh->lock_fd >= 0;
+  if (keeper && sh->pod_dir != NULL && p != NULL) {
+    placement_release_volumes(sh->pod_dir, p);
+    pv_rm_rf(sh->pod_dir, NULL);
+  }
+  sandbox_release(&sh->sb);
+  if (keeper)
+    remove_run_dir(sh);
+}
+
+static void free_shim(shim *sh) {
+  if (sh->devnull >= 0)
+    close(sh->devnull);
+  keeper_free(sh->k);
+  spec_pod_free(sh->pod);
+  spec_pod_list_free(&sh->pods);
+  free(sh->run_dir);
+  free(sh->pod_dir);
+  free(sh->log_dir);
+  free(sh->status_path);
+  free(sh->sock_path);
+  free(sh);
+}
+
+int shim_main(const shim_options *o, pv_err *err) {
+  shim_mem_setup();
+  shim *sh = calloc(1, sizeof *sh);
+  if (sh == NULL)
+    return pv_err_set(err, ENOMEM, "shim: out of memory");
+  sh->opt = *o;
+  sh->devnull = -1;
+  sh->lock_fd = -1;
+  sandbox_init(&sh->sb);
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  /* A stop request can come at any moment, also while the pod is being set
+   * up (Ctrl-C on `up` right after it started): SIGTERM and SIGINT stay
+   * blocked until setup() has handed them to the loop, so they are never
+   * met by their default action (which would kill the shim half-way and
+   * leave its files behind).  They are unblocked afterwards even when the
+   * launcher had them blocked: the loop must see them.  Children reset their
+   * mask before exec. */
+  sigset_t stop_sigs;
+  sigemptyset(&stop_sigs);
+  sigaddset(&stop_sigs, SIGTERM);
+  sigaddset(&stop_sigs, SIGINT);
+  sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
+  int rc = setup(sh, err);
+  sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
+  if (rc < 0 && sh->k != NULL) {
+    /* Set-up failed after the keeper existed: it closes what it opened. */
+    keeper_stop(sh->k, 0);
+  } else if (rc < 0) {
+    close_handles(sh);
+  }
+  if (sh->loop_ready) {
+    uv_run(&sh->loop, UV_RUN_DEFAULT);
+    pv_err ferr;
+    pv_err_clear(&ferr);
+    if (statefile_finish(&sh->status_file, &ferr) < 0 || statefile_finish(&sh->pid_file, &ferr) < 0)
+      fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&ferr));
+    uv_loop_close(&sh->loop);
+  }
+  teardown(sh);
+  if (rc == 0 && keeper_sandbox_error(sh->k)[0] != '\0')
+    rc = pv_err_set(err, ESRCH, "%s", keeper_sandbox_error(sh->k)); /* the pod failed with its sandbox */
+  free_shim(sh);
+  return rc;
 }

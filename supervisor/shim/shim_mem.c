@@ -8,7 +8,7 @@
  * time around each fault ("fault-around") and which a shim that is not
  * shared with other shims pays for alone.  Once the pod has been quiet for
  * a moment (SHIM_MEM_IDLE_MS), all of it is handed back; the next burst
- * faults back what it needs from the page cache.  See shim_internal.h. */
+ * faults back what it needs from the page cache.  See shim_mem.h. */
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,7 +17,8 @@
 #include <sys/mman.h>
 
 #include "supervisor/shim/crilog.h"
-#include "supervisor/shim/shim_internal.h"
+#include "supervisor/shim/logpump.h"
+#include "supervisor/shim/shim_mem.h"
 
 /* Quiet time before the shim trims: long enough that a burst of events
  * (a restart, a probe round) does not pay the re-faults on every step. */
@@ -125,12 +126,10 @@ static void on_idle(uv_timer_t *t) {
   trim_all();
 }
 
-void shim_mem_idle_init(shim *sh) {
-  uv_timer_init(&sh->loop, &sh->trim_timer);
-  sh->trim_timer.data = sh;
+void shim_mem_idle_init(uv_timer_t *t, uv_loop_t *loop) {
+  uv_timer_init(loop, t);
 }
 
-void shim_mem_burst_done(shim *sh) {
-  if (!sh->closing)
-    uv_timer_start(&sh->trim_timer, on_idle, SHIM_MEM_IDLE_MS, 0);
+void shim_mem_burst_done(uv_timer_t *t) {
+  uv_timer_start(t, on_idle, SHIM_MEM_IDLE_MS, 0);
 }

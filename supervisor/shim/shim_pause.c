@@ -1,25 +1,5 @@
-/* shim_pause.c - the pause process of a pod with shareProcessNamespace:
- * watched with uv_poll on its pidfd, and replaced together with the pod's
- * pid namespace when it dies outside a pod stop (sandbox.h tells the kernel's
- * rules).
- *
- * When the pause dies (kill -9 from the host), the kernel SIGKILLs every
- * process of its pid namespace.  The containers among them are the shim's
- * children: their exits take the normal path (Terminated, reason Error, exit
- * code 137) and the restart policy decides what follows, as the kubelet does
- * when a pod sandbox dies.  The pause itself finishes exiting only after the
- * shim has reaped all of them, so those exits, and the restarts they
- * schedule, usually come before the pause's pidfd turns readable.  Hence two
- * ways to notice: the poll (the pause is gone), and shim_sandbox_ready()
- * before every container start (the pause is going).  Whichever comes first
- * renews the namespace; the old pause then stays watched ("retired") until
- * it is gone, and is reaped.  A pause that cannot be replaced fails the pod:
- * the shim stops it and exits once it is down.
- *
- * Ownership: each watch is heap memory freed in its handle's close callback.
- * The current pause's pidfd belongs to the sandbox; a retired one's to its
- * watch.
- */
+/* shim_pause.c - the pause process of a shareProcessNamespace pod, watched
+ * and replaced when it dies (shim_pause.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,14 +8,23 @@
 #include <unistd.h>
 
 #include "supervisor/core/util.h"
-#include "supervisor/shim/shim_internal.h"
+#include "supervisor/shim/shim_pause.h"
 
 struct shim_pause {
-  uv_poll_t poll;
-  shim *sh;
-  sandbox_pause old;       /* a retired pause (owned); pid 0 while this watches the current one */
-  struct shim_pause *next; /* in sh->retired while it watches a retired pause */
+  uv_loop_t *loop;
+  sandbox *sb;
+  keeper *k;
+  const char *pod;
+  struct pause_watch *current; /* the watch on the current pause process, NULL when none */
+  struct pause_watch *retired; /* watches on replaced pause processes still exiting */
 };
+
+typedef struct pause_watch {
+  uv_poll_t poll;
+  shim_pause *sh;
+  sandbox_pause old;        /* a retired pause (owned); pid 0 while this watches the current one */
+  struct pause_watch *next; /* in sh->retired while it watches a retired pause */
+} pause_watch;
 
 static void watch_closed(uv_handle_t *h) {
   free(h->data);
@@ -43,8 +32,8 @@ static void watch_closed(uv_handle_t *h) {
 
 /* Closes the poll handle, then a retired pause's fd: uv_close() drops the fd
  * from epoll at once, so the fd must not be closed (and recycled) before. */
-static void watch_close(struct shim_pause *w) {
-  for (struct shim_pause **p = &w->sh->retired; *p != NULL; p = &(*p)->next)
+static void watch_close(pause_watch *w) {
+  for (pause_watch **p = &w->sh->retired; *p != NULL; p = &(*p)->next)
     if (*p == w) {
       *p = w->next;
       break;
@@ -59,7 +48,7 @@ static void watch_close(struct shim_pause *w) {
 static void on_retired_readable(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
-  struct shim_pause *w = h->data;
+  pause_watch *w = h->data;
   siginfo_t si;
   if (pv_pidfd_try_reap(w->old.pidfd, &si) == 0)
     return; /* still exiting */
@@ -68,9 +57,9 @@ static void on_retired_readable(uv_poll_t *h, int status, int events) {
 
 /* Moves the old pause to sh->pause's watch (or a new one) until it is gone.
  * A pause that cannot be watched stays a zombie until the shim exits. */
-static void retire(shim *sh, sandbox_pause old) {
-  struct shim_pause *w = sh->pause;
-  sh->pause = NULL;
+static void retire(shim_pause *sh, sandbox_pause old) {
+  pause_watch *w = sh->current;
+  sh->current = NULL;
   siginfo_t si;
   if (old.pidfd < 0 || pv_pidfd_try_reap(old.pidfd, &si) != 0) {
     /* Gone already (reaped now), or nothing to wait for. */
@@ -82,7 +71,7 @@ static void retire(shim *sh, sandbox_pause old) {
   }
   if (w == NULL) {
     w = calloc(1, sizeof *w);
-    if (w == NULL || uv_poll_init(&sh->loop, &w->poll, old.pidfd) < 0) {
+    if (w == NULL || uv_poll_init(sh->loop, &w->poll, old.pidfd) < 0) {
       free(w);
       close(old.pidfd);
       return;
@@ -98,61 +87,61 @@ static void retire(shim *sh, sandbox_pause old) {
 
 static void on_pause_readable(uv_poll_t *h, int status, int events);
 
-static int watch_current(shim *sh, pv_err *err) {
-  struct shim_pause *w = calloc(1, sizeof *w);
+static int watch_current(shim_pause *sh, pv_err *err) {
+  pause_watch *w = calloc(1, sizeof *w);
   if (w == NULL)
-    return pv_err_set(err, ENOMEM, "pod %s: out of memory", sh->pod->name);
+    return pv_err_set(err, ENOMEM, "pod %s: out of memory", sh->pod);
   w->sh = sh;
   w->old.pidfd = -1;
-  int rc = uv_poll_init(&sh->loop, &w->poll, sh->sb.pause_pidfd);
+  int rc = uv_poll_init(sh->loop, &w->poll, sh->sb->pause_pidfd);
   if (rc < 0) {
     free(w);
-    return pv_err_set(err, -rc, "pod %s: watch pause process %d: %s", sh->pod->name, (int)sh->sb.pause_pid,
+    return pv_err_set(err, -rc, "pod %s: watch pause process %d: %s", sh->pod, (int)sh->sb->pause_pid,
                       uv_strerror(rc));
   }
   w->poll.data = w;
   uv_poll_start(&w->poll, UV_READABLE, on_pause_readable);
-  sh->pause = w;
+  sh->current = w;
   return 0;
 }
 
 /* Replaces the pod's pid namespace, whose pause is gone or going.  On
  * failure the pod has failed: its stop begins here. */
-static int renew(shim *sh, pv_err *err) {
-  pid_t dead = sh->sb.pause_pid;
+static int renew(shim_pause *sh, pv_err *err) {
+  pid_t dead = sh->sb->pause_pid;
   sandbox_pause old;
-  int rc = sandbox_renew(&sh->sb, &old, err);
+  int rc = sandbox_renew(sh->sb, &old, err);
   retire(sh, old);
   if (rc < 0) {
-    pv_err_wrap(err, "pod %s: cannot replace its dead pause process %d", sh->pod->name, (int)dead);
+    pv_err_wrap(err, "pod %s: cannot replace its dead pause process %d", sh->pod, (int)dead);
     fprintf(stderr, "podvisor shim: %s; stopping the pod\n", pv_err_str(err));
-    snprintf(sh->sandbox_error, sizeof sh->sandbox_error, "%s", pv_err_str(err));
-    shim_mark_dirty(sh);
-    shim_begin_stop(sh);
+    if (sh->k != NULL)
+      keeper_sandbox_failed(sh->k, pv_err_str(err));
     return -1;
   }
   fprintf(stderr,
           "podvisor shim: pod %s: pause process %d died, and with it every process of the pod's pid "
           "namespace; new pid namespace with pause process %d\n",
-          sh->pod->name, (int)dead, (int)sh->sb.pause_pid);
+          sh->pod, (int)dead, (int)sh->sb->pause_pid);
   pv_err werr;
   pv_err_clear(&werr);
   /* Unwatched, the new pause is still checked before every container start:
    * only its replacement would wait for the next start. */
   if (watch_current(sh, &werr) < 0)
     fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&werr));
-  shim_mark_dirty(sh); /* podvisor.pausePid */
+  if (sh->k != NULL)
+    keeper_touch(sh->k); /* podvisor.pausePid */
   return 0;
 }
 
 static void on_pause_readable(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
-  struct shim_pause *w = h->data;
-  shim *sh = w->sh;
-  if (sandbox_pause_alive(&sh->sb))
+  pause_watch *w = h->data;
+  shim_pause *sh = w->sh;
+  if (sandbox_pause_alive(sh->sb))
     return;
-  if (sh->stopping) {
+  if (sh->k == NULL || keeper_stopping(sh->k)) {
     /* Nothing starts any more: sandbox_release() reaps it at the end. */
     uv_poll_stop(h);
     return;
@@ -162,33 +151,52 @@ static void on_pause_readable(uv_poll_t *h, int status, int events) {
   (void)renew(sh, &err); /* a failure is reported and stops the pod */
 }
 
-int shim_pause_watch(shim *sh, pv_err *err) {
-  if (!sh->sb.share_pid)
+int shim_pause_new(shim_pause **out, uv_loop_t *loop, sandbox *sb, const char *pod, pv_err *err) {
+  *out = NULL;
+  if (!sb->share_pid)
     return 0;
-  return watch_current(sh, err);
+  shim_pause *p = calloc(1, sizeof *p);
+  if (p == NULL)
+    return pv_err_set(err, ENOMEM, "pod %s: out of memory", pod);
+  p->loop = loop;
+  p->sb = sb;
+  p->pod = pod;
+  if (watch_current(p, err) < 0) {
+    free(p);
+    return -1;
+  }
+  *out = p;
+  return 0;
 }
 
-int shim_sandbox_ready(shim *sh, pv_err *err) {
-  if (!sh->sb.share_pid)
-    return 0;
-  if (sh->sandbox_error[0] != '\0')
-    return pv_err_set(err, ESRCH, "%s", sh->sandbox_error);
+void shim_pause_set_keeper(shim_pause *p, keeper *k) {
+  if (p != NULL)
+    p->k = k;
+}
+
+int shim_pause_ready(shim_pause *sh, pv_err *err) {
+  const char *failed = sh->k != NULL ? keeper_sandbox_error(sh->k) : "";
+  if (failed[0] != '\0')
+    return pv_err_set(err, ESRCH, "%s", failed);
   /* The shim's children are born in the pod's namespace: sandbox_renew()
    * unshared it, and an exec into a container restores where children
    * are born (namespace_clone_process). */
-  if (!sandbox_pause_alive(&sh->sb) && renew(sh, err) < 0)
+  if (!sandbox_pause_alive(sh->sb) && renew(sh, err) < 0)
     return -1;
   return 0;
 }
 
-void shim_pause_close(shim *sh) {
-  if (sh->pause != NULL) {
-    watch_close(sh->pause);
-    sh->pause = NULL;
+void shim_pause_close(shim_pause *sh) {
+  if (sh == NULL)
+    return;
+  if (sh->current != NULL) {
+    watch_close(sh->current);
+    sh->current = NULL;
   }
   /* A retired pause still exiting (a process of its namespace that cannot
    * die holds it) must not keep the loop alive: its zombie is left to the
    * host's init when the shim exits. */
   while (sh->retired != NULL)
     watch_close(sh->retired);
+  free(sh);
 }

@@ -114,7 +114,7 @@ static json_t *state_json(const ctrstate *c) {
     if (c->message[0])
       json_object_set_new(inner, "message", json_string(c->message));
     json_object_set_new(st, "waiting", inner);
-  } else if (c->state == CTRSTATE_RUNNING || c->state == CTRSTATE_STOPPING) {
+  } else if (ctrstate_is_live(c->state)) { /* CREATED waits: a reason above */
     inner = json_object();
     set_time(inner, "startedAt", c->started_at);
     json_object_set_new(st, "running", inner);

@@ -224,7 +224,7 @@ static void on_result(void *ctx, probe *p, probe_state st) {
     for (int i = 0; i < 3; i++)
       probe_stop(&g_probes[i], probe_closed_cb);
 }
-static const probe_callbacks pcb = {NULL, on_result};
+static const probe_callbacks pcb = {.exec = NULL, .result = on_result};
 
 static void http_server(int lfd) {
   for (;;) {

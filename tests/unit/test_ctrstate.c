@@ -7,9 +7,22 @@
 
 #define SEC 1000000000LL
 
+/* A predecessor's state for RESTORE events of the generic ev(): it
+ * terminated with exit 1 (restarted under Always), so a restore keeps the
+ * container where it is. */
+static ctrstate prev_exited;
+
 static ctrstate_event ev(ctrstate_event_kind kind, int64_t t) {
-  ctrstate_event e = {
-      .kind = kind, .time = t, .pid = 42, .next_try_at = t + 10 * SEC, .ok = true, .message = "m"};
+  ctrstate_event e = {.kind = kind,
+                      .time = t,
+                      .pid = 42,
+                      .next_try_at = t + 10 * SEC,
+                      .deadline = t + 5 * SEC,
+                      .cause = CTRSTATE_BY_PROBE,
+                      .ok = true,
+                      .message = "m",
+                      .prev = &prev_exited,
+                      .policy = BACKOFF_POLICY_ALWAYS};
   e.exit.exit_code = 1;
   return e;
 }
@@ -35,8 +48,13 @@ static void reach(ctrstate *c, ctrstate_state s) {
   apply_ok(c, ev(CTRSTATE_EV_STARTED, 2 * SEC));
   if (s == CTRSTATE_RUNNING)
     return;
-  if (s == CTRSTATE_STOPPING) {
-    apply_ok(c, ev(CTRSTATE_EV_LIVENESS_FAILED, 3 * SEC));
+  if (s == CTRSTATE_PRE_STOP || s == CTRSTATE_STOPPING || s == CTRSTATE_KILLING) {
+    ctrstate_event k = ev(CTRSTATE_EV_KILL, 3 * SEC);
+    k.hook = s == CTRSTATE_PRE_STOP;
+    apply_ok(c, k);
+    if (s == CTRSTATE_KILLING)
+      apply_ok(c, ev(CTRSTATE_EV_KILL_DEADLINE, 3 * SEC));
+    ck_assert_int_eq(c->state, s);
     return;
   }
   apply_ok(c, exited(1, 0, false, 4 * SEC));
@@ -56,18 +74,27 @@ START_TEST(every_transition_of_the_table) {
     CG = CTRSTATE_CREATING,
     CD = CTRSTATE_CREATED,
     RU = CTRSTATE_RUNNING,
+    PS = CTRSTATE_PRE_STOP,
     SP = CTRSTATE_STOPPING,
+    KI = CTRSTATE_KILLING,
     TE = CTRSTATE_TERMINATED,
     BO = CTRSTATE_BACKOFF,
     SL = CTRSTATE_START_LIMIT
   };
   /* columns: created started start_failed exited restart backoff backoff_expired start_limit
-   *          stop liveness readiness startup */
+   *          stop_requested kill restart_requested hook_done hook_expired kill_deadline
+   *          readiness startup_succeeded restore */
   static const int want[CTRSTATE_STATE_COUNT][CTRSTATE_EVENT_COUNT] = {
-      [WI] = {CD, X, TE, X, X, X, X, X, WI, X, X, X},   [CG] = {CD, X, TE, X, X, X, X, X, CG, X, X, X},
-      [CD] = {X, RU, TE, TE, X, X, X, X, CD, SP, X, X}, [RU] = {X, X, X, TE, X, X, X, X, SP, SP, RU, RU},
-      [SP] = {X, X, X, TE, X, X, X, X, SP, X, X, X},    [TE] = {X, X, X, X, CG, BO, X, SL, TE, X, X, X},
-      [BO] = {X, X, X, X, CG, X, CG, SL, TE, X, X, X},  [SL] = {X, X, X, X, CG, X, X, X, TE, X, X, X},
+      [WI] = {CD, X, TE, X, X, X, X, X, WI, X, X, X, X, X, X, X, WI},
+      [CG] = {CD, X, TE, X, X, X, X, X, CG, X, X, X, X, X, X, X, CG},
+      [CD] = {X, RU, TE, TE, X, X, X, X, CD, SP, X, X, X, KI, X, X, X},
+      [RU] = {X, X, X, TE, X, X, X, X, RU, SP, X, X, X, KI, RU, RU, X},
+      [PS] = {X, X, X, TE, X, X, X, X, PS, X, PS, SP, SP, KI, X, X, X},
+      [SP] = {X, X, X, TE, X, X, X, X, SP, X, SP, X, X, KI, X, X, X},
+      [KI] = {X, X, X, TE, X, X, X, X, KI, X, KI, X, X, X, X, X, X},
+      [TE] = {X, X, X, X, CG, BO, X, SL, TE, X, X, X, X, X, X, X, X},
+      [BO] = {X, X, X, X, CG, X, CG, SL, TE, X, X, X, X, X, X, X, X},
+      [SL] = {X, X, X, X, CG, X, X, X, TE, X, X, X, X, X, X, X, X},
   };
   int accepted = 0, rejected = 0;
   for (int s = 0; s < CTRSTATE_STATE_COUNT; s++) {
@@ -95,8 +122,8 @@ START_TEST(every_transition_of_the_table) {
       }
     }
   }
-  ck_assert_int_eq(accepted, 28);
-  ck_assert_int_eq(rejected, CTRSTATE_STATE_COUNT * CTRSTATE_EVENT_COUNT - 28);
+  ck_assert_int_eq(accepted, 43);
+  ck_assert_int_eq(rejected, CTRSTATE_STATE_COUNT * CTRSTATE_EVENT_COUNT - 43);
   ctrstate_event bogus = ev((ctrstate_event_kind)CTRSTATE_EVENT_COUNT, 0);
   ctrstate c;
   reach(&c, CTRSTATE_RUNNING);
@@ -204,9 +231,13 @@ END_TEST
 START_TEST(stop_requested_blocks_restarts) {
   ctrstate c;
   reach(&c, CTRSTATE_RUNNING);
+  ck_assert(c.ready);
+  /* The pod stops: the run goes on until its own KILL (a sidecar waits for
+   * the app containers), but is no longer ready. */
   apply_ok(&c, ev(CTRSTATE_EV_STOP_REQUESTED, 3 * SEC));
-  ck_assert_int_eq(c.state, CTRSTATE_STOPPING);
+  ck_assert_int_eq(c.state, CTRSTATE_RUNNING);
   ck_assert(c.stop_requested);
+  ck_assert(!c.ready);
   ck_assert(!c.liveness_kill);
   apply_ok(&c, exited(0, 15, false, 4 * SEC));
   ck_assert(ctrstate_is_final(&c, BACKOFF_POLICY_ALWAYS));
@@ -231,9 +262,16 @@ START_TEST(stop_requested_blocks_restarts) {
   ck_assert(ctrstate_is_final(&c, BACKOFF_POLICY_ALWAYS));
 
   /* Not yet started: stays waiting, but for good. */
+  reach(&c, CTRSTATE_CREATING);
+  apply_ok(&c, ev(CTRSTATE_EV_STOP_REQUESTED, 6 * SEC));
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+  ck_assert(ctrstate_is_final(&c, BACKOFF_POLICY_ALWAYS));
+  /* Created, its postStart hook running: its process is not down yet. */
   reach(&c, CTRSTATE_CREATED);
   apply_ok(&c, ev(CTRSTATE_EV_STOP_REQUESTED, 6 * SEC));
   ck_assert_int_eq(c.state, CTRSTATE_CREATED);
+  ck_assert(!ctrstate_is_final(&c, BACKOFF_POLICY_ALWAYS));
+  apply_ok(&c, exited(0, 15, false, 7 * SEC));
   ck_assert(ctrstate_is_final(&c, BACKOFF_POLICY_ALWAYS));
 }
 END_TEST
@@ -261,18 +299,224 @@ START_TEST(probes_drive_ready_and_started) {
   apply_ok(&c, nr);
   ck_assert(!c.ready);
   apply_ok(&c, ev(CTRSTATE_EV_READINESS, 7));
-  ctrstate_event lf = {.kind = CTRSTATE_EV_LIVENESS_FAILED, .time = 8};
+  ctrstate_event lf = {.kind = CTRSTATE_EV_KILL, .time = 8, .cause = CTRSTATE_BY_PROBE, .deadline = 9};
   apply_ok(&c, lf);
   ck_assert_int_eq(c.state, CTRSTATE_STOPPING);
   ck_assert(c.liveness_kill);
   ck_assert(!c.ready);
   ck_assert(!c.stop_requested);
+  ck_assert_int_eq(c.stop_deadline, 9);
   ck_assert_str_eq(c.message, "container web failed liveness probe, will be restarted");
   apply_ok(&c, exited(0, 9, false, 9));
   ck_assert(!c.liveness_kill);
+  ck_assert_int_eq(c.exit_by, CTRSTATE_BY_PROBE);
+  ck_assert_str_eq(c.term.message, "container web failed liveness probe, will be restarted");
   ck_assert_int_eq(c.term.exit_code, 137);
   ck_assert(!ctrstate_is_final(&c, BACKOFF_POLICY_ALWAYS));
   ck_assert(ctrstate_is_final(&c, BACKOFF_POLICY_NEVER));
+}
+END_TEST
+
+
+/* How a run ended decides what follows (exit_by): a probe's kill counts
+ * only once its SIGTERM went out. */
+START_TEST(stop_sequence_and_exit_causes) {
+  static const struct {
+    const char *what;
+    ctrstate_cause cause;
+    bool hook;
+    int steps; /* 0: exit in PRE_STOP/STOPPING; 1: HOOK_DONE; 2: HOOK_DONE gone; 3: HOOK_EXPIRED; 4: KILL_DEADLINE */
+    ctrstate_state before_exit;
+    ctrstate_cause want;
+    bool message;
+  } cases[] = {
+      {"probe, no hook", CTRSTATE_BY_PROBE, false, 0, CTRSTATE_STOPPING, CTRSTATE_BY_PROBE, true},
+      {"probe, exits during its hook", CTRSTATE_BY_PROBE, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_ITSELF, false},
+      {"probe, hook done, TERM", CTRSTATE_BY_PROBE, true, 1, CTRSTATE_STOPPING, CTRSTATE_BY_PROBE, true},
+      {"probe, ended with its hook", CTRSTATE_BY_PROBE, true, 2, CTRSTATE_STOPPING, CTRSTATE_BY_ITSELF, false},
+      {"probe, hook expired", CTRSTATE_BY_PROBE, true, 3, CTRSTATE_STOPPING, CTRSTATE_BY_PROBE, true},
+      {"probe, killed", CTRSTATE_BY_PROBE, false, 4, CTRSTATE_KILLING, CTRSTATE_BY_PROBE, true},
+      {"restart", CTRSTATE_BY_RESTART, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_RESTART, false},
+      {"restart, killed", CTRSTATE_BY_RESTART, false, 4, CTRSTATE_KILLING, CTRSTATE_BY_RESTART, false},
+      {"pod stop", CTRSTATE_BY_POD_STOP, true, 1, CTRSTATE_STOPPING, CTRSTATE_BY_POD_STOP, false},
+      {"pod stop during the hook", CTRSTATE_BY_POD_STOP, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_POD_STOP, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ctrstate c;
+    reach(&c, CTRSTATE_RUNNING);
+    ctrstate_event k = {.kind = CTRSTATE_EV_KILL,
+                        .time = 3 * SEC,
+                        .cause = cases[i].cause,
+                        .hook = cases[i].hook,
+                        .deadline = 8 * SEC,
+                        .message = "Liveness probe failed"};
+    apply_ok(&c, k);
+    ck_assert_int_eq(c.stop_deadline, 8 * SEC);
+    ck_assert(!c.ready);
+    ck_assert_int_eq(c.restart_requested, cases[i].cause == CTRSTATE_BY_RESTART);
+    ck_assert_int_eq(c.stop_requested, cases[i].cause == CTRSTATE_BY_POD_STOP);
+    switch (cases[i].steps) {
+    case 1: apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .time = 4 * SEC}); break;
+    case 2: apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .time = 4 * SEC, .gone = true}); break;
+    case 3:
+      apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_EXPIRED, .time = 8 * SEC, .deadline = 10 * SEC});
+      ck_assert_int_eq(c.stop_deadline, 10 * SEC);
+      break;
+    case 4:
+      apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_KILL_DEADLINE, .time = 8 * SEC});
+      ck_assert_int_eq(c.stop_deadline, 0);
+      break;
+    default: break;
+    }
+    ck_assert_msg(c.state == cases[i].before_exit, "%s: %s", cases[i].what, ctrstate_state_name(c.state));
+    /* Running, as Kubernetes sees it, until the exit. */
+    ck_assert_ptr_null(ctrstate_waiting_reason(&c));
+    ck_assert(!ctrstate_is_final(&c, BACKOFF_POLICY_NEVER));
+    apply_ok(&c, exited(0, 15, false, 9 * SEC));
+    ck_assert_msg(c.exit_by == cases[i].want, "%s: exit_by %s", cases[i].what, ctrstate_cause_name(c.exit_by));
+    ck_assert_msg((c.term.message[0] != '\0') == cases[i].message, "%s: message '%s'", cases[i].what,
+                  c.term.message);
+    ck_assert(!c.restart_requested && !c.liveness_kill);
+    ck_assert_int_eq(c.stop_deadline, 0);
+  }
+  /* A restart asked for while a probe's kill is under way wins. */
+  ctrstate c;
+  reach(&c, CTRSTATE_STOPPING);
+  apply_ok(&c, ev(CTRSTATE_EV_RESTART_REQUESTED, 4 * SEC));
+  apply_ok(&c, exited(0, 9, false, 5 * SEC));
+  ck_assert_int_eq(c.exit_by, CTRSTATE_BY_RESTART);
+  /* A run that ends by itself. */
+  reach(&c, CTRSTATE_RUNNING);
+  apply_ok(&c, exited(3, 0, false, 5 * SEC));
+  ck_assert_int_eq(c.exit_by, CTRSTATE_BY_ITSELF);
+}
+END_TEST
+
+static ctrstate prev_in(ctrstate_state s, uint32_t restarts) {
+  ctrstate o;
+  reach(&o, s);
+  o.restart_count = restarts;
+  return o;
+}
+
+static ctrstate restored(const ctrstate *o, backoff_kind kind, backoff_policy pol, int64_t now) {
+  ctrstate c;
+  ctrstate_init(&c, "web", kind, false);
+  ctrstate_event r = {.kind = CTRSTATE_EV_RESTORE, .time = now, .prev = o, .policy = pol};
+  apply_ok(&c, r);
+  return c;
+}
+
+START_TEST(restore_carries_a_predecessor_forward) {
+  /* Running when its shim died: killed with it, judged by the policy. */
+  ctrstate o = prev_in(CTRSTATE_RUNNING, 4);
+  ctrstate c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+  ck_assert_uint_eq(c.restart_count, 5);
+  ck_assert(c.has_last);
+  ck_assert_int_eq(c.last.exit_code, 137);
+  ck_assert_int_eq(c.last.signal, 9);
+  ck_assert_int_eq(c.last.started_at, 2 * SEC);
+  ck_assert_int_eq(c.last.finished_at, 20 * SEC);
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_NEVER, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_TERMINATED);
+  ck_assert_uint_eq(c.restart_count, 4);
+  ck_assert_int_eq(c.term.exit_code, 137);
+  ck_assert_str_eq(ctrstate_term_reason_name(c.term.reason), "Error");
+  o = prev_in(CTRSTATE_PRE_STOP, 1); /* being stopped counts as running */
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 20 * SEC);
+  ck_assert_uint_eq(c.restart_count, 2);
+  ck_assert_int_eq(c.last.exit_code, 137);
+
+  /* Terminated for good: stays so, with its own termination. */
+  o = prev_in(CTRSTATE_TERMINATED, 2);
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_NEVER, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_TERMINATED);
+  ck_assert_int_eq(c.term.exit_code, 1);
+  ck_assert_int_eq(c.term.finished_at, 4 * SEC);
+  ck_assert_uint_eq(c.restart_count, 2);
+  /* Terminated, about to restart: starts again, the exit as its last state. */
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+  ck_assert_int_eq(c.last.exit_code, 1);
+
+  /* CrashLoopBackOff: waits until the same deadline, never in the past. */
+  o = prev_in(CTRSTATE_BACKOFF, 3); /* next try at 15 s */
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 12 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_BACKOFF);
+  ck_assert_int_eq(c.next_try_at, 15 * SEC);
+  ck_assert_str_eq(c.message, "back-off 3s restarting failed container=web");
+  ck_assert_int_eq(ctrstate_last_state(&c)->exit_code, 1);
+  ck_assert_uint_eq(c.restart_count, 3);
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 30 * SEC);
+  ck_assert_int_eq(c.next_try_at, 30 * SEC);
+  ck_assert_str_eq(c.message, "back-off 0s restarting failed container=web");
+
+  /* Start limit: stays down, with the same message. */
+  o = prev_in(CTRSTATE_START_LIMIT, 7);
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 30 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_START_LIMIT);
+  ck_assert_str_eq(c.message, "m");
+  ck_assert_str_eq(ctrstate_waiting_reason(&c), "StartLimitReached");
+
+  /* A pod that was stopping: its waiting container starts afresh. */
+  o = prev_in(CTRSTATE_BACKOFF, 3);
+  o.stop_requested = true;
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 30 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+  ck_assert_uint_eq(c.restart_count, 3);
+
+  /* Only before the first start, and only with a predecessor. */
+  reach(&c, CTRSTATE_CREATED);
+  ctrstate_event r = {.kind = CTRSTATE_EV_RESTORE, .time = 1, .prev = &o};
+  ck_assert_int_eq(ctrstate_apply(&c, &r, NULL), -1);
+  ctrstate_init(&c, "web", BACKOFF_KIND_APP, false);
+  r.prev = NULL;
+  ck_assert_int_eq(ctrstate_apply(&c, &r, NULL), -1);
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+}
+END_TEST
+
+/* What the pod's init sequence needs: a sidecar's step is done once it has
+ * started, an init container's once it has exited 0, for good. */
+START_TEST(init_steps_stay_done) {
+  ctrstate c;
+  ctrstate_init(&c, "side", BACKOFF_KIND_SIDECAR, false);
+  c.has_startup_probe = true;
+  apply_ok(&c, ev(CTRSTATE_EV_CREATED, 1));
+  apply_ok(&c, ev(CTRSTATE_EV_STARTED, 2));
+  ck_assert(!c.ever_started);
+  apply_ok(&c, ev(CTRSTATE_EV_STARTUP_SUCCEEDED, 3));
+  ck_assert(c.ever_started);
+  apply_ok(&c, exited(1, 0, false, 4));
+  apply_ok(&c, ev(CTRSTATE_EV_RESTART, 5));
+  ck_assert(c.ever_started && !c.started);
+  ctrstate_init(&c, "setup", BACKOFF_KIND_INIT, false);
+  apply_ok(&c, ev(CTRSTATE_EV_CREATED, 1));
+  apply_ok(&c, ev(CTRSTATE_EV_STARTED, 2));
+  apply_ok(&c, exited(1, 0, false, 3));
+  ck_assert(!c.ever_completed);
+  apply_ok(&c, ev(CTRSTATE_EV_RESTART, 4));
+  apply_ok(&c, ev(CTRSTATE_EV_CREATED, 5));
+  apply_ok(&c, ev(CTRSTATE_EV_STARTED, 6));
+  apply_ok(&c, exited(0, 0, false, 7));
+  ck_assert(c.ever_completed);
+  apply_ok(&c, ev(CTRSTATE_EV_RESTART, 8)); /* a manual restart does not undo it */
+  ck_assert(c.ever_completed);
+  /* The identity a spec change sets, and the id a run gets. */
+  ctrstate_set_spec(&c, "busybox:1", "sha256:ab", true, false);
+  ck_assert_str_eq(c.image, "busybox:1");
+  ck_assert_str_eq(c.spec_hash, "sha256:ab");
+  ck_assert(c.has_startup_probe && !c.has_readiness_probe);
+  ctrstate_event cr = {.kind = CTRSTATE_EV_CREATED, .time = 9, .id = "u-setup-2"};
+  apply_ok(&c, cr);
+  ck_assert_str_eq(c.id, "u-setup-2");
+  for (int i = 0; i < CTRSTATE_STATE_COUNT; i++) {
+    ctrstate_state back;
+    ck_assert_int_eq(ctrstate_state_parse(ctrstate_state_name((ctrstate_state)i), &back), 0);
+    ck_assert_int_eq(back, i);
+    ck_assert_int_eq(ctrstate_is_live((ctrstate_state)i), i >= CTRSTATE_CREATED && i <= CTRSTATE_KILLING);
+  }
 }
 END_TEST
 
@@ -445,6 +689,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, waiting_reasons_restart_count_last_state);
   tcase_add_test(tc, stop_requested_blocks_restarts);
   tcase_add_test(tc, probes_drive_ready_and_started);
+  tcase_add_test(tc, stop_sequence_and_exit_causes);
+  tcase_add_test(tc, restore_carries_a_predecessor_forward);
+  tcase_add_test(tc, init_steps_stay_done);
   tcase_add_test(tc, pod_phase_table);
   tcase_add_test(tc, pod_conditions_and_transitions);
   suite_add_tcase(s, tc);

@@ -14,11 +14,10 @@ static int results, failures, closed;
 /* The "probe process" is pid 1 of the host: SIGKILL does not end it (init
  * ignores it; without privileges the signal is refused), so a probe that
  * waited for it to die would never report the timeout. */
-static int exec_init(void *ctx, probe *p, char *const *argv, pid_t *pid, int *pidfd) {
+static int exec_init(void *ctx, probe *p, char *const *argv, int *pidfd) {
   (void)ctx;
   (void)p;
   (void)argv;
-  *pid = 1;
   *pidfd = (int)syscall(SYS_pidfd_open, 1, 0);
   return *pidfd < 0 ? -1 : 0;
 }
@@ -52,7 +51,7 @@ START_TEST(exec_timeout_fails_without_waiting_for_the_process) {
                    .timeout_ms = 100,
                    .success_threshold = 1,
                    .failure_threshold = 1};
-  probe_callbacks cb = {exec_init, on_result};
+  probe_callbacks cb = {.exec = exec_init, .result = on_result};
   static probe p;
   ck_assert_int_eq(probe_start(&p, &loop, &ps, &cb, &loop, 0), 0);
   uv_timer_t guard;

@@ -1,0 +1,45 @@
+/*
+ * kstatus.h - the pod keeper's status document: status.h's Kubernetes
+ * status of a ctrstate_pod, plus what only the keeper knows (the pod's
+ * identity, each container's backoff state and last restart gap, whether
+ * the pod stops, a failed sandbox).  Pure: renders and reads JSON, keeps
+ * nothing.
+ *
+ * Backoff state: each container's podvisor.backoff ({"exits": N,
+ * "startsMs": [...]}) is what a successor needs to go on with the same
+ * backoff curve and start limit (kstatus_backoff_restore).
+ */
+#ifndef PODVISOR_SHIM_KSTATUS_H
+#define PODVISOR_SHIM_KSTATUS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "supervisor/shim/backoff.h"
+#include "supervisor/shim/ctrstate.h"
+
+typedef struct kstatus_ctr {
+  const char *name;
+  const backoff_state *bo;
+  int64_t restart_gap_ns; /* the last reaped exit → next start, 0 when none */
+} kstatus_ctr;
+
+typedef struct kstatus_view {
+  const ctrstate_pod *st;
+  const char *name, *ns, *uid;
+  const kstatus_ctr *ctrs;
+  size_t n_ctrs;
+  bool stopping;
+  const char *sandbox_error; /* "" unless the pod failed with its sandbox */
+} kstatus_view;
+
+/* A new document (the caller owns it), or NULL when out of memory. */
+json_t *kstatus_json(const kstatus_view *v);
+
+/* Fills *bo from container name's podvisor.backoff in a previous status
+ * document; leaves it untouched when absent or malformed. */
+void kstatus_backoff_restore(const json_t *doc, const char *name, backoff_state *bo);
+
+#endif
