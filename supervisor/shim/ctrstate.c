@@ -203,7 +203,8 @@ static int act_kill(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
     if (ev->message != NULL && ev->message[0] != '\0')
       copy_str(c->message, sizeof c->message, ev->message);
     else
-      snprintf(c->message, sizeof c->message, "container %s failed liveness probe, will be restarted", c->name);
+      snprintf(c->message, sizeof c->message, "container %s failed liveness probe, will be restarted",
+               c->name);
     break;
   case CTRSTATE_BY_RESTART: c->restart_requested = true; break;
   case CTRSTATE_BY_POD_STOP: c->stop_requested = true; break;
@@ -334,8 +335,8 @@ static int act_restore(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
 static action_fn *const table[CTRSTATE_STATE_COUNT][CTRSTATE_EVENT_COUNT] = {
     S(WAITING_INIT) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
                        E(STOP_REQUESTED) = act_stop, E(RESTORE) = act_restore},
-    S(CREATING) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed,
-                   E(STOP_REQUESTED) = act_stop, E(RESTORE) = act_restore},
+    S(CREATING) = {E(CREATED) = act_created, E(START_FAILED) = act_start_failed, E(STOP_REQUESTED) = act_stop,
+                   E(RESTORE) = act_restore},
     /* CREATED covers a process that runs its postStart hook: it may exit, or
      * be killed because the hook failed, before it counts as started. */
     S(CREATED) = {E(STARTED) = act_started, E(START_FAILED) = act_start_failed, E(EXITED) = act_exited,
@@ -405,12 +406,13 @@ bool ctrstate_is_final(const ctrstate *c, backoff_policy policy) {
 
 /* ---- names ---- */
 
-static const char *const state_names[] = {"WaitingInit", "Creating", "Created", "Running",    "PreStop",
+static const char *const state_names[] = {"WaitingInit", "Creating", "Created",    "Running", "PreStop",
                                           "Stopping",    "Killing",  "Terminated", "Backoff", "StartLimit"};
 static const char *const event_names[] = {
-    "created",        "started", "start_failed",      "exited",    "restart",      "backoff",
-    "backoff_expired", "start_limit", "stop_requested", "kill",      "restart_requested",
-    "hook_done",      "hook_expired", "kill_deadline",  "readiness", "startup_succeeded", "restore"};
+    "created",           "started",         "start_failed", "exited",         "restart",
+    "backoff",           "backoff_expired", "start_limit",  "stop_requested", "kill",
+    "restart_requested", "hook_done",       "hook_expired", "kill_deadline",  "readiness",
+    "startup_succeeded", "restore"};
 static const char *const cause_names[] = {"ItSelf", "PodStop", "Probe", "Restart"};
 _Static_assert(sizeof state_names / sizeof state_names[0] == CTRSTATE_STATE_COUNT, "a name per state");
 _Static_assert(sizeof event_names / sizeof event_names[0] == CTRSTATE_EVENT_COUNT, "a name per event");

@@ -113,17 +113,17 @@ struct ctrstate;
 
 typedef struct ctrstate_event {
   ctrstate_event_kind kind;
-  int64_t time;        /* when it happened */
-  int pid;             /* STARTED */
-  backoff_exit exit;   /* EXITED: exit_code for a normal exit, signal for a kill */
-  int64_t next_try_at; /* BACKOFF */
-  int64_t deadline;    /* KILL, HOOK_EXPIRED: when SIGKILL is due */
-  ctrstate_cause cause; /* KILL */
-  bool hook;           /* KILL: a preStop hook runs first */
-  bool gone;           /* HOOK_DONE: the container ended with its hook */
-  bool ok;             /* READINESS */
-  const char *message; /* START_FAILED, START_LIMIT, KILL (may be NULL) */
-  const char *id;      /* CREATED: the runtime's id of the run (may be NULL) */
+  int64_t time;                /* when it happened */
+  int pid;                     /* STARTED */
+  backoff_exit exit;           /* EXITED: exit_code for a normal exit, signal for a kill */
+  int64_t next_try_at;         /* BACKOFF */
+  int64_t deadline;            /* KILL, HOOK_EXPIRED: when SIGKILL is due */
+  ctrstate_cause cause;        /* KILL */
+  bool hook;                   /* KILL: a preStop hook runs first */
+  bool gone;                   /* HOOK_DONE: the container ended with its hook */
+  bool ok;                     /* READINESS */
+  const char *message;         /* START_FAILED, START_LIMIT, KILL (may be NULL) */
+  const char *id;              /* CREATED: the runtime's id of the run (may be NULL) */
   const struct ctrstate *prev; /* RESTORE */
   backoff_policy policy;       /* RESTORE */
 } ctrstate_event;
@@ -240,7 +240,7 @@ bool ctrstate_is_final(const ctrstate *c, backoff_policy policy);
 const char *ctrstate_state_name(ctrstate_state s); /* "Running", "Backoff", ... */
 int ctrstate_state_parse(const char *s, ctrstate_state *out);
 const char *ctrstate_event_name(ctrstate_event_kind k);
-const char *ctrstate_cause_name(ctrstate_cause c); /* "ItSelf", "PodStop", "Probe", "Restart" */
+const char *ctrstate_cause_name(ctrstate_cause c);             /* "ItSelf", "PodStop", "Probe", "Restart" */
 const char *ctrstate_waiting_reason(const ctrstate *c);        /* NULL unless Waiting */
 const char *ctrstate_term_reason_name(ctrstate_term_reason r); /* "Completed", ... */
 int ctrstate_term_reason_parse(const char *s, ctrstate_term_reason *out);

@@ -337,8 +337,10 @@ static void stop_container(keeper *k, kctr *c, ctrstate_cause cause, const char 
   int64_t left = k->phase == KEEPER_STOPPING ? k->stop_deadline_ms - now : grace_ms;
   if (left < 0)
     left = 0;
-  hook = hook && c->spec->pre_stop.n > 0 && left > 0 &&
-         krun_exec_hook(r, KRUN_PRE_STOP, c->spec->pre_stop.argv, NULL) == 0;
+  /* The hook of the spec the run started from (an update may have given
+   * the container a new one since). */
+  hook = hook && r->spec->pre_stop.n > 0 && left > 0 &&
+         krun_exec_hook(r, KRUN_PRE_STOP, r->spec->pre_stop.argv, NULL) == 0;
   apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL,
                             .cause = cause,
                             .message = why,
@@ -422,7 +424,7 @@ static void on_exited(keeper *k, const kevent *ev) {
  * restarts per policy. */
 static void probe_kill(keeper *k, kctr *c, const char *why, const spec_probe *sp) {
   int64_t g = sp->termination_grace_period_seconds >= 0 ? grace_of(sp->termination_grace_period_seconds)
-                                                         : pod_grace_ms(k);
+                                                        : pod_grace_ms(k);
   stop_container(k, c, CTRSTATE_BY_PROBE, why, g, true);
 }
 
@@ -496,12 +498,18 @@ static void begin_stop(keeper *k, int64_t grace_ms) {
 }
 
 /* The pod's deadline: whatever still runs gets SIGKILL (SIGTERM first when
- * it had none yet). */
+ * it had none yet), except a container whose preStop hook is still
+ * running: as when its own deadline comes first, the hook is killed and the
+ * container gets SIGTERM and the kubelet's 2 s more. */
 static void on_stop_deadline(keeper *k) {
   for (size_t i = 0; i < k->n_ctrs; i++) {
     kctr *c = &k->ctrs[i];
     if (c->run == NULL)
       continue;
+    if (c->st->state == CTRSTATE_PRE_STOP) {
+      on_kill_deadline(c);
+      continue;
+    }
     if (c->st->state == CTRSTATE_CREATED || c->st->state == CTRSTATE_RUNNING)
       krun_signal(c->run, SIGTERM);
     krun_signal(c->run, SIGKILL);
@@ -678,15 +686,21 @@ static void handle(keeper *k, const kevent *ev) {
      * it again. */
     start_probe(k, c, ev->which);
     break;
-  case KEV_PENDING: break; /* finish() looks again */
+  case KEV_PENDING:
+    break; /* finish() looks again */
+  /* A one-shot timer that fired is inactive: one active again was re-armed
+   * after it fired, and the event it posted then is stale. */
   case KEV_BACKOFF_TIMER:
-    if (k->phase != KEEPER_RUNNING)
+    if (k->phase != KEEPER_RUNNING || uv_is_active((uv_handle_t *)&c->backoff_timer))
       break;
     if (c->st->state == CTRSTATE_BACKOFF)
       apply(c, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
     start(k, c);
     break;
-  case KEV_KILL_TIMER: on_kill_deadline(c); break;
+  case KEV_KILL_TIMER:
+    if (!uv_is_active((uv_handle_t *)&c->kill_timer))
+      on_kill_deadline(c);
+    break;
   case KEV_STOP_DEADLINE: on_stop_deadline(k); break;
   case KEV_STOP: begin_stop(k, ev->grace_ms); break;
   case KEV_RESTART: on_restart(k, c); break;
@@ -721,7 +735,9 @@ static void init_ctr(keeper *k, kctr *c, size_t index, ctrstate *st, const spec_
   c->k = k;
   c->index = index;
   c->st = st;
-  backoff_kind kind = !spec->is_init ? BACKOFF_KIND_APP : spec->sidecar ? BACKOFF_KIND_SIDECAR : BACKOFF_KIND_INIT;
+  backoff_kind kind = !spec->is_init  ? BACKOFF_KIND_APP
+                      : spec->sidecar ? BACKOFF_KIND_SIDECAR
+                                      : BACKOFF_KIND_INIT;
   ctrstate_init(st, spec->name, kind, spec->is_init ? false : cur_pod(k)->n_init_containers > 0);
   set_spec(c, k->cur, spec);
   backoff_state_init(&c->bo);
@@ -795,7 +811,8 @@ void keeper_start(keeper *k, const ctrstate_pod *prev, const json_t *doc) {
       if (c == NULL)
         continue;
       kstatus_backoff_restore(doc, o->name, &c->bo);
-      apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTORE, .prev = o, .policy = k->status.policy, .time = now});
+      apply(c, (ctrstate_event){
+                   .kind = CTRSTATE_EV_RESTORE, .prev = o, .policy = k->status.policy, .time = now});
       if (c->st->state == CTRSTATE_BACKOFF) {
         int64_t left_ms = (c->st->next_try_at - now) / 1000000;
         uv_timer_start(&c->backoff_timer, on_backoff_timer, left_ms > 0 ? (uint64_t)left_ms : 0, 0);
@@ -866,7 +883,8 @@ int keeper_update(keeper *k, const char *name, spec_pod *pod, pv_err *err) {
 
 void keeper_sandbox_failed(keeper *k, const char *message) {
   if (k->sandbox_error[0] == '\0')
-    snprintf(k->sandbox_error, sizeof k->sandbox_error, "%s", message ? message : "the pod's sandbox is gone");
+    snprintf(k->sandbox_error, sizeof k->sandbox_error, "%s",
+             message ? message : "the pod's sandbox is gone");
   k->dirty = true;
   kevq_post(&k->q, &(kevent){.kind = KEV_SANDBOX_FAILED});
 }

@@ -48,17 +48,17 @@ struct krun;
 
 typedef struct kevent {
   kevent_kind kind;
-  size_t ctr;        /* the container's index (init containers first) */
-  struct krun *run;  /* the run the event is about */
-  unsigned serial;   /* PROBE_RESULT: the run the probe was started for */
-  int which;         /* PROBE_*: startup, liveness or readiness */
-  int result;        /* PROBE_RESULT: probe_state */
+  size_t ctr;          /* the container's index (init containers first) */
+  struct krun *run;    /* the run the event is about */
+  unsigned serial;     /* PROBE_RESULT: the run the probe was started for */
+  int which;           /* PROBE_*: startup, liveness or readiness */
+  int result;          /* PROBE_RESULT: probe_state */
   container_exit exit; /* EXITED */
-  int rc;            /* HOOK_DONE, POST_START_DONE: runtime exec_reap's result */
-  siginfo_t si;      /* ... and the process's end */
-  bool gone;         /* HOOK_DONE: the container ended with its hook */
-  int64_t grace_ms;  /* STOP */
-  void *pod;         /* UPDATE: the keeper's own pod reference */
+  int rc;              /* HOOK_DONE, POST_START_DONE: runtime exec_reap's result */
+  siginfo_t si;        /* ... and the process's end */
+  bool gone;           /* HOOK_DONE: the container ended with its hook */
+  int64_t grace_ms;    /* STOP */
+  void *pod;           /* UPDATE: the keeper's own pod reference */
   struct kevent *next;
 } kevent;
 

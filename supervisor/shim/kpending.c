@@ -28,8 +28,8 @@ static void on_timer(uv_timer_t *t) {
     return;
   }
   if (p->deadline_ms > 0 && now >= p->deadline_ms) {
-    fprintf(stderr, "podvisor shim: pod %s: stopping with %zu cgroup(s) left behind after %d ms: %s\n", p->pod,
-            left, PENDING_STOP_BOUND_MS, pv_err_str(&err));
+    fprintf(stderr, "podvisor shim: pod %s: stopping with %zu cgroup(s) left behind after %d ms: %s\n",
+            p->pod, left, PENDING_STOP_BOUND_MS, pv_err_str(&err));
     p->gave_up = true;
     kevq_post(p->q, &(kevent){.kind = KEV_PENDING});
     return;

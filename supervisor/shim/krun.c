@@ -222,9 +222,7 @@ static void on_hook_readable(uv_poll_t *h, int status, int events) {
   (void)events;
   krun *r = h->data;
   krun_hook which = h == &r->hook_poll[KRUN_PRE_STOP] ? KRUN_PRE_STOP : KRUN_POST_START;
-  kevent ev = {.kind = which == KRUN_PRE_STOP ? KEV_HOOK_DONE : KEV_POST_START_DONE,
-               .ctr = r->ctr,
-               .run = r};
+  kevent ev = {.kind = which == KRUN_PRE_STOP ? KEV_HOOK_DONE : KEV_POST_START_DONE, .ctr = r->ctr, .run = r};
   ev.rc = r->rt->ops->exec_reap(r->rt->ctx, r->hook_fd[which], &ev.si);
   if (ev.rc == 0)
     return; /* still running */

@@ -40,8 +40,8 @@ typedef struct krun_config {
   uv_loop_t *loop;
   kevq *q;
   const runtime *rt;
-  size_t ctr;       /* the container's index, copied into every event */
-  unsigned serial;  /* the run's number within this keeper */
+  size_t ctr;          /* the container's index, copied into every event */
+  unsigned serial;     /* the run's number within this keeper */
   const char *log_dir; /* <log dir>/<container>/<restart>.log */
   const char *name;
   unsigned restart;
@@ -68,7 +68,7 @@ typedef struct krun {
   logpump lp;
   bool lp_open;
   crilog *log;
-  int pending; /* open handles + 1 until release */
+  int pending;       /* open handles + 1 until release */
   struct krun *next; /* the keeper's list */
 } krun;
 

@@ -68,8 +68,8 @@ void kstatus_backoff_restore(const json_t *doc, const char *name, backoff_state 
         continue;
       const json_t *j = json_object_get(json_object_get(e, "podvisor"), "backoff");
       const json_t *exits = json_object_get(j, "exits"), *starts = json_object_get(j, "startsMs"), *s;
-      if (!json_is_integer(exits) || json_integer_value(exits) < 0 || json_integer_value(exits) > UINT32_MAX ||
-          !json_is_array(starts))
+      if (!json_is_integer(exits) || json_integer_value(exits) < 0 ||
+          json_integer_value(exits) > UINT32_MAX || !json_is_array(starts))
         return;
       size_t m;
       json_array_foreach(starts, m, s) if (!json_is_integer(s)) return;

@@ -123,7 +123,8 @@ static int already_kept(shim *sh, pv_err *err) {
   char path[PATH_MAX];
   char *buf = NULL;
   long pid = 0;
-  if (pv_path(path, sizeof path, "%s/shim.pid", sh->run_dir) == 0 && pv_read_file(path, &buf, NULL, NULL) == 0)
+  if (pv_path(path, sizeof path, "%s/shim.pid", sh->run_dir) == 0 &&
+      pv_read_file(path, &buf, NULL, NULL) == 0)
     pid = strtol(buf, NULL, 10);
   free(buf);
   const spec_pod *p = sh->pod;
@@ -327,7 +328,8 @@ static spec_pod *load_update(shim *sh, const char *name, const char *file, pv_er
   spec_pod *found = NULL;
   const spec_pod *cur = pod_of(sh);
   for (size_t i = 0; rc == 0 && i < l.n && found == NULL; i++)
-    if ((strcmp(l.items[i]->name, cur->name) == 0 || l.n == 1) && spec_pod_container(l.items[i], name) != NULL)
+    if ((strcmp(l.items[i]->name, cur->name) == 0 || l.n == 1) &&
+        spec_pod_container(l.items[i], name) != NULL)
       found = spec_pod_list_steal(&l, i);
   if (found == NULL) {
     if (rc < 0 && diags.n > 0) {
@@ -394,7 +396,8 @@ static int setup(shim *sh, pv_err *err) {
                        .share_pid = p->share_process_namespace,
                        .before_pid_ns = start_thread_pool};
   /* Nothing of the pod is touched before the lock is ours. */
-  if (take_lock(sh, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->log_dir, 0755, err) < 0)
+  if (take_lock(sh, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
+      pv_mkdir_p(sh->log_dir, 0755, err) < 0)
     return -1;
   if (sandbox_enter(&sh->sb, &sc, err) < 0)
     return -1;
@@ -480,7 +483,8 @@ static void teardown(shim *sh) {
     cgroup_handle *cg = NULL;
     snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
     pv_err_clear(&err);
-    if (resource_manager_init(&rm, NULL, NULL) == 0 && resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
+    if (resource_manager_init(&rm, NULL, NULL) == 0 &&
+        resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
         resource_manager_destroy_cgroup(cg, &err) < 0) {
       fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
       resource_manager_close_cgroup(cg);

@@ -317,7 +317,6 @@ START_TEST(probes_drive_ready_and_started) {
 }
 END_TEST
 
-
 /* How a run ended decides what follows (exit_by): a probe's kill counts
  * only once its SIGTERM went out. */
 START_TEST(stop_sequence_and_exit_causes) {
@@ -325,21 +324,25 @@ START_TEST(stop_sequence_and_exit_causes) {
     const char *what;
     ctrstate_cause cause;
     bool hook;
-    int steps; /* 0: exit in PRE_STOP/STOPPING; 1: HOOK_DONE; 2: HOOK_DONE gone; 3: HOOK_EXPIRED; 4: KILL_DEADLINE */
+    int steps; /* 0: exit in PRE_STOP/STOPPING; 1: HOOK_DONE; 2: HOOK_DONE gone; 3: HOOK_EXPIRED; 4:
+                  KILL_DEADLINE */
     ctrstate_state before_exit;
     ctrstate_cause want;
     bool message;
   } cases[] = {
       {"probe, no hook", CTRSTATE_BY_PROBE, false, 0, CTRSTATE_STOPPING, CTRSTATE_BY_PROBE, true},
-      {"probe, exits during its hook", CTRSTATE_BY_PROBE, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_ITSELF, false},
+      {"probe, exits during its hook", CTRSTATE_BY_PROBE, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_ITSELF,
+       false},
       {"probe, hook done, TERM", CTRSTATE_BY_PROBE, true, 1, CTRSTATE_STOPPING, CTRSTATE_BY_PROBE, true},
-      {"probe, ended with its hook", CTRSTATE_BY_PROBE, true, 2, CTRSTATE_STOPPING, CTRSTATE_BY_ITSELF, false},
+      {"probe, ended with its hook", CTRSTATE_BY_PROBE, true, 2, CTRSTATE_STOPPING, CTRSTATE_BY_ITSELF,
+       false},
       {"probe, hook expired", CTRSTATE_BY_PROBE, true, 3, CTRSTATE_STOPPING, CTRSTATE_BY_PROBE, true},
       {"probe, killed", CTRSTATE_BY_PROBE, false, 4, CTRSTATE_KILLING, CTRSTATE_BY_PROBE, true},
       {"restart", CTRSTATE_BY_RESTART, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_RESTART, false},
       {"restart, killed", CTRSTATE_BY_RESTART, false, 4, CTRSTATE_KILLING, CTRSTATE_BY_RESTART, false},
       {"pod stop", CTRSTATE_BY_POD_STOP, true, 1, CTRSTATE_STOPPING, CTRSTATE_BY_POD_STOP, false},
-      {"pod stop during the hook", CTRSTATE_BY_POD_STOP, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_POD_STOP, false},
+      {"pod stop during the hook", CTRSTATE_BY_POD_STOP, true, 0, CTRSTATE_PRE_STOP, CTRSTATE_BY_POD_STOP,
+       false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     ctrstate c;
@@ -357,7 +360,9 @@ START_TEST(stop_sequence_and_exit_causes) {
     ck_assert_int_eq(c.stop_requested, cases[i].cause == CTRSTATE_BY_POD_STOP);
     switch (cases[i].steps) {
     case 1: apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .time = 4 * SEC}); break;
-    case 2: apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .time = 4 * SEC, .gone = true}); break;
+    case 2:
+      apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .time = 4 * SEC, .gone = true});
+      break;
     case 3:
       apply_ok(&c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_EXPIRED, .time = 8 * SEC, .deadline = 10 * SEC});
       ck_assert_int_eq(c.stop_deadline, 10 * SEC);
@@ -373,7 +378,8 @@ START_TEST(stop_sequence_and_exit_causes) {
     ck_assert_ptr_null(ctrstate_waiting_reason(&c));
     ck_assert(!ctrstate_is_final(&c, BACKOFF_POLICY_NEVER));
     apply_ok(&c, exited(0, 15, false, 9 * SEC));
-    ck_assert_msg(c.exit_by == cases[i].want, "%s: exit_by %s", cases[i].what, ctrstate_cause_name(c.exit_by));
+    ck_assert_msg(c.exit_by == cases[i].want, "%s: exit_by %s", cases[i].what,
+                  ctrstate_cause_name(c.exit_by));
     ck_assert_msg((c.term.message[0] != '\0') == cases[i].message, "%s: message '%s'", cases[i].what,
                   c.term.message);
     ck_assert(!c.restart_requested && !c.liveness_kill);
