@@ -47,8 +47,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "supervisor/core/error.h"
-#include "supervisor/core/resource.h"
+#include "error.h"
+#include "resource.h"
 
 typedef enum {
   CONTAINER_CREATED = 1,
@@ -203,7 +203,7 @@ int container_manager_destroy(container_manager *m, container *c, pv_err *err);
  *     anything) to a fresh "<state_dir>/.trash-<id>-<pid>-<n>" whose path
  *     is written to trash[0..len) (len >= PATH_MAX is always enough; a too
  *     small buffer fails with ENAMETOOLONG before anything is torn down).
- *     The caller removes that tree later, off its hot path (pv_rm_rf() in
+ *     The caller removes that tree later, off its hot path (an rm -rf in
  *     a worker thread); trash[0] is '\0' when there was no directory left.
  *     Removing trash never disturbs a container.  Leftover ".trash-*"
  *     directories (a caller that died first) are plain directories and may

@@ -71,8 +71,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "supervisor/core/container.h"
-#include "supervisor/core/error.h"
+#include "container.h"
+#include "error.h"
 
 enum {
   FS_STEP_PRIVATE = 200, /* make / rprivate */

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "supervisor/core/error.h"
+#include "error.h"
 
 typedef struct image_ref {
   char name[256];

@@ -39,7 +39,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "supervisor/core/error.h"
+#include "error.h"
 
 #define NAMESPACE_ALL (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 

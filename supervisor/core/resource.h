@@ -36,7 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "supervisor/core/error.h"
+#include "error.h"
 
 typedef enum { CGROUP_V1 = 1, CGROUP_V2 = 2 } cgroup_version;
 
