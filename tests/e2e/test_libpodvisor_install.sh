@@ -72,13 +72,17 @@ $CC -std=c11 -Wall -Wextra -Werror -pedantic $(pkg-config --cflags podvisor) -c 
 ok "$(ls "$P"/include/podvisor/*.h | wc -l) headers under include/podvisor/, each compiles alone with -pedantic -Werror"
 
 # ---- the example, built against the installed library only
+# A sanitizer build's library needs the sanitizer runtimes loaded first:
+# the program is built with the same options then.
+SAN=""
+readelf -d "$lib" | grep -q 'NEEDED.*libasan' && SAN="-fsanitize=address,undefined"
 ex=$T/lifecycle
-$CC -Wall -Wextra -Werror -o "$ex" "$SRC/examples/c/lifecycle.c" $(pkg-config --cflags --libs podvisor) \
+$CC $SAN -Wall -Wextra -Werror -o "$ex" "$SRC/examples/c/lifecycle.c" $(pkg-config --cflags --libs podvisor) \
   -Wl,-rpath,"$P/lib" || fail "examples/c/lifecycle.c does not build with pkg-config"
 readelf -d "$ex" | grep -q "NEEDED.*\[$so\]" || fail "the example does not link $so"
 cp -r "$SRC/examples/c" "$T/mk"
 rm -f "$T/mk/lifecycle"
-make -s -C "$T/mk" CFLAGS="-Wall -Wextra -Werror" >"$T/make.log" 2>&1 || { cat "$T/make.log" >&2; fail "examples/c/Makefile"; }
+make -s -C "$T/mk" CFLAGS="$SAN -Wall -Wextra -Werror" >"$T/make.log" 2>&1 || { cat "$T/make.log" >&2; fail "examples/c/Makefile"; }
 env -u LD_LIBRARY_PATH ldd "$T/mk/lifecycle" | grep -q "$so => $P/lib/$so" || fail "the Makefile's program does not find $P/lib/$so"
 for b in "$PV" "$BUILD/podvisor-shim"; do
   readelf -d "$b" | grep -q 'NEEDED.*libpodvisor' && fail "$b links libpodvisor"
