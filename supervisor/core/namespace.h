@@ -41,7 +41,8 @@
 
 #include "error.h"
 
-#define NAMESPACE_ALL (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+#define NAMESPACE_ALL                                                                                        \
+  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
 enum {
   NS_STEP_JOIN_NET = 100,
@@ -54,9 +55,9 @@ enum {
 };
 
 typedef struct namespace_config {
-  int flags;                 /* CLONE_NEW* to create (NAMESPACE_ALL by default) */
+  int flags;                                  /* CLONE_NEW* to create (NAMESPACE_ALL by default) */
   int join_net, join_ipc, join_uts, join_pid; /* fds to join, -1 = none */
-  char hostname[65];         /* "" = leave the hostname alone */
+  char hostname[65];                          /* "" = leave the hostname alone */
 } namespace_config;
 
 /* All six namespaces new, nothing joined, no hostname. */
@@ -71,8 +72,8 @@ int namespace_set_hostname(namespace_config *c, const char *name, pv_err *err);
  * or a pidfd).  In the child, fn(arg) runs and its return value is the exit
  * status; fn must not return after a successful exec, and must only make
  * syscalls.  In the parent, *pid and *pidfd (close-on-exec) are set. */
-int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid,
-                            int *pidfd, pv_err *err);
+int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid, int *pidfd,
+                            pv_err *err);
 
 /* Clones a container init for the config: creates the namespaces of
  * c->flags that are not joined, except the cgroup namespace (deferred to
