@@ -31,6 +31,9 @@
  * Child-side functions (namespace_join, namespace_setup_isolation,
  * namespace_enter_process) run between clone and exec: they only make
  * syscalls and report a failing step as NS_STEP_* with errno.
+ *
+ * NAMESPACE_ALL and the CLONE_NEW* flags come from <sched.h>, which
+ * declares them only when _GNU_SOURCE is defined before the first include.
  */
 #ifndef PODVISOR_CORE_NAMESPACE_H
 #define PODVISOR_CORE_NAMESPACE_H
