@@ -231,6 +231,14 @@ int container_pidfd(const container *c) {
 
 /* ---- create ---- */
 
+static void mounts_free(container_mount *v, size_t n) {
+  for (size_t i = 0; v != NULL && i < n; i++) {
+    free((char *)v[i].source);
+    free((char *)v[i].destination);
+  }
+  free(v);
+}
+
 void container_free(container *c) {
   if (c == NULL)
     return;
@@ -240,6 +248,8 @@ void container_free(container *c) {
   free(c->cwd);
   free(c->dir);
   free(c->cgroup_path);
+  free(c->rootfs);
+  mounts_free(c->mounts, c->n_mounts);
   free(c->id);
   int *joins[] = {&c->ns.join_net, &c->ns.join_ipc, &c->ns.join_uts, &c->ns.join_pid};
   for (size_t i = 0; i < 4; i++)
@@ -304,39 +314,50 @@ static int lock_rootfs(container *c, const char *rootfs, pv_err *err) {
   return 0;
 }
 
-/* The caller's volumes plus the /etc/hosts and /etc/hostname binds it asked
- * for (read-only: a pod's containers share one file).  NULL on ENOMEM. */
-static container_mount *all_mounts(const container_config *cfg, size_t *n) {
-  container_mount *v = calloc(cfg->n_mounts + 2 + 1, sizeof *v);
-  if (v == NULL)
-    return NULL;
-  if (cfg->n_mounts > 0)
-    memcpy(v, cfg->mounts, cfg->n_mounts * sizeof *v);
-  *n = cfg->n_mounts;
+/* Deep copies into c the caller's volumes plus the /etc/hosts and
+ * /etc/hostname binds it asked for (read-only: a pod's containers share
+ * one file), and the rest of what the mount plan is made of. */
+static int copy_fs_config(container *c, const container_config *cfg, pv_err *err) {
+  container_mount etc[2];
+  size_t n_etc = 0;
   if (cfg->etc_hosts_path != NULL)
-    v[(*n)++] =
+    etc[n_etc++] =
         (container_mount){.source = cfg->etc_hosts_path, .destination = "/etc/hosts", .readonly = true};
   if (cfg->etc_hostname_path != NULL)
-    v[(*n)++] =
+    etc[n_etc++] =
         (container_mount){.source = cfg->etc_hostname_path, .destination = "/etc/hostname", .readonly = true};
-  return v;
+  if ((c->rootfs = strdup(cfg->rootfs)) == NULL ||
+      (c->mounts = calloc(cfg->n_mounts + n_etc + 1, sizeof *c->mounts)) == NULL)
+    return pv_err_sys(err, "container %s: copy the config", c->id);
+  for (size_t i = 0; i < cfg->n_mounts + n_etc; i++) {
+    const container_mount *src = i < cfg->n_mounts ? &cfg->mounts[i] : &etc[i - cfg->n_mounts];
+    container_mount *dst = &c->mounts[c->n_mounts++];
+    *dst = *src;
+    dst->source = src->source != NULL ? strdup(src->source) : NULL;
+    dst->destination = src->destination != NULL ? strdup(src->destination) : NULL;
+    if ((src->source != NULL && dst->source == NULL) ||
+        (src->destination != NULL && dst->destination == NULL))
+      return pv_err_sys(err, "container %s: copy the mounts", c->id);
+  }
+  c->readonly_rootfs = cfg->readonly_rootfs;
+  c->privileged = cfg->privileged;
+  return 0;
 }
 
-/* The plan: mounts (with the container's cgroups) and capabilities. */
-static int make_plan(container *c, const container_config *cfg, pv_err *err) {
+/* The mount plan (with the container's cgroups), from c's own copy of the
+ * config; with create set, <dir>/{upper,work} are made first. */
+static int plan_mounts(container *c, bool create, pv_err *err) {
   fs_config fc;
   fs_config_init(&fc);
-  fc.rootfs = cfg->rootfs;
+  fc.rootfs = c->rootfs;
   fc.dir = c->dir;
-  fc.readonly_rootfs = cfg->readonly_rootfs;
-  fc.privileged = cfg->privileged;
+  fc.readonly_rootfs = c->readonly_rootfs;
+  fc.privileged = c->privileged;
   fc.use_chroot = c->m->use_chroot;
   fc.cgroup_ns = (c->ns.flags & CLONE_NEWCGROUP) != 0;
   fc.cgroup2 = resource_manager_version(c->m->rm) == CGROUP_V2;
-  container_mount *mounts = all_mounts(cfg, &fc.n_mounts);
-  if (mounts == NULL)
-    return pv_err_sys(err, "container %s: plan the mounts", c->id);
-  fc.mounts = mounts;
+  fc.mounts = c->mounts;
+  fc.n_mounts = c->n_mounts;
   fs_cgroup_mount used[32];
   for (size_t i = 0; i < c->m->n_cgmounts && fc.n_cgroups < 32; i++) {
     char first[64];
@@ -346,13 +367,42 @@ static int make_plan(container *c, const container_config *cfg, pv_err *err) {
       used[fc.n_cgroups++] = c->m->cgmounts[i];
   }
   fc.cgroups = used;
-  int r = 0;
-  if (fs_create_minimal_root(&fc, err) < 0 || fs_populate_container_root(&fc, &c->fs, err) < 0 ||
-      caps_plan_init(&c->caps, cfg->cap_add, cfg->cap_drop, cfg->privileged, cfg->uid, cfg->gid,
+  if ((create && fs_create_minimal_root(&fc, err) < 0) || fs_populate_container_root(&fc, &c->fs, err) < 0)
+    return pv_err_wrap(err, "container %s", c->id);
+  return 0;
+}
+
+/* The plan: mounts and capabilities. */
+static int make_plan(container *c, const container_config *cfg, pv_err *err) {
+  if (plan_mounts(c, true, err) < 0)
+    return -1;
+  if (caps_plan_init(&c->caps, cfg->cap_add, cfg->cap_drop, cfg->privileged, cfg->uid, cfg->gid,
                      cfg->no_new_privs, err) < 0)
-    r = pv_err_wrap(err, "container %s", c->id);
-  free(mounts);
-  return r;
+    return pv_err_wrap(err, "container %s", c->id);
+  return 0;
+}
+
+int container_prepare_restart(container *c, pv_err *err) {
+  /* destroy() failed after it removed the cgroup: only destroy is left. */
+  if (c->cg == NULL)
+    return pv_err_set(err, EINVAL, "container %s: half destroyed, destroy it again", c->id);
+  /* Survivors of a run without its own pid namespace may still hold its
+   * mount namespace, and with it the overlay over the same upper layer. */
+  if (!resource_manager_is_empty(c->cg))
+    return pv_err_set(err, EBUSY, "container %s: processes of its previous run are still in cgroup %s", c->id,
+                      c->cgroup_path);
+  /* An OOM kill of the previous run is not this run's. */
+  resource_stats st;
+  if (resource_manager_get_stats(c->cg, &st, NULL) == 0)
+    c->oom_base = st.oom_kills;
+  fs_plan_free(&c->fs);
+  if (fs_reuse_container_root(c->dir, err) < 0)
+    return pv_err_wrap(err, "container %s", c->id);
+  if (plan_mounts(c, false, err) < 0)
+    return -1;
+  c->exit = (container_exit){0, 0, false};
+  c->finished_ns = 0;
+  return 0;
 }
 
 int container_manager_create(container_manager *m, const container_config *cfg, container **out,
@@ -374,7 +424,7 @@ int container_manager_create(container_manager *m, const container_config *cfg, 
   c->rootfs_lock = -1;
   c->ns.join_net = c->ns.join_ipc = c->ns.join_uts = c->ns.join_pid = -1;
   bool made_dir = false;
-  if (copy_config(c, cfg, err) < 0 || lock_rootfs(c, cfg->rootfs, err) < 0)
+  if (copy_config(c, cfg, err) < 0 || copy_fs_config(c, cfg, err) < 0 || lock_rootfs(c, cfg->rootfs, err) < 0)
     goto fail;
   /* An earlier container's survivors may still hold the path (a restart
    * under the same name): never share their cgroup. */

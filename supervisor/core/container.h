@@ -14,9 +14,13 @@
  * paths masked, capabilities dropped, no_new_privs, exec) → exit observed by
  * wait/reap (CONTAINER_STOPPED, with exit code, signal and OOM kill) →
  * destroy (CONTAINER_DESTROYED: no mount, cgroup directory or upper directory
- * left behind; the handle is freed).  destroy_deferred may leave the cgroup
- * of a container without its own pid namespace pending, in the manager's
- * hands, until container_manager_collect() removes it.
+ * left behind; the handle is freed).  A stopped container can be started
+ * again (STOPPED → RUNNING), as `docker start` does: the same id, cgroup
+ * (limits kept) and upper directory, so what the previous run wrote to its
+ * root file system is still there; the exit record is cleared.
+ * destroy_deferred may leave the cgroup of a container without its own pid
+ * namespace pending, in the manager's hands, until
+ * container_manager_collect() removes it.
  *
  * Plan, then execute: everything the child needs is computed and allocated
  * before clone; between clone and exec the child only makes syscalls and
@@ -43,8 +47,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "supervisor/core/error.h"
-#include "supervisor/core/resource.h"
+#include "error.h"
+#include "resource.h"
 
 typedef enum {
   CONTAINER_CREATED = 1,
@@ -96,7 +100,9 @@ typedef struct container_config {
   const char *etc_hosts_path;
   const char *etc_hostname_path;
   /* stdio: used (dup'ed into the child) by start() only and never kept, so
-   * a pipe's reader sees EOF when the container exits. */
+   * a pipe's reader sees EOF when the container exits.  A start after a
+   * stop uses the same fd numbers again: a caller that closed them gives
+   * new ones with container_manager_set_stdio() first. */
   int stdin_fd;  /* -1 = /dev/null */
   int stdout_fd; /* -1 = inherit the caller's */
   int stderr_fd; /* -1 = inherit the caller's */
@@ -157,8 +163,16 @@ int container_manager_create(container_manager *m, const container_config *cfg, 
 /* Non-blocking start: returns once the child has exec'd (or failed).  On
  * failure the child has been reaped and the container is CONTAINER_STOPPED
  * with exit code 127 (command not found), 126 (cannot be run) or 125 (a
- * setup step failed; the message names it); destroy() it as usual. */
+ * setup step failed; the message names it); destroy() it as usual.
+ * A CONTAINER_STOPPED container starts again (see the top of this file);
+ * that fails with EBUSY while processes of its previous run are still in
+ * its cgroup (possible without a pid namespace of its own), and leaves it
+ * stopped. */
 int container_manager_start(container_manager *m, container *c, pv_err *err);
+/* The stdio fds of the next start, as in container_config; only for a
+ * created or stopped container (EINVAL otherwise). */
+int container_manager_set_stdio(container_manager *m, container *c, int stdin_fd, int stdout_fd,
+                                int stderr_fd, pv_err *err);
 /* Blocks until the container exits; fills *ex. */
 int container_manager_wait(container_manager *m, container *c, container_exit *ex, pv_err *err);
 /* Non-blocking: 0 and *ex filled when the container has exited, -1 with
@@ -189,7 +203,7 @@ int container_manager_destroy(container_manager *m, container *c, pv_err *err);
  *     anything) to a fresh "<state_dir>/.trash-<id>-<pid>-<n>" whose path
  *     is written to trash[0..len) (len >= PATH_MAX is always enough; a too
  *     small buffer fails with ENAMETOOLONG before anything is torn down).
- *     The caller removes that tree later, off its hot path (pv_rm_rf() in
+ *     The caller removes that tree later, off its hot path (an rm -rf in
  *     a worker thread); trash[0] is '\0' when there was no directory left.
  *     Removing trash never disturbs a container.  Leftover ".trash-*"
  *     directories (a caller that died first) are plain directories and may

@@ -28,7 +28,7 @@ struct container_manager {
   fs_cgroup_mount *cgmounts; /* v1 hierarchies, for /sys/fs/cgroup inside */
   size_t n_cgmounts;
   container *head;
-  unsigned trash_seq; /* makes trash names unique (destroy_deferred) */
+  unsigned trash_seq;         /* makes trash names unique (destroy_deferred) */
   container_pending *pending; /* oldest first */
   size_t n_pending;
   unsigned aside_seq; /* makes "<leaf>.pending-<pid>-<n>" names unique */
@@ -43,6 +43,12 @@ struct container {
   char *cwd;
   char *dir; /* <state_dir>/<id> */
   char *cgroup_path;
+  /* What the mount plan is made of, deep-copied: start() frees the plan
+   * once the child has used it, and a start after a stop plans again. */
+  char *rootfs;
+  container_mount *mounts; /* the volumes, /etc/hosts and /etc/hostname */
+  size_t n_mounts;
+  bool readonly_rootfs, privileged;
   int fds[3]; /* the caller's stdio fds, used by start only */
   int pdeathsig;
   bool new_pidns;
@@ -58,7 +64,6 @@ struct container {
   container_exit exit;
 };
 
-
 /* Wall-clock time (CLOCK_REALTIME) in ns, for container_info's
  * started_ns/finished_ns: callers show them as dates.  Durations use
  * pv_now_ns() (monotonic) instead. */
@@ -69,6 +74,10 @@ static inline uint64_t container_wall_ns(void) {
 }
 
 void container_strv_free(char **v);
+/* Before a start of a stopped container (container.c): checks that its
+ * previous run left nothing in its cgroup, and plans its mounts again over
+ * the same upper layer. */
+int container_prepare_restart(container *c, pv_err *err);
 /* Frees c and everything it holds (container.c). */
 void container_free(container *c);
 /* SIGKILL for everything: the init and, without a pid namespace of its own,

@@ -307,9 +307,11 @@ static int spawn_finish(container *c, struct child_args *a, int pidfd, siginfo_t
 
 int container_manager_start(container_manager *m, container *c, pv_err *err) {
   (void)m;
-  if (c->state != CONTAINER_CREATED)
+  if (c->state != CONTAINER_CREATED && c->state != CONTAINER_STOPPED)
     return pv_err_set(err, EINVAL, "container %s: cannot start a %s container", c->id,
                       container_state_name(c->state));
+  if (c->state == CONTAINER_STOPPED && container_prepare_restart(c, err) < 0)
+    return -1;
   struct child_args a = {.c = c,
                          .sock = -1,
                          .parent_sock = -1,
@@ -336,12 +338,24 @@ int container_manager_start(container_manager *m, container *c, pv_err *err) {
     container_record_exit(c, &si);
   } else {
     c->state = CONTAINER_RUNNING;
-    /* The mount plan served the child only (a container starts once):
-     * a supervisor keeping many containers should not hold it. */
+    /* The mount plan served the child only (a start after a stop plans
+     * again): a supervisor keeping many containers should not hold it. */
     fs_plan_free(&c->fs);
   }
   spawn_close(&a);
   return r;
+}
+
+int container_manager_set_stdio(container_manager *m, container *c, int stdin_fd, int stdout_fd,
+                                int stderr_fd, pv_err *err) {
+  (void)m;
+  if (c->state != CONTAINER_CREATED && c->state != CONTAINER_STOPPED)
+    return pv_err_set(err, EINVAL, "container %s: stdio can only be set before a start (it is %s)", c->id,
+                      container_state_name(c->state));
+  c->fds[0] = stdin_fd;
+  c->fds[1] = stdout_fd;
+  c->fds[2] = stderr_fd;
+  return 0;
 }
 
 int container_manager_exec(container_manager *m, container *c, const container_exec_config *x, pid_t *pid,

@@ -258,6 +258,18 @@ static const char *const known_layout[] = {
     "upper",
 };
 
+int fs_reuse_container_root(const char *dir, pv_err *err) {
+  char path[PATH_MAX];
+  /* The first two entries of known_layout: the marker and the file in it. */
+  for (size_t i = 0; i < 2; i++) {
+    if (pv_path(path, sizeof path, "%s/%s", dir, known_layout[i]) < 0)
+      return pv_err_sys(err, "container directory %s", dir);
+    if ((i == 0 ? unlink(path) : rmdir(path)) < 0 && errno != ENOENT)
+      return pv_err_sys(err, "remove the overlay's volatile marker %s", path);
+  }
+  return 0;
+}
+
 int fs_cleanup_container_root(const char *dir, pv_err *err) {
   char path[PATH_MAX];
   for (size_t i = 0; i < sizeof known_layout / sizeof known_layout[0]; i++) {

@@ -71,8 +71,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "supervisor/core/container.h"
-#include "supervisor/core/error.h"
+#include "container.h"
+#include "error.h"
 
 enum {
   FS_STEP_PRIVATE = 200, /* make / rprivate */
@@ -129,6 +129,16 @@ int fs_create_minimal_root(const fs_config *c, pv_err *err);
 /* Builds the plan and creates volume mount points in the upper layer. */
 int fs_populate_container_root(const fs_config *c, fs_plan *p, pv_err *err);
 void fs_plan_free(fs_plan *p);
+
+/* Before another run of the same container over the same <dir>: the
+ * earlier run's overlay went away with its mount namespace, but a volatile
+ * overlay leaves work/work/incompat/volatile behind, and the kernel refuses
+ * to mount the same upper and work directories again while it is there (it
+ * flags an upper layer that a crash may have left half written; a container
+ * started again by the process that ran it has seen no crash since).
+ * Removes that marker and nothing else: upper/ keeps what the container
+ * wrote.  The plan is then built again with fs_populate_container_root(). */
+int fs_reuse_container_root(const char *dir, pv_err *err);
 
 /* Removes <dir> and everything below it: the usual layout by name, anything
  * else (a container that wrote to its root) by a walk.  Fails with EBUSY

@@ -39,7 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "supervisor/core/error.h"
+#include "error.h"
 
 typedef struct image_ref {
   char name[256];
@@ -48,13 +48,13 @@ typedef struct image_ref {
 
 typedef struct image_info {
   image_ref ref;
-  char dir[4096];        /* <root>/images/<name>/<tag> */
-  char rootfs[4096];     /* <dir>/rootfs */
-  char **cmd;            /* NULL-terminated, may be NULL */
-  char **env;            /* NULL-terminated, may be NULL */
-  char *working_dir;     /* may be NULL */
-  uint64_t size_bytes;   /* apparent size of the rootfs */
-  int64_t created;       /* unix seconds */
+  char dir[4096];      /* <root>/images/<name>/<tag> */
+  char rootfs[4096];   /* <dir>/rootfs */
+  char **cmd;          /* NULL-terminated, may be NULL */
+  char **env;          /* NULL-terminated, may be NULL */
+  char *working_dir;   /* may be NULL */
+  uint64_t size_bytes; /* apparent size of the rootfs */
+  int64_t created;     /* unix seconds */
 } image_info;
 
 /* Settings written into config.json at import; NULL fields take the defaults. */
@@ -69,8 +69,8 @@ int image_ref_parse(const char *s, image_ref *out, pv_err *err);
  * not: see image_unpack.h). */
 int image_import(const char *root, const char *ref, const char *source, pv_err *err);
 /* The same with config settings; opts may be NULL. */
-int image_import_with(const char *root, const char *ref, const char *source,
-                      const image_import_options *opts, pv_err *err);
+int image_import_with(const char *root, const char *ref, const char *source, const image_import_options *opts,
+                      pv_err *err);
 /* Resolves a reference to an imported image. ENOENT with a helpful message if absent. */
 int image_lookup(const char *root, const char *ref, image_info *out, pv_err *err);
 void image_info_free(image_info *info);

@@ -31,6 +31,9 @@
  * Child-side functions (namespace_join, namespace_setup_isolation,
  * namespace_enter_process) run between clone and exec: they only make
  * syscalls and report a failing step as NS_STEP_* with errno.
+ *
+ * NAMESPACE_ALL and the CLONE_NEW* flags come from <sched.h>, which
+ * declares them only when _GNU_SOURCE is defined before the first include.
  */
 #ifndef PODVISOR_CORE_NAMESPACE_H
 #define PODVISOR_CORE_NAMESPACE_H
@@ -39,9 +42,10 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "supervisor/core/error.h"
+#include "error.h"
 
-#define NAMESPACE_ALL (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+#define NAMESPACE_ALL                                                                                        \
+  (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
 
 enum {
   NS_STEP_JOIN_NET = 100,
@@ -54,9 +58,9 @@ enum {
 };
 
 typedef struct namespace_config {
-  int flags;                 /* CLONE_NEW* to create (NAMESPACE_ALL by default) */
+  int flags;                                  /* CLONE_NEW* to create (NAMESPACE_ALL by default) */
   int join_net, join_ipc, join_uts, join_pid; /* fds to join, -1 = none */
-  char hostname[65];         /* "" = leave the hostname alone */
+  char hostname[65];                          /* "" = leave the hostname alone */
 } namespace_config;
 
 /* All six namespaces new, nothing joined, no hostname. */
@@ -71,8 +75,8 @@ int namespace_set_hostname(namespace_config *c, const char *name, pv_err *err);
  * or a pidfd).  In the child, fn(arg) runs and its return value is the exit
  * status; fn must not return after a successful exec, and must only make
  * syscalls.  In the parent, *pid and *pidfd (close-on-exec) are set. */
-int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid,
-                            int *pidfd, pv_err *err);
+int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid, int *pidfd,
+                            pv_err *err);
 
 /* Clones a container init for the config: creates the namespaces of
  * c->flags that are not joined, except the cgroup namespace (deferred to

@@ -36,7 +36,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "supervisor/core/error.h"
+#include "error.h"
 
 typedef enum { CGROUP_V1 = 1, CGROUP_V2 = 2 } cgroup_version;
 
@@ -44,22 +44,22 @@ typedef enum { CGROUP_V1 = 1, CGROUP_V2 = 2 } cgroup_version;
  * default".  Values use v1 units; the v2 backend converts (shares→weight,
  * quota/period→cpu.max, memory_swap is memory+swap as in v1 and docker). */
 typedef struct resource_limits {
-  uint64_t cpu_shares;     /* 2..262144; v2: weight = 1 + ((shares-2)*9999)/262142 */
-  int64_t cpu_quota_us;    /* CFS quota per period; -1 = unlimited, 0 = unset */
-  uint64_t cpu_period_us;  /* default 100000 when a quota is set */
-  int64_t memory_limit;    /* bytes; -1 = unlimited, 0 = unset */
-  int64_t memory_swap;     /* memory+swap bytes; -1 = unlimited, 0 = unset */
-  int64_t pids_limit;      /* -1 = max, 0 = unset */
-  char cpuset_cpus[128];   /* "0-1", "" = unset */
+  uint64_t cpu_shares;    /* 2..262144; v2: weight = 1 + ((shares-2)*9999)/262142 */
+  int64_t cpu_quota_us;   /* CFS quota per period; -1 = unlimited, 0 = unset */
+  uint64_t cpu_period_us; /* default 100000 when a quota is set */
+  int64_t memory_limit;   /* bytes; -1 = unlimited, 0 = unset */
+  int64_t memory_swap;    /* memory+swap bytes; -1 = unlimited, 0 = unset */
+  int64_t pids_limit;     /* -1 = max, 0 = unset */
+  char cpuset_cpus[128];  /* "0-1", "" = unset */
   char cpuset_mems[128];
 } resource_limits;
 
 typedef struct resource_stats {
-  uint64_t cpu_usage_ns;   /* cpuacct.usage / cpu.stat usage_usec*1000 */
-  uint64_t memory_bytes;   /* memory.usage_in_bytes / memory.current */
+  uint64_t cpu_usage_ns;     /* cpuacct.usage / cpu.stat usage_usec*1000 */
+  uint64_t memory_bytes;     /* memory.usage_in_bytes / memory.current */
   uint64_t memory_max_bytes; /* peak when the kernel reports it, else 0 */
   uint64_t pids_current;
-  uint64_t oom_kills;      /* memory.oom_control oom_kill / memory.events oom_kill */
+  uint64_t oom_kills; /* memory.oom_control oom_kill / memory.events oom_kill */
 } resource_stats;
 
 typedef struct resource_manager resource_manager;
@@ -77,15 +77,13 @@ const char *resource_manager_root(const resource_manager *rm);
  * enables the needed controllers in the parents' cgroup.subtree_control) and
  * writes the limits.  An existing directory is reused (adoption after a
  * restart).  On failure nothing created here is left behind. */
-int resource_manager_create_cgroup(resource_manager *rm, const char *relpath,
-                                   const resource_limits *limits, cgroup_handle **out,
-                                   pv_err *err);
+int resource_manager_create_cgroup(resource_manager *rm, const char *relpath, const resource_limits *limits,
+                                   cgroup_handle **out, pv_err *err);
 /* true when create made the cgroup's own directory in every hierarchy
  * (nothing was reused), so its counters (OOM kills...) start from zero. */
 bool resource_manager_cgroup_is_new(const cgroup_handle *cg);
 /* Opens a handle to an existing cgroup without creating or changing it. */
-int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out,
-                                 pv_err *err);
+int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgroup_handle **out, pv_err *err);
 /* Writes new limits to an existing cgroup (live update). */
 int resource_manager_update(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
 int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err);
