@@ -48,7 +48,7 @@ stop_ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$rc" = 0 ] || fail "up exited $rc: $(cat "$T/up.out")"
 [ "$stop_ms" -lt 10000 ] || fail "stop took $stop_ms ms: the container waited for SIGKILL"
 [ -z "$(ls -A "$RR/pods" 2>/dev/null)" ] || fail "run-root pod dirs left: $(ls "$RR/pods")"
-[ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || true
+[ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || fail "root pod dirs left: $(ls -A "$R/pods")"
 for cg in /sys/fs/cgroup/*/podvisor/$(uid_of "$name"); do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
 ok "up validates first, shows Running, stops on SIGTERM"
 "$PV" --root "$R" --run-root "$RR" up --logs "$T/hello.yaml" > "$T/logs.out" 2>&1 &
