@@ -2,8 +2,10 @@
 # deps.sh - install the Debian 12 packages podvisor builds, tests and
 # benchmarks with.  Idempotent and quiet when everything is there.
 set -eu
+# python3 and xz-utils: the end-to-end tests need them (hostile tarballs,
+# .tar.xz images, a shim started with SIGTERM pending).
 pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
-libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps jq"
+libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps jq python3 xz-utils"
 [ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman"
 # clang alone does not bring the libFuzzer runtime with --no-install-recommends.
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
