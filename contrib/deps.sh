@@ -2,9 +2,15 @@
 # deps.sh - install the Debian 12 packages podvisor builds, tests and
 # benchmarks with.  Idempotent and quiet when everything is there.
 set -eu
+# python3 and xz-utils: the end-to-end tests need them (hostile tarballs,
+# .tar.xz images, a shim started with SIGTERM pending).
 pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
-libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps jq"
-[ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman"
+libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps jq python3 xz-utils"
+# bench: tests/bench/run.sh (crun, hyperfine) and bench_pod.sh (podman with
+# runc, which crun satisfies in podman's dependencies, and catatonit, the
+# init of `podman kube play`'s infra container: only a recommendation of
+# podman, so --no-install-recommends leaves it out).
+[ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman runc catatonit"
 # clang alone does not bring the libFuzzer runtime with --no-install-recommends.
 [ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""

@@ -13,20 +13,6 @@ void backoff_config_default(backoff_config *c) {
   c->limit_window_ms = 0;
 }
 
-int backoff_config_validate(const backoff_config *c, pv_err *err) {
-  if (c->initial_ms < 0 || c->max_ms < 0 || c->reset_ms < 0 || c->limit_window_ms < 0)
-    return pv_err_set(err, EINVAL, "backoff: negative duration");
-  if (c->max_ms < c->initial_ms)
-    return pv_err_set(err, EINVAL, "backoff: max %lldms is below initial %lldms", (long long)c->max_ms,
-                      (long long)c->initial_ms);
-  if (c->limit_starts > BACKOFF_LIMIT_MAX)
-    return pv_err_set(err, EINVAL, "start limit: %u starts is more than the supported %d", c->limit_starts,
-                      BACKOFF_LIMIT_MAX);
-  if (c->limit_starts > 0 && c->limit_window_ms <= 0)
-    return pv_err_set(err, EINVAL, "start limit: %u starts needs a positive window", c->limit_starts);
-  return 0;
-}
-
 void backoff_state_init(backoff_state *s) {
   memset(s, 0, sizeof *s);
 }

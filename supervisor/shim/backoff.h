@@ -21,6 +21,12 @@
  * Like systemd's StartLimitBurst, N starts inside the window are allowed and
  * the N+1-th is refused.
  *
+ * The config is not validated here: its values come from a pod spec that
+ * spec/ already checked (durations not negative, backoff-max not below
+ * backoff-initial, a start limit of 1 to SPEC_START_LIMIT_MAX starts in a
+ * window longer than 0; the shim asserts SPEC_START_LIMIT_MAX <=
+ * BACKOFF_LIMIT_MAX at compile time).
+ *
  * Usage: backoff_config_default(); backoff_state_init(); on every start
  * backoff_record_start(); on every exit backoff_record_exit(), then
  * backoff_restart_decide() and, when restarting, backoff_start_limit_reached()
@@ -31,8 +37,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "supervisor/core/error.h"
 
 #define BACKOFF_DEFAULT_INITIAL_MS 10000 /* kubelet: 10 s */
 #define BACKOFF_DEFAULT_MAX_MS 300000    /* kubelet: 5 min */
@@ -86,10 +90,6 @@ typedef enum backoff_decision {
 
 /* kubelet's numbers, no start limit. */
 void backoff_config_default(backoff_config *c);
-
-/* Rejects negative times, max < initial, N > BACKOFF_LIMIT_MAX, and a start
- * limit without a positive window. */
-int backoff_config_validate(const backoff_config *c, pv_err *err);
 
 void backoff_state_init(backoff_state *s);
 

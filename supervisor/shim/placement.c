@@ -187,7 +187,7 @@ static int cap_list(const spec_strv *l, uint64_t *out, const char *cname, pv_err
   return 0;
 }
 
-static void set_limits(resource_limits *l, const spec_resources *r) {
+void placement_limits(resource_limits *l, const spec_resources *r) {
   resource_limits_init(l);
   if (r->cpu_request_milli > 0) {
     uint64_t shares = (uint64_t)r->cpu_request_milli * 1024 / 1000;
@@ -523,7 +523,7 @@ int placement_build(placement *pl, const char *root, const char *pod_dir, const 
   if (cap_list(&c->security.cap_add, &cfg->cap_add, c->name, err) < 0 ||
       cap_list(&c->security.cap_drop, &cfg->cap_drop, c->name, err) < 0)
     goto out;
-  set_limits(&cfg->limits, &c->resources);
+  placement_limits(&cfg->limits, &c->resources);
   cfg->mounts = pl->mounts;
   cfg->n_mounts = pl->n_mounts;
   cfg->pdeathsig = SIGKILL;

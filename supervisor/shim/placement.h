@@ -71,6 +71,10 @@ int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *er
 /* Unmounts memory-backed emptyDirs; the caller removes pod_dir afterwards. */
 void placement_release_volumes(const char *pod_dir, const spec_pod *p);
 
+/* The core limits of a container's resources (the mapping described above),
+ * with no other input: pure, for placement_build and the tests. */
+void placement_limits(resource_limits *l, const spec_resources *r);
+
 /* Capability name ("NET_ADMIN", "ALL") → bit mask; -1 if unknown. */
 int placement_cap_mask(const char *name, uint64_t *mask);
 

@@ -138,6 +138,10 @@ static json_t *podvisor_json(const ctrstate *c) {
   json_object_set_new(o, "oomKilled", json_boolean(oom));
   json_object_set_new(o, "stopRequested", json_boolean(c->stop_requested));
   json_object_set_new(o, "livenessKill", json_boolean(c->liveness_kill));
+  /* Why the shim is killing it: the running state has no message, and the
+   * exit copies this into terminated.message. */
+  if (c->liveness_kill && c->message[0])
+    json_object_set_new(o, "killMessage", json_string(c->message));
   json_object_set_new(o, "hasStartupProbe", json_boolean(c->has_startup_probe));
   json_object_set_new(o, "hasReadinessProbe", json_boolean(c->has_readiness_probe));
   if ((c->state == CTRSTATE_BACKOFF || c->state == CTRSTATE_START_LIMIT) && c->has_last) {
@@ -312,6 +316,8 @@ static int podvisor_from(ctx *x, const json_t *pv, ctrstate *c) {
       get_bool(x, pv, "livenessKill", &c->liveness_kill) < 0 ||
       get_bool(x, pv, "hasStartupProbe", &c->has_startup_probe) < 0 ||
       get_bool(x, pv, "hasReadinessProbe", &c->has_readiness_probe) < 0)
+    return -1;
+  if (c->liveness_kill && get_str(x, pv, "killMessage", false, c->message, sizeof c->message) < 0)
     return -1;
   if (ctrstate_state_parse(fsm, &c->state) < 0)
     return bad(x, "podvisor.fsm", "unknown state");

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench_pod.sh - the pod supervisor against podman, side by side in one run.
-# Not a test (ctest never runs it).  Needs root, podman and runc from Debian
-# (apt-get install podman runc), python3 and jq.
+# Not a test (ctest never runs it).  Needs root, podman with runc and
+# catatonit (the infra container's init), python3 and jq: `contrib/deps.sh
+# bench` installs them all.
 #
 #   tests/bench/bench_pod.sh [PODVISOR_BINARY]     env: RUNS (default 10), GAP_SECS (default 5)
 #
@@ -36,7 +37,9 @@ RUNS=${RUNS:-10}
 GAP_SECS=${GAP_SECS:-5}
 PODS=${PODS:-5}
 [ "$(id -u)" = 0 ] || { echo "bench_pod.sh: needs root" >&2; exit 1; }
-for t in podman runc python3 jq; do command -v $t >/dev/null || { echo "bench_pod.sh: needs $t (apt-get install podman runc python3 jq)" >&2; exit 1; }; done
+for t in podman runc catatonit python3 jq; do
+  command -v $t >/dev/null || { echo "bench_pod.sh: needs $t (contrib/deps.sh bench installs it)" >&2; exit 1; }
+done
 T=$(mktemp -d /tmp/pv-bench-XXXXXX)
 R=$T/root; RR=$T/run
 trap 'pm pod rm -f -t0 bench3 >/dev/null 2>&1 || true; pm rm -f -t0 bench-crash >/dev/null 2>&1 || true; rm -rf "$T"' EXIT

@@ -20,9 +20,9 @@
 #   NICE=0        run every measurement under `nice -n NICE` (e.g. -10 on a
 #                 machine shared with other busy processes; same for all ways)
 #   FLOOR_SRC     C source of the kernel-floor micro-benchmark ("nsbench"
-#                 interface: ROOTFS N MODE); default: the anchors copy on the
-#                 reference machine when it exists; FLOOR_SRC=none skips it
-#                 and the ratio uses the 4 ms reference figure instead.
+#                 interface: ROOTFS N MODE); default: ../shared/anchors/nsbench.c
+#                 beside the source tree, when it exists; FLOOR_SRC=none
+#                 skips it and the ratio uses the 4 ms reference figure.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +34,7 @@ NICE=${NICE:-0}
 BUILD=${BUILD:-$SRC/build-bench}
 OUT=${OUT:-$BUILD/results.md}
 BENCH_ROOT=${BENCH_ROOT:-/var/tmp/podvisor-bench}
-FLOOR_SRC=${FLOOR_SRC:-/work/shared/anchors/nsbench.c}
+FLOOR_SRC=${FLOOR_SRC:-$SRC/../shared/anchors/nsbench.c}
 FLOOR_REF_MS=4.0
 WORK="$BENCH_ROOT/work"
 CRUN_ID="pvbench-$$"

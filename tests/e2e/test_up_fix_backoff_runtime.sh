@@ -25,7 +25,9 @@ wait_for rt '.containerStatuses[0].state.running != null' true 10 || fail "never
 # A running container keeps its image (it is locked while the container
 # exists): it goes between two runs, during the first backoff.
 for _ in $(seq 250); do "$PV" --root "$R" image rm gone >/dev/null 2>&1 && break; sleep 0.02; done
-"$PV" --root "$R" images | grep -q '^gone ' && fail "image rm"
+imgs=$("$PV" --root "$R" images) || fail "images failed: $imgs"
+grep -q '^busybox ' <<<"$imgs" || fail "images does not list busybox: $imgs"
+grep -q '^gone ' <<<"$imgs" && fail "image rm: gone is still listed: $imgs"
 wait_for rt '.containerStatuses[0].restartCount >= 1' true 10 || fail "no restart"
 sleep 3
 n=$(jq_status rt '.containerStatuses[0].restartCount')

@@ -130,7 +130,7 @@ if [ -f /sys/fs/cgroup/freezer/cgroup.procs ]; then
   kill -0 "$pid" 2>/dev/null && fail "the thawed survivor lives on"
   ok "a frozen survivor held up nothing, was moved aside, and went after the thaw"
 else
-  echo "no cgroup v1 freezer hierarchy: the frozen survivor part is not run"
+  skip "a frozen survivor on restart" "no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"
 fi
 
 stop_shim "$SHIM" || fail "shim did not stop"
@@ -140,7 +140,11 @@ done
 [ "$(count_in_cgroups 1000)" = 0 ] && [ "$(count_in_cgroups 1001)" = 0 ] || fail "processes left"
 ok "after the stop nothing is left"
 
-[ "$frozen" = 1 ] || exit 0
+if [ "$frozen" != 1 ]; then
+  skip "a stop with a frozen survivor, and the next shim taking its cgroup over" \
+    "no cgroup v1 freezer hierarchy at /sys/fs/cgroup/freezer"
+  exit 0
+fi
 start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (second shim)"

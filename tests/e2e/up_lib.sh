@@ -11,7 +11,12 @@ RR=$T/run
 SHIM_PIDS=""
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
+# skip WHAT WHY: a part this host cannot run, said on a line of its own and
+# counted; the count is printed when the script ends.
+SKIPPED=0
+skip() { echo "skipped: $1 ($2)"; SKIPPED=$((SKIPPED + 1)); }
 cleanup() {
+  [ "$SKIPPED" = 0 ] || echo "$SKIPPED part(s) skipped"
   for p in $SHIM_PIDS; do kill -TERM "$p" 2>/dev/null; done
   for p in $SHIM_PIDS; do for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; kill -9 "$p" 2>/dev/null; done
   rm -rf "$T"

@@ -1,6 +1,7 @@
 /*
  * Integration tests for the cgroup v1 backend against the real kernel (root
- * only; skipped on a host whose /sys/fs/cgroup is not v1 or hybrid).
+ * only; skipped on a host that mounts no cgroup v1 hierarchy under
+ * /sys/fs/cgroup, and failed when it does but the backend cannot use it).
  *
  * Every test works in podvisor/test-<pid>/<name>, where <pid> is the suite's
  * pid (parallel suites never meet) and <name> differs per test, and checks
@@ -10,11 +11,13 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -398,14 +401,71 @@ static void remove_leftovers(void) {
   resource_manager_cleanup(rm);
 }
 
+/* The host's own answer, read without podvisor's code: how many cgroup v1
+ * hierarchies with a controller podvisor uses are mounted under
+ * /sys/fs/cgroup.  0 with the reason in why when there is none, -1 with
+ * it when the question cannot be answered. */
+static int host_v1_hierarchies(const char **why) {
+  struct statfs sfs;
+  if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+    *why = "/sys/fs/cgroup is a cgroup2 mount, where podvisor uses its v2 backend";
+    return 0;
+  }
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (f == NULL) {
+    *why = "/proc/self/mountinfo cannot be read";
+    return -1;
+  }
+  char line[1024];
+  int n = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    char mnt[512], type[32], opts[512];
+    char *sep = strstr(line, " - ");
+    if (sep == NULL || sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
+        sscanf(sep + 3, "%31s %*s %511s", type, opts) != 2 || strcmp(type, "cgroup") != 0 ||
+        strncmp(mnt, "/sys/fs/cgroup/", 15) != 0)
+      continue;
+    char *save = NULL;
+    for (char *o = strtok_r(opts, ",", &save); o != NULL; o = strtok_r(NULL, ",", &save))
+      if (strcmp(o, "cpu") == 0 || strcmp(o, "cpuacct") == 0 || strcmp(o, "cpuset") == 0 ||
+          strcmp(o, "memory") == 0 || strcmp(o, "pids") == 0) {
+        n++;
+        break;
+      }
+  }
+  fclose(f);
+  if (n == 0)
+    *why = "no cgroup v1 hierarchy with cpu, cpuacct, cpuset, memory or pids is mounted under /sys/fs/cgroup";
+  return n;
+}
+
 int main(void) {
   testutil_require_root("cgroup_v1");
   snprintf(pod, sizeof pod, "podvisor/test-%d", (int)getpid());
+  /* Skipped only on a host without v1 hierarchies; on a v1 host the
+   * backend must come up, so a failing init is a failure, not a skip. */
+  const char *why = NULL;
+  int hiers = host_v1_hierarchies(&why);
+  if (hiers < 0) {
+    fprintf(stderr, "FAIL: %s\n", why);
+    return 1;
+  }
+  if (hiers == 0) {
+    printf("skipped: cgroup v1 integration tests (%s)\n", why);
+    return 77;
+  }
   resource_manager *probe;
   pv_err err;
-  if (resource_manager_init(&probe, NULL, &err) < 0 || resource_manager_version(probe) != CGROUP_V1) {
-    printf("cgroup_v1: skipped: /sys/fs/cgroup is not a cgroup v1 or hybrid layout\n");
-    return 77;
+  if (resource_manager_init(&probe, NULL, &err) < 0) {
+    fprintf(stderr, "FAIL: the host has %d cgroup v1 hierarchies, but resource_manager_init failed: %s\n",
+            hiers, err.msg);
+    return 1;
+  }
+  if (resource_manager_version(probe) != CGROUP_V1) {
+    fprintf(stderr, "FAIL: the host has %d cgroup v1 hierarchies, but the v%d backend was chosen\n", hiers,
+            (int)resource_manager_version(probe));
+    resource_manager_cleanup(probe);
+    return 1;
   }
   resource_manager_cleanup(probe);
   int rc = testutil_run(suite());

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "supervisor/core/resource.h"
+#include "supervisor/shim/placement.h"
 #include "tests/testutil.h"
 
 static char *root;    /* the fake cgroup2 mount of the current test */
@@ -790,6 +791,48 @@ START_TEST(v1_fake_tree) {
 }
 END_TEST
 
+/* The smallest CPU a manifest can ask for (requests.cpu and limits.cpu 1m)
+ * lands on the kernel's floors through placement's mapping: 2 shares (v1
+ * cpu.shares; v2 cpu.weight 1) and a 1 ms quota per 100 ms.  Anything below
+ * is refused, and the container could not start. */
+START_TEST(tiny_cpu_from_placement) {
+  spec_resources r = {.cpu_request_milli = 1, .cpu_limit_milli = 1};
+  resource_limits l;
+  placement_limits(&l, &r);
+  pv_err err;
+  resource_manager *rm = manager();
+  cgroup_handle *cg = NULL;
+  fake_cgroup(rel, true);
+  ck_assert_msg(resource_manager_create_cgroup(rm, rel, &l, &cg, &err) == 0, "v2: %s", err.msg);
+  ck_assert_str_eq(get(rel, "cpu.weight"), "1");
+  ck_assert_str_eq(get(rel, "cpu.max"), "1000 100000");
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+
+  char path[PATH_MAX], f[PATH_MAX + 32];
+  snprintf(f, sizeof f, "%s/cgroup.controllers", root);
+  ck_assert_int_eq(unlink(f), 0); /* the same root as a v1 host */
+  static const char *const cpu_files[][2] = {
+      {"cpu.shares", "1024\n"}, {"cpu.cfs_quota_us", "-1\n"}, {"cpu.cfs_period_us", "100000\n"}};
+  static const char *const pids_files[][2] = {{"pids.max", "max\n"}};
+  dir_of(path, sizeof path, "cpu,cpuacct");
+  ck_assert_int_eq(mkdir(path, 0755), 0);
+  dir_of(path, sizeof path, "pids");
+  ck_assert_int_eq(mkdir(path, 0755), 0);
+  fake_v1_cgroup("cpu,cpuacct", rel, cpu_files, 3);
+  fake_v1_cgroup("pids", rel, pids_files, 1);
+  rm = manager();
+  ck_assert_int_eq(resource_manager_version(rm), CGROUP_V1);
+  ck_assert_msg(resource_manager_create_cgroup(rm, rel, &l, &cg, &err) == 0, "v1: %s", err.msg);
+  snprintf(path, sizeof path, "cpu,cpuacct/%s", rel);
+  ck_assert_str_eq(get(path, "cpu.shares"), "2");
+  ck_assert_str_eq(get(path, "cpu.cfs_quota_us"), "1000");
+  ck_assert_str_eq(get(path, "cpu.cfs_period_us"), "100000");
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("cgroup_v2");
   TCase *tc = tcase_create("fake_tree");
@@ -813,6 +856,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, create_failure_rolls_back);
   tcase_add_test(tc, bad_paths_and_open);
   tcase_add_test(tc, v1_fake_tree);
+  tcase_add_test(tc, tiny_cpu_from_placement);
   suite_add_tcase(s, tc);
   return s;
 }

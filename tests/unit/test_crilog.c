@@ -393,6 +393,38 @@ START_TEST(write_errors_are_reported_not_fatal) {
 }
 END_TEST
 
+/* The header's date part is cached per second; when the wall clock steps
+ * back (NTP, a manual date), the next record carries the earlier time, not
+ * the cached later one.  Back by a second, forward again, back by a day to
+ * the same time of day, back within one second; a held partial line takes
+ * the time of the write that completes it. */
+START_TEST(timestamps_follow_a_clock_stepped_back) {
+  const int64_t sec = 1000000000LL, day = 86400 * sec;
+  crilog *log = open_log(7, 0, 0);
+  put(log, CRILOG_STDOUT, "a\n", 2, T0);
+  put(log, CRILOG_STDOUT, "b\n", 2, T0 + 2 * sec);
+  put(log, CRILOG_STDOUT, "c\n", 2, T0 - sec);
+  put(log, CRILOG_STDOUT, "d\n", 2, T0);
+  put(log, CRILOG_STDERR, "e\n", 2, T0 - day);
+  put(log, CRILOG_STDERR, "f\n", 2, T0 - day - 123456788);
+  put(log, CRILOG_STDOUT, "par", 3, T0 + 3 * sec);
+  put(log, CRILOG_STDOUT, "tial\n", 5, T0 - 2 * sec);
+  char path[512];
+  snprintf(path, sizeof path, "%s", crilog_path(log));
+  ck_assert_int_eq(crilog_close(log, T0, NULL), 0);
+  size_t len;
+  char *data = slurp(path, &len);
+  ck_assert_str_eq(data, "2023-11-14T22:13:20.123456789Z stdout F a\n"
+                         "2023-11-14T22:13:22.123456789Z stdout F b\n"
+                         "2023-11-14T22:13:19.123456789Z stdout F c\n"
+                         "2023-11-14T22:13:20.123456789Z stdout F d\n"
+                         "2023-11-13T22:13:20.123456789Z stderr F e\n"
+                         "2023-11-13T22:13:20.000000001Z stderr F f\n"
+                         "2023-11-14T22:13:18.123456789Z stdout F partial\n");
+  free(data);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("crilog");
   TCase *tc = tcase_create("core");
@@ -405,6 +437,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, rotation_drops_the_oldest);
   tcase_add_test(tc, big_burst_reassembles);
   tcase_add_test(tc, write_errors_are_reported_not_fatal);
+  tcase_add_test(tc, timestamps_follow_a_clock_stepped_back);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -687,6 +687,43 @@ START_TEST(pod_conditions_and_transitions) {
 }
 END_TEST
 
+/* A sidecar (an init container with restartPolicy Always) counts in
+ * ContainersReady and Ready: while its readiness probe fails the pod is not
+ * Ready, even with every app container ready. */
+START_TEST(pod_ready_waits_for_sidecar_readiness) {
+  ctrstate_pod p;
+  ck_assert_int_eq(ctrstate_pod_init(&p, BACKOFF_POLICY_ALWAYS, 1, 1, NULL), 0);
+  ctrstate_init(&p.init[0], "proxy", BACKOFF_KIND_SIDECAR, false);
+  p.init[0].has_readiness_probe = true;
+  ctrstate_init(&p.app[0], "web", BACKOFF_KIND_APP, true);
+  apply_ok(&p.init[0], ev(CTRSTATE_EV_CREATED, 100));
+  apply_ok(&p.init[0], ev(CTRSTATE_EV_STARTED, 100));
+  apply_ok(&p.app[0], ev(CTRSTATE_EV_CREATED, 200));
+  apply_ok(&p.app[0], ev(CTRSTATE_EV_STARTED, 200));
+  ck_assert(p.app[0].ready); /* no probe: ready once running */
+  ctrstate_event failing = {.kind = CTRSTATE_EV_READINESS, .time = 250, .ok = false};
+  apply_ok(&p.init[0], failing);
+  ck_assert(ctrstate_pod_update(&p, 300));
+  ck_assert_int_eq(p.phase, CTRSTATE_PHASE_RUNNING);
+  ck_assert(p.cond[CTRSTATE_COND_INITIALIZED].status);
+  ck_assert_msg(!p.cond[CTRSTATE_COND_CONTAINERS_READY].status, "ContainersReady with a not-ready sidecar");
+  ck_assert_msg(!p.cond[CTRSTATE_COND_READY].status, "Ready with a not-ready sidecar");
+
+  apply_ok(&p.init[0], ev(CTRSTATE_EV_READINESS, 400));
+  ck_assert(ctrstate_pod_update(&p, 400));
+  ck_assert(p.cond[CTRSTATE_COND_CONTAINERS_READY].status);
+  ck_assert(p.cond[CTRSTATE_COND_READY].status);
+  ck_assert_int_eq(p.cond[CTRSTATE_COND_READY].last_transition, 400);
+
+  apply_ok(&p.init[0], failing); /* the probe fails again */
+  ck_assert(ctrstate_pod_update(&p, 500));
+  ck_assert(!p.cond[CTRSTATE_COND_CONTAINERS_READY].status);
+  ck_assert(!p.cond[CTRSTATE_COND_READY].status);
+  ck_assert_int_eq(p.cond[CTRSTATE_COND_READY].last_transition, 500);
+  ctrstate_pod_free(&p);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("ctrstate");
   TCase *tc = tcase_create("core");
@@ -700,6 +737,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, init_steps_stay_done);
   tcase_add_test(tc, pod_phase_table);
   tcase_add_test(tc, pod_conditions_and_transitions);
+  tcase_add_test(tc, pod_ready_waits_for_sidecar_readiness);
   suite_add_tcase(s, tc);
   return s;
 }

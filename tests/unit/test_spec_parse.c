@@ -1,5 +1,6 @@
 /* Unit tests for spec/: focused manifests for the YAML layer, the
  * diagnostics, defaults, warned and refused fields, and the hashes. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,12 +441,72 @@ START_TEST(security_and_sidecars) {
 }
 END_TEST
 
-/* Mutated manifests must never crash or leak (run under ASan in CI). */
+/* The verdict of one parse agrees with its diagnostics and pods, as the
+ * contract in spec.h says: -1/EINVAL exactly when an error was reported;
+ * every diagnostic stored, each with a position inside the input and a
+ * message; kept pods (SPEC_KEEP_INVALID) carry their own error counts. */
+static void check_verdict(const char *buf, size_t len, int r, int err, const spec_pod_list *pods,
+                          const diag_list *d) {
+  ck_assert_msg(r == 0 || r == -1, "returned %d", r);
+  ck_assert_msg((r == 0) == (d->errors == 0), "returned %d with %zu errors", r, d->errors);
+  if (r < 0)
+    ck_assert_int_eq(err, EINVAL);
+  ck_assert(!d->truncated);
+  ck_assert_uint_eq(d->n, d->errors + d->warnings);
+  int lines = 1;
+  for (size_t i = 0; i < len; i++)
+    lines += buf[i] == '\n';
+  size_t errors = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    const diag *g = &d->items[i];
+    ck_assert(g->severity == DIAG_ERROR || g->severity == DIAG_WARNING);
+    errors += g->severity == DIAG_ERROR;
+    ck_assert_str_eq(g->file, "fuzz");
+    /* libyaml puts an error at the end of input on the line after the last. */
+    ck_assert_msg(g->line >= 0 && g->line <= lines + 1, "line %d of a %d-line input", g->line, lines);
+    ck_assert(g->col >= 0);
+    ck_assert_ptr_nonnull(g->path);
+    ck_assert_msg(g->message != NULL && g->message[0] != '\0', "a diagnostic without a message");
+  }
+  ck_assert_uint_eq(errors, d->errors);
+  size_t pod_errors = 0;
+  for (size_t i = 0; i < pods->n; i++) {
+    const spec_pod *p = pods->items[i];
+    ck_assert_str_eq(p->source_file, "fuzz");
+    pod_errors += p->error_count;
+    if (p->error_count == 0) {
+      ck_assert_ptr_nonnull(p->name);
+      ck_assert_uint_eq(strlen(p->hash), SPEC_HASH_HEX_LEN);
+    }
+  }
+  ck_assert_uint_le(pod_errors, d->errors);
+}
+
+/* Mutated manifests must never crash or leak (run under ASan in CI), and
+ * every verdict must still hold together. */
 START_TEST(garbage_never_crashes) {
-  static const char seed[] = HEAD "  containers:\n  - name: a\n    image: busybox\n    command: [\"sh\", '-c', x]\n"
-                                  "    env: &e [{name: A, value: b}]\n  - {<<: *e, name: b, image: c}\n";
+  static const char seed[] =
+      HEAD "  containers:\n  - name: a\n    image: busybox\n    command: [\"sh\", '-c', x]\n"
+           "    env: &e [{name: A, value: b}]\n  - {<<: *e, name: b, image: c}\n";
+  spec_pod_list pods = {0};
+  diag_list d;
+  diag_list_init(&d);
+  /* The seed itself: the merged env entry brings a 'value' key into the
+   * second container, the one error; the pod is kept with it. */
+  int r = spec_parse_buffer("fuzz", seed, sizeof seed - 1, SPEC_KEEP_INVALID, &pods, &d);
+  check_verdict(seed, sizeof seed - 1, r, errno, &pods, &d);
+  ck_assert_int_eq(r, -1);
+  ck_assert_uint_eq(d.errors, 1);
+  ck_assert_ptr_nonnull(find(&(struct run){.d = d}, DIAG_ERROR, 10, "unknown field 'value'"));
+  ck_assert_uint_eq(pods.n, 1);
+  ck_assert_uint_eq(pods.items[0]->error_count, 1);
+  ck_assert_uint_eq(pods.items[0]->n_containers, 2);
+  spec_pod_list_free(&pods);
+  diag_list_free(&d);
+
   unsigned state = 12345;
   char buf[sizeof seed];
+  size_t kept = 0, dropped = 0;
   for (int iter = 0; iter < 3000; iter++) {
     memcpy(buf, seed, sizeof seed);
     for (int m = 0; m < 1 + iter % 6; m++) {
@@ -454,13 +515,22 @@ START_TEST(garbage_never_crashes) {
       static const char alphabet[] = "{}[]:,-&*!|>'\"#\n \t<ab0~%@`?";
       buf[pos] = alphabet[(state >> 20) % (sizeof alphabet - 1)];
     }
-    spec_pod_list pods = {0};
-    diag_list d;
+    memset(&pods, 0, sizeof pods);
     diag_list_init(&d);
-    spec_parse_buffer("fuzz", buf, (state >> 4) % sizeof seed, SPEC_KEEP_INVALID, &pods, &d);
+    size_t len = (state >> 4) % sizeof seed;
+    errno = 0;
+    r = spec_parse_buffer("fuzz", buf, len, SPEC_KEEP_INVALID, &pods, &d);
+    check_verdict(buf, len, r, errno, &pods, &d);
+    if (pods.n > 0)
+      kept++;
+    else
+      dropped++;
     spec_pod_list_free(&pods);
     diag_list_free(&d);
   }
+  /* The mutations reach the decoder (a pod is kept) and the YAML layer
+   * (no pod at all) alike. */
+  ck_assert_msg(kept > 0 && dropped > 0, "%zu kept, %zu without a pod", kept, dropped);
   spec_pod_list_free(NULL);
   spec_pod_free(NULL);
   diag_list_free(NULL);

@@ -577,6 +577,51 @@ START_TEST(suggestions) {
 }
 END_TEST
 
+/* The distance limit, max(1, strlen(word) / 3), at its edge for limits 1 to
+ * 4, with the word longer and shorter than the key: a word at the limit
+ * gets the suggestion, one edit more gets none ("stdout" is no typo of
+ * "stdin"). */
+START_TEST(suggestion_distance_limit) {
+  static const char *const keys[] = {"stdin", "tty", "args", "image", "command", "resources", "volumeMounts"};
+  static const struct {
+    const char *word, *want; /* want NULL: no suggestion */
+  } cases[] = {
+      /* limit 1 (up to 5 letters) */
+      {"stdni", "stdin"},
+      {"sdtni", NULL},
+      {"argsx", "args"},
+      {"ttyyy", NULL},
+      {"imag", "image"},
+      {"coman", NULL},
+      /* limit 2 (6 to 8 letters) */
+      {"stdixx", "stdin"},
+      {"stdout", NULL},
+      {"imagexx", "image"},
+      {"imagexxx", NULL},
+      {"resourc", "resources"},
+      {"resour", NULL},
+      /* limit 3 (9 to 11 letters) */
+      {"resouxxxs", "resources"},
+      {"rxsouxxxs", NULL},
+      {"commandxxx", "command"},
+      {"commandxxxx", NULL},
+      {"volumeMou", "volumeMounts"},
+      {"volumeMxu", NULL},
+      /* limit 4 (12 to 14 letters) */
+      {"resourcesxxxx", "resources"},
+      {"resourcesxxxxx", NULL},
+  };
+  for (size_t i = 0; i < N_ELEMS(cases); i++) {
+    const char *got = suggest_closest(cases[i].word, keys, N_ELEMS(keys));
+    if (cases[i].want)
+      ck_assert_msg(got && strcmp(got, cases[i].want) == 0, "'%s': got '%s', want '%s'", cases[i].word,
+                    got ? got : "(none)", cases[i].want);
+    else
+      ck_assert_msg(got == NULL, "'%s': got 'did you mean %s?', want none", cases[i].word, got);
+  }
+}
+END_TEST
+
 static Suite *spec_values_suite(void) {
   Suite *s = suite_create("spec_values");
   TCase *tq = tcase_create("quantity");
@@ -597,6 +642,7 @@ static Suite *spec_values_suite(void) {
   suite_add_tcase(s, td);
   TCase *tsg = tcase_create("suggest");
   tcase_add_test(tsg, suggestions);
+  tcase_add_test(tsg, suggestion_distance_limit);
   suite_add_tcase(s, tsg);
   return s;
 }

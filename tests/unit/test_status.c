@@ -285,6 +285,209 @@ START_TEST(atomic_file_and_load_errors) {
 }
 END_TEST
 
+/* ---- a sample that sets every field ---- */
+
+static void identity(ctrstate *c, const char *image) {
+  snprintf(c->image, sizeof c->image, "%s", image);
+  snprintf(c->id, sizeof c->id, "pod2-%s", c->name);
+  snprintf(c->spec_hash, sizeof c->spec_hash, "sha256:%s-hash", c->name);
+}
+
+static void event(ctrstate *c, ctrstate_event_kind kind, int64_t t, const char *message) {
+  apply_ok(c, (ctrstate_event){.kind = kind, .time = t, .message = message});
+}
+
+/* restartPolicy OnFailure, stopping; between them the containers set every
+ * field of ctrstate, both terminations (state and lastState) with messages:
+ *   setup   init, Completed after a StartError (lastState, with message)
+ *   proxy   sidecar with startup and readiness probes, Running, started and
+ *           ready, lastState an Error from a startup-probe kill (message)
+ *   web     app with probes, Stopping after a liveness failure (the kill's
+ *           message waits for the exit), lastState OOMKilled
+ *   worker  app in CrashLoopBackOff: lastState a StartError, previousState
+ *           an Error from a postStart kill, both with messages
+ *   batch   app Stopping because the pod stops (stopRequested). */
+static void full_sample(ctrstate_pod *p) {
+  ck_assert_int_eq(ctrstate_pod_init(p, BACKOFF_POLICY_ON_FAILURE, 2, 3, NULL), 0);
+  p->shim_pid = 777;
+  snprintf(p->spec_hash, sizeof p->spec_hash, "sha256:%064d", 42);
+  ctrstate *setup = &p->init[0], *proxy = &p->init[1];
+  ctrstate *web = &p->app[0], *worker = &p->app[1], *batch = &p->app[2];
+  ctrstate_init(setup, "setup", BACKOFF_KIND_INIT, false);
+  ctrstate_init(proxy, "proxy", BACKOFF_KIND_SIDECAR, false);
+  ctrstate_init(web, "web", BACKOFF_KIND_APP, true);
+  ctrstate_init(worker, "worker", BACKOFF_KIND_APP, true);
+  ctrstate_init(batch, "batch", BACKOFF_KIND_APP, true);
+  identity(setup, "localhost/setup:1");
+  identity(proxy, "docker.io/library/envoy:1.30");
+  identity(web, "docker.io/library/nginx:1.25");
+  identity(worker, "localhost/worker:2");
+  identity(batch, "localhost/batch:3");
+  proxy->has_startup_probe = proxy->has_readiness_probe = true;
+  web->has_startup_probe = web->has_readiness_probe = true;
+  ctrstate_pod_update(p, T0);
+
+  event(setup, CTRSTATE_EV_CREATED, T0 + SEC, NULL);
+  event(setup, CTRSTATE_EV_START_FAILED, T0 + SEC, "exec /bin/setup: no such file or directory");
+  event(setup, CTRSTATE_EV_RESTART, T0 + 2 * SEC, NULL);
+  run(setup, T0 + 3 * SEC, 100);
+  die(setup, T0 + 4 * SEC, 0, 0, false);
+  ctrstate_pod_update(p, T0 + 4 * SEC);
+
+  run(proxy, T0 + 5 * SEC, 101);
+  event(proxy, CTRSTATE_EV_LIVENESS_FAILED, T0 + 6 * SEC, "startup probe failed: connection refused");
+  die(proxy, T0 + 7 * SEC, 0, 9, false);
+  event(proxy, CTRSTATE_EV_RESTART, T0 + 7 * SEC, NULL);
+  run(proxy, T0 + 8 * SEC + 5, 102);
+  event(proxy, CTRSTATE_EV_STARTUP_SUCCEEDED, T0 + 9 * SEC, NULL);
+  apply_ok(proxy, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .time = T0 + 9 * SEC, .ok = true});
+
+  run(web, T0 + 10 * SEC, 103);
+  die(web, T0 + 11 * SEC, 0, 9, true);
+  event(web, CTRSTATE_EV_RESTART, T0 + 11 * SEC, NULL);
+  run(web, T0 + 12 * SEC + 250, 104);
+  event(web, CTRSTATE_EV_STARTUP_SUCCEEDED, T0 + 13 * SEC, NULL);
+  apply_ok(web, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .time = T0 + 13 * SEC, .ok = true});
+  ctrstate_pod_update(p, T0 + 13 * SEC);
+  event(web, CTRSTATE_EV_LIVENESS_FAILED, T0 + 14 * SEC, NULL);
+
+  run(worker, T0 + 10 * SEC, 105);
+  event(worker, CTRSTATE_EV_LIVENESS_FAILED, T0 + 11 * SEC, "postStart hook failed: exit code 3");
+  die(worker, T0 + 12 * SEC, 0, 15, false);
+  event(worker, CTRSTATE_EV_RESTART, T0 + 12 * SEC, NULL);
+  event(worker, CTRSTATE_EV_CREATED, T0 + 13 * SEC, NULL);
+  event(worker, CTRSTATE_EV_START_FAILED, T0 + 13 * SEC, "mount /data: permission denied");
+  apply_ok(worker, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
+                                    .time = T0 + 13 * SEC,
+                                    .next_try_at = T0 + 33 * SEC + SEC / 2});
+
+  run(batch, T0 + 10 * SEC, 106);
+  die(batch, T0 + 12 * SEC, 0, 0, false);
+  event(batch, CTRSTATE_EV_RESTART, T0 + 12 * SEC, NULL);
+  run(batch, T0 + 13 * SEC, 107);
+  event(batch, CTRSTATE_EV_STOP_REQUESTED, T0 + 15 * SEC, NULL);
+  ctrstate_pod_update(p, T0 + 15 * SEC);
+}
+
+/* Every field of ctrstate is set (non-zero) in at least one container of
+ * the sample, and both terminations carry a message somewhere. */
+static void assert_sample_sets_every_field(const ctrstate_pod *p) {
+  bool name = false, image = false, id = false, hash = false, kind = false, startup = false,
+       readiness = false;
+  bool state = false, pid = false, started_at = false, next_try = false, message = false, term = false;
+  bool term_msg = false, has_last = false, last = false, last_msg = false, restarts = false, ready = false;
+  bool started = false, stop = false, liveness = false;
+  for (size_t i = 0; i < p->n_init + p->n_app; i++) {
+    const ctrstate *c = i < p->n_init ? &p->init[i] : &p->app[i - p->n_init];
+    name |= c->name[0] != '\0';
+    image |= c->image[0] != '\0';
+    id |= c->id[0] != '\0';
+    hash |= c->spec_hash[0] != '\0';
+    kind |= c->kind != 0;
+    startup |= c->has_startup_probe;
+    readiness |= c->has_readiness_probe;
+    state |= c->state != 0;
+    pid |= c->pid != 0;
+    started_at |= c->started_at != 0;
+    next_try |= c->next_try_at != 0;
+    message |= c->message[0] != '\0';
+    term |= c->term.reason != 0 && c->term.finished_at != 0;
+    term_msg |= c->term.message[0] != '\0';
+    has_last |= c->has_last;
+    last |= c->has_last && c->last.reason != 0;
+    last_msg |= c->has_last && c->last.message[0] != '\0';
+    restarts |= c->restart_count != 0;
+    ready |= c->ready;
+    started |= c->started;
+    stop |= c->stop_requested;
+    liveness |= c->liveness_kill;
+  }
+  ck_assert(name && image && id && hash && kind && startup && readiness && state && pid && started_at);
+  ck_assert(next_try && message && term && term_msg && has_last && last && last_msg && restarts);
+  ck_assert(ready && started && stop && liveness);
+  ck_assert(p->policy != 0 && p->phase != 0 && p->start_time != 0 && p->shim_pid != 0 && p->spec_hash[0]);
+  bool cond_true = false, cond_false = false;
+  for (int i = 0; i < CTRSTATE_COND_COUNT; i++) {
+    ck_assert(p->cond[i].last_transition != 0);
+    cond_true |= p->cond[i].status;
+    cond_false |= !p->cond[i].status;
+  }
+  ck_assert(cond_true && cond_false);
+}
+
+static void assert_term_eq(const char *what, const char *which, const ctrstate_term *a,
+                           const ctrstate_term *b) {
+  ck_assert_msg(a->reason == b->reason, "%s %s.reason: %d != %d", what, which, a->reason, b->reason);
+  ck_assert_msg(a->exit_code == b->exit_code, "%s %s.exit_code", what, which);
+  ck_assert_msg(a->signal == b->signal, "%s %s.signal", what, which);
+  ck_assert_msg(a->started_at == b->started_at, "%s %s.started_at", what, which);
+  ck_assert_msg(a->finished_at == b->finished_at, "%s %s.finished_at", what, which);
+  ck_assert_msg(strcmp(a->message, b->message) == 0, "%s %s.message: '%s' != '%s'", what, which, a->message,
+                b->message);
+}
+
+#define CTR_FIELD_EQ(a, b, f) ck_assert_msg((a)->f == (b)->f, "container %s: " #f " differs", (a)->name)
+#define CTR_STR_EQ(a, b, f)                                                                                  \
+  ck_assert_msg(strcmp((a)->f, (b)->f) == 0, "container %s: " #f " '%s' != '%s'", (a)->name, (a)->f, (b)->f)
+
+static void assert_ctr_eq(const ctrstate *a, const ctrstate *b) {
+  CTR_STR_EQ(a, b, name);
+  CTR_STR_EQ(a, b, image);
+  CTR_STR_EQ(a, b, id);
+  CTR_STR_EQ(a, b, spec_hash);
+  CTR_FIELD_EQ(a, b, kind);
+  CTR_FIELD_EQ(a, b, has_startup_probe);
+  CTR_FIELD_EQ(a, b, has_readiness_probe);
+  CTR_FIELD_EQ(a, b, state);
+  CTR_FIELD_EQ(a, b, pid);
+  CTR_FIELD_EQ(a, b, started_at);
+  CTR_FIELD_EQ(a, b, next_try_at);
+  CTR_STR_EQ(a, b, message);
+  assert_term_eq(a->name, "term", &a->term, &b->term);
+  CTR_FIELD_EQ(a, b, has_last);
+  if (a->has_last)
+    assert_term_eq(a->name, "last", &a->last, &b->last);
+  CTR_FIELD_EQ(a, b, restart_count);
+  CTR_FIELD_EQ(a, b, ready);
+  CTR_FIELD_EQ(a, b, started);
+  CTR_FIELD_EQ(a, b, stop_requested);
+  CTR_FIELD_EQ(a, b, liveness_kill);
+}
+
+/* from_json(to_json(x)) == x, field by field, for a pod that sets them all:
+ * a key the writer and the reader spell differently loses that field. */
+START_TEST(json_round_trip_keeps_every_field) {
+  ctrstate_pod p, q;
+  full_sample(&p);
+  assert_sample_sets_every_field(&p);
+  json_t *j = status_to_json(&p);
+  ck_assert_ptr_nonnull(j);
+  pv_err err;
+  ck_assert_msg(status_from_json(j, &q, &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(q.policy, p.policy);
+  ck_assert_int_eq(q.phase, p.phase);
+  for (int i = 0; i < CTRSTATE_COND_COUNT; i++) {
+    ck_assert_int_eq(q.cond[i].status, p.cond[i].status);
+    ck_assert_int_eq(q.cond[i].last_transition, p.cond[i].last_transition);
+  }
+  ck_assert_int_eq(q.start_time, p.start_time);
+  ck_assert_int_eq(q.shim_pid, p.shim_pid);
+  ck_assert_str_eq(q.spec_hash, p.spec_hash);
+  ck_assert_uint_eq(q.n_init, p.n_init);
+  ck_assert_uint_eq(q.n_app, p.n_app);
+  for (size_t i = 0; i < p.n_init; i++)
+    assert_ctr_eq(&p.init[i], &q.init[i]);
+  for (size_t i = 0; i < p.n_app; i++)
+    assert_ctr_eq(&p.app[i], &q.app[i]);
+  json_t *k = status_to_json(&q);
+  ck_assert_msg(json_equal(j, k), "the second rendering differs");
+  json_decref(j);
+  json_decref(k);
+  ctrstate_pod_free(&p);
+  ctrstate_pod_free(&q);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("status");
   TCase *tc = tcase_create("core");
@@ -292,6 +495,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, shape_like_a_kubernetes_pod_status);
   tcase_add_test(tc, json_round_trip);
   tcase_add_test(tc, atomic_file_and_load_errors);
+  tcase_add_test(tc, json_round_trip_keeps_every_field);
   suite_add_tcase(s, tc);
   return s;
 }
