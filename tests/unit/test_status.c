@@ -297,6 +297,15 @@ static void event(ctrstate *c, ctrstate_event_kind kind, int64_t t, const char *
   apply_ok(c, (ctrstate_event){.kind = kind, .time = t, .message = message});
 }
 
+/* A probe's kill: SIGTERM sent, SIGKILL due 5 s later. */
+static void probe_kill(ctrstate *c, int64_t t, const char *message) {
+  apply_ok(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL,
+                               .time = t,
+                               .cause = CTRSTATE_BY_PROBE,
+                               .deadline = t + 5 * SEC,
+                               .message = message});
+}
+
 /* restartPolicy OnFailure, stopping; between them the containers set every
  * field of ctrstate, both terminations (state and lastState) with messages:
  *   setup   init, Completed after a StartError (lastState, with message)
@@ -306,7 +315,7 @@ static void event(ctrstate *c, ctrstate_event_kind kind, int64_t t, const char *
  *           message waits for the exit), lastState OOMKilled
  *   worker  app in CrashLoopBackOff: lastState a StartError, previousState
  *           an Error from a postStart kill, both with messages
- *   batch   app Stopping because the pod stops (stopRequested). */
+ *   batch   app still Running while the pod stops (stopRequested). */
 static void full_sample(ctrstate_pod *p) {
   ck_assert_int_eq(ctrstate_pod_init(p, BACKOFF_POLICY_ON_FAILURE, 2, 3, NULL), 0);
   p->shim_pid = 777;
@@ -335,7 +344,7 @@ static void full_sample(ctrstate_pod *p) {
   ctrstate_pod_update(p, T0 + 4 * SEC);
 
   run(proxy, T0 + 5 * SEC, 101);
-  event(proxy, CTRSTATE_EV_LIVENESS_FAILED, T0 + 6 * SEC, "startup probe failed: connection refused");
+  probe_kill(proxy, T0 + 6 * SEC, "startup probe failed: connection refused");
   die(proxy, T0 + 7 * SEC, 0, 9, false);
   event(proxy, CTRSTATE_EV_RESTART, T0 + 7 * SEC, NULL);
   run(proxy, T0 + 8 * SEC + 5, 102);
@@ -349,10 +358,10 @@ static void full_sample(ctrstate_pod *p) {
   event(web, CTRSTATE_EV_STARTUP_SUCCEEDED, T0 + 13 * SEC, NULL);
   apply_ok(web, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .time = T0 + 13 * SEC, .ok = true});
   ctrstate_pod_update(p, T0 + 13 * SEC);
-  event(web, CTRSTATE_EV_LIVENESS_FAILED, T0 + 14 * SEC, NULL);
+  probe_kill(web, T0 + 14 * SEC, NULL);
 
   run(worker, T0 + 10 * SEC, 105);
-  event(worker, CTRSTATE_EV_LIVENESS_FAILED, T0 + 11 * SEC, "postStart hook failed: exit code 3");
+  probe_kill(worker, T0 + 11 * SEC, "postStart hook failed: exit code 3");
   die(worker, T0 + 12 * SEC, 0, 15, false);
   event(worker, CTRSTATE_EV_RESTART, T0 + 12 * SEC, NULL);
   event(worker, CTRSTATE_EV_CREATED, T0 + 13 * SEC, NULL);
