@@ -43,6 +43,9 @@ typedef struct fx_opts {
   const char *backoff;  /* podvisor.io/backoff-initial, or NULL */
   bool log_first;       /* the log container comes before app */
   const char *app_name; /* the app container's name (default "app") */
+  const char *subdomain;
+  const char *start_limit; /* podvisor.io/start-limit, or NULL */
+  int log_user;            /* the log container's own securityContext.runAsUser, 0: none */
 } fx_opts;
 
 static inline void fx_cat(char *buf, size_t len, const char *fmt, const char *a) {
@@ -51,11 +54,16 @@ static inline void fx_cat(char *buf, size_t len, const char *fmt, const char *a)
 }
 
 static inline void fx_container(char *b, size_t len, const char *name, const char *cmd, const char *vol,
-                                bool sidecar) {
+                                bool sidecar, int user) {
   fx_cat(b, len, "  - name: %s\n    image: busybox\n", name);
   fx_cat(b, len, "    command: [\"sh\", \"-c\", \"%s\"]\n", cmd);
   if (sidecar)
     fx_cat(b, len, "%s", "    restartPolicy: Always\n");
+  if (user) {
+    char num[32];
+    snprintf(num, sizeof num, "%d", user);
+    fx_cat(b, len, "    securityContext:\n      runAsUser: %s\n", num);
+  }
   if (vol != NULL)
     fx_cat(b, len, "    volumeMounts:\n    - name: %s\n      mountPath: /data\n", vol);
 }
@@ -71,13 +79,19 @@ static inline char *fx_pod(const fx_opts *o) {
     fx_cat(b, len, "  uid: %s\n", o->uid);
   if (o->label)
     fx_cat(b, len, "  labels:\n    tier: %s\n", o->label);
+  if (o->backoff || o->start_limit)
+    fx_cat(b, len, "%s", "  annotations:\n");
   if (o->backoff)
-    fx_cat(b, len, "  annotations:\n    podvisor.io/backoff-initial: \"%s\"\n", o->backoff);
+    fx_cat(b, len, "    podvisor.io/backoff-initial: \"%s\"\n", o->backoff);
+  if (o->start_limit)
+    fx_cat(b, len, "    podvisor.io/start-limit: \"%s\"\n", o->start_limit);
   fx_cat(b, len, "%s", "spec:\n");
   if (o->host_network)
     fx_cat(b, len, "%s", "  hostNetwork: true\n");
   if (o->hostname)
     fx_cat(b, len, "  hostname: %s\n", o->hostname);
+  if (o->subdomain)
+    fx_cat(b, len, "  subdomain: %s\n", o->subdomain);
   if (o->share_pid)
     fx_cat(b, len, "%s", "  shareProcessNamespace: true\n");
   if (o->restart)
@@ -96,15 +110,15 @@ static inline char *fx_pod(const fx_opts *o) {
   }
   if (o->init_cmd) {
     fx_cat(b, len, "%s", "  initContainers:\n");
-    fx_container(b, len, "setup", o->init_cmd, NULL, o->sidecar);
+    fx_container(b, len, "setup", o->init_cmd, NULL, o->sidecar, 0);
   }
   fx_cat(b, len, "%s", "  containers:\n");
   const char *app = o->app_name ? o->app_name : "app", *cmd = o->cmd ? o->cmd : "run";
   if (o->log_cmd && o->log_first)
-    fx_container(b, len, "log", o->log_cmd, NULL, false);
-  fx_container(b, len, app, cmd, o->volume, false);
+    fx_container(b, len, "log", o->log_cmd, NULL, false, o->log_user);
+  fx_container(b, len, app, cmd, o->volume, false, 0);
   if (o->log_cmd && !o->log_first)
-    fx_container(b, len, "log", o->log_cmd, NULL, false);
+    fx_container(b, len, "log", o->log_cmd, NULL, false, o->log_user);
   return b;
 }
 

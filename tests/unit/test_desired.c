@@ -412,15 +412,19 @@ START_TEST(unchanged_files_are_not_parsed_again) {
   ck_assert_uint_eq(rep.n_changes, 500);
   ck_assert_uint_eq(parses(), 500);
   desired_report_free(&rep);
-  struct timespec a, b;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  rep = scan();
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  ck_assert_uint_eq(parses(), 500);
-  ck_assert_uint_eq(rep.n_changes, 0);
-  double ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-  ck_assert_msg(ms < 100, "a re-scan of 500 unchanged files took %.1f ms", ms);
-  desired_report_free(&rep);
+  double ms = 1e9; /* the best of three: the machine is shared */
+  for (int k = 0; k < 3; k++) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    rep = scan();
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ck_assert_uint_eq(parses(), 500);
+    ck_assert_uint_eq(rep.n_changes, 0);
+    double t = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+    ms = t < ms ? t : ms;
+    desired_report_free(&rep);
+  }
+  ck_assert_msg(ms < 50, "a re-scan of 500 unchanged files took %.1f ms", ms);
   fx_write_pod(dir, "pod-007.yaml", &(fx_opts){.name = "pod-007", .cmd = "edited"});
   rep = scan();
   ck_assert_uint_eq(parses(), 501);
