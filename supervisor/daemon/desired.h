@@ -8,8 +8,9 @@
  *
  * The manifest directory (desired_scan):
  *  - Only regular files (symlinks are followed) named *.yaml, *.yml or *.json
- *    count; dot files, editor and patch leftovers (`~`, .swp, .swo, .bak,
- *    .tmp, .orig, .rej, #name#) are ignored: desired_manifest_name().
+ *    count, dot files excepted: editor and patch leftovers (`~`, .swp, .swo,
+ *    .bak, .tmp, .orig, .rej, #name#) never end in those, an editor's temp
+ *    and swap files start with a dot (desired_manifest_name()).
  *  - Each file is parsed with spec_parse_file, all-or-nothing: a file with
  *    one error contributes nothing new.  A file that becomes invalid keeps
  *    the last good desired state of the pods it declared; its diagnostics

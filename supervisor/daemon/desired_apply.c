@@ -243,14 +243,16 @@ static int change_cmp(const void *va, const void *vb) {
   return pod_cmp_key(a->ns, a->name, b->ns, b->name);
 }
 
-/* After the set changed: files may take over pods, the state file follows. */
-static int settle(desired_set *s, int64_t now_ns, desired_report *rep, int rc, pv_err *err) {
+/* After the set changed: files may take over pods, the state file follows
+ * (not written when nothing changed: an identical apply does nothing). */
+static int settle(desired_set *s, uint64_t before, int64_t now_ns, desired_report *rep, int rc, pv_err *err) {
   pv_err rerr;
   if (desired_resolve(s, now_ns, rep, &rerr) < 0)
     rc = -1;
   if (rep != NULL && rep->n_changes > 1)
     qsort(rep->changes, rep->n_changes, sizeof *rep->changes, change_cmp);
-  (void)state_save(s, rep ? &rep->persist : NULL);
+  if (s->revision != before)
+    (void)state_save(s, rep ? &rep->persist : NULL);
   if (rc < 0)
     return pv_err_set(err, ENOMEM,
                       "desired pods: out of memory (the change is made, its report is incomplete)");
@@ -259,11 +261,17 @@ static int settle(desired_set *s, int64_t now_ns, desired_report *rep, int rc, p
 
 int desired_request_commit(desired_set *s, spec_pod_list *pods, const desired_apply_opts *o, int64_t now_ns,
                            desired_report *rep, pv_err *err) {
+  /* Checked again: the set may have changed since the request was parsed. */
+  if (check_pods(s, pods, o, err) < 0) {
+    spec_pod_list_free(pods);
+    *pods = (spec_pod_list){0};
+    return -1;
+  }
   size_t cap = pods->n + s->n_pods, n = 0;
   step *st = calloc(cap ? cap : 1, sizeof *st);
   if (st == NULL)
     return pv_err_set(err, ENOMEM, "desired pods: out of memory");
-  uint64_t rv = s->revision;
+  uint64_t rv = s->revision, before = s->revision;
   for (size_t i = 0; o->mode == DESIRED_APPLY && o->prune && i < s->n_pods; i++)
     if (s->pods[i]->pub.origin == DESIRED_FROM_API && !named_in(pods, s->pods[i]->pub.spec))
       st[n++] = (step){.cur = s->pods[i]};
@@ -286,7 +294,7 @@ int desired_request_commit(desired_set *s, spec_pod_list *pods, const desired_ap
   free(st);
   spec_pod_list_free(pods);
   *pods = (spec_pod_list){0};
-  return settle(s, now_ns, rep, rc, err);
+  return settle(s, before, now_ns, rep, rc, err);
 }
 
 int desired_apply(desired_set *s, const char *body, size_t len, const desired_apply_opts *o, int64_t now_ns,
@@ -312,8 +320,9 @@ int desired_delete(desired_set *s, const char *ns, const char *name, int64_t now
     return pv_err_wrap(err, "delete pod %s/%s", ns, name);
   dpod *p = s->pods[at];
   pods_remove(s, (size_t)at);
+  uint64_t before = s->revision;
   p->pub.resource_version = ++s->revision;
   int rc = report_change(rep, DESIRED_REMOVED, p, false);
   dpod_free(p);
-  return settle(s, now_ns, rep, rc, err);
+  return settle(s, before, now_ns, rep, rc, err);
 }

@@ -20,15 +20,14 @@ static bool ends_with(const char *s, size_t n, const char *suffix) {
 }
 
 bool desired_manifest_name(const char *name) {
-  size_t n = strlen(name);
-  if (n == 0 || name[0] == '.' || name[n - 1] == '~' || (name[0] == '#' && name[n - 1] == '#'))
+  /* Dot files: editors' swap and lock files (.web.yaml.swp, .#web.yaml),
+   * the temp file an editor renames over the manifest. */
+  if (name[0] == '.')
     return false;
-  /* Editors' swap files, backups and patch leftovers: in the kubelet a
-   * .bak copy of a manifest is read too, and silently wins. */
-  static const char *const ignored[] = {".swp", ".swo", ".bak", ".tmp", ".orig", ".rej"};
-  for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
-    if (ends_with(name, n, ignored[i]))
-      return false;
+  /* The extension decides the rest: backups and leftovers (web.yaml~,
+   * web.yaml.bak, .orig, .rej, .tmp, #web.yaml#) never end in one of these.
+   * The kubelet reads every file, so there a .bak copy silently wins. */
+  size_t n = strlen(name);
   static const char *const exts[] = {".yaml", ".yml", ".json"};
   for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
     if (ends_with(name, n, exts[i]))

@@ -305,15 +305,20 @@ START_TEST(identical_apply_changes_nothing) {
   apply_ok(body, NULL, NULL);
   char path[4096];
   snprintf(path, sizeof path, "%s/default_web.json", applied);
-  struct stat a, b;
+  char state[4096];
+  snprintf(state, sizeof state, "%s/desired.json", root);
+  struct stat a, b, sa, sb;
   ck_assert_int_eq(stat(path, &a), 0);
+  ck_assert_int_eq(stat(state, &sa), 0);
   uint64_t rv = desired_find(set, "default", "web")->resource_version;
   desired_report rep = {0};
   apply_ok(body, NULL, &rep);
   free(body);
   ck_assert_uint_eq(rep.n_changes, 0);
   ck_assert_int_eq(stat(path, &b), 0);
+  ck_assert_int_eq(stat(state, &sb), 0);
   ck_assert_uint_eq(a.st_ino, b.st_ino); /* not even rewritten */
+  ck_assert_uint_eq(sa.st_ino, sb.st_ino);
   ck_assert_uint_eq(desired_find(set, "default", "web")->resource_version, rv);
   desired_report_free(&rep);
   /* A label is a change of metadata only. */
@@ -428,6 +433,24 @@ START_TEST(file_pods_cannot_be_touched_through_the_api) {
 }
 END_TEST
 
+/* A file that declares the pod between the check and the commit wins. */
+START_TEST(commit_checks_ownership_again) {
+  char *body = fx_pod(&(fx_opts){.name = "web"});
+  spec_pod_list l = {0};
+  desired_apply_opts o = {0};
+  ck_assert_int_eq(desired_request_parse(set, body, strlen(body), &o, &l, NULL, NULL), 0);
+  fx_write_pod(dir, "web.yaml", &(fx_opts){.name = "web"});
+  ck_assert_int_eq(desired_scan(set, fx_now(), NULL, NULL), 0);
+  pv_err err;
+  ck_assert_int_eq(desired_request_commit(set, &l, &o, fx_now(), NULL, &err), -1);
+  ck_assert_int_eq(err.code, EPERM);
+  ck_assert_uint_eq(l.n, 0);
+  ck_assert_int_eq(desired_find(set, "default", "web")->origin, DESIRED_FROM_FILE);
+  ck_assert_uint_eq(dir_entries(applied, NULL), 0);
+  free(body);
+}
+END_TEST
+
 START_TEST(applied_pods_are_never_touched_by_the_directory) {
   apply_take(docs(&(fx_opts){.name = "web", .cmd = "api"}, NULL, NULL), NULL, NULL);
   char uid[DESIRED_UID_MAX + 1];
@@ -501,6 +524,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, failed_write_undoes_the_whole_request);
   tcase_add_test(tc, delete_removes_the_applied_pod);
   tcase_add_test(tc, file_pods_cannot_be_touched_through_the_api);
+  tcase_add_test(tc, commit_checks_ownership_again);
   tcase_add_test(tc, applied_pods_are_never_touched_by_the_directory);
   tcase_add_test(tc, applied_uid_is_stable_and_can_be_given);
   suite_add_tcase(s, tc);
