@@ -514,6 +514,43 @@ START_TEST(absent_directory_is_empty_unreadable_one_fails) {
 }
 END_TEST
 
+START_TEST(state_file_problems_are_reported) {
+  fx_write_pod(dir, "web.yaml", &(fx_opts){.name = "web"});
+  desired_report rep = scan();
+  ck_assert_int_eq(rep.persist.code, 0);
+  char uid[DESIRED_UID_MAX + 1];
+  snprintf(uid, sizeof uid, "%s", desired_find(set, "default", "web")->uid);
+  desired_report_free(&rep);
+  /* An unreadable state file: reported at open; the pods get new uids. */
+  desired_close(set);
+  set = NULL;
+  fx_write(root, DESIRED_STATE_FILE, "{\"revision\": \"x\"}");
+  desired_opts o = {.root = root, .manifest_dir = dir};
+  ck_assert_int_eq(desired_open(&o, &set, &rep, NULL), 0);
+  ck_assert_uint_eq(rep.n_added_problems, 1);
+  ck_assert_int_eq(rep.added_problems[0].kind, DESIRED_PROBLEM_CORRUPT);
+  ck_assert_ptr_nonnull(strstr(rep.added_problems[0].file, DESIRED_STATE_FILE));
+  desired_report_free(&rep);
+  rep = scan();
+  ck_assert_str_ne(desired_find(set, "default", "web")->uid, uid);
+  desired_report_free(&rep);
+  /* A state file that cannot be written: the change is made and the
+   * report says what was not kept. */
+  char state[4096];
+  snprintf(state, sizeof state, "%s/%s", root, DESIRED_STATE_FILE);
+  ck_assert_int_eq(unlink(state), 0);
+  ck_assert_int_eq(mkdir(state, 0700), 0);
+  fx_write(state, "block", "x");
+  fx_write_pod(dir, "db.yaml", &(fx_opts){.name = "db"});
+  rep = scan();
+  ck_assert_uint_eq(rep.n_changes, 1);
+  ck_assert_int_ne(rep.persist.code, 0);
+  ck_assert_ptr_nonnull(strstr(rep.persist.msg, DESIRED_STATE_FILE));
+  ck_assert_ptr_nonnull(desired_find(set, "default", "db"));
+  desired_report_free(&rep);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("desired");
   TCase *tc = tcase_create("directory");
@@ -533,6 +570,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, racy_file_is_read_again);
   tcase_add_test(tc, uid_survives_edits_and_restarts);
   tcase_add_test(tc, absent_directory_is_empty_unreadable_one_fails);
+  tcase_add_test(tc, state_file_problems_are_reported);
   suite_add_tcase(s, tc);
   return s;
 }
