@@ -91,7 +91,7 @@ typedef enum desired_origin {
 } desired_origin;
 
 typedef struct desired_pod {
-  spec_pod *spec; /* validated, hashed; spec->uid == uid */
+  spec_pod *spec; /* validated, hashed; spec->uid == uid; its labels and annotations */
   char uid[DESIRED_UID_MAX + 1];
   desired_origin origin;
   char *file;                /* FILE: the manifest's path; API: NULL */
