@@ -2,6 +2,7 @@
 #include "supervisor/daemon/httpd.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,11 @@ httpd *httpd_new(uv_loop_t *loop, const httpd_limits *limits, httpd_handler hand
     pv_err_set(err, ENOMEM, "http server: out of memory");
     return NULL;
   }
+  /* libuv writes with write(2): a client gone in the middle of a write
+   * raises SIGPIPE, whose default action would end the whole process. */
+  struct sigaction sa;
+  if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+    signal(SIGPIPE, SIG_IGN);
   s->loop = loop;
   if (limits != NULL)
     s->lim = *limits;

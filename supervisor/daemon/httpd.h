@@ -79,6 +79,9 @@
  * then the server frees itself.
  *
  * Everything runs on the caller's loop thread; nothing is thread-safe.
+ * httpd_new() sets SIGPIPE to SIG_IGN when it has its default action
+ * (which would end the process when a client leaves during a write: libuv
+ * writes with write(2)); a caller's own SIGPIPE handler is left alone.
  * Errors: 0 or -1 with errno set and a message in pv_err naming the
  * listener; calls on a request return 0 or a negative errno.
  */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,12 +161,38 @@ START_TEST(tcp_addresses) {
 }
 END_TEST
 
+static void own_sigpipe(int sig) {
+  (void)sig;
+}
+
+/* A client gone in the middle of a write raises SIGPIPE (libuv writes with
+ * write(2)); its default action would end the daemon. */
+START_TEST(sigpipe_cannot_end_the_process) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  signal(SIGPIPE, SIG_DFL);
+  httpd *h = httpd_new(&loop, NULL, handler, NULL, NULL);
+  struct sigaction sa;
+  ck_assert_int_eq(sigaction(SIGPIPE, NULL, &sa), 0);
+  ck_assert_ptr_eq(sa.sa_handler, SIG_IGN);
+  finish(&loop, h);
+  /* A handler of the caller's own stays. */
+  uv_loop_init(&loop);
+  signal(SIGPIPE, own_sigpipe);
+  h = httpd_new(&loop, NULL, handler, NULL, NULL);
+  ck_assert_int_eq(sigaction(SIGPIPE, NULL, &sa), 0);
+  ck_assert_ptr_eq(sa.sa_handler, own_sigpipe);
+  finish(&loop, h);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("httpd_listen");
   TCase *tc = tcase_create("listen");
   tcase_add_test(tc, unix_socket_is_0600_and_replaces_a_stale_one);
   tcase_add_test(tc, unix_socket_with_a_path_longer_than_sun_path);
   tcase_add_test(tc, tcp_addresses);
+  tcase_add_test(tc, sigpipe_cannot_end_the_process);
   suite_add_tcase(s, tc);
   return s;
 }
