@@ -32,7 +32,7 @@ struct hc {
   char buf[65536];
 };
 
-static hc *hc_new(int fd) {
+hc *hc_adopt(int fd) {
   if (fd < 0)
     return NULL;
   hc *c = calloc(1, sizeof *c);
@@ -50,7 +50,7 @@ hc *hc_unix(const char *path) {
     close(fd);
     fd = -1;
   }
-  return hc_new(fd);
+  return hc_adopt(fd);
 }
 
 hc *hc_tcp(int port) {
@@ -61,7 +61,7 @@ hc *hc_tcp(int port) {
     close(fd);
     fd = -1;
   }
-  return hc_new(fd);
+  return hc_adopt(fd);
 }
 
 int hc_fd(const hc *c) {

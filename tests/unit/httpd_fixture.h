@@ -80,6 +80,8 @@ typedef struct hc hc;
 
 hc *hc_unix(const char *path);
 hc *hc_tcp(int port);
+/* A client on a connected socket of the caller's. */
+hc *hc_adopt(int fd);
 int hc_fd(const hc *c);
 void hc_close(hc *c);
 /* Sends everything; 0 or -1. */

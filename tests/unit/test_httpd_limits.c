@@ -2,7 +2,9 @@
  * 413, 503 at the connection cap, slow clients (408) while others are
  * served, idle connections, slow readers of a stream, malformed requests
  * (a Status each, and the server goes on), and random bytes. */
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +311,49 @@ START_TEST(stream_reader_too_slow_is_dropped) {
 }
 END_TEST
 
+/* A reply that closes the connection while the client's input is still
+ * unread: a plain close would make the kernel send a reset and drop what of
+ * the reply is not sent yet.  A large reply to a client with a small
+ * receive window, then junk after the request, make that state certain. */
+static void client_unread_input(hfix *f) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 4096;
+  ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  hc *c = hc_adopt(fd);
+  size_t n = 2 * 1024 * 1024;
+  char *body = malloc(n);
+  memset(body, 'a', n);
+  char head[128];
+  snprintf(head, sizeof head,
+           "POST /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", n);
+  ck_assert_int_eq(hc_send(c, head), 0);
+  ck_assert_int_eq(hc_sendn(c, body, n), 0);
+  memset(body, 'j', 256 * 1024);
+  for (size_t sent = 0; sent < 256 * 1024;) {
+    ssize_t k = send(fd, body + sent, 256 * 1024 - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (k <= 0)
+      break;
+    sent += (size_t)k;
+  }
+  free(body);
+  hc_resp r;
+  ck_assert_msg(hc_recv(c, &r, false, T_MS) == 0, "the reply was cut");
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_int_gt(r.body_len, n);
+  hc_resp_free(&r);
+  hc_close(c);
+}
+
+START_TEST(closing_reply_is_not_cut_by_unread_input) {
+  static hfix f;
+  hfix_start(&f, NULL, client_unread_input);
+  hfix_run(&f);
+}
+END_TEST
+
 static const struct {
   const char *raw;
   size_t len;
@@ -439,6 +484,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, header_larger_than_the_limit_is_431);
   tcase_add_test(tc, header_past_the_parser_cap_is_431);
   tcase_add_test(tc, body_larger_than_the_limit_is_413);
+  tcase_add_test(tc, closing_reply_is_not_cut_by_unread_input);
   tcase_add_test(tc, connections_over_the_cap_get_503);
   tcase_add_test(tc, slow_client_gets_408_and_never_stalls_others);
   tcase_add_test(tc, idle_connection_is_closed);
