@@ -57,7 +57,9 @@
  * A connection idle for idle_timeout_ms between requests is closed
  * silently.  Replies that close a connection shut its write side down and
  * read (and drop) what the client still sends for a short while, so that
- * the client reads the reply instead of a reset.  No input crashes the
+ * the client reads the reply instead of a reset.  TCP connections send
+ * small writes at once (TCP_NODELAY) and keepalive probes after 60 s of
+ * silence, so a client gone without a FIN ends its stream.  No input crashes the
  * server or stalls the loop: every read, write and timer is non-blocking
  * and bounded per connection.
  *

@@ -455,6 +455,9 @@ static void set_peer(httpd_conn *c) {
   else
     strcpy(c->peer, "?");
   uv_tcp_nodelay(&c->h.tcp, 1); /* stream chunks go out at once */
+  /* A client that vanished without a FIN (a pulled cable, a NAT that
+   * forgot it) is found even while its watch stream is silent. */
+  uv_tcp_keepalive(&c->h.tcp, 1, 60);
 }
 
 int conn_accept(httpd *s, httpd_listener *l) {
