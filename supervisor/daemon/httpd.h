@@ -14,9 +14,13 @@
  *   httpd_close(h, on_closed, ctx);   // h is freed after on_closed returns
  *
  * Requests.  The server calls handler(ctx, req) once per complete request
- * (request line, headers and the whole body, Content-Length or chunked).
- * Requests of one connection are handed over one at a time, in order:
- * pipelined requests wait until the previous response is written.  HEAD is
+ * (request line, headers and the whole body, Content-Length or chunked;
+ * the trailers of a chunked body are dropped; "Expect: 100-continue" is
+ * answered "100 Continue" once the headers pass the limits).  Requests of
+ * one connection are handed over one at a time, in order: pipelined
+ * requests wait until the previous response is written.  An Upgrade or
+ * CONNECT request is handed over like any other and its connection closed
+ * after the response (no protocol switch).  HEAD is
  * handed over as GET (httpd_req_method() says HTTPD_GET, httpd_req_is_head()
  * says true); the server sends the headers of the response the handler
  * gives (Content-Length included) and drops its body.  Every string a
@@ -46,22 +50,28 @@
  *
  * Errors the server answers itself, each as a Kubernetes Status object
  * (application/json), after which it closes the connection:
- *   400 BadRequest            malformed HTTP, a bad percent-escape, an
- *                             unsupported Transfer-Encoding, ...
+ *   400 BadRequest            malformed HTTP, a bad percent-escape (or an
+ *                             escaped NUL), an unsupported Transfer-Encoding,
+ *                             an HTTP/1.1 request without Host, a request cut
+ *                             short by the client's half-close, ...
  *   408 RequestTimeout        a request not received in full within
  *                             request_timeout_ms of its first byte
  *   413 RequestEntityTooLarge a body larger than max_body_bytes
  *   431 RequestHeaderFieldsTooLarge  a request line + headers larger than
  *                             max_header_bytes
- *   503 ServiceUnavailable    max_connections already open, or shutting down
+ *   503 ServiceUnavailable    max_connections already open (answered at
+ *                             accept), or a request still being received
+ *                             when httpd_close() is called
+ *   505 HTTPVersionNotSupported  not HTTP/1.x
+ *   500 InternalError         out of memory
  * A connection idle for idle_timeout_ms between requests is closed
  * silently.  Replies that close a connection shut its write side down and
  * read (and drop) what the client still sends for a short while, so that
  * the client reads the reply instead of a reset.  TCP connections send
  * small writes at once (TCP_NODELAY) and keepalive probes after 60 s of
- * silence, so a client gone without a FIN ends its stream.  No input crashes the
- * server or stalls the loop: every read, write and timer is non-blocking
- * and bounded per connection.
+ * silence, so a client gone without a FIN ends its stream.  No input
+ * crashes the server or stalls the loop: every read, write and timer is
+ * non-blocking and bounded per connection.
  *
  * Auth.  Each listener is trusted (every request on it is authenticated:
  * the unix socket, root-only by its mode 0600) or not (the TCP listener): a
