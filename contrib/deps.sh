@@ -3,9 +3,11 @@
 # benchmarks with.  Idempotent and quiet when everything is there.
 set -eu
 # python3 and xz-utils: the end-to-end tests need them (hostile tarballs,
-# .tar.xz images, a shim started with SIGTERM pending).
+# .tar.xz images, a shim started with SIGTERM pending).  libhttp-parser-dev:
+# the daemon's API server; curl: its tests.
 pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
-libarchive-dev libjansson-dev libmd-dev busybox-static iproute2 procps jq python3 xz-utils"
+libarchive-dev libjansson-dev libmd-dev libhttp-parser-dev busybox-static iproute2 procps jq python3
+xz-utils curl"
 # bench: tests/bench/run.sh (crun, hyperfine) and bench_pod.sh (podman with
 # runc, which crun satisfies in podman's dependencies, and catatonit, the
 # init of `podman kube play`'s infra container: only a recommendation of
