@@ -34,6 +34,11 @@ const char *k8s_json_str(const json_t *o, const char *path) {
   return json_is_string(v) ? json_string_value(v) : "";
 }
 
+const char *k8s_json_member(const json_t *o, const char *key) {
+  const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
+  return json_is_string(v) ? json_string_value(v) : "";
+}
+
 int64_t k8s_json_int(const json_t *o, const char *path) {
   const json_t *v = k8s_json_at(o, path);
   return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;

@@ -31,6 +31,10 @@ const json_t *k8s_json_arr(const json_t *o, const char *path);
 /* The string at path, or "" when absent or not a string. */
 const char *k8s_json_str(const json_t *o, const char *path);
 
+/* The string member key of o (the key taken whole: label and annotation
+ * keys have dots), or "". */
+const char *k8s_json_member(const json_t *o, const char *key);
+
 /* The integer at path, or 0. */
 int64_t k8s_json_int(const json_t *o, const char *path);
 
