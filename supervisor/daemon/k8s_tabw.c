@@ -143,23 +143,23 @@ static int remember(fmt *f, int width) {
 
 static void format(fmt *f, size_t line0, size_t line1) {
   size_t column = f->depth;
-  for (size_t this = line0; this < line1; this ++) {
-    if (column + 1 >= f->lines[this].n)
+  for (size_t cur = line0; cur < line1; cur++) {
+    if (column + 1 >= f->lines[cur].n)
       continue; /* no tab-terminated cell in this column */
-    write_lines(f, line0, this);
-    line0 = this;
+    write_lines(f, line0, cur);
+    line0 = cur;
     int width = f->w->minwidth;
-    for (; this < line1 && column + 1 < f->lines[this].n; this ++) {
-      int cw = f->cells[f->lines[this].first + column].width + f->w->padding;
+    for (; cur < line1 && column + 1 < f->lines[cur].n; cur++) {
+      int cw = f->cells[f->lines[cur].first + column].width + f->w->padding;
       if (cw > width)
         width = cw;
     }
     if (f->w->remember)
       width = remember(f, width);
     f->widths[f->depth++] = width;
-    format(f, line0, this);
+    format(f, line0, cur);
     f->depth--;
-    line0 = this;
+    line0 = cur;
   }
   write_lines(f, line0, line1);
 }

@@ -226,7 +226,8 @@ static void mapping(emit *e, const json_t *o) {
     return;
   }
   json_object_foreach((json_t *)o, k, v) keys[i++] = k;
-  qsort(keys, n, sizeof *keys, key_sort);
+  if (n > 1)
+    qsort(keys, n, sizeof *keys, key_sort);
   ev(e, &event, yaml_mapping_start_event_initialize(&event, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
   for (i = 0; i < n && !e->failed; i++) {
     string_scalar(e, keys[i], strlen(keys[i]));

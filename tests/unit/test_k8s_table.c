@@ -48,13 +48,15 @@ static json_t *pod_list(void) {
                        "'status':{'phase':'Succeeded','podIPs':[{'ip':'10.88.0.7'}],'containerStatuses':"
                        "[{'name':'b','state':{'terminated':{'exitCode':0,'reason':'Completed'}}}]}}"));
   json_array_append_new(
-      items, k8s_fixture_json("{'kind':'Pod','metadata':{'name':'db','namespace':'shop','creationTimestamp':"
-                              "'2023-11-14T22:23:00Z','deletionTimestamp':'2023-11-14T22:23:10Z'},"
-                              "'spec':{'nodeName':'host1','containers':[{'name':'pg'}],"
-                              "'readinessGates':[{'conditionType':'x.io/lb'},{'conditionType':'x.io/dns'}]},"
-                              "'status':{'phase':'Running','podIP':'10.88.0.9','nominatedNodeName':'host2',"
-                              "'conditions':[{'type':'x.io/dns','status':'True'}],"
-                              "'containerStatuses':[{'name':'pg','ready':true,'state':{'running':{}}}]}}"));
+      items, k8s_fixture_json(
+                 "{'kind':'Pod','metadata':{'name':'db','namespace':'shop','creationTimestamp':"
+                 "'2023-11-14T22:23:00Z','deletionTimestamp':'2023-11-14T22:23:10Z'},"
+                 "'spec':{'nodeName':'host1','containers':[{'name':'pg'}],"
+                 "'readinessGates':[{'conditionType':'x.io/lb'},{'conditionType':'x.io/dns'},"
+                 "{'conditionType':'x.io/cert'}]},"
+                 "'status':{'phase':'Running','podIP':'10.88.0.9','nominatedNodeName':'host2',"
+                 "'conditions':[{'type':'x.io/cert','status':'False'},{'type':'x.io/dns','status':'True'}],"
+                 "'containerStatuses':[{'name':'pg','ready':true,'state':{'running':{}}}]}}"));
   json_t *list = k8s_pod_list(items, "77", NULL);
   ck_assert_ptr_nonnull(list);
   return list;
@@ -97,7 +99,7 @@ START_TEST(pod_table_shape) {
   ck_assert_str_eq(c = cells(r1),
                    "['backup-28391','0/1','Completed','0','2d','10.88.0.7','<none>','<none>','<none>']");
   free(c);
-  ck_assert_str_eq(c = cells(r2), "['db','1/1','Terminating','0','20s','10.88.0.9','host1','host2','1/2']");
+  ck_assert_str_eq(c = cells(r2), "['db','1/1','Terminating','0','20s','10.88.0.9','host1','host2','1/3']");
   free(c);
   ck_assert_str_eq(keys(k8s_json_obj(r0, "object")), "kind,apiVersion,metadata");
   ck_assert_str_eq(k8s_json_str(r0, "object.kind"), "PartialObjectMetadata");
@@ -147,7 +149,7 @@ START_TEST(get_pods_text) {
       "backup-28391   0/1     Completed          0             2d    10.88.0.7   <none>   <none>           "
       "<none>\n"
       "db             1/1     Terminating        0             20s   10.88.0.9   host1    host2            "
-      "1/2\n");
+      "1/3\n");
   free(s);
   s = k8s_print_table(t, &(k8s_print_opts){.with_namespace = true}, NULL);
   ck_assert_str_eq(s, "NAMESPACE   NAME           READY   STATUS             RESTARTS      AGE\n"

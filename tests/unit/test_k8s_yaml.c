@@ -235,13 +235,14 @@ END_TEST
 
 START_TEST(go_yaml_key_order) {
   /* digits compare as numbers (a non-digit as 0); a non-letter sorts before a letter */
-  char *s = dump("{'b':1,'a10':1,'a2':1,'A':1,'a_b':1,'aB':1,'Z':1,'a':1,'1':1,'-x':1,'a02':1}");
+  char *s = dump("{'b':1,'a10':1,'a2':1,'A':1,'a_b':1,'aB':1,'Z':1,'a':1,'1':1,'-x':1,'a02':1,'a001':1}");
   ck_assert_str_eq(s, "-x: 1\n"
                       "\"1\": 1\n"
                       "A: 1\n"
                       "Z: 1\n"
                       "a: 1\n"
                       "a_b: 1\n"
+                      "a001: 1\n" /* 1 < 2, though its digit run is longer */
                       "a2: 1\n"
                       "a02: 1\n"
                       "a10: 1\n"
@@ -256,7 +257,8 @@ START_TEST(go_yaml_key_order) {
 END_TEST
 
 START_TEST(values_and_collections) {
-  char *s = dump("{'i':-5,'r':1e300,'t':0.1,'f':false,'n':null,'e':{},'a':[],'nested':[[1,[]],{'k':[{}]}]}");
+  char *s = dump("{'i':-5,'r':1e300,'t':0.1,'p':3.141592653589793,'f':false,'n':null,'e':{},'a':[],"
+                 "'nested':[[1,[]],{'k':[{}]}]}");
   ck_assert_str_eq(s, "a: []\n"
                       "e: {}\n"
                       "f: false\n"
@@ -267,6 +269,7 @@ START_TEST(values_and_collections) {
                       "  - []\n"
                       "- k:\n"
                       "  - {}\n"
+                      "p: 3.141592653589793\n"
                       "r: 1e+300\n"
                       "t: 0.1\n");
   free(s);
