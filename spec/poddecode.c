@@ -130,7 +130,10 @@ static void podvisor_annotations(decode_ctx *c, const ytree_node *meta, spec_pod
       decode_error(c, k, "invalid annotation key '%.64s': %s", k->str, why);
     const char *val = v->kind == YTREE_SCALAR && v->stype == YTREE_STR ? v->str : NULL;
     if (strncmp(k->str, "podvisor.io/", 12) == 0 && val != NULL) {
-      if (strcmp(k->str, known[0]) == 0) {
+      if (strcmp(k->str, "podvisor.io/source") == 0) {
+        /* Written by the daemon (where the pod came from); read as nothing,
+         * so that a pod fetched from the API applies again. */
+      } else if (strcmp(k->str, known[0]) == 0) {
         duration_annotation(c, v, val, true, &p->backoff_initial_ms);
       } else if (strcmp(k->str, known[1]) == 0) {
         duration_annotation(c, v, val, false, &p->backoff_max_ms);
