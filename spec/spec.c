@@ -333,11 +333,8 @@ const char *spec_hostpath_type_name(spec_hostpath_type t) {
   return (unsigned)t < 8 ? n[t] : "?";
 }
 
-void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LEN + 1]) {
-  if (p->uid != NULL && *p->uid != '\0') {
-    snprintf(out, SPEC_POD_UID_LEN + 1, "%s", p->uid);
-    return;
-  }
+/* The first SPEC_POD_UID_LEN hex digits of sha256("[<scope>\n]<namespace>/<name>"). */
+static void name_digest(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LEN + 1]) {
   const char *ns = p->ns != NULL ? p->ns : "default";
   const char *name = p->name != NULL ? p->name : "";
   SHA256_CTX ctx;
@@ -351,7 +348,19 @@ void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LE
   SHA256Update(&ctx, (const uint8_t *)name, strlen(name));
   uint8_t md[SHA256_DIGEST_LENGTH];
   SHA256Final(md, &ctx);
-  hash_hex(md, SPEC_POD_UID_LEN / 2, out); /* the first 16 hex digits */
+  hash_hex(md, SPEC_POD_UID_LEN / 2, out);
+}
+
+void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LEN + 1]) {
+  if (p->uid != NULL && *p->uid != '\0') {
+    snprintf(out, SPEC_POD_UID_LEN + 1, "%s", p->uid);
+    return;
+  }
+  name_digest(p, scope, out);
+}
+
+void spec_pod_key(const spec_pod *p, char out[SPEC_POD_UID_LEN + 1]) {
+  name_digest(p, NULL, out);
 }
 
 bool spec_uid_is_safe(const char *uid) {

@@ -238,6 +238,13 @@ typedef struct spec_pod_list {
 #define SPEC_POD_UID_LEN 16
 void spec_pod_uid(const spec_pod *p, const char *scope, char out[SPEC_POD_UID_LEN + 1]);
 
+/* The pod's key: the first SPEC_POD_UID_LEN hex digits of
+ * sha256("<namespace>/<name>"), whatever metadata.uid says.  It names what
+ * belongs to the pod across its instances (its run directory
+ * <run-root>/pods/<key>), which must not move when a new instance of the pod
+ * gets a new uid.  Always safe as a path component.  Pure. */
+void spec_pod_key(const spec_pod *p, char out[SPEC_POD_UID_LEN + 1]);
+
 /* True when uid is safe as one path component: not empty, no '/', and not
  * starting with '.'.  A second line of defence for uids that did not come
  * through the parser. */

@@ -527,6 +527,37 @@ START_TEST(uid_shape) {
 }
 END_TEST
 
+/* spec_pod_key() names a pod's run directory: sha256("<namespace>/<name>"),
+ * the same whatever metadata.uid a pod instance carries. */
+static void key_of(const char *meta, char out[SPEC_POD_UID_LEN + 1]) {
+  char yaml[512];
+  snprintf(yaml, sizeof yaml,
+           "apiVersion: v1\nkind: Pod\nmetadata:\n%sspec:\n  containers:\n  - name: c\n"
+           "    image: busybox\n",
+           meta);
+  struct run x;
+  parse(&x, yaml);
+  ck_assert_int_eq(x.r, 0);
+  spec_pod_key(x.pods.items[0], out);
+  done(&x);
+}
+
+START_TEST(pod_key) {
+  char a[SPEC_POD_UID_LEN + 1], b[SPEC_POD_UID_LEN + 1];
+  key_of("  name: web\n", a);
+  ck_assert_str_eq(a, "82b3ade9d00cd164"); /* printf default/web | sha256sum */
+  ck_assert(spec_uid_is_safe(a));
+  key_of("  name: web\n  namespace: default\n  uid: 6f1c2a9e-3b4d-4e5f-8a7b-0c1d2e3f4a5b\n", b);
+  ck_assert_str_eq(a, b); /* the uid is not part of the key */
+  key_of("  name: web\n  uid: 11111111-2222-3333-4444-555555555555\n  labels: {app: x}\n", b);
+  ck_assert_str_eq(a, b);
+  key_of("  name: web\n  namespace: shop\n", b);
+  ck_assert_str_eq(b, "97375646b1deb3d2"); /* printf shop/web | sha256sum */
+  key_of("  name: web2\n", b);
+  ck_assert_str_ne(a, b);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("spec_parse");
   TCase *tc = tcase_create("parse");
@@ -547,6 +578,7 @@ int main(void) {
   tcase_add_test(tc, garbage_never_crashes);
   tcase_add_test(tc, diag_format_text);
   tcase_add_test(tc, uid_shape);
+  tcase_add_test(tc, pod_key);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
