@@ -116,12 +116,12 @@ static void put_container(struct hasher *h, const spec_container *c) {
 static void put_sandbox(struct hasher *h, const spec_pod *p) {
   put_str(h, "name", p->name);
   put_str(h, "namespace", p->ns);
-  put_str(h, "uid", p->uid);
   put_i64(h, "restartPolicy", p->restart_policy);
   put_i64(h, "grace", p->termination_grace_period_seconds);
-  put_str(h, "hostname", p->hostname);
+  /* What the pod gets is the effective hostname: a hostname equal to the
+   * one derived from the pod name, or one hostNetwork ignores, is no change. */
+  put_str(h, "hostname", p->effective_hostname);
   put_str(h, "subdomain", p->subdomain);
-  put_str(h, "effectiveHostname", p->effective_hostname);
   put_i64(h, "hostNetwork", p->host_network);
   put_i64(h, "shareProcessNamespace", p->share_process_namespace);
   put_i64(h, "backoffInitial", (int64_t)p->backoff_initial_ms);

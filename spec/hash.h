@@ -5,12 +5,15 @@
  * defaulted model, never of the YAML text: key order, quoting, comments and
  * flow or block style cannot change them, while any field that affects what
  * runs does.  Every value is written as a tag, its length and its bytes, so
- * no two different models serialize alike.  Labels and annotations other
- * than podvisor.io/ ones do not affect what runs and are left out.
+ * no two different models serialize alike.  Labels, annotations other than
+ * podvisor.io/ ones and metadata.uid do not affect what runs and are left
+ * out (the uid names one instance of a pod: a new instance of the same
+ * manifest gets a new uid and the same hashes).
  *
  *   container->hash     one container's own fields
- *   pod->sandbox_hash   pod-level fields: identity, volumes, namespaces,
- *                       hostname, restart policy, backoff and start limits
+ *   pod->sandbox_hash   pod-level fields: namespace/name, volumes, namespaces,
+ *                       effective hostname, subdomain, restart policy, grace
+ *                       period, backoff and start limits
  *   pod->hash           the sandbox hash and every container hash, in order
  *
  * So a daemon can restart only the containers whose hash changed when the
