@@ -435,7 +435,8 @@ static void start_container(shim_ctr *ctr) {
   pl.cfg.stdin_fd = sh->devnull;
   pl.cfg.stdout_fd = r->lp.out_w;
   pl.cfg.stderr_fd = r->lp.err_w;
-  snprintf(ctr->st->id, sizeof ctr->st->id, "%s-%.100s", sh->uid, pl.id);
+  /* "<uid>-<name>-<restart>": a Kubernetes uid (36) and a name-restart (at most 74) fit. */
+  snprintf(ctr->st->id, sizeof ctr->st->id, "%.40s-%.80s", sh->uid, pl.id);
   int rc = container_manager_create(sh->mgr, &pl.cfg, &r->c, &err);
   placement_free(&pl);
   if (rc < 0) {
@@ -563,43 +564,23 @@ int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err) {
   return 0;
 }
 
-int shim_update_container(shim *sh, shim_ctr *ctr, const char *file, pv_err *err) {
-  diag_list diags;
-  diag_list_init(&diags);
-  spec_pod_list l = {0};
-  int rc = spec_parse_file(file, 0, &l, &diags);
-  const spec_container *nc = NULL;
-  for (size_t i = 0; rc == 0 && i < l.n && nc == NULL; i++)
-    if (strcmp(l.items[i]->name, sh->pod->name) == 0 || l.n == 1)
-      nc = spec_pod_container(l.items[i], ctr->st->name);
-  if (rc < 0 || nc == NULL) {
-    if (rc < 0 && diags.n > 0) {
-      char msg[512];
-      diag_format(&diags.items[0], msg, sizeof msg);
-      pv_err_set(err, EINVAL, "%s", msg);
-    } else {
-      pv_err_set(err, ENOENT, "%s: no container %s in pod %s", file, ctr->st->name, sh->pod->name);
-    }
-    spec_pod_list_free(&l);
-    diag_list_free(&diags);
+int shim_update_container_pod(shim *sh, shim_ctr *ctr, spec_pod *new_pod, pv_err *err) {
+  const spec_container *nc = spec_pod_container(new_pod, ctr->st->name);
+  if (nc == NULL || sh->stopping) {
+    if (nc == NULL)
+      pv_err_set(err, ENOENT, "pod %s has no container %s", sh->pod->name, ctr->st->name);
+    else
+      pv_err_set(err, ESHUTDOWN, "pod %s is stopping", sh->pod->name);
+    spec_pod_free(new_pod);
     return -1;
   }
-  diag_list_free(&diags);
-  /* Keep the new pod spec alive for as long as the shim runs. */
-  while (l.n > 0) {
-    spec_pod *p = spec_pod_list_steal(&l, 0);
-    spec_pod **ni = realloc(sh->pods.items, (sh->pods.n + 1) * sizeof *ni);
-    if (ni == NULL) {
-      spec_pod_free(p);
-      continue;
-    }
-    sh->pods.items = ni;
-    sh->pods.items[sh->pods.n++] = p;
-    sh->pods.cap = sh->pods.n;
+  /* The new pod replaces the current one for every container (only ctr's
+   * differs); the old one lives on while runs started from it need it. */
+  if (shim_specs_replace(sh, new_pod, err) < 0) {
+    spec_pod_free(new_pod);
+    return -1;
   }
-  spec_pod_list_free(&l);
-  ctr->spec = nc;
-  snprintf(ctr->st->spec_hash, sizeof ctr->st->spec_hash, "sha256:%s", nc->hash);
-  snprintf(ctr->st->image, sizeof ctr->st->image, "%s", nc->image);
+  snprintf(ctr->st->spec_hash, sizeof ctr->st->spec_hash, "sha256:%s", ctr->spec->hash);
+  snprintf(ctr->st->image, sizeof ctr->st->image, "%s", ctr->spec->image);
   return shim_restart_container(sh, ctr, err);
 }

@@ -1,8 +1,9 @@
-/* shim_ctl.c - the shim's set-up and tear-down, its socket commands, its
- * status file and the per-run log adapter. */
+/* shim_ctl.c - the shim's set-up (lock, snapshot, paths, sandbox, socket,
+ * the launcher's sync pipe) and tear-down, and its status render. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "spec/duration.h"
 #include "supervisor/core/util.h"
+#include "supervisor/proto/podsnap.h"
 #include "supervisor/shim/placement.h"
 #include "supervisor/shim/shim_internal.h"
 #include "supervisor/shim/status.h"
@@ -31,6 +33,8 @@ static void on_status_timer(uv_timer_t *t) {
   pv_err_clear(&err);
   if (shim_write_status(sh, &err) < 0)
     fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&err));
+  /* A change may end the last run that still used an updated-away spec. */
+  shim_specs_collect(sh);
   /* A change usually ends a burst of work (a start, an exit, a probe
    * result): once things stay quiet, what it left resident goes back. */
   shim_mem_burst_done(sh);
@@ -47,13 +51,15 @@ void shim_mark_dirty(shim *sh) {
   }
 }
 
-/* Renders the status now (on the loop, so the snapshot is consistent) and
- * hands it to the status file's writer, which replaces status.json in the
- * thread pool (statefile.h: one write in flight, later ones coalesce). */
+/* Renders the status now (on the loop, so the snapshot is consistent),
+ * hands the same text to the socket's watchers (a status event each) and
+ * to the status file's writer, which replaces status.json in the thread
+ * pool (statefile.h: one write in flight, later ones coalesce). */
 int shim_write_status(shim *sh, pv_err *err) {
   char *json = shim_status_json(sh);
   if (json == NULL)
     return pv_err_set(err, ENOMEM, "pod %s: status: out of memory", sh->pod->name);
+  shimsock_publish(&sh->sock, json);
   statefile_set(&sh->status_file, json, strlen(json));
   return 0;
 }
@@ -63,68 +69,32 @@ static void on_statefile_error(void *ctx, const pv_err *err) {
   fprintf(stderr, "podvisor shim: %s\n", pv_err_str(err));
 }
 
-/* --- socket commands ------------------------------------------------------------- */
-
-static char *errorf(const pv_err *e) {
-  char *s = NULL;
-  if (asprintf(&s, "error: %s", pv_err_str(e)) < 0)
-    return NULL;
-  return s;
-}
-
-char *shim_handle_command(void *ctx, const char *line) {
-  shim *sh = ctx;
-  pv_err err;
-  pv_err_clear(&err);
-  char cmd[32] = "", name[128] = "", file[PATH_MAX] = "";
-  int n = sscanf(line, "%31s %127s %4095s", cmd, name, file);
-  if (n >= 1 && strcmp(cmd, "status") == 0)
-    return shim_status_json(sh);
-  if (n >= 1 && strcmp(cmd, "stop") == 0) {
-    shim_begin_stop(sh);
-    return strdup("ok");
-  }
-  if (n >= 2 && (strcmp(cmd, "restart") == 0 || (strcmp(cmd, "update") == 0 && n == 3))) {
-    shim_ctr *ctr = shim_find(sh, name);
-    if (ctr == NULL) {
-      pv_err_set(&err, ENOENT, "pod %s has no container %s", sh->pod->name, name);
-      return errorf(&err);
-    }
-    int rc =
-        cmd[0] == 'r' ? shim_restart_container(sh, ctr, &err) : shim_update_container(sh, ctr, file, &err);
-    return rc < 0 ? errorf(&err) : strdup("ok");
-  }
-  pv_err_set(&err, EINVAL, "unknown command '%s' (status, stop, restart NAME, update NAME FILE)", line);
-  return errorf(&err);
-}
-
 /* --- set-up ---------------------------------------------------------------------- */
 
+/* The snapshot the launcher wrote under the lock (podsnap.h): the only
+ * description of the pod the shim reads.  It must be this run directory's
+ * pod, with a uid (the instance). */
 static int load_pod(shim *sh, pv_err *err) {
-  diag_list diags;
-  diag_list_init(&diags);
-  int rc = spec_parse_file(sh->opt.pod_file, 0, &sh->pods, &diags);
-  if (rc < 0) {
-    char msg[512] = "invalid manifest";
-    for (size_t i = 0; i < diags.n; i++)
-      if (diags.items[i].severity == DIAG_ERROR) {
-        diag_format(&diags.items[i], msg, sizeof msg);
-        break;
-      }
-    diag_list_free(&diags);
-    return pv_err_set(err, EINVAL, "%s", msg);
+  spec_pod *p;
+  if (podsnap_load(sh->paths.snapshot, &p, err) < 0)
+    return -1;
+  char key[PODPATHS_KEY_LEN + 1];
+  spec_pod_key(p, key);
+  spec_pod **items = malloc(sizeof *items);
+  if (strcmp(key, sh->paths.key) != 0 || items == NULL) {
+    if (items == NULL)
+      pv_err_set(err, ENOMEM, "pod %s: out of memory", p->name);
+    else
+      pv_err_set(err, EINVAL, "snapshot %s: pod %s/%s belongs to another run directory", sh->paths.snapshot,
+                 p->ns, p->name);
+    free(items);
+    spec_pod_free(p);
+    return -1;
   }
-  diag_list_free(&diags);
-  for (size_t i = 0; i < sh->pods.n; i++) {
-    const spec_pod *p = sh->pods.items[i];
-    if ((sh->opt.pod_name == NULL || strcmp(p->name, sh->opt.pod_name) == 0) &&
-        (sh->opt.pod_namespace == NULL || strcmp(p->ns, sh->opt.pod_namespace) == 0)) {
-      sh->pod = p;
-      return 0;
-    }
-  }
-  return pv_err_set(err, ENOENT, "%s: no pod %s", sh->opt.pod_file,
-                    sh->opt.pod_name != NULL ? sh->opt.pod_name : "");
+  items[0] = p;
+  sh->pods = (spec_pod_list){.items = items, .n = 1, .cap = 1};
+  sh->pod = p;
+  return 0;
 }
 
 static void init_ctr(shim *sh, shim_ctr *ctr, ctrstate *st, const spec_container *c) {
@@ -175,119 +145,59 @@ static int init_state(shim *sh, pv_err *err) {
   return 0;
 }
 
-_Static_assert(SHIM_UID_LEN == SPEC_POD_UID_LEN, "the shim's uid buffer holds spec_pod_uid()");
-
-/* *out = a heap copy of the path fmt makes; -1 with errno on failure. */
-__attribute__((format(printf, 2, 3))) static int path_dup(char **out, const char *fmt, ...) {
-  char buf[PATH_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= sizeof buf) {
-    errno = ENAMETOOLONG;
+/* The run directory's paths, from the key alone (the snapshot is read
+ * under the lock, after this). */
+static int make_run_paths(shim *sh, pv_err *err) {
+  if (podpaths_init(&sh->paths, sh->opt.run_root, sh->opt.pod_key, err) < 0)
     return -1;
-  }
-  return (*out = strdup(buf)) == NULL ? -1 : 0;
-}
-
-static int make_paths(shim *sh, pv_err *err) {
-  const spec_pod *p = sh->pod;
-  spec_pod_uid(p, NULL, sh->uid);
-  /* spec/ already refuses a metadata.uid that is not Kubernetes-shaped; the
-   * uid names directories that teardown removes, so check again here. */
-  if (!spec_uid_is_safe(sh->uid))
-    return pv_err_set(err, EINVAL, "pod %s: unsafe uid '%s'", p->name, sh->uid);
-  if (path_dup(&sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
-      path_dup(&sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
-      path_dup(&sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) < 0 ||
-      path_dup(&sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
-      path_dup(&sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
-    return pv_err_sys(err, "pod %s: paths", p->name);
+  sh->run_dir = sh->paths.run_dir;
+  sh->status_path = sh->paths.status;
+  sh->sock_path = sh->paths.socket;
   return 0;
 }
 
-/* The refusal of a second shim for a pod that already has one. */
-static int already_kept(shim *sh, pv_err *err) {
-  char path[PATH_MAX], buf[32] = "";
-  long pid = 0;
-  if (pv_path(path, sizeof path, "%s/shim.pid", sh->run_dir) == 0) {
-    int fd;
-    do
-      fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd >= 0) {
-      ssize_t n;
-      do
-        n = read(fd, buf, sizeof buf - 1);
-      while (n < 0 && errno == EINTR);
-      buf[n > 0 ? n : 0] = '\0';
-      pid = strtol(buf, NULL, 10);
-      close(fd);
-    }
-  }
-  if (pid > 0)
-    return pv_err_set(err, EBUSY, "pod %s/%s is already kept by shim %ld", sh->pod->ns, sh->pod->name, pid);
-  return pv_err_set(err, EBUSY, "pod %s/%s is already kept by another shim", sh->pod->ns, sh->pod->name);
+/* The instance's paths, from the snapshot's uid. */
+static int make_paths(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  if (podpaths_set_instance(&sh->paths, sh->opt.root, p->ns, p->name, p->uid, err) < 0)
+    return -1;
+  snprintf(sh->uid, sizeof sh->uid, "%s", sh->paths.uid);
+  sh->pod_dir = sh->paths.pod_dir;
+  sh->log_dir = sh->paths.log_dir;
+  return 0;
 }
 
 /* Makes this shim the pod's only keeper: an exclusive flock() on
  * <run_dir>/shim.lock whose fd stays open for the life of the process (the
  * kernel drops the lock on any exit, kill -9 included).  Without it a
- * second shim for the same uid would take the first one's live containers
- * for leftovers.  A keeper that stops cleanly unlinks the file last, so a
- * lock won on an inode no longer linked at the path is taken again on the
- * new file. */
+ * second shim for the same pod would take the first one's live containers
+ * for leftovers.  A launcher hands over the lock it wrote the snapshot
+ * under (--lock-fd: the same open file, so flock() on it succeeds); else
+ * the shim takes it, giving a keeper just killed 2 s to finish its exit. */
 static int take_lock(shim *sh, pv_err *err) {
-  const spec_pod *p = sh->pod;
-  char path[PATH_MAX];
-  if (pv_path(path, sizeof path, "%s/shim.lock", sh->run_dir) < 0)
-    return pv_err_sys(err, "pod %s/%s: lock path", p->ns, p->name);
-  for (int tries = 0;; tries++) {
-    if (tries == 10)
-      return pv_err_set(err, EAGAIN, "pod %s/%s: %s keeps being removed", p->ns, p->name, path);
-    if (pv_mkdir_p(sh->run_dir, 0700, err) < 0)
-      return -1;
-    int fd;
-    do
-      fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0 && errno == ENOENT)
-      continue; /* the run dir was removed by a keeper that just stopped */
-    if (fd < 0)
-      return pv_err_sys(err, "pod %s/%s: open %s", p->ns, p->name, path);
-    /* A keeper just killed (kill -9, then a new shim at once) holds the
-     * lock until the kernel has finished its exit: give it 2 s. */
-    int rc;
-    for (int wait = 0;; wait++) {
-      do
-        rc = flock(fd, LOCK_EX | LOCK_NB);
-      while (rc < 0 && errno == EINTR);
-      if (rc == 0 || errno != EWOULDBLOCK || wait == 40)
-        break;
-      struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
-      nanosleep(&ts, NULL);
-    }
-    if (rc < 0) {
-      int e = errno;
-      close(fd);
-      if (e == EWOULDBLOCK)
-        return already_kept(sh, err);
-      errno = e;
-      return pv_err_sys(err, "pod %s/%s: lock %s", p->ns, p->name, path);
-    }
-    struct stat held, named;
-    if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
-        held.st_ino == named.st_ino) {
-      sh->lock_fd = fd;
-      return 0;
-    }
+  char what[64];
+  snprintf(what, sizeof what, "with key %s", sh->paths.key);
+  int fd = sh->opt.lock_fd;
+  if (fd < 0)
+    return podsnap_lock_wait(&sh->paths, what, 2000, &sh->lock_fd, err);
+  struct stat held, named;
+  int rc;
+  do
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 || fstat(fd, &held) < 0 || stat(sh->paths.lock, &named) < 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino) {
     close(fd);
+    return pv_err_set(err, EBADF, "pod %s: --lock-fd is not the held lock %s", what, sh->paths.lock);
   }
+  sh->lock_fd = fd;
+  return 0;
 }
 
-/* Removes the run dir at a clean stop, the lock file last (take_lock()). */
-static void remove_run_dir(shim *sh) {
+/* Removes the run dir at a clean stop, the lock file last (take_lock()).
+ * A stop that left cgroups behind keeps the instance's snapshot and status
+ * (and so its uid): the pod's next keeper knows whose leftovers they are. */
+static void remove_run_dir(shim *sh, bool left_behind) {
   DIR *d = opendir(sh->run_dir);
   if (d != NULL) {
     struct dirent *e;
@@ -295,40 +205,26 @@ static void remove_run_dir(shim *sh) {
     while ((e = readdir(d)) != NULL) {
       if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "shim.lock") == 0)
         continue;
+      if (left_behind && strcmp(e->d_name, "shim.sock") != 0 && strcmp(e->d_name, "shim.pid") != 0)
+        continue;
       if (pv_path(path, sizeof path, "%s/%s", sh->run_dir, e->d_name) == 0)
         pv_rm_rf(path, NULL);
     }
     closedir(d);
   }
   char lock[PATH_MAX];
-  if (pv_path(lock, sizeof lock, "%s/shim.lock", sh->run_dir) == 0)
+  if (!left_behind && pv_path(lock, sizeof lock, "%s/shim.lock", sh->run_dir) == 0)
     (void)unlink(lock);
   close(sh->lock_fd);
   sh->lock_fd = -1;
   (void)rmdir(sh->run_dir); /* ENOTEMPTY: the next keeper already came */
 }
 
-/* Removes what a SIGKILLed predecessor left: cgroups (its containers died
- * with it through pdeathsig) and container upper dirs.  Every cgroup below
- * the pod's is the predecessor's (the lock keeps shims apart): the manager
- * kills and removes them, and keeps the ones whose processes are still
- * dying pending, so no container of ours joins them. */
+/* Removes what a SIGKILLed predecessor of this instance left: cgroups
+ * (its containers died with it through pdeathsig) and container upper
+ * dirs (shim_clean_instance). */
 static void clean_leftovers(shim *sh) {
-  char rel[512];
-  pv_err err;
-  pv_err_clear(&err);
-  snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
-  if (container_manager_adopt_leftovers(sh->mgr, rel, &err) < 0)
-    fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
-  cgroup_handle *cg = NULL;
-  if (container_manager_pending(sh->mgr) == 0 &&
-      resource_manager_open_cgroup(container_manager_resources(sh->mgr), rel, &cg, NULL) == 0 &&
-      resource_manager_destroy_cgroup(cg, NULL) < 0)
-    resource_manager_close_cgroup(cg);
-  shim_pending_arm(sh);
-  char dir[PATH_MAX];
-  if (pv_path(dir, sizeof dir, "%s/containers", sh->pod_dir) == 0)
-    pv_rm_rf(dir, NULL);
+  shim_clean_instance(sh, sh->uid, false);
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -356,15 +252,15 @@ static void start_thread_pool(void *ctx) {
 }
 
 static int setup(shim *sh, pv_err *err) {
-  if (load_pod(sh, err) < 0 || make_paths(sh, err) < 0)
+  /* Nothing of the pod is read or touched before the lock is ours. */
+  if (make_run_paths(sh, err) < 0 || take_lock(sh, err) < 0 || load_pod(sh, err) < 0 ||
+      make_paths(sh, err) < 0)
     return -1;
   sandbox_config sc = {.hostname = sh->pod->effective_hostname,
                        .host_network = sh->pod->host_network,
                        .share_pid = sh->pod->share_process_namespace,
                        .before_pid_ns = start_thread_pool};
-  /* Nothing of the pod is touched before the lock is ours. */
-  if (take_lock(sh, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
-      pv_mkdir_p(sh->log_dir, 0755, err) < 0)
+  if (pv_mkdir_p(sh->pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->log_dir, 0755, err) < 0)
     return -1;
   if (sandbox_enter(&sh->sb, &sc, err) < 0)
     return -1;
@@ -404,7 +300,8 @@ static int setup(shim *sh, pv_err *err) {
     return -1;
   if (asprintf(&pidbuf, "%d\n", (int)getpid()) > 0)
     statefile_set(&sh->pid_file, pidbuf, strlen(pidbuf));
-  if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, shim_handle_command, sh, err) < 0)
+  if (shim_ops_init(sh, err) < 0 ||
+      shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, &shim_ops_handler, sh, err) < 0)
     return -1;
   return shim_pause_watch(sh, err);
 }
@@ -456,12 +353,15 @@ void shim_maybe_finish(shim *sh) {
 }
 
 static void teardown(shim *sh) {
+  bool left_behind = sh->pending_gave_up;
   if (sh->mgr != NULL) {
     /* The loop already waited for pending cgroups (shim_pending.c). */
     pv_err err;
     pv_err_clear(&err);
-    if (container_manager_close(sh->mgr, 100, &err) < 0)
+    if (container_manager_close(sh->mgr, 100, &err) < 0) {
       fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
+      left_behind = true;
+    }
     sh->mgr = NULL;
     /* The pod-level cgroup directory is ours too; a child cgroup left
      * behind above keeps it busy, which is said, not hidden. */
@@ -475,6 +375,7 @@ static void teardown(shim *sh) {
         resource_manager_destroy_cgroup(cg, &err) < 0) {
       fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
       resource_manager_close_cgroup(cg);
+      left_behind = true;
     }
     resource_manager_cleanup(rm);
   }
@@ -487,14 +388,49 @@ static void teardown(shim *sh) {
   }
   sandbox_release(&sh->sb);
   if (keeper)
-    remove_run_dir(sh);
+    remove_run_dir(sh, left_behind);
+}
+
+/* The launcher's sync pipe (shim.h): one JSON line, then closed. */
+static void sync_report(int *fd, const char *error) {
+  if (*fd < 0)
+    return;
+  json_t *j = error == NULL ? json_pack("{s:b,s:i}", "ok", 1, "pid", (int)getpid())
+                            : json_pack("{s:b,s:s}", "ok", 0, "error", error);
+  char *line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (line != NULL) {
+    size_t len = strlen(line), off = 0;
+    line[len++] = '\n'; /* replaces the NUL */
+    while (off < len) {
+      ssize_t n = write(*fd, line + off, len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      off += (size_t)n;
+    }
+    free(line);
+  }
+  close(*fd);
+  *fd = -1;
 }
 
 int shim_main(const shim_options *o, pv_err *err) {
   shim_mem_setup();
+  /* The launcher's descriptors must not reach a container: the lock would
+   * outlive the shim in it. */
+  int sync_fd = o->sync_fd;
+  if (sync_fd >= 0)
+    (void)fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+  if (o->lock_fd >= 0)
+    (void)fcntl(o->lock_fd, F_SETFD, FD_CLOEXEC);
   shim *sh = calloc(1, sizeof *sh);
-  if (sh == NULL)
-    return pv_err_set(err, ENOMEM, "shim: out of memory");
+  if (sh == NULL) {
+    pv_err_set(err, ENOMEM, "shim: out of memory");
+    sync_report(&sync_fd, pv_err_str(err));
+    return -1;
+  }
   sh->opt = *o;
   sh->devnull = -1;
   sh->lock_fd = -1;
@@ -514,6 +450,7 @@ int shim_main(const shim_options *o, pv_err *err) {
   sigaddset(&stop_sigs, SIGINT);
   sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
   int rc = setup(sh, err);
+  sync_report(&sync_fd, rc == 0 ? NULL : pv_err_str(err));
   sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
   bool loop_ok = sh->loop_ready;
   if (rc == 0) {
@@ -542,12 +479,10 @@ int shim_main(const shim_options *o, pv_err *err) {
   for (size_t i = 0; sh->ctrs != NULL && i < sh->n_ctrs; i++)
     shim_free_probes(&sh->ctrs[i]);
   free(sh->ctrs);
+  shim_specs_free(sh);
   spec_pod_list_free(&sh->pods);
-  free(sh->run_dir);
-  free(sh->pod_dir);
-  free(sh->log_dir);
-  free(sh->status_path);
-  free(sh->sock_path);
+  shim_ops_free(sh);
+  podpaths_free(&sh->paths);
   free(sh);
   return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "spec/spec.h"
 #include "supervisor/core/container.h"
+#include "supervisor/proto/podpaths.h"
 #include "supervisor/shim/backoff.h"
 #include "supervisor/shim/ctrstate.h"
 #include "supervisor/shim/logpump.h"
@@ -72,11 +73,12 @@ struct shim_ctr {
 struct shim {
   uv_loop_t loop;
   shim_options opt;
-  spec_pod_list pods; /* owns the pod spec and every updated spec */
+  spec_pod_list pods; /* owns the current snapshot's pod (one item) */
   const spec_pod *pod;
-  char uid[SHIM_UID_LEN + 1];
-  /* Heap strings (NULL until make_paths): PATH_MAX arrays here would each
-   * dirty a page of their own for a path of a hundred bytes. */
+  struct shim_retired *retired_pods; /* earlier pods still used by runs (shim_specs.c) */
+  char uid[PODPATHS_UID_MAX + 1];
+  podpaths paths; /* every path of the pod (heap strings) */
+  /* Aliases of paths' strings (NULL until make_paths). */
   char *run_dir, *pod_dir, *log_dir, *status_path, *sock_path;
   container_manager *mgr;
   sandbox sb;
@@ -86,6 +88,7 @@ struct shim {
   size_t n_ctrs, n_init;
   shim_run *runs; /* every live run, current or draining */
   shimsock sock;
+  struct shim_ops *ops; /* shim_ops.c: updates and execs in flight */
   uv_signal_t sig_term, sig_int;
   uv_timer_t status_timer;  /* coalesces status renders to one per loop turn */
   statefile status_file;    /* status.json, written durably off the loop */
@@ -113,7 +116,10 @@ int64_t shim_now_ns(void);
 void shim_advance(shim *sh);
 void shim_begin_stop(shim *sh);
 int shim_restart_container(shim *sh, shim_ctr *ctr, pv_err *err);
-int shim_update_container(shim *sh, shim_ctr *ctr, const char *file, pv_err *err);
+/* Replaces ctr's container with new_pod's (which the shim owns from now on,
+ * also on failure): new_pod becomes the current pod, its pod.json already
+ * on disk (shim_ops.c); then the container restarts. */
+int shim_update_container_pod(shim *sh, shim_ctr *ctr, spec_pod *new_pod, pv_err *err);
 shim_ctr *shim_find(shim *sh, const char *name);
 void shim_mark_dirty(shim *sh);
 void shim_maybe_finish(shim *sh);
@@ -135,6 +141,8 @@ void shim_stop_probes(shim_ctr *ctr);
 void shim_free_probes(shim_ctr *ctr);
 
 /* shim_stop.c */
+/* The pod stop with a grace period of grace_ms instead of the pod's own. */
+void shim_begin_stop_grace(shim *sh, int64_t grace_ms);
 int64_t shim_grace_of(int64_t seconds); /* saturating seconds → ms */
 int64_t shim_grace_ms(const shim *sh);  /* the pod's grace period */
 void shim_send_term(shim_ctr *ctr, int64_t kill_after_ms);
@@ -180,10 +188,35 @@ int shim_pause_watch(shim *sh, pv_err *err);
 int shim_sandbox_ready(shim *sh, pv_err *err);
 void shim_pause_close(shim *sh);
 
-/* shim_ctl.c */
-char *shim_handle_command(void *ctx, const char *line);
+/* shim_ctl.c: renders the status, publishes it to the socket's watchers
+ * and hands it to status.json's writer. */
 int shim_write_status(shim *sh, pv_err *err);
+/* shim_status.c: the status document, compact JSON (malloc'd; NULL on out
+ * of memory).  shim_load_previous(): carries the previous status forward
+ * when it is the same instance's, else removes the old instance's leftovers. */
 char *shim_status_json(shim *sh);
 void shim_load_previous(shim *sh);
+/* Removes what a killed keeper of instance uid left: its cgroups below
+ * podvisor/<uid> (killed, or kept pending and collected) and its container
+ * upper dirs; whole: its entire <root>/pods/<uid> (an earlier instance). */
+void shim_clean_instance(shim *sh, const char *uid, bool whole);
+
+/* shim_ops.c: the control protocol's ops (ctlproto.h) behind the socket. */
+extern const shimsock_handler shim_ops_handler;
+int shim_ops_init(shim *sh, pv_err *err);
+void shim_ops_free(shim *sh); /* after the loop ran out */
+
+/* shim_exec.c: the exec op; the connection is held until the process ends.
+ * fds are the request's (owned). */
+void shim_exec_start(shim *sh, shimsock_conn *c, const ctlproto_request *req, int *fds, size_t nfds);
+void shim_exec_released(shim *sh, void *data);
+
+/* shim_specs.c: makes new_pod the current pod and rebinds every container
+ * to it; the previous pod is kept while runs started from it still borrow
+ * from it, and freed by collect() once none does.  -1 with ENOMEM and
+ * nothing changed. */
+int shim_specs_replace(shim *sh, spec_pod *new_pod, pv_err *err);
+void shim_specs_collect(shim *sh);
+void shim_specs_free(shim *sh);
 
 #endif

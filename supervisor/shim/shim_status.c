@@ -159,7 +159,9 @@ char *shim_status_json(shim *sh) {
     json_object_set_new(root, "reason", json_string("SandboxFailed"));
     json_object_set_new(root, "message", json_string(sh->sandbox_error));
   }
-  char *s = json_dumps(root, JSON_INDENT(1));
+  /* Compact: the same text goes to status.json and, as one line, to the
+   * socket's watchers. */
+  char *s = json_dumps(root, JSON_COMPACT);
   json_decref(root);
   return s;
 }
@@ -200,18 +202,62 @@ static bool restore_killed(shim *sh, shim_ctr *ctr, const ctrstate *o) {
   return false;
 }
 
-/* Carries a predecessor's state forward (a shim restarted for the same pod
- * uid): restart counts, last terminations and the backoff state.  A
+/* Carries a predecessor's state forward (a shim restarted for the same
+ * instance, the same uid): restart counts, last terminations and the backoff state.  A
  * container the predecessor had running counts as killed (restore_killed).
  * One that waited in CrashLoopBackOff waits until the same deadline; one
  * stopped by its start limit stays down; one that terminated and that the
  * policy does not restart stays terminated. */
+void shim_clean_instance(shim *sh, const char *uid, bool whole) {
+  podpaths pp;
+  pv_err err;
+  pv_err_clear(&err);
+  if (podpaths_init(&pp, sh->opt.run_root, sh->paths.key, &err) < 0 ||
+      podpaths_set_instance(&pp, sh->opt.root, sh->pod->ns, sh->pod->name, uid, &err) < 0) {
+    fprintf(stderr, "podvisor shim: pod %s: earlier instance: %s\n", sh->pod->name, pv_err_str(&err));
+    podpaths_free(&pp);
+    return;
+  }
+  /* Every cgroup below the instance's is a dead keeper's (the lock keeps
+   * shims apart): the manager kills and removes them, and keeps the ones
+   * whose processes are still dying pending, so no container joins them. */
+  if (container_manager_adopt_leftovers(sh->mgr, pp.cgroup, &err) < 0)
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
+  cgroup_handle *cg = NULL;
+  if (container_manager_pending(sh->mgr) == 0 &&
+      resource_manager_open_cgroup(container_manager_resources(sh->mgr), pp.cgroup, &cg, NULL) == 0 &&
+      resource_manager_destroy_cgroup(cg, NULL) < 0)
+    resource_manager_close_cgroup(cg);
+  shim_pending_arm(sh);
+  char dir[PATH_MAX];
+  if (whole)
+    pv_rm_rf(pp.pod_dir, NULL); /* never crosses into a mount left behind */
+  else if (pv_path(dir, sizeof dir, "%s/containers", pp.pod_dir) == 0)
+    pv_rm_rf(dir, NULL);
+  podpaths_free(&pp);
+}
+
+/* The uid of the instance whose status a predecessor left (older shims
+ * wrote no uid there: another instance, too). */
+static bool same_instance(shim *sh, const json_t *raw) {
+  const char *uid = json_string_value(json_object_get(json_object_get(raw, "metadata"), "uid"));
+  if (uid != NULL && strcmp(uid, sh->uid) == 0)
+    return true;
+  if (uid != NULL && podpaths_uid_is_valid(uid))
+    shim_clean_instance(sh, uid, true);
+  return false;
+}
+
 void shim_load_previous(shim *sh) {
   ctrstate_pod prev;
   memset(&prev, 0, sizeof prev);
-  if (status_load(sh->status_path, &prev, NULL) < 0)
-    return;
   json_t *raw = json_load_file(sh->status_path, 0, NULL);
+  /* A new instance of the pod starts fresh: nothing of another instance's
+   * status is carried forward, and what that one left is removed. */
+  if (raw == NULL || !same_instance(sh, raw) || status_load(sh->status_path, &prev, NULL) < 0) {
+    json_decref(raw);
+    return;
+  }
   ctrstate *lists[2] = {prev.init, prev.app};
   size_t ns[2] = {prev.n_init, prev.n_app};
   const char *keys[2] = {"initContainerStatuses", "containerStatuses"};

@@ -169,11 +169,15 @@ void shim_stop_sidecars(shim *sh) {
 }
 
 void shim_begin_stop(shim *sh) {
+  shim_begin_stop_grace(sh, shim_grace_ms(sh));
+}
+
+void shim_begin_stop_grace(shim *sh, int64_t grace_ms) {
   if (sh->stopping)
     return;
   sh->stopping = true;
-  sh->stop_deadline_ms = shim_now_ms() + shim_grace_ms(sh);
-  uv_timer_start(&sh->stop_timer, on_stop_deadline, (uint64_t)shim_grace_ms(sh), 0);
+  sh->stop_deadline_ms = shim_now_ms() + grace_ms;
+  uv_timer_start(&sh->stop_timer, on_stop_deadline, (uint64_t)grace_ms, 0);
   for (size_t i = 0; i < sh->n_ctrs; i++) {
     shim_ctr *ctr = &sh->ctrs[i];
     uv_timer_stop(&ctr->backoff_timer);
