@@ -44,5 +44,5 @@ stop_shim "$LAST_SHIM" || fail stop
 [ "$(count)" = 0 ] || fail "processes left after stop"
 for cg in /sys/fs/cgroup/*/podvisor/$uid; do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
 [ ! -e "$R/pods/$uid" ] || fail "pod dir left"
-[ ! -e "$RR/pods/$uid" ] || fail "run dir left"
+[ ! -e "$(rundir_of doomed)" ] || fail "run dir left"
 ok "leftovers cleaned by the next shim"

@@ -20,7 +20,7 @@ spec:
     image: busybox
     command: ["sh", "-c", "sleep 1001 </dev/null >/dev/null 2>&1 & exec sleep 3601"]
 Y
-uid=$(uid_of frozenpause)
+uid=
 FZ=/sys/fs/cgroup/freezer/pv-e2e-frozenpause-$$
 thaw() {
   [ -d "$FZ" ] || return 0
@@ -40,6 +40,7 @@ thaw() {
 trap 'thaw; cleanup' EXIT
 start_shim "$T/pod.yaml" frozenpause
 wait_for frozenpause '.containerStatuses[0].state.running != null' true 10 || fail "not running"
+uid=$(uid_of frozenpause)
 pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
 [ -n "$pid" ] || fail "the background sleep never showed up"
 mkdir "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze"

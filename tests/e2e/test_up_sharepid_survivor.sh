@@ -33,8 +33,8 @@ spec:
     image: busybox
     command: ["sh", "-c", "sleep 1001 </dev/null >/dev/null 2>&1 & exec sleep 3601"]
 Y
-uid=$(uid_of survivor)
-sock=$RR/pods/$uid/shim.sock
+uid= # known once the first instance runs
+sock=$(sock_of survivor)
 HIER="cpu cpuacct memory pids"
 FZ=/sys/fs/cgroup/freezer/pv-e2e-survivor-$$
 thaw_all() {
@@ -81,6 +81,7 @@ restarts() { jq_status survivor ".containerStatuses[$1].restartCount"; }
 start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[0].restartCount >= 4' true 15 || fail "c does not restart"
+uid=$(uid_of survivor)
 for i in $(seq 20); do
   a=$(count_in_cgroups 1000)
   b=$(count_in_pidns "$SHIM" 1000)
@@ -144,6 +145,7 @@ ok "after the stop nothing is left"
 start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (second shim)"
+uid=$(uid_of survivor) # a new instance: the first one stopped cleanly
 pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
 [ -n "$pid" ] || fail "no sleep 1001 in f's cgroup (second shim)"
 mkdir -p "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"

@@ -28,7 +28,7 @@ spec:
     command: ["sh", "-c", "echo version-2; exec sleep 3600"]
 Y
 start_shim "$T/pod.yaml" ctl
-sock=$RR/pods/$(uid_of ctl)/shim.sock
+sock=$(sock_of ctl)
 ctl() { "$PV" shim ctl "$sock" "$@"; }
 wait_for ctl '.containerStatuses[0].state.waiting.reason' CrashLoopBackOff 10 || fail "no CrashLoopBackOff"
 [ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode $(stat -c %a "$sock")"
