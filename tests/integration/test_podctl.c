@@ -10,6 +10,7 @@
  * Each test gets its own root and run root; the keeper is the podvisor-shim
  * built beside $PODVISOR_BINARY.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -40,6 +41,11 @@ typedef struct seen {
   int exit_status;
   json_t *last; /* the last status */
 } seen;
+
+/* Every test's directory is named after the process that runs the suite:
+ * a failed assertion ends a test without its stop, and the suite then
+ * stops the keepers left in its directories (stop_leftovers). */
+static char prefix[64];
 
 static void on_launched(podctl_shim *s, const pv_err *err, void *ctx) {
   (void)s;
@@ -98,7 +104,7 @@ static void run_for(int ms) {
 
 static void setup(void) {
   testutil_require_root("integration/test_podctl");
-  dir = testutil_tmpdir("pv-podctl");
+  dir = testutil_tmpdir(prefix);
   snprintf(root, sizeof root, "%s/root", dir);
   snprintf(run_root, sizeof run_root, "%s/run", dir);
   const char *bin = getenv("PODVISOR_BINARY");
@@ -569,7 +575,58 @@ static Suite *suite(void) {
   return s;
 }
 
+/* SIGTERMs (a graceful stop) every keeper running for one of this suite's
+ * directories, gives them 10 s, then SIGKILLs what is left. */
+static void stop_leftovers(void) {
+  for (int round = 0; round < 101; round++) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int found = 0;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+      char path[300], cmd[4096];
+      snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+      int fd = atoi(e->d_name) > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+      ssize_t n = fd >= 0 ? read(fd, cmd, sizeof cmd - 1) : -1;
+      if (fd >= 0)
+        close(fd);
+      if (n <= 0)
+        continue;
+      for (ssize_t i = 0; i < n; i++)
+        cmd[i] = cmd[i] == '\0' ? ' ' : cmd[i];
+      cmd[n] = '\0';
+      if (strstr(cmd, "podvisor-shim") == NULL || strstr(cmd, prefix) == NULL)
+        continue;
+      found++;
+      kill(atoi(e->d_name), round == 0 ? SIGTERM : round == 100 ? SIGKILL : 0);
+    }
+    if (d != NULL)
+      closedir(d);
+    if (found == 0)
+      return;
+    usleep(100000);
+  }
+}
+
+/* The directories of tests that failed before their teardown. */
+static void remove_leftover_dirs(void) {
+  const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+  DIR *d = opendir(tmp);
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    char path[PATH_MAX];
+    if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && e->d_name[strlen(prefix)] == '-' &&
+        snprintf(path, sizeof path, "%s/%s", tmp, e->d_name) < (int)sizeof path)
+      testutil_rmtree(path);
+  }
+  if (d != NULL)
+    closedir(d);
+}
+
 int main(void) {
   testutil_require_root("integration/test_podctl");
-  return testutil_run(suite());
+  snprintf(prefix, sizeof prefix, "pv-podctl-%d", (int)getpid());
+  int rc = testutil_run(suite());
+  stop_leftovers();
+  remove_leftover_dirs();
+  return rc;
 }
