@@ -41,7 +41,8 @@ if [ -x "$(dirname "$PV")/podvisor-shim" ]; then
   [ "$(readlink "/proc/$sp/exe")" = "$(readlink -f "$(dirname "$PV")/podvisor-shim")" ] ||
     fail "the shim is $(readlink "/proc/$sp/exe"), not podvisor-shim"
 fi
-uid=$(uid_of "$name")
+cg=$(cgroup_of "$name")
+[ -n "$cg" ] || fail "no cgroup known for the pod"
 t0=$(date +%s%N)
 kill -TERM "$up"
 wait "$up"; rc=$?
@@ -50,7 +51,7 @@ stop_ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$stop_ms" -lt 10000 ] || fail "stop took $stop_ms ms: the container waited for SIGKILL"
 [ -z "$(ls -A "$RR/pods" 2>/dev/null)" ] || fail "run-root pod dirs left: $(ls "$RR/pods")"
 [ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || true
-for cg in /sys/fs/cgroup/*/podvisor/$uid; do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
+for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
 ok "up validates first, shows Running, stops on SIGTERM"
 "$PV" --root "$R" --run-root "$RR" up --logs "$T/hello.yaml" > "$T/logs.out" 2>&1 &
 up=$!

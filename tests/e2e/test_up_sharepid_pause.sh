@@ -83,12 +83,14 @@ wait_seen() {
   return 1
 }
 leftovers() { # leftovers NAME: fails on any process, cgroup, dir or mount left
-  local uid cg
+  local uid cg pd h
   uid=$(uid_of "$1")
+  cg=$(cgroup_of "$1")
+  pd=$(poddir_of "$1")
   [ -n "$uid" ] || fail "no uid known for $1"
   [ "$(count)" = 0 ] || fail "$(count) container processes left"
-  for cg in /sys/fs/cgroup/*/podvisor/$uid; do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
-  [ ! -e "$R/pods/$uid" ] || fail "pod dir left"
+  for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
+  [ ! -e "$pd" ] || fail "pod dir left"
   [ ! -e "$(rundir_of "$1")" ] || fail "run dir left"
   ! grep -q "$uid" /proc/self/mountinfo || fail "mount left: $(grep "$uid" /proc/self/mountinfo)"
 }
