@@ -259,7 +259,8 @@ static void on_launched(podctl_shim *s, const pv_err *err, void *ctx) {
   u->log_rfd = podctl_shim_take_log_fd(s);
   if (err != NULL) {
     u->launch_err = *err;
-    fprintf(stderr, "podvisor up: pod %s: %s\n", u->spec->name, pv_err_str(err));
+    if (err->code != ECANCELED) /* stopped before it started: no failure */
+      fprintf(stderr, "podvisor up: pod %s: %s\n", u->spec->name, pv_err_str(err));
     return;
   }
   const podpaths *pp = podctl_shim_paths(s);
@@ -318,7 +319,11 @@ static void on_exited(podctl_shim *s, int status, void *ctx) {
   (void)s;
   upod *u = ctx;
   up *x = u->up;
-  u->exit_status = status < 0 ? 127 : status;
+  /* No process ran: it could not start, or was stopped before it did. */
+  if (status < 0)
+    u->exit_status = u->launch_err.code == ECANCELED ? 0 : 127;
+  else
+    u->exit_status = status;
   x->alive--;
   drain_shim_log(u, true);
   if (u->exit_status != 0) {

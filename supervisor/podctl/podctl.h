@@ -78,7 +78,8 @@ typedef struct podctl_callbacks {
 
 typedef struct podctl_launch_opts {
   const char *root, *run_root;
-  const char *shim_path;    /* NULL: podctl_find_shim() */
+  const char *shim_path;    /* NULL: podctl_find_shim(); a path ending in podvisor-shim runs the
+                             * lean keeper, any other `podvisor shim` */
   bool keep_instance;       /* keep the run directory's uid (a keeper restarted) */
   const char *log_max_size; /* passed on as given; NULL = the shim's default */
   unsigned log_max_files;   /* 0 = the shim's default */

@@ -35,7 +35,7 @@ struct podctl_conn {
   size_t nrfds;
   outq *out, *out_tail;
   pending_req *reqs, *reqs_tail;
-  bool closing, ended, dispatching;
+  bool closing, ended;
 };
 
 static void on_event(uv_poll_t *h, int status, int events);
@@ -191,7 +191,6 @@ static void read_some(podctl_conn *c) {
     char *line;
     size_t len;
     int rc;
-    c->dispatching = true;
     while (!c->ended && !c->closing && (rc = ctlproto_lines_next(&c->in, &line, &len)) != 0) {
       if (rc < 0) {
         fail(c, EMSGSIZE, "reply longer than the protocol allows");
@@ -199,7 +198,6 @@ static void read_some(podctl_conn *c) {
       }
       dispatch(c, line, len);
     }
-    c->dispatching = false;
   }
 }
 

@@ -297,6 +297,12 @@ static void prepare_done(uv_work_t *req, int status) {
     pv_err_set(&s->work_err, -status, "pod %s: launch cancelled", s->paths.key);
   }
   if (s->work_rc == 0 && (s->closing || s->stop_wanted)) {
+    /* Stopped before its keeper started: what the launch wrote goes. */
+    if (s->log_wfd >= 0)
+      close(s->log_wfd);
+    s->log_wfd = -1;
+    podsnap_abandon(&s->paths, s->lock_fd);
+    s->lock_fd = -1;
     s->work_rc = -1;
     pv_err_set(&s->work_err, ECANCELED, "pod %s: stopped before its shim started", s->paths.key);
   }
@@ -346,7 +352,8 @@ int podctl_launch(uv_loop_t *loop, const spec_pod *pod, const char *key, const p
   char path[PATH_MAX];
   if (o->shim_path != NULL) {
     snprintf(path, sizeof path, "%s", o->shim_path);
-    s->lean = strstr(o->shim_path, "podvisor-shim") != NULL;
+    const char *base = strrchr(o->shim_path, '/');
+    s->lean = strcmp(base != NULL ? base + 1 : o->shim_path, "podvisor-shim") == 0;
   } else {
     podctl_find_shim(path, sizeof path, &s->lean);
   }

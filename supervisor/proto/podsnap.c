@@ -1,6 +1,7 @@
 /* podsnap.c - a pod's snapshot and the lock of its run directory (podsnap.h). */
 #include "supervisor/proto/podsnap.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -178,6 +179,29 @@ int podsnap_load(const char *path, spec_pod **out, pv_err *err) {
   spec_pod_list_free(&l);
   diag_list_free(&diags);
   return *out != NULL ? 0 : -1;
+}
+
+void podsnap_abandon(const podpaths *pp, int lock_fd) {
+  struct stat st;
+  (void)unlink(pp->snapshot);
+  if (stat(pp->shim_log, &st) == 0 && st.st_size == 0)
+    (void)unlink(pp->shim_log);
+  /* Only the lock left: the directory goes too (a status of an earlier
+   * instance keeps it). */
+  DIR *d = opendir(pp->run_dir);
+  struct dirent *e;
+  bool others = false;
+  while (d != NULL && (e = readdir(d)) != NULL)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strcmp(e->d_name, "shim.lock") != 0)
+      others = true;
+  if (d != NULL)
+    closedir(d);
+  if (!others) {
+    (void)unlink(pp->lock);
+    (void)rmdir(pp->run_dir);
+  }
+  if (lock_fd >= 0)
+    close(lock_fd);
 }
 
 /* p == NULL: the keeper runs the snapshot already in the run directory

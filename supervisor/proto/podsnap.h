@@ -77,4 +77,9 @@ int podsnap_load(const char *path, spec_pod **out, pv_err *err);
 int podsnap_prepare(const char *root, const char *run_root, const spec_pod *p, const char *key, bool keep,
                     unsigned wait_ms, podpaths *pp, int *lock_fd, pv_err *err);
 
+/* A launch given up after podsnap_prepare (the keeper was never started):
+ * removes the snapshot and, when nothing else is left in it, the run
+ * directory (its lock last), then closes lock_fd.  Best effort. */
+void podsnap_abandon(const podpaths *pp, int lock_fd);
+
 #endif

@@ -138,6 +138,16 @@ START_TEST(snapshot_round_trip) {
   ck_assert_str_eq(pp2.log_dir, pp.log_dir);
   close(fd2);
   podpaths_free(&pp2);
+  /* A launch given up leaves nothing: snapshot, lock and directory go. */
+  podpaths gone;
+  int gfd;
+  spec_pod *q = parse(POD("{name: gone}", "true"));
+  ck_assert_int_eq(podsnap_prepare(root, run_root, q, NULL, false, 0, &gone, &gfd, &err), 0);
+  ck_assert_int_eq(access(gone.snapshot, F_OK), 0);
+  podsnap_abandon(&gone, gfd);
+  ck_assert_int_ne(access(gone.run_dir, F_OK), 0);
+  podpaths_free(&gone);
+  spec_pod_free(q);
   /* A snapshot of another pod in this run directory is refused. */
   spec_pod *other = parse(POD("{name: other}", "true"));
   ck_assert_int_eq(podsnap_write(&pp, other, "u2", &err), 0);
