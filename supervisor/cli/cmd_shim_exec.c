@@ -24,6 +24,8 @@
 #include "supervisor/cli/cli.h"
 #include "supervisor/podctl/podctl.h"
 
+#define LINGER_MS 500
+
 typedef struct exec_session {
   uv_loop_t loop;
   podctl_conn *conn;
@@ -31,6 +33,8 @@ typedef struct exec_session {
   uv_poll_t master_poll, stdin_poll;
   bool master_open, stdin_open, winch_open, forward_stdin;
   uv_signal_t winch;
+  uv_timer_t linger; /* after the exit: the terminal's last output */
+  bool linger_open;
   int exit_code; /* -1 until the exit event */
   bool failed;
   struct termios saved;
@@ -89,6 +93,10 @@ static void stop_terminal(exec_session *x) {
     x->winch_open = false;
     uv_close((uv_handle_t *)&x->winch, NULL);
   }
+  if (x->linger_open) {
+    x->linger_open = false;
+    uv_close((uv_handle_t *)&x->linger, NULL);
+  }
 }
 
 static void on_master(uv_poll_t *h, int status, int events) {
@@ -97,6 +105,8 @@ static void on_master(uv_poll_t *h, int status, int events) {
   if (status < 0 || !drain_master(x)) {
     x->master_open = false;
     uv_close((uv_handle_t *)&x->master_poll, NULL);
+    if (x->exit_code >= 0)
+      stop_terminal(x); /* the terminal's end after CMD's: done */
   }
 }
 
@@ -140,11 +150,22 @@ static void start_terminal(exec_session *x, int master) {
   }
 }
 
+static void on_linger(uv_timer_t *t) {
+  exec_session *x = t->data;
+  if (x->master >= 0)
+    (void)drain_master(x);
+  stop_terminal(x);
+}
+
 static void on_msg(podctl_conn *c, const ctlproto_msg *m, int fd, const pv_err *err, void *ctx) {
   (void)c;
   exec_session *x = ctx;
   if (m == NULL) {
-    if (x->exit_code < 0 && !x->failed) {
+    /* The shim closes the connection after the exit event: the terminal
+     * may still hold CMD's last output (see on_linger). */
+    if (x->exit_code >= 0)
+      return;
+    if (!x->failed) {
       fprintf(stderr, "podvisor shim ctl exec: %s\n", err->code != 0 ? pv_err_str(err) : "no exit status");
       x->failed = true;
     }
@@ -153,9 +174,16 @@ static void on_msg(podctl_conn *c, const ctlproto_msg *m, int fd, const pv_err *
   }
   if (m->event != NULL && strcmp(m->event, "exit") == 0) {
     x->exit_code = (int)m->exit_code;
-    if (x->master >= 0)
-      (void)drain_master(x); /* what it wrote last */
-    stop_terminal(x);
+    /* What CMD wrote last reaches the master a little later (the pty's
+     * line discipline runs in the kernel's workqueue): read on until the
+     * terminal hangs up (EIO), for at most LINGER_MS. */
+    if (x->master_open && uv_timer_init(&x->loop, &x->linger) == 0) {
+      x->linger.data = x;
+      x->linger_open = true;
+      uv_timer_start(&x->linger, on_linger, LINGER_MS, 0);
+    } else {
+      stop_terminal(x);
+    }
     return;
   }
   if (!m->ok) {
@@ -194,6 +222,11 @@ int cmd_shim_exec(const char *sock, int argc, char **argv) {
                           .tty = tty,
                           .has_stdin = in && !tty,
                           .grace_seconds = -1};
+  struct winsize ws;
+  if (tty && isatty(STDIN_FILENO) && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+    req.rows = ws.ws_row;
+    req.cols = ws.ws_col;
+  }
   int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
   size_t nfds = tty ? 0 : in ? 3 : 2;
   pv_err err;

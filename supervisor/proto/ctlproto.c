@@ -75,6 +75,18 @@ static int want_bool(const json_t *doc, const char *key, bool *out, ctlproto_err
   return 0;
 }
 
+/* An optional terminal dimension, 1..65535. */
+static int want_dim(const json_t *doc, const char *key, unsigned *out, ctlproto_error *e) {
+  const json_t *v = json_object_get(doc, key);
+  *out = 0;
+  if (v == NULL)
+    return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+    return fail(e, CTLPROTO_INVALID, false, "%s: must be an integer from 1 to 65535", key);
+  *out = (unsigned)json_integer_value(v);
+  return 0;
+}
+
 static int decode_argv(ctlproto_request *r, ctlproto_error *e) {
   const json_t *a = json_object_get(r->doc, "argv"), *v;
   if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > CTLPROTO_ARGV_MAX)
@@ -120,7 +132,8 @@ static int decode_fields(ctlproto_request *r, ctlproto_error *e) {
     return 0;
   case CTLPROTO_OP_EXEC:
     if (want_string(doc, "container", 253, &r->container, e) < 0 || decode_argv(r, e) < 0 ||
-        want_bool(doc, "tty", &r->tty, e) < 0 || want_bool(doc, "stdin", &r->has_stdin, e) < 0)
+        want_bool(doc, "tty", &r->tty, e) < 0 || want_bool(doc, "stdin", &r->has_stdin, e) < 0 ||
+        want_dim(doc, "rows", &r->rows, e) < 0 || want_dim(doc, "cols", &r->cols, e) < 0)
       return -1;
     return 0;
   default: return fail(e, CTLPROTO_INTERNAL, false, "op %d", (int)r->op);
@@ -237,6 +250,10 @@ char *ctlproto_encode_request(const ctlproto_request *r, size_t *len, pv_err *er
       json_object_set_new(j, "tty", json_true());
     if (r->has_stdin)
       json_object_set_new(j, "stdin", json_true());
+    if (r->tty && r->rows > 0 && r->cols > 0) {
+      json_object_set_new(j, "rows", json_integer(r->rows));
+      json_object_set_new(j, "cols", json_integer(r->cols));
+    }
   }
   char *s = line_of(j, len);
   if (s == NULL)

@@ -25,7 +25,8 @@
  *   update   container, spec (the container object, as podjson writes it)
  *                                           -> ok, "restarted": bool
  *   watch                                   -> "status", then status events
- *   exec     container, argv (non-empty array of strings), [tty], [stdin]
+ *   exec     container, argv (non-empty array of strings), [tty], [stdin],
+ *            [rows, cols: the terminal's first size, with tty]
  *                                           -> "pid" (+ the pty master fd
  *                                              with tty), then one exit event
  * exec's descriptors travel with the request line: without tty, the
@@ -93,10 +94,11 @@ typedef struct ctlproto_request {
   const json_t *spec;    /* update: the container object */
   char **argv;           /* exec */
   size_t argc;
-  bool tty;        /* exec: run on a pty the shim allocates */
-  bool has_stdin;  /* exec: the first passed fd is stdin */
-  json_t *doc;     /* decoded: the whole line */
-  bool argv_owned; /* decoded: argv (not its strings) is malloc'd */
+  bool tty;            /* exec: run on a pty the shim allocates */
+  bool has_stdin;      /* exec: the first passed fd is stdin */
+  unsigned rows, cols; /* exec with tty: the size to start with (0: unset) */
+  json_t *doc;         /* decoded: the whole line */
+  bool argv_owned;     /* decoded: argv (not its strings) is malloc'd */
 } ctlproto_request;
 
 /* Why a request could not be decoded: the reply to send.  fatal: the line

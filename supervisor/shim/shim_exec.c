@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -139,6 +140,10 @@ void shim_exec_start(shim *sh, shimsock_conn *c, const ctlproto_request *req, in
     reply_error(c, CTLPROTO_INTERNAL, pv_err_str(&err));
     return;
   }
+  /* The client's size before CMD starts: it may ask for it at once. */
+  struct winsize ws = {.ws_row = (unsigned short)req->rows, .ws_col = (unsigned short)req->cols};
+  if (master >= 0 && req->rows > 0 && req->cols > 0)
+    (void)ioctl(master, TIOCSWINSZ, &ws);
   container_exec_config xc = {.argv = req->argv, .tty = req->tty};
   if (req->tty) {
     xc.stdin_fd = xc.stdout_fd = xc.stderr_fd = slave;

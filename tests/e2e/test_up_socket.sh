@@ -56,7 +56,7 @@ command -v script >/dev/null || fail "script(1) is needed (bsdutils)"
 script -qfc "stty cols 97 rows 31; $PV shim ctl $sock exec -t web -- sh -c '[ -t 0 ] && stty size; exit 6'" "$T/tty.out" \
   </dev/null >/dev/null 2>&1
 grep -q 'COMMAND_EXIT_CODE="6"' "$T/tty.out" || fail "exec -t exit code: $(cat "$T/tty.out")"
-tr -d '\r' < "$T/tty.out" | grep -qx '31 97' || fail "exec -t: no terminal of the client's size: $(cat "$T/tty.out")"
+tr -d '\r' < "$T/tty.out" | grep -qx '31 97' || fail "exec -t: no terminal of the client's size: $(tail -3 "$T/tty.out")"
 ok "exec: stdout, stderr, stdin, exit code, a terminal"
 ctl stop | grep -qx ok || fail "stop reply"
 for _ in $(seq 100); do kill -0 "$LAST_SHIM" 2>/dev/null || break; sleep 0.1; done

@@ -56,6 +56,12 @@ START_TEST(requests_decode) {
   ck_assert_ptr_null(req.argv[3]);
   ck_assert(req.tty);
   ck_assert(!req.has_stdin);
+  ck_assert_int_eq(req.rows, 0);
+  ck_assert_int_eq(decode("{\"v\":1,\"op\":\"exec\",\"container\":\"web\",\"argv\":[\"sh\"],\"tty\":true,"
+                          "\"rows\":31,\"cols\":97}"),
+                   0);
+  ck_assert_int_eq(req.rows, 31);
+  ck_assert_int_eq(req.cols, 97);
   ctlproto_request_free(&req);
 }
 END_TEST
@@ -90,6 +96,10 @@ START_TEST(requests_refused) {
           "argv[1]");
   refused("{\"v\":1,\"op\":\"exec\",\"container\":\"web\",\"argv\":[\"sh\"],\"tty\":1}", CTLPROTO_INVALID,
           false, "tty");
+  refused("{\"v\":1,\"op\":\"exec\",\"container\":\"web\",\"argv\":[\"sh\"],\"rows\":0}", CTLPROTO_INVALID,
+          false, "rows");
+  refused("{\"v\":1,\"op\":\"exec\",\"container\":\"web\",\"argv\":[\"sh\"],\"cols\":70000}",
+          CTLPROTO_INVALID, false, "cols");
   /* Oversized: refused before it is parsed. */
   size_t big = CTLPROTO_LINE_MAX + 10;
   char *line = malloc(big + 1);
@@ -113,6 +123,13 @@ START_TEST(requests_encode_round_trip) {
       {.op = CTLPROTO_OP_UPDATE, .container = "web", .spec = spec, .grace_seconds = -1},
       {.op = CTLPROTO_OP_WATCH, .grace_seconds = -1},
       {.op = CTLPROTO_OP_EXEC, .container = "web", .argv = argv, .has_stdin = true, .grace_seconds = -1},
+      {.op = CTLPROTO_OP_EXEC,
+       .container = "web",
+       .argv = argv,
+       .tty = true,
+       .rows = 24,
+       .cols = 80,
+       .grace_seconds = -1},
   };
   for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
     size_t len;
@@ -129,7 +146,8 @@ START_TEST(requests_encode_round_trip) {
     if (in[i].op == CTLPROTO_OP_EXEC) {
       ck_assert_int_eq(req.argc, 2);
       ck_assert_str_eq(req.argv[1], "-l");
-      ck_assert(req.has_stdin && !req.tty);
+      ck_assert(req.has_stdin == in[i].has_stdin && req.tty == in[i].tty);
+      ck_assert(req.rows == in[i].rows && req.cols == in[i].cols);
     }
     if (in[i].op == CTLPROTO_OP_UPDATE)
       ck_assert(json_equal((json_t *)req.spec, spec));
