@@ -9,8 +9,8 @@
 #define PODVISOR_CLI_H
 
 typedef struct cli_globals {
-  const char *root;      /* --root, default /var/lib/podvisor */
-  const char *run_root;  /* --run-root, default /run/podvisor */
+  const char *root;     /* --root, default /var/lib/podvisor */
+  const char *run_root; /* --run-root, default /run/podvisor */
   int verbose;
 } cli_globals;
 
@@ -20,5 +20,7 @@ int cmd_images(const cli_globals *g, int argc, char **argv);
 int cmd_validate(const cli_globals *g, int argc, char **argv);
 int cmd_up(const cli_globals *g, int argc, char **argv);
 int cmd_shim(const cli_globals *g, int argc, char **argv);
+/* `shim ctl SOCKET exec ...` (cmd_shim_exec.c); argv starts after "exec". */
+int cmd_shim_exec(const char *sock, int argc, char **argv);
 
 #endif

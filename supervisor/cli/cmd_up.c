@@ -3,152 +3,89 @@
  * manifests in the foreground until Ctrl-C or SIGTERM.
  *
  * Every file is parsed and validated first; if any has an error, every
- * diagnostic is printed and nothing starts (exit 1).  Then one shim process
- * per pod is forked and exec'd in its own session (shim.h: the lean
- * `podvisor-shim` found beside this executable, else `podvisor shim`),
- * so a terminal's Ctrl-C reaches only `up`, which then stops the pods
- * gracefully.  While they run, `up` shows a compact status table read from
- * the shims' status files once a second: redrawn in place on a terminal, one
- * line per change otherwise.  --logs follows the pods' CRI log files and
- * prints their text prefixed "pod/container | ", as compose does.
+ * diagnostic is printed and nothing starts (exit 1).  Then every pod is
+ * launched at once through podctl (supervisor/podctl/podctl.h: a new
+ * instance each, a keeper process per pod in its own session, so a
+ * terminal's Ctrl-C reaches only `up`), and followed through its keeper's
+ * watch stream: `up` itself only renders and handles signals, on one libuv
+ * loop, and polls nothing.  A compact status table is redrawn in place on a
+ * terminal (with an AGE column, refreshed once a second), or printed one
+ * line per change otherwise.  --logs follows the pods' CRI log files through
+ * inotify and prints every line of this run, prefixed "pod/container | ", as
+ * compose does.
  *
- * On SIGINT/SIGTERM every shim gets SIGTERM (its graceful pod stop); `up`
- * waits for all of them and exits 0.  A second Ctrl-C is only acknowledged:
- * the shims are already stopping and each kills its containers when their
- * terminationGracePeriodSeconds ends; killing the shims would leave their
+ * On SIGINT/SIGTERM every pod is stopped through podctl (its keeper's
+ * graceful stop); `up` waits for all of them, prints every pod's final
+ * state, and exits 0.  A second Ctrl-C is only acknowledged: the keepers are
+ * already stopping and each kills its containers when their
+ * terminationGracePeriodSeconds ends; killing them would leave their
  * cgroups and directories behind.
  *
- * One bad pod does not hurt the others: a shim that could not set its pod
+ * One bad pod does not hurt the others: a pod whose keeper could not set it
  * up (or could not be started at all) is reported and counted as a Failed
  * pod, the other pods keep running, and `up` exits 1 at the end (after
  * Ctrl-C, or once every pod has finished).  When every pod has reached a
  * terminal phase (Succeeded or Failed: never with restartPolicy Always),
- * `up` stops the shims by itself and exits 0 if all succeeded, else 1, as
+ * `up` stops the keepers by itself and exits 0 if all succeeded, else 1, as
  * `docker compose up` does once every container has exited.
  *
- * A shim's stderr goes to <run-root>/pods/<uid>/shim.log (appended, 0600),
- * never to `up`'s own stderr: a shim must not block on a pipe nobody reads
- * or die with `up`'s terminal.  `up` follows that file and copies new lines
- * to its stderr prefixed with the pod's name.
+ * A keeper's stderr goes to its run directory's shim.log, never to `up`'s
+ * own stderr: a keeper must not block on a pipe nobody reads or die with
+ * `up`'s terminal.  `up` follows that file (inotify) and copies new lines to
+ * its stderr prefixed with the pod's name.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "spec/spec.h"
 #include "supervisor/cli/cli.h"
+#include "supervisor/cli/up_logs.h"
 #include "supervisor/core/util.h"
-#include "supervisor/shim/shim.h"
+#include "supervisor/podctl/podctl.h"
 #include "supervisor/shim/status.h"
 
-#define MAX_CTRS 64
+#define MAX_ROWS 64
 
-typedef struct follow {
-  char name[256]; /* container */
-  long restart;   /* the log file followed, -1 none yet */
-  off_t off;
-  ino_t ino;
-  char partial[16384 * 4];
-  size_t plen;
-} follow;
+typedef struct up up;
 
 typedef struct upod {
+  up *up;
   const spec_pod *spec;
-  char uid[SPEC_POD_UID_LEN + 1];
-  char status_path[PATH_MAX];
-  char shim_log[PATH_MAX];
-  int log_wfd;    /* shim.log opened for the shim's stderr, until the fork */
-  int log_rfd;    /* the same file, followed by `up`; -1 none */
+  podctl_shim *shim;
+  ctrstate_pod st; /* the last status the keeper sent */
+  bool have_status;
+  char phase[16];
+  bool phase_shown;
+  int exit_status; /* -1 while the keeper runs */
+  pv_err launch_err;
+  int log_rfd; /* shim.log, from where this keeper started */
+  uv_fs_event_t log_event;
+  bool log_event_open;
   char err_partial[1024];
   size_t err_plen;
-  char log_dir[PATH_MAX];
-  pid_t pid;
-  int exit_status; /* -1 while running */
-  char last_line[MAX_CTRS][256];
-  char phase[16]; /* the pod's phase, as last read from its status */
-  bool phase_shown;
-  follow f[MAX_CTRS];
-  size_t nf;
+  up_logs logs; /* --logs */
+  char last_line[MAX_ROWS][256];
 } upod;
 
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig) {
-  got_signal = sig;
-}
-
-/* The lean keeper `podvisor-shim` installed beside this executable (shim.h),
- * else this executable's own `shim` command. */
-static void find_shim(char *path, size_t len, bool *lean) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  *lean = false;
-  snprintf(path, len, "/proc/self/exe");
-  if (n <= 0)
-    return;
-  self[n] = '\0';
-  char *slash = strrchr(self, '/');
-  if (slash == NULL)
-    return;
-  *slash = '\0';
-  char cand[PATH_MAX + 32];
-  snprintf(cand, sizeof cand, "%s/podvisor-shim", self);
-  if (strlen(cand) < len && access(cand, X_OK) == 0) {
-    snprintf(path, len, "%s", cand);
-    *lean = true;
-  }
-}
-
-static pid_t spawn_shim(const cli_globals *g, const upod *u, const char *log_max, const char *shim_path,
-                        bool lean) {
-  pid_t pid = fork();
-  if (pid != 0)
-    return pid;
-  /* Child: its own session, so a terminal's SIGINT goes to `up` alone. */
-  setsid();
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null >= 0) {
-    dup2(null, 0);
-    dup2(null, 1);
-  }
-  if (u->log_wfd >= 0)
-    dup2(u->log_wfd, 2); /* dup2 clears close-on-exec on the copy */
-  char *argv[20];
-  int n = 0;
-  argv[n++] = lean ? "podvisor-shim" : "podvisor";
-  argv[n++] = "--root";
-  argv[n++] = (char *)g->root;
-  argv[n++] = "--run-root";
-  argv[n++] = (char *)g->run_root;
-  if (!lean)
-    argv[n++] = "shim";
-  argv[n++] = "--pod-file";
-  argv[n++] = u->spec->source_file;
-  argv[n++] = "--pod";
-  argv[n++] = u->spec->name;
-  argv[n++] = "--namespace";
-  argv[n++] = u->spec->ns;
-  if (log_max != NULL) {
-    argv[n++] = "--log-max-size";
-    argv[n++] = (char *)log_max;
-  }
-  argv[n] = NULL;
-  execv(shim_path, argv);
-  fprintf(stderr, "podvisor up: exec shim: %s\n", strerror(errno));
-  _exit(127);
-}
+struct up {
+  uv_loop_t loop;
+  upod *pods;
+  size_t n, alive;
+  bool tty, logs, stopping, finishing;
+  int signals_seen, failed, lines;
+  uv_signal_t sigint, sigterm;
+  uv_timer_t age_timer, redraw_timer;
+};
 
 static void fmt_age(int64_t start_ns, char *buf, size_t len) {
   struct timespec ts;
@@ -166,63 +103,44 @@ static void fmt_age(int64_t start_ns, char *buf, size_t len) {
 
 /* "Running", "Waiting:CrashLoopBackOff", "Terminated:Completed(0)"; *since
  * is the current run's start (ns), 0 when not running. */
-static void fmt_state(json_t *c, char *buf, size_t len, int64_t *since) {
-  json_t *st = json_object_get(c, "state");
-  const char *fsm = json_string_value(json_object_get(json_object_get(c, "podvisor"), "fsm"));
-  json_t *x;
+static void fmt_state(const ctrstate *c, char *buf, size_t len, int64_t *since) {
+  const char *reason = ctrstate_waiting_reason(c);
   *since = 0;
-  if ((x = json_object_get(st, "running")) != NULL) {
-    const char *t = json_string_value(json_object_get(x, "startedAt"));
-    if (t != NULL)
-      status_parse_time(t, since);
-    snprintf(buf, len, "%s", fsm != NULL && strcmp(fsm, "Stopping") == 0 ? "Stopping" : "Running");
-  } else if ((x = json_object_get(st, "terminated")) != NULL) {
-    snprintf(buf, len, "Terminated:%s(%lld)", json_string_value(json_object_get(x, "reason")),
-             (long long)json_integer_value(json_object_get(x, "exitCode")));
-  } else if ((x = json_object_get(st, "waiting")) != NULL) {
-    snprintf(buf, len, "Waiting:%s", json_string_value(json_object_get(x, "reason")));
+  if (reason != NULL) {
+    snprintf(buf, len, "Waiting:%s", reason);
+  } else if (c->state == CTRSTATE_RUNNING || c->state == CTRSTATE_STOPPING) {
+    *since = c->started_at;
+    snprintf(buf, len, "%s", c->state == CTRSTATE_STOPPING ? "Stopping" : "Running");
   } else {
-    snprintf(buf, len, "Unknown");
+    snprintf(buf, len, "Terminated:%s(%d)", ctrstate_term_reason_name(c->term.reason), c->term.exit_code);
   }
 }
 
-/* Collects the table rows of one pod and notes its phase; returns the
- * count.  Rows end with the age column (AGE_W characters) on a terminal. */
+/* The table rows of one pod; rows end with the age column on a terminal. */
 #define ROW_FMT "%-16.16s %-16.16s %-30.30s %8s"
-#define AGE_W 7
-static size_t pod_rows(upod *u, char rows[][256], size_t max, bool with_age) {
-  json_error_t je;
-  json_t *root = json_load_file(u->status_path, 0, &je);
+static size_t pod_rows(const upod *u, char rows[][256], size_t max, bool with_age) {
   size_t n = 0;
-  if (root == NULL) {
+  if (!u->have_status) {
     if (with_age)
       snprintf(rows[n++], 256, ROW_FMT " %6s", u->spec->name, "-",
                u->exit_status >= 0 ? "Exited" : "Starting", "-", "-");
     return n;
   }
-  const char *phase = json_string_value(json_object_get(root, "phase"));
-  snprintf(u->phase, sizeof u->phase, "%s", phase != NULL ? phase : "");
-  const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
-  for (int k = 0; k < 2; k++) {
-    json_t *arr = json_object_get(root, keys[k]), *c;
-    size_t i;
-    json_array_foreach(arr, i, c) {
-      if (n >= max)
-        break;
+  const ctrstate *lists[2] = {u->st.init, u->st.app};
+  size_t counts[2] = {u->st.n_init, u->st.n_app};
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < counts[k] && n < max; i++) {
+      const ctrstate *c = &lists[k][i];
       char st[96], age[16], restarts[24];
       int64_t since;
       fmt_state(c, st, sizeof st, &since);
       fmt_age(since, age, sizeof age);
-      snprintf(restarts, sizeof restarts, "%lld",
-               (long long)json_integer_value(json_object_get(c, "restartCount")));
-      int len = snprintf(rows[n], 256, ROW_FMT, u->spec->name, json_string_value(json_object_get(c, "name")),
-                         st, restarts);
-      if (with_age && len > 0 && len < 256 - AGE_W)
+      snprintf(restarts, sizeof restarts, "%u", c->restart_count);
+      int len = snprintf(rows[n], 256, ROW_FMT, u->spec->name, c->name, st, restarts);
+      if (with_age && len > 0 && len < 256 - 8)
         snprintf(rows[n] + len, 256 - (size_t)len, " %6s", since > 0 ? age : "-");
       n++;
     }
-  }
-  json_decref(root);
   return n;
 }
 
@@ -230,174 +148,266 @@ static bool phase_final(const char *phase) {
   return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
 }
 
-/* On a terminal: the whole table, redrawn in place.  Otherwise (a pipe, a
- * file, CI logs): the header once, then one line whenever a container's
- * state or restart count changes, and one when a pod finishes. */
-static int render(upod *pods, size_t n, bool tty, int prev_lines) {
-  static char rows[MAX_CTRS][256];
-  static bool header_done;
-  int lines = 0;
-  if (tty) {
-    if (prev_lines > 0)
-      printf("\033[%dA", prev_lines);
-    printf("\033[J" ROW_FMT " %6s\n", "POD", "CONTAINER", "STATE", "RESTARTS", "AGE");
-    lines = 1;
-  } else if (!header_done) {
-    printf(ROW_FMT "\n", "POD", "CONTAINER", "STATE", "RESTARTS");
-    header_done = true;
-  }
-  for (size_t p = 0; p < n; p++) {
-    upod *u = &pods[p];
-    size_t nr = pod_rows(u, rows, MAX_CTRS, tty);
-    for (size_t r = 0; r < nr; r++) {
-      if (tty) {
-        printf("%s\n", rows[r]);
-        lines++;
-      } else if (strcmp(u->last_line[r], rows[r]) != 0) {
-        snprintf(u->last_line[r], sizeof u->last_line[r], "%s", rows[r]);
-        printf("%s\n", rows[r]);
-      }
+/* Not a terminal (a pipe, a file, CI logs): one line whenever a container's
+ * state or restart count changes, and one when the pod finishes. */
+static void print_changes(upod *u) {
+  static char rows[MAX_ROWS][256];
+  size_t nr = pod_rows(u, rows, MAX_ROWS, false);
+  for (size_t r = 0; r < nr; r++)
+    if (strcmp(u->last_line[r], rows[r]) != 0) {
+      snprintf(u->last_line[r], sizeof u->last_line[r], "%s", rows[r]);
+      printf("%s\n", rows[r]);
     }
-    if (!tty && phase_final(u->phase) && !u->phase_shown) {
-      u->phase_shown = true;
-      printf("podvisor up: pod %s %s\n", u->spec->name, u->phase);
-    }
+  if (phase_final(u->phase) && !u->phase_shown) {
+    u->phase_shown = true;
+    printf("podvisor up: pod %s %s\n", u->spec->name, u->phase);
   }
   fflush(stdout);
-  return lines;
 }
 
-/* --logs mode draws no table: the phase is read on its own. */
-static void refresh_phase(upod *u) {
-  json_t *root = json_load_file(u->status_path, 0, NULL);
-  const char *phase = json_string_value(json_object_get(root, "phase"));
-  if (phase != NULL)
-    snprintf(u->phase, sizeof u->phase, "%s", phase);
-  json_decref(root);
+/* On a terminal: the whole table, redrawn in place. */
+static void redraw(up *x) {
+  static char rows[MAX_ROWS][256];
+  if (x->lines > 0)
+    printf("\033[%dA", x->lines);
+  printf("\033[J" ROW_FMT " %6s\n", "POD", "CONTAINER", "STATE", "RESTARTS", "AGE");
+  x->lines = 1;
+  for (size_t p = 0; p < x->n; p++) {
+    size_t nr = pod_rows(&x->pods[p], rows, MAX_ROWS, true);
+    for (size_t r = 0; r < nr; r++, x->lines++)
+      printf("%s\n", rows[r]);
+  }
+  fflush(stdout);
 }
 
-/* True when every pod has reached Succeeded or Failed: nothing will run
- * again (a pod with restartPolicy Always never gets there).  *all_ok is
- * true when every one Succeeded. */
-static bool all_finished(const upod *pods, size_t n, bool *all_ok) {
+static void on_redraw(uv_timer_t *t) {
+  redraw(t->data);
+}
+
+/* A change on a terminal: one redraw for a burst of them. */
+static void schedule_redraw(up *x) {
+  if (x->tty && !uv_is_active((uv_handle_t *)&x->redraw_timer))
+    uv_timer_start(&x->redraw_timer, on_redraw, 30, 0);
+}
+
+/* True when every pod has reached Succeeded or Failed (or its keeper is
+ * gone): nothing will run again.  *all_ok when every one Succeeded. */
+static bool all_finished(const up *x, bool *all_ok) {
   *all_ok = true;
-  for (size_t p = 0; p < n; p++) {
-    if (!phase_final(pods[p].phase) && pods[p].exit_status < 0)
+  for (size_t p = 0; p < x->n; p++) {
+    const upod *u = &x->pods[p];
+    if (!phase_final(u->phase) && u->exit_status < 0)
       return false;
-    if (strcmp(pods[p].phase, "Succeeded") != 0)
+    if (strcmp(u->phase, "Succeeded") != 0)
       *all_ok = false;
   }
-  return n > 0;
+  return x->n > 0;
 }
 
-/* --- --logs: follow <log_dir>/<container>/<restart>.log ------------------------- */
-
-/* Lines logged before this `up` started belong to an earlier run of the
- * same pod (its log files are kept): they are not shown again. */
-static int64_t logs_since_ns;
-
-static void emit_cri(const char *pod, const char *ctr, follow *f, char *line) {
-  /* "<ts> <stream> <P|F> <text>" */
-  char *sp1 = strchr(line, ' ');
-  char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-  if (sp2 == NULL || (sp2[1] != 'P' && sp2[1] != 'F'))
-    return;
-  *sp1 = '\0';
-  int64_t ts = 0;
-  bool old = status_parse_time(line, &ts) == 0 && ts < logs_since_ns;
-  *sp1 = ' ';
-  if (old)
-    return;
-  char tag = sp2[1];
-  const char *text = sp2[2] == ' ' ? sp2 + 3 : sp2 + 2;
-  size_t tl = strlen(text);
-  if (f->plen + tl < sizeof f->partial) {
-    memcpy(f->partial + f->plen, text, tl);
-    f->plen += tl;
-  }
-  if (tag == 'F') {
-    printf("%s/%s | %.*s\n", pod, ctr, (int)f->plen, f->partial);
-    f->plen = 0;
-  }
+static void stop_all(up *x) {
+  for (size_t p = 0; p < x->n; p++)
+    if (x->pods[p].shim != NULL && x->pods[p].exit_status < 0)
+      (void)podctl_stop(x->pods[p].shim, -1, NULL);
 }
 
-static void follow_file(const char *pod, const char *path, follow *f) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+/* --- the keeper's stderr ------------------------------------------------------------------ */
+
+static void emit_shim_line(upod *u) {
+  /* The set-up error already printed from the launch is not repeated. */
+  const char *e = u->launch_err.code != 0 ? pv_err_str(&u->launch_err) : NULL;
+  u->err_partial[u->err_plen < sizeof u->err_partial ? u->err_plen : sizeof u->err_partial - 1] = '\0';
+  if (e == NULL || strstr(u->err_partial, e) == NULL)
+    fprintf(stderr, "podvisor up: pod %s: %.*s\n", u->spec->name, (int)u->err_plen, u->err_partial);
+  u->err_plen = 0;
+}
+
+/* Copies the keeper's new stderr lines to ours, "podvisor up: pod NAME: ...".
+ * The fd stays readable after the keeper removed its run directory. */
+static void drain_shim_log(upod *u, bool final) {
+  if (u->log_rfd < 0)
     return;
-  struct stat st;
-  if (fstat(fd, &st) == 0 && (st.st_ino != f->ino || st.st_size < f->off)) {
-    f->ino = st.st_ino;
-    f->off = 0; /* rotated or new */
-  }
-  char buf[65536];
-  static char line[65536];
-  static size_t ll;
-  ll = 0;
+  char buf[4096];
   ssize_t r;
-  off_t consumed = f->off;
-  while ((r = pread(fd, buf, sizeof buf, f->off)) > 0) {
+  while ((r = read(u->log_rfd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
     for (ssize_t i = 0; i < r; i++) {
-      if (buf[i] == '\n') {
-        line[ll] = '\0';
-        emit_cri(pod, f->name, f, line);
-        ll = 0;
-        consumed = f->off + i + 1;
-      } else if (ll + 1 < sizeof line) {
-        line[ll++] = buf[i];
-      }
+      if (buf[i] == '\n')
+        emit_shim_line(u);
+      else if (u->err_plen + 1 < sizeof u->err_partial)
+        u->err_partial[u->err_plen++] = buf[i];
     }
-    f->off += r;
   }
-  f->off = consumed; /* re-read an incomplete last line next time */
-  close(fd);
+  if (final) {
+    if (u->err_plen > 0)
+      emit_shim_line(u);
+    close(u->log_rfd);
+    u->log_rfd = -1;
+  }
 }
 
-static void follow_pod(upod *u) {
-  DIR *d = opendir(u->log_dir);
-  if (d == NULL)
+static void on_shim_log(uv_fs_event_t *h, const char *file, int events, int status) {
+  (void)file;
+  (void)events;
+  (void)status;
+  drain_shim_log(h->data, false);
+}
+
+/* --- podctl's callbacks ------------------------------------------------------------------- */
+
+static void on_launched(podctl_shim *s, const pv_err *err, void *ctx) {
+  upod *u = ctx;
+  up *x = u->up;
+  u->log_rfd = podctl_shim_take_log_fd(s);
+  if (err != NULL) {
+    u->launch_err = *err;
+    if (err->code != ECANCELED) /* stopped before it started: no failure */
+      fprintf(stderr, "podvisor up: pod %s: %s\n", u->spec->name, pv_err_str(err));
     return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.')
-      continue;
-    follow *f = NULL;
-    for (size_t i = 0; i < u->nf; i++)
-      if (strcmp(u->f[i].name, e->d_name) == 0)
-        f = &u->f[i];
-    if (f == NULL && u->nf < MAX_CTRS) {
-      f = &u->f[u->nf++];
-      memset(f, 0, sizeof *f);
-      snprintf(f->name, sizeof f->name, "%s", e->d_name);
-      f->restart = -1;
-    }
-    if (f == NULL)
-      continue;
-    /* Follow the newest restart; finish the previous one first. */
-    char path[PATH_MAX + 512];
-    for (long r = f->restart < 0 ? 0 : f->restart;; r++) {
-      snprintf(path, sizeof path, "%s/%s/%ld.log", u->log_dir, f->name, r);
-      if (access(path, F_OK) != 0)
-        break;
-      if (r != f->restart) {
-        if (f->restart >= 0) {
-          char prev[PATH_MAX + 512];
-          snprintf(prev, sizeof prev, "%s/%s/%ld.log", u->log_dir, f->name, f->restart);
-          follow_file(u->spec->name, prev, f);
-        }
-        f->restart = r;
-        f->off = 0;
-        f->ino = 0;
-        f->plen = 0;
-      }
-      follow_file(u->spec->name, path, f);
-    }
   }
-  closedir(d);
-  fflush(stdout);
+  const podpaths *pp = podctl_shim_paths(s);
+  if (u->log_rfd >= 0 && uv_fs_event_init(&x->loop, &u->log_event) == 0) {
+    u->log_event.data = u;
+    u->log_event_open = uv_fs_event_start(&u->log_event, on_shim_log, pp->shim_log, 0) == 0;
+    if (!u->log_event_open)
+      uv_close((uv_handle_t *)&u->log_event, NULL);
+  }
+  drain_shim_log(u, false);
+  if (x->logs)
+    up_logs_start(&u->logs, &x->loop, u->spec->name, pp->log_dir);
+  pv_err e;
+  if (podctl_watch(s, &e) < 0)
+    fprintf(stderr, "podvisor up: pod %s: %s\n", u->spec->name, pv_err_str(&e));
+  if (x->stopping)
+    (void)podctl_stop(s, -1, NULL);
 }
 
-/* --- main ------------------------------------------------------------------------- */
+static void on_status(podctl_shim *s, const json_t *doc, void *ctx) {
+  (void)s;
+  upod *u = ctx;
+  up *x = u->up;
+  ctrstate_pod st;
+  if (status_from_json(doc, &st, NULL) < 0)
+    return;
+  ctrstate_pod_free(&u->st);
+  u->st = st;
+  u->have_status = true;
+  /* The keeper's own verdict wins (a failed sandbox is reported there). */
+  const char *phase = json_string_value(json_object_get(doc, "phase"));
+  snprintf(u->phase, sizeof u->phase, "%s", phase != NULL ? phase : ctrstate_phase_name(st.phase));
+  if (x->logs)
+    up_logs_scan(&u->logs);
+  else if (x->tty)
+    schedule_redraw(x);
+  else
+    print_changes(u);
+  bool all_ok;
+  if (!x->stopping && all_finished(x, &all_ok)) {
+    /* Like `docker compose up` once every container has exited: done,
+     * with a status telling whether every pod succeeded. */
+    x->stopping = true;
+    x->signals_seen = 0;
+    if (!all_ok)
+      x->failed = 1;
+    printf("podvisor up: every pod has finished (%s)\n", all_ok ? "all Succeeded" : "some Failed");
+    fflush(stdout);
+    stop_all(x);
+  }
+}
+
+static void finish(up *x);
+
+static void on_exited(podctl_shim *s, int status, void *ctx) {
+  (void)s;
+  upod *u = ctx;
+  up *x = u->up;
+  /* No process ran: it could not start, or was stopped before it did. */
+  if (status < 0)
+    u->exit_status = u->launch_err.code == ECANCELED ? 0 : 127;
+  else
+    u->exit_status = status;
+  x->alive--;
+  drain_shim_log(u, true);
+  if (u->exit_status != 0) {
+    /* Reported and counted; the other pods keep running. */
+    x->failed = 1;
+    snprintf(u->phase, sizeof u->phase, "Failed");
+    if (status >= 0)
+      fprintf(stderr, "podvisor up: pod %s: shim exited with status %d%s\n", u->spec->name, status,
+              x->stopping || x->alive == 0 ? "" : "; the other pods keep running");
+  }
+  if (x->tty)
+    schedule_redraw(x);
+  else if (!x->logs)
+    print_changes(u);
+  bool all_ok;
+  if (!x->stopping && x->alive > 0 && all_finished(x, &all_ok)) {
+    x->stopping = true;
+    if (!all_ok)
+      x->failed = 1;
+    printf("podvisor up: every pod has finished (%s)\n", all_ok ? "all Succeeded" : "some Failed");
+    fflush(stdout);
+    stop_all(x);
+  }
+  if (x->alive == 0)
+    finish(x);
+}
+
+static const podctl_callbacks shim_cb = {.launched = on_launched, .status = on_status, .exited = on_exited};
+
+/* --- signals and the end ------------------------------------------------------------------- */
+
+static void on_signal(uv_signal_t *h, int sig) {
+  (void)sig;
+  up *x = h->data;
+  if (!x->stopping) {
+    x->stopping = true;
+    x->signals_seen = 1;
+    if (!x->tty) {
+      printf("podvisor up: stopping %zu pod(s)\n", x->alive);
+      fflush(stdout);
+    }
+    stop_all(x);
+  } else if (x->signals_seen > 0) {
+    x->signals_seen++;
+    fprintf(stderr, "podvisor up: already stopping: each pod's containers are killed when its "
+                    "terminationGracePeriodSeconds ends\n");
+  } else {
+    /* Stopping after every pod finished: the stop is already under way. */
+    x->signals_seen = 1;
+  }
+}
+
+static void on_age(uv_timer_t *t) {
+  redraw(t->data);
+}
+
+/* Every keeper is gone: the final state, and every handle closed. */
+static void finish(up *x) {
+  if (x->finishing)
+    return;
+  x->finishing = true;
+  for (size_t p = 0; p < x->n; p++) {
+    upod *u = &x->pods[p];
+    if (x->logs)
+      up_logs_stop(&u->logs);
+    if (u->log_event_open) {
+      u->log_event_open = false;
+      uv_close((uv_handle_t *)&u->log_event, NULL);
+    }
+    if (u->shim != NULL)
+      podctl_shim_close(u->shim);
+    u->shim = NULL;
+  }
+  if (x->tty) {
+    uv_timer_stop(&x->redraw_timer);
+    redraw(x);
+  }
+  uv_close((uv_handle_t *)&x->age_timer, NULL);
+  uv_close((uv_handle_t *)&x->redraw_timer, NULL);
+  uv_close((uv_handle_t *)&x->sigint, NULL);
+  uv_close((uv_handle_t *)&x->sigterm, NULL);
+}
+
+/* --- main ------------------------------------------------------------------------------------ */
 
 static int load(int nfiles, char **files, spec_pod_list *pods) {
   diag_list diags;
@@ -418,56 +428,28 @@ static int load(int nfiles, char **files, spec_pod_list *pods) {
   return 0;
 }
 
-/* Creates <run-root>/pods/<uid>/shim.log for the shim's stderr and opens it
- * for `up` to follow from its current end (earlier runs' lines are not
- * shown again).  On failure the shim keeps `up`'s stderr. */
-static void open_shim_log(const cli_globals *g, upod *u) {
-  u->log_wfd = u->log_rfd = -1;
-  char dir[PATH_MAX];
-  pv_err err;
-  if (pv_path(dir, sizeof dir, "%s/pods/%s", g->run_root, u->uid) < 0 ||
-      pv_path(u->shim_log, sizeof u->shim_log, "%s/shim.log", dir) < 0 || pv_mkdir_p(dir, 0700, &err) < 0)
-    return;
-  u->log_wfd = open(u->shim_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (u->log_wfd < 0)
-    return;
-  u->log_rfd = open(u->shim_log, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (u->log_rfd >= 0)
-    lseek(u->log_rfd, 0, SEEK_END);
-}
-
-/* Copies the shim's new stderr lines to ours, "podvisor up: pod NAME: ...".
- * The fd stays readable after the shim removed its run directory. */
-static void drain_shim_log(upod *u, bool final) {
-  if (u->log_rfd < 0)
-    return;
-  char buf[4096];
-  ssize_t r;
-  while ((r = read(u->log_rfd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)) {
-    for (ssize_t i = 0; i < r; i++) {
-      if (buf[i] != '\n' && u->err_plen + 1 < sizeof u->err_partial) {
-        u->err_partial[u->err_plen++] = buf[i];
-        continue;
-      }
-      if (buf[i] == '\n') {
-        fprintf(stderr, "podvisor up: pod %s: %.*s\n", u->spec->name, (int)u->err_plen, u->err_partial);
-        u->err_plen = 0;
-      }
+static void launch_all(up *x, const cli_globals *g, const char *log_max) {
+  podctl_launch_opts o = {
+      .root = g->root, .run_root = g->run_root, .log_max_size = log_max, .want_log_fd = true};
+  for (size_t p = 0; p < x->n; p++) {
+    upod *u = &x->pods[p];
+    pv_err err;
+    pv_err_clear(&err);
+    /* A new instance every time: this run's logs are this run's alone. */
+    if (podctl_launch(&x->loop, u->spec, NULL, &o, &shim_cb, u, &u->shim, &err) < 0) {
+      fprintf(stderr, "podvisor up: pod %s: cannot start its shim: %s\n", u->spec->name, pv_err_str(&err));
+      u->exit_status = 127;
+      snprintf(u->phase, sizeof u->phase, "Failed");
+      x->failed = 1;
+      x->alive--;
     }
   }
-  if (final) {
-    if (u->err_plen > 0)
-      fprintf(stderr, "podvisor up: pod %s: %.*s\n", u->spec->name, (int)u->err_plen, u->err_partial);
-    u->err_plen = 0;
-    close(u->log_rfd);
-    u->log_rfd = -1;
-  }
 }
 
-static void stop_all(upod *pods, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (pods[i].pid > 0 && pods[i].exit_status < 0)
-      kill(pods[i].pid, SIGTERM);
+static int usage(void) {
+  fprintf(stderr,
+          "usage: podvisor up [--logs] [--root DIR] [--run-root DIR] [--log-max-size SIZE] FILE|DIR...\n");
+  return 2;
 }
 
 int cmd_up(const cli_globals *g0, int argc, char **argv) {
@@ -484,16 +466,11 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
       g.run_root = argv[++i];
     else if (strcmp(argv[i], "--log-max-size") == 0 && i + 1 < argc)
       log_max = argv[++i];
-    else {
-      fprintf(stderr, "usage: podvisor up [--logs] [--root DIR] [--run-root DIR] "
-                      "[--log-max-size SIZE] FILE|DIR...\n");
-      return 2;
-    }
+    else
+      return usage();
   }
-  if (i >= argc) {
-    fprintf(stderr, "usage: podvisor up [--logs] FILE|DIR...\n");
-    return 2;
-  }
+  if (i >= argc)
+    return usage();
   spec_pod_list list = {0};
   if (load(argc - i, argv + i, &list) < 0) {
     spec_pod_list_free(&list);
@@ -505,106 +482,52 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     spec_pod_list_free(&list);
     return 1;
   }
-  struct timespec t0;
-  clock_gettime(CLOCK_REALTIME, &t0);
-  logs_since_ns = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
-  upod *pods = calloc(list.n, sizeof *pods);
-  char shim_path[PATH_MAX];
-  bool lean;
-  find_shim(shim_path, sizeof shim_path, &lean);
-  struct sigaction sa = {.sa_handler = on_signal};
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  up x = {.n = list.n, .alive = list.n, .logs = logs, .tty = isatty(STDOUT_FILENO) && !logs};
+  x.pods = calloc(list.n, sizeof *x.pods);
+  if (x.pods == NULL || uv_loop_init(&x.loop) < 0) {
+    fprintf(stderr, "podvisor up: out of memory\n");
+    free(x.pods);
+    spec_pod_list_free(&list);
+    return 1;
+  }
   signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+  uv_signal_init(&x.loop, &x.sigint);
+  uv_signal_init(&x.loop, &x.sigterm);
+  x.sigint.data = x.sigterm.data = &x;
+  uv_signal_start(&x.sigint, on_signal, SIGINT);
+  uv_signal_start(&x.sigterm, on_signal, SIGTERM);
+  uv_timer_init(&x.loop, &x.age_timer);
+  uv_timer_init(&x.loop, &x.redraw_timer);
+  x.age_timer.data = x.redraw_timer.data = &x;
   for (size_t p = 0; p < list.n; p++) {
-    upod *u = &pods[p];
+    upod *u = &x.pods[p];
+    u->up = &x;
     u->spec = list.items[p];
     u->exit_status = -1;
-    spec_pod_uid(u->spec, NULL, u->uid);
-    snprintf(u->status_path, sizeof u->status_path, "%s/pods/%s/status.json", g.run_root, u->uid);
-    snprintf(u->log_dir, sizeof u->log_dir, "%s/logs/%s_%s_%s", g.root, u->spec->ns, u->spec->name, u->uid);
-    open_shim_log(&g, u);
+    u->log_rfd = -1;
+    up_logs_init(&u->logs);
+  }
+  if (x.tty) {
+    redraw(&x);
+    uv_timer_start(&x.age_timer, on_age, 1000, 1000); /* the AGE column */
+  } else if (!logs) {
+    printf(ROW_FMT "\n", "POD", "CONTAINER", "STATE", "RESTARTS");
     fflush(stdout);
-    fflush(stderr);
-    u->pid = spawn_shim(&g, u, log_max, shim_path, lean);
-    if (u->pid < 0)
-      fprintf(stderr, "podvisor up: pod %s: cannot start its shim: fork: %s\n", u->spec->name, strerror(errno));
-    if (u->log_wfd >= 0)
-      close(u->log_wfd);
-    u->log_wfd = -1;
   }
-  bool tty = isatty(STDOUT_FILENO) && !logs;
-  int lines = 0, failed = 0;
-  bool stopping = false;
-  size_t alive = list.n;
-  int signals_seen = 0;
-  while (alive > 0) {
-    if (got_signal && !stopping) {
-      stopping = true;
-      signals_seen = 1;
-      got_signal = 0;
-      if (!tty)
-        printf("podvisor up: stopping %zu pod(s)\n", alive);
-      stop_all(pods, list.n);
-    } else if (got_signal && signals_seen > 0) {
-      got_signal = 0;
-      signals_seen++;
-      fprintf(stderr, "podvisor up: already stopping: each pod's containers are killed when its "
-                      "terminationGracePeriodSeconds ends\n");
-    } else if (got_signal) {
-      /* Stopping after every pod finished: the stop is already under way. */
-      got_signal = 0;
-      signals_seen = 1;
-    }
-    for (size_t p = 0; p < list.n; p++) {
-      int st;
-      if (pods[p].exit_status < 0 && pods[p].pid > 0 && waitpid(pods[p].pid, &st, WNOHANG) == pods[p].pid) {
-        pods[p].exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        alive--;
-        drain_shim_log(&pods[p], true);
-        if (pods[p].exit_status != 0) {
-          /* Reported and counted; the other pods keep running. */
-          failed = 1;
-          snprintf(pods[p].phase, sizeof pods[p].phase, "Failed");
-          fprintf(stderr, "podvisor up: pod %s: shim exited with status %d%s\n", pods[p].spec->name,
-                  pods[p].exit_status, stopping || alive == 0 ? "" : "; the other pods keep running");
-        }
-      } else if (pods[p].pid <= 0 && pods[p].exit_status < 0) {
-        snprintf(pods[p].phase, sizeof pods[p].phase, "Failed");
-        pods[p].exit_status = 127;
-        alive--;
-        failed = 1;
-      }
-    }
-    for (size_t p = 0; p < list.n; p++)
-      drain_shim_log(&pods[p], false);
+  launch_all(&x, &g, log_max);
+  if (x.alive == 0)
+    finish(&x);
+  uv_run(&x.loop, UV_RUN_DEFAULT);
+  for (size_t p = 0; p < x.n; p++) {
     if (logs)
-      for (size_t p = 0; p < list.n; p++) {
-        follow_pod(&pods[p]);
-        refresh_phase(&pods[p]);
-      }
-    else if (!stopping || !tty)
-      lines = render(pods, list.n, tty, lines);
-    bool all_ok;
-    if (!stopping && all_finished(pods, list.n, &all_ok)) {
-      /* Like `docker compose up` once every container has exited: done,
-       * with a status telling whether every pod succeeded. */
-      stopping = true;
-      if (!all_ok)
-        failed = 1;
-      printf("podvisor up: every pod has finished (%s)\n", all_ok ? "all Succeeded" : "some Failed");
-      stop_all(pods, list.n);
-    }
-    struct timespec ts = {0, logs ? 100000000 : 250000000};
-    nanosleep(&ts, NULL);
+      up_logs_free(&x.pods[p].logs);
+    drain_shim_log(&x.pods[p], true);
+    ctrstate_pod_free(&x.pods[p].st);
   }
-  if (logs)
-    for (size_t p = 0; p < list.n; p++)
-      follow_pod(&pods[p]);
-  for (size_t p = 0; p < list.n; p++)
-    drain_shim_log(&pods[p], true);
   printf("podvisor up: all pods stopped\n");
-  free(pods);
+  uv_loop_close(&x.loop);
+  free(x.pods);
   spec_pod_list_free(&list);
-  return failed;
+  return x.failed;
 }

@@ -137,6 +137,11 @@ typedef struct container_exec_config {
   char *const *envp;                  /* NULL: the container's own env */
   const char *cwd;                    /* NULL = the container's */
   int stdin_fd, stdout_fd, stderr_fd; /* -1 as in container_config */
+  /* stdin_fd is a terminal (a pty's slave, opened O_NOCTTY): the process
+   * starts a session of its own (setsid) and takes that terminal as its
+   * controlling terminal (TIOCSCTTY), so job control, ^C and SIGWINCH
+   * reach it as on a login shell. */
+  bool tty;
 } container_exec_config;
 
 typedef struct container_manager container_manager;
@@ -237,7 +242,8 @@ int container_manager_adopt_leftovers(container_manager *m, const char *parent, 
  * setns() on the init's pidfd, so a recycled pid can never be entered), its
  * cgroup (joined by the process itself, first thing after the clone), its
  * capabilities and no_new_privs.  Blocks until the process has exec'd.
- * Returns the host pid and a pidfd (the caller reaps it with
+ * With x->tty the process leads a new session whose controlling terminal
+ * is its stdin.  Returns the host pid and a pidfd (the caller reaps it with
  * waitid(P_PIDFD) and closes the pidfd). */
 int container_manager_exec(container_manager *m, container *c, const container_exec_config *x, pid_t *pid,
                            int *pidfd, pv_err *err);

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,7 +42,7 @@
 #include "supervisor/core/util.h"
 
 /* Container-level child steps (namespace, fs and caps have their own). */
-enum { STEP_PDEATHSIG = 1, STEP_CGROUP, STEP_CWD, STEP_STDIO, STEP_EXEC };
+enum { STEP_PDEATHSIG = 1, STEP_CGROUP, STEP_CWD, STEP_STDIO, STEP_TTY, STEP_EXEC };
 
 /* cpuset, cpu, cpuacct, memory, pids: at most one directory each. */
 #define MAX_PROCS 5
@@ -64,6 +65,7 @@ struct child_args {
   char *const *argv, *const *envp, *const *paths;
   const char *cwd;
   bool exec; /* container_manager_exec, not start */
+  bool tty;  /* exec: stdin is the controlling terminal of a new session */
 };
 
 /* ---- the child (syscalls only) ---- */
@@ -147,6 +149,10 @@ static int child_finish(const struct child_args *a, int step) {
     return child_fail(a->sock, STEP_CWD, 0);
   if (setup_stdio(a->fds) < 0)
     return child_fail(a->sock, STEP_STDIO, 0);
+  /* A fresh clone is no process group leader, so setsid() succeeds; the
+   * new session has no terminal until TIOCSCTTY gives it stdin's. */
+  if (a->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+    return child_fail(a->sock, STEP_TTY, 0);
   reset_signals();
   umask(022);
   if (caps_apply(&c->caps, &step) < 0)
@@ -211,6 +217,7 @@ static void describe_fault(const container *c, const struct child_args *a, const
     break;
   case STEP_CWD: snprintf(buf, len, "chdir to the working directory %s", a->cwd); break;
   case STEP_STDIO: snprintf(buf, len, "set up stdin/stdout/stderr"); break;
+  case STEP_TTY: snprintf(buf, len, "make stdin the controlling terminal of a new session"); break;
   case STEP_EXEC:
     if (f->index >= 0)
       snprintf(buf, len, "exec %s", a->paths[f->index]);
@@ -379,6 +386,7 @@ int container_manager_exec(container_manager *m, container *c, const container_e
                          .paths = paths,
                          .cwd = x->cwd != NULL ? x->cwd : c->cwd,
                          .exec = true,
+                         .tty = x->tty,
                          .fds = {x->stdin_fd, x->stdout_fd, x->stderr_fd}};
   int r = -1;
   /* Born in the container's pid namespace (see namespace.h). */

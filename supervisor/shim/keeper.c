@@ -864,8 +864,8 @@ int keeper_update(keeper *k, const char *name, spec_pod *pod, pv_err *err) {
     rc = pv_err_set(err, ENOENT, "pod %s has no container %s", cur_pod(k)->name, name ? name : "");
   else if (spec_pod_container(pod, name) == NULL)
     rc = pv_err_set(err, ENOENT, "the new spec of pod %s has no container %s", cur_pod(k)->name, name);
-  else if (can_restart(k, c, err) < 0)
-    rc = -1;
+  else if (k->phase != KEEPER_RUNNING)
+    rc = pv_err_set(err, ESHUTDOWN, "pod %s is stopping", cur_pod(k)->name);
   if (rc < 0) {
     spec_pod_free(pod);
     return rc;
@@ -875,8 +875,14 @@ int keeper_update(keeper *k, const char *name, spec_pod *pod, pv_err *err) {
     spec_pod_free(pod);
     return pv_err_set(err, ENOMEM, "pod %s: out of memory", cur_pod(k)->name);
   }
-  /* The event holds the new spec until it is handled; the container then
-   * does.  The pod-level fields stay the keeper's own. */
+  /* The new spec is the pod's from now on (an update changes one container
+   * of the pod's current spec, nothing else): the keeper's reference moves
+   * to it; the event holds one more until it is handled, the container one
+   * after that. */
+  kp->refs++;
+  kpod *old = k->cur;
+  k->cur = kp;
+  pod_unref(k, old);
   kevq_post(&k->q, &(kevent){.kind = KEV_UPDATE, .ctr = c->index, .pod = kp});
   return 0;
 }
@@ -891,6 +897,41 @@ void keeper_sandbox_failed(keeper *k, const char *message) {
 
 const char *keeper_sandbox_error(const keeper *k) {
   return k->sandbox_error;
+}
+
+bool keeper_left_behind(const keeper *k) {
+  return k->pending.gave_up;
+}
+
+/* The container an exec can run in now, or NULL with err. */
+static kctr *exec_target(keeper *k, const char *name, pv_err *err) {
+  kctr *c = find(k, name);
+  if (c == NULL) {
+    pv_err_set(err, ENOENT, "pod %s has no container %s", cur_pod(k)->name, name ? name : "");
+    return NULL;
+  }
+  if (k->phase != KEEPER_RUNNING) {
+    pv_err_set(err, ESHUTDOWN, "pod %s is stopping", cur_pod(k)->name);
+    return NULL;
+  }
+  ctrstate_state s = c->st->state;
+  if (c->run == NULL || c->run->c == NULL ||
+      (s != CTRSTATE_RUNNING && s != CTRSTATE_PRE_STOP && s != CTRSTATE_STOPPING)) {
+    pv_err_set(err, EBUSY, "container %s is not running (%s)", c->st->name, ctrstate_state_name(s));
+    return NULL;
+  }
+  return c;
+}
+
+int keeper_can_exec(keeper *k, const char *name, pv_err *err) {
+  return exec_target(k, name, err) != NULL ? 0 : -1;
+}
+
+int keeper_exec(keeper *k, const char *name, runtime_exec *x, int *fd, pv_err *err) {
+  kctr *c = exec_target(k, name, err);
+  if (c == NULL)
+    return -1;
+  return k->cfg.rt.ops->exec(k->cfg.rt.ctx, c->run->c, x, fd, err);
 }
 
 void keeper_touch(keeper *k) {
@@ -916,7 +957,9 @@ char *keeper_status_json(keeper *k) {
     return NULL;
   if (k->cfg.decorate != NULL)
     k->cfg.decorate(k->cfg.ctx, doc);
-  char *s = json_dumps(doc, JSON_INDENT(1));
+  /* Compact: the same text goes to status.json and, as one line, to the
+   * socket's watchers. */
+  char *s = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
   return s;
 }

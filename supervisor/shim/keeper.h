@@ -82,15 +82,30 @@ void keeper_stop(keeper *k, int64_t grace_ms);
  * its state) without changing anything. */
 int keeper_restart(keeper *k, const char *name, pv_err *err);
 
-/* Container name runs its spec in pod from now on (taken, also on failure;
- * pod's other containers and pod-level fields are ignored), then restarts
- * as keeper_restart() does. */
+/* pod (taken, also on failure) is the pod's spec from now on: it differs
+ * from the current one in container name only (the caller checked that),
+ * which restarts with its new spec as keeper_restart() does, or, when it
+ * cannot restart now (it waits for its turn, or stopped for good), runs it
+ * at its next start; every other container keeps its run.  -1 with err
+ * (ENOENT, ESHUTDOWN: the pod is stopping) without changing anything. */
 int keeper_update(keeper *k, const char *name, spec_pod *pod, pv_err *err);
 
 /* The pod's sandbox is gone for good (message says why): the pod fails
  * (phase Failed, reason SandboxFailed) and stops. */
 void keeper_sandbox_failed(keeper *k, const char *message);
 const char *keeper_sandbox_error(const keeper *k); /* "" when none */
+
+/* True once the pod has stopped leaving cgroups behind (pending ones it
+ * gave up waiting for). */
+bool keeper_left_behind(const keeper *k);
+
+/* Runs x inside container name's current run (runtime.h's exec): *fd, its
+ * pidfd, is the caller's to watch, reap and close.  -1 with err: ENOENT (no
+ * such container), ESHUTDOWN (the pod is stopping), EBUSY (it does not
+ * run), or the runtime's error. */
+int keeper_exec(keeper *k, const char *name, runtime_exec *x, int *fd, pv_err *err);
+/* keeper_exec's checks alone: 0 when container name could run one now. */
+int keeper_can_exec(keeper *k, const char *name, pv_err *err);
 
 /* Something decorate adds has changed: render the status again. */
 void keeper_touch(keeper *k);

@@ -23,6 +23,7 @@
 #define PODVISOR_SHIM_RUNTIME_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,6 +47,8 @@ typedef struct runtime_start {
 typedef struct runtime_exec {
   char *const *argv;
   int stdin_fd, stdout_fd, stderr_fd; /* -1: /dev/null */
+  bool tty;                           /* stdin is a terminal: it becomes the controlling one */
+  pid_t pid;                          /* out: the process's pid */
 } runtime_exec;
 
 typedef struct runtime_ops {
@@ -73,7 +76,7 @@ typedef struct runtime_ops {
   size_t (*pending)(void *rt);
   /* Runs x inside c; *fd is the caller's to poll and to close after
    * exec_reap said the process is gone. */
-  int (*exec)(void *rt, runtime_ctr *c, const runtime_exec *x, int *fd, pv_err *err);
+  int (*exec)(void *rt, runtime_ctr *c, runtime_exec *x, int *fd, pv_err *err);
   /* 1 and *si once the exec'd process behind fd has exited (it is reaped),
    * 0 while it runs, -1 on error. */
   int (*exec_reap)(void *rt, int fd, siginfo_t *si);

@@ -29,7 +29,7 @@ static int rc_create(void *ctx, runtime_start *rs, runtime_ctr **out, pv_err *er
   pl.cfg.stdout_fd = rs->stdout_fd;
   pl.cfg.stderr_fd = rs->stderr_fd;
   if (rs->id != NULL)
-    snprintf(rs->id, rs->id_len, "%s-%.100s", rt->uid, pl.id);
+    snprintf(rs->id, rs->id_len, "%.40s-%.80s", rt->uid, pl.id); /* a Kubernetes uid and a name-restart fit */
   container *c = NULL;
   int rc = container_manager_create(rt->mgr, &pl.cfg, &c, err);
   placement_free(&pl);
@@ -114,14 +114,14 @@ static size_t rc_pending(void *ctx) {
   return rt->mgr != NULL ? container_manager_pending(rt->mgr) : 0;
 }
 
-static int rc_exec(void *ctx, runtime_ctr *c, const runtime_exec *x, int *fd, pv_err *err) {
+static int rc_exec(void *ctx, runtime_ctr *c, runtime_exec *x, int *fd, pv_err *err) {
   runtime_core *rt = ctx;
   container_exec_config xc = {.argv = x->argv,
                               .stdin_fd = x->stdin_fd >= 0 ? x->stdin_fd : rt->devnull,
                               .stdout_fd = x->stdout_fd >= 0 ? x->stdout_fd : rt->devnull,
-                              .stderr_fd = x->stderr_fd >= 0 ? x->stderr_fd : rt->devnull};
-  pid_t pid;
-  return container_manager_exec(rt->mgr, as_ctr(c), &xc, &pid, fd, err);
+                              .stderr_fd = x->stderr_fd >= 0 ? x->stderr_fd : rt->devnull,
+                              .tty = x->tty};
+  return container_manager_exec(rt->mgr, as_ctr(c), &xc, &x->pid, fd, err);
 }
 
 static int rc_exec_reap(void *ctx, int fd, siginfo_t *si) {

@@ -18,219 +18,131 @@
 #include <unistd.h>
 
 #include "supervisor/core/util.h"
-#include "supervisor/shim/keeper.h"
+#include "supervisor/proto/podsnap.h"
 #include "supervisor/shim/placement.h"
-#include "supervisor/shim/runtime_core.h"
-#include "supervisor/shim/sandbox.h"
 #include "supervisor/shim/shim_mem.h"
-#include "supervisor/shim/shim_pause.h"
-#include "supervisor/shim/shimsock.h"
-#include "supervisor/shim/statefile.h"
+#include "supervisor/shim/shim_proc.h"
 #include "supervisor/shim/status.h"
-
-typedef struct shim {
-  uv_loop_t loop;
-  shim_options opt;
-  spec_pod_list pods; /* the manifest's pods until the keeper takes ours */
-  spec_pod *pod;      /* ours; the keeper's once it exists */
-  char uid[SHIM_UID_LEN + 1];
-  /* Heap strings (NULL until make_paths): PATH_MAX arrays here would each
-   * dirty a page of their own for a path of a hundred bytes. */
-  char *run_dir, *pod_dir, *log_dir, *status_path, *sock_path;
-  container_manager *mgr;
-  sandbox sb;
-  shim_pause *pause;
-  runtime_core rt;
-  keeper *k;
-  shimsock sock;
-  uv_signal_t sig_term, sig_int;
-  uv_timer_t trim_timer;
-  statefile status_file; /* status.json, written durably off the loop */
-  statefile pid_file;    /* shim.pid */
-  bool loop_ready, handles_ready, listening, closing;
-  int devnull;
-  int lock_fd; /* <run_dir>/shim.lock, flock()ed for the shim's life */
-} shim;
 
 /* --- set-up ---------------------------------------------------------------------------- */
 
+/* The snapshot the launcher wrote under the lock (podsnap.h): the only
+ * description of the pod the shim reads.  It must be this run directory's
+ * pod, with a uid (the instance). */
 static int load_pod(shim *sh, pv_err *err) {
-  diag_list diags;
-  diag_list_init(&diags);
-  int rc = spec_parse_file(sh->opt.pod_file, 0, &sh->pods, &diags);
-  if (rc < 0) {
-    char msg[512] = "invalid manifest";
-    for (size_t i = 0; i < diags.n; i++)
-      if (diags.items[i].severity == DIAG_ERROR) {
-        diag_format(&diags.items[i], msg, sizeof msg);
-        break;
-      }
-    diag_list_free(&diags);
-    return pv_err_set(err, EINVAL, "%s", msg);
+  spec_pod *p;
+  if (podsnap_load(sh->paths.snapshot, &p, err) < 0)
+    return -1;
+  char key[PODPATHS_KEY_LEN + 1];
+  spec_pod_key(p, key);
+  if (strcmp(key, sh->paths.key) != 0) {
+    pv_err_set(err, EINVAL, "snapshot %s: pod %s/%s belongs to another run directory", sh->paths.snapshot,
+               p->ns, p->name);
+    spec_pod_free(p);
+    return -1;
   }
-  diag_list_free(&diags);
-  for (size_t i = 0; i < sh->pods.n; i++) {
-    const spec_pod *p = sh->pods.items[i];
-    if ((sh->opt.pod_name == NULL || strcmp(p->name, sh->opt.pod_name) == 0) &&
-        (sh->opt.pod_namespace == NULL || strcmp(p->ns, sh->opt.pod_namespace) == 0)) {
-      sh->pod = spec_pod_list_steal(&sh->pods, i);
-      spec_pod_list_free(&sh->pods);
-      return 0;
-    }
-  }
-  return pv_err_set(err, ENOENT, "%s: no pod %s", sh->opt.pod_file,
-                    sh->opt.pod_name != NULL ? sh->opt.pod_name : "");
+  sh->pod = p;
+  return 0;
 }
 
 static const spec_pod *pod_of(const shim *sh) {
   return sh->k != NULL ? keeper_pod(sh->k) : sh->pod;
 }
 
-_Static_assert(SHIM_UID_LEN == SPEC_POD_UID_LEN, "the shim's uid buffer holds spec_pod_uid()");
-
-/* *out = a heap copy of the path fmt makes; -1 with errno on failure. */
-__attribute__((format(printf, 2, 3))) static int path_dup(char **out, const char *fmt, ...) {
-  char buf[PATH_MAX];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= sizeof buf) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  return (*out = strdup(buf)) == NULL ? -1 : 0;
+/* The run directory's paths, from the key alone (the snapshot is read
+ * under the lock, after this), then the instance's, from its uid. */
+static int make_run_paths(shim *sh, pv_err *err) {
+  return podpaths_init(&sh->paths, sh->opt.run_root, sh->opt.pod_key, err);
 }
 
 static int make_paths(shim *sh, pv_err *err) {
   const spec_pod *p = sh->pod;
-  spec_pod_uid(p, NULL, sh->uid);
-  /* spec/ already refuses a metadata.uid that is not Kubernetes-shaped; the
-   * uid names directories that teardown removes, so check again here. */
-  if (!spec_uid_is_safe(sh->uid))
-    return pv_err_set(err, EINVAL, "pod %s: unsafe uid '%s'", p->name, sh->uid);
-  if (path_dup(&sh->run_dir, "%s/pods/%s", sh->opt.run_root, sh->uid) < 0 ||
-      path_dup(&sh->pod_dir, "%s/pods/%s", sh->opt.root, sh->uid) < 0 ||
-      path_dup(&sh->log_dir, "%s/logs/%s_%s_%s", sh->opt.root, p->ns, p->name, sh->uid) < 0 ||
-      path_dup(&sh->status_path, "%s/status.json", sh->run_dir) < 0 ||
-      path_dup(&sh->sock_path, "%s/shim.sock", sh->run_dir) < 0)
-    return pv_err_sys(err, "pod %s: paths", p->name);
-  return 0;
-}
-
-/* The refusal of a second shim for a pod that already has one. */
-static int already_kept(shim *sh, pv_err *err) {
-  char path[PATH_MAX];
-  char *buf = NULL;
-  long pid = 0;
-  if (pv_path(path, sizeof path, "%s/shim.pid", sh->run_dir) == 0 &&
-      pv_read_file(path, &buf, NULL, NULL) == 0)
-    pid = strtol(buf, NULL, 10);
-  free(buf);
-  const spec_pod *p = sh->pod;
-  if (pid > 0)
-    return pv_err_set(err, EBUSY, "pod %s/%s is already kept by shim %ld", p->ns, p->name, pid);
-  return pv_err_set(err, EBUSY, "pod %s/%s is already kept by another shim", p->ns, p->name);
+  return podpaths_set_instance(&sh->paths, sh->opt.root, p->ns, p->name, p->uid, err);
 }
 
 /* Makes this shim the pod's only keeper: an exclusive flock() on
  * <run_dir>/shim.lock whose fd stays open for the life of the process (the
  * kernel drops the lock on any exit, kill -9 included).  Without it a
- * second shim for the same uid would take the first one's live containers
- * for leftovers.  A keeper that stops cleanly unlinks the file last, so a
- * lock won on an inode no longer linked at the path is taken again on the
- * new file. */
+ * second shim for the same pod would take the first one's live containers
+ * for leftovers.  A launcher hands over the lock it wrote the snapshot
+ * under (--lock-fd: the same open file, so flock() on it succeeds); else
+ * the shim takes it, giving a keeper just killed 2 s to finish its exit. */
 static int take_lock(shim *sh, pv_err *err) {
-  const spec_pod *p = sh->pod;
-  char path[PATH_MAX];
-  if (pv_path(path, sizeof path, "%s/shim.lock", sh->run_dir) < 0)
-    return pv_err_sys(err, "pod %s/%s: lock path", p->ns, p->name);
-  for (int tries = 0;; tries++) {
-    if (tries == 10)
-      return pv_err_set(err, EAGAIN, "pod %s/%s: %s keeps being removed", p->ns, p->name, path);
-    if (pv_mkdir_p(sh->run_dir, 0700, err) < 0)
-      return -1;
-    int fd;
-    do
-      fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0 && errno == ENOENT)
-      continue; /* the run dir was removed by a keeper that just stopped */
-    if (fd < 0)
-      return pv_err_sys(err, "pod %s/%s: open %s", p->ns, p->name, path);
-    /* A keeper just killed (kill -9, then a new shim at once) holds the
-     * lock until the kernel has finished its exit: give it 2 s. */
-    int rc;
-    for (int wait = 0;; wait++) {
-      do
-        rc = flock(fd, LOCK_EX | LOCK_NB);
-      while (rc < 0 && errno == EINTR);
-      if (rc == 0 || errno != EWOULDBLOCK || wait == 40)
-        break;
-      struct timespec ts = {.tv_sec = 0, .tv_nsec = 50 * 1000000L};
-      nanosleep(&ts, NULL);
-    }
-    if (rc < 0) {
-      int e = errno;
-      close(fd);
-      if (e == EWOULDBLOCK)
-        return already_kept(sh, err);
-      errno = e;
-      return pv_err_sys(err, "pod %s/%s: lock %s", p->ns, p->name, path);
-    }
-    struct stat held, named;
-    if (fstat(fd, &held) == 0 && stat(path, &named) == 0 && held.st_dev == named.st_dev &&
-        held.st_ino == named.st_ino) {
-      sh->lock_fd = fd;
-      return 0;
-    }
+  char what[64];
+  snprintf(what, sizeof what, "with key %s", sh->paths.key);
+  int fd = sh->opt.lock_fd;
+  if (fd < 0)
+    return podsnap_lock_wait(&sh->paths, what, 2000, &sh->lock_fd, err);
+  struct stat held, named;
+  int rc;
+  do
+    rc = flock(fd, LOCK_EX | LOCK_NB);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 || fstat(fd, &held) < 0 || stat(sh->paths.lock, &named) < 0 || held.st_dev != named.st_dev ||
+      held.st_ino != named.st_ino) {
     close(fd);
+    return pv_err_set(err, EBADF, "pod %s: --lock-fd is not the held lock %s", what, sh->paths.lock);
   }
+  sh->lock_fd = fd;
+  return 0;
 }
 
-/* Removes the run dir at a clean stop, the lock file last (take_lock()). */
-static void remove_run_dir(shim *sh) {
-  DIR *d = opendir(sh->run_dir);
+/* Removes the run dir at a clean stop, the lock file last (take_lock()).
+ * A stop that left cgroups behind keeps the instance's snapshot and status
+ * (and so its uid): the pod's next keeper knows whose leftovers they are. */
+static void remove_run_dir(shim *sh, bool left_behind) {
+  const char *run_dir = sh->paths.run_dir;
+  DIR *d = opendir(run_dir);
   if (d != NULL) {
     struct dirent *e;
     char path[PATH_MAX];
     while ((e = readdir(d)) != NULL) {
       if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "shim.lock") == 0)
         continue;
-      if (pv_path(path, sizeof path, "%s/%s", sh->run_dir, e->d_name) == 0)
+      if (left_behind && strcmp(e->d_name, "shim.sock") != 0 && strcmp(e->d_name, "shim.pid") != 0)
+        continue;
+      if (pv_path(path, sizeof path, "%s/%s", run_dir, e->d_name) == 0)
         pv_rm_rf(path, NULL);
     }
     closedir(d);
   }
-  char lock[PATH_MAX];
-  if (pv_path(lock, sizeof lock, "%s/shim.lock", sh->run_dir) == 0)
-    (void)unlink(lock);
+  if (!left_behind)
+    (void)unlink(sh->paths.lock);
   close(sh->lock_fd);
   sh->lock_fd = -1;
-  (void)rmdir(sh->run_dir); /* ENOTEMPTY: the next keeper already came */
+  (void)rmdir(run_dir); /* ENOTEMPTY: the next keeper already came */
 }
 
-/* Removes what a SIGKILLed predecessor left: cgroups (its containers died
- * with it through pdeathsig) and container upper dirs.  Every cgroup below
- * the pod's is the predecessor's (the lock keeps shims apart): the manager
- * kills and removes them, and keeps the ones whose processes are still
- * dying pending (the keeper collects them), so no container of ours joins
- * them. */
-static void clean_leftovers(shim *sh) {
-  char rel[512];
+/* Removes what a killed keeper of instance uid left: its cgroups below
+ * podvisor/<uid> (its containers died with it through pdeathsig: the
+ * manager kills and removes them, and keeps the ones whose processes are
+ * still dying pending, collected by the keeper, so no container of ours
+ * joins them) and its container upper dirs; whole: its entire
+ * <root>/pods/<uid> (an earlier instance's). */
+static void clean_instance(shim *sh, const char *uid, bool whole) {
+  const spec_pod *p = pod_of(sh);
+  podpaths pp;
   pv_err err;
   pv_err_clear(&err);
-  snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
-  if (container_manager_adopt_leftovers(sh->mgr, rel, &err) < 0)
-    fprintf(stderr, "podvisor shim: pod %s: %s\n", sh->pod->name, pv_err_str(&err));
+  if (podpaths_init(&pp, sh->opt.run_root, sh->paths.key, &err) < 0 ||
+      podpaths_set_instance(&pp, sh->opt.root, p->ns, p->name, uid, &err) < 0) {
+    fprintf(stderr, "podvisor shim: pod %s: earlier instance: %s\n", p->name, pv_err_str(&err));
+    podpaths_free(&pp);
+    return;
+  }
+  if (container_manager_adopt_leftovers(sh->mgr, pp.cgroup, &err) < 0)
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
   cgroup_handle *cg = NULL;
   if (container_manager_pending(sh->mgr) == 0 &&
-      resource_manager_open_cgroup(container_manager_resources(sh->mgr), rel, &cg, NULL) == 0 &&
+      resource_manager_open_cgroup(container_manager_resources(sh->mgr), pp.cgroup, &cg, NULL) == 0 &&
       resource_manager_destroy_cgroup(cg, NULL) < 0)
     resource_manager_close_cgroup(cg);
   char dir[PATH_MAX];
-  if (pv_path(dir, sizeof dir, "%s/containers", sh->pod_dir) == 0)
+  if (whole)
+    pv_rm_rf(pp.pod_dir, NULL); /* never crosses into a mount left behind */
+  else if (pv_path(dir, sizeof dir, "%s/containers", pp.pod_dir) == 0)
     pv_rm_rf(dir, NULL);
+  podpaths_free(&pp);
 }
 
 static void pool_noop(uv_work_t *req) {
@@ -256,6 +168,8 @@ static void start_thread_pool(void *ctx) {
 
 static void on_status(void *ctx, char *json) {
   shim *sh = ctx;
+  /* The same text goes, as one line, to the socket's watchers. */
+  shimsock_publish(&sh->sock, json);
   statefile_set(&sh->status_file, json, strlen(json));
   /* A change usually ends a burst of work (a start, an exit, a probe
    * result): once things stay quiet, what it left resident goes back. */
@@ -268,8 +182,8 @@ static void decorate(void *ctx, json_t *status) {
   json_t *pv = json_object_get(status, "podvisor");
   if (pv == NULL)
     return;
-  json_object_set_new(pv, "logDir", json_string(sh->log_dir));
-  json_object_set_new(pv, "socket", json_string(sh->sock_path));
+  json_object_set_new(pv, "logDir", json_string(sh->paths.log_dir));
+  json_object_set_new(pv, "socket", json_string(sh->paths.socket));
   /* shareProcessNamespace: pid 1 of the pod (0 while it has none). */
   if (sh->sb.share_pid)
     json_object_set_new(pv, "pausePid", json_integer(sh->sb.pause_pid));
@@ -310,130 +224,44 @@ static void on_signal(uv_signal_t *s, int signum) {
   keeper_stop(sh->k, -1);
 }
 
-/* --- socket commands (the line protocol of shimsock.h) ------------------------------------------- */
-
-static char *errorf(const pv_err *e) {
-  char *s = NULL;
-  if (asprintf(&s, "error: %s", pv_err_str(e)) < 0)
-    return NULL;
-  return s;
-}
-
-/* The container named of the pod in file, as a pod spec of its own. */
-static spec_pod *load_update(shim *sh, const char *name, const char *file, pv_err *err) {
-  diag_list diags;
-  diag_list_init(&diags);
-  spec_pod_list l = {0};
-  int rc = spec_parse_file(file, 0, &l, &diags);
-  spec_pod *found = NULL;
-  const spec_pod *cur = pod_of(sh);
-  for (size_t i = 0; rc == 0 && i < l.n && found == NULL; i++)
-    if ((strcmp(l.items[i]->name, cur->name) == 0 || l.n == 1) &&
-        spec_pod_container(l.items[i], name) != NULL)
-      found = spec_pod_list_steal(&l, i);
-  if (found == NULL) {
-    if (rc < 0 && diags.n > 0) {
-      char msg[512];
-      diag_format(&diags.items[0], msg, sizeof msg);
-      pv_err_set(err, EINVAL, "%s", msg);
-    } else {
-      pv_err_set(err, ENOENT, "%s: no container %s in pod %s", file, name, cur->name);
-    }
-  }
-  spec_pod_list_free(&l);
-  diag_list_free(&diags);
-  return found;
-}
-
-static char *handle_command(void *ctx, const char *line) {
-  shim *sh = ctx;
-  pv_err err;
-  pv_err_clear(&err);
-  char cmd[32] = "", name[128] = "", file[PATH_MAX] = "";
-  int n = sscanf(line, "%31s %127s %4095s", cmd, name, file);
-  if (n >= 1 && strcmp(cmd, "status") == 0)
-    return keeper_status_json(sh->k);
-  if (n >= 1 && strcmp(cmd, "stop") == 0) {
-    keeper_stop(sh->k, -1);
-    return strdup("ok");
-  }
-  if (n >= 2 && strcmp(cmd, "restart") == 0)
-    return keeper_restart(sh->k, name, &err) < 0 ? errorf(&err) : strdup("ok");
-  if (n == 3 && strcmp(cmd, "update") == 0) {
-    spec_pod *p = load_update(sh, name, file, &err);
-    if (p == NULL || keeper_update(sh->k, name, p, &err) < 0)
-      return errorf(&err);
-    return strdup("ok");
-  }
-  pv_err_set(&err, EINVAL, "unknown command '%s' (status, stop, restart NAME, update NAME FILE)", line);
-  return errorf(&err);
-}
-
 static void on_statefile_error(void *ctx, const pv_err *err) {
   (void)ctx;
   fprintf(stderr, "podvisor shim: %s\n", pv_err_str(err));
 }
 
 /* The status a predecessor of this pod left (a shim killed with -9, then
- * started again): the keeper carries it forward. */
+ * started again): the keeper carries it forward when it is the same
+ * instance's (the same uid).  A new instance starts fresh, and what the old
+ * one left is removed. */
 static void start_keeper(shim *sh) {
   ctrstate_pod prev;
   memset(&prev, 0, sizeof prev);
-  json_t *doc = NULL;
-  if (status_load(sh->status_path, &prev, NULL) == 0)
-    doc = json_load_file(sh->status_path, 0, NULL);
+  json_t *doc = json_load_file(sh->paths.status, 0, NULL);
+  const char *uid = json_string_value(json_object_get(json_object_get(doc, "metadata"), "uid"));
+  bool same = uid != NULL && strcmp(uid, sh->paths.uid) == 0;
+  if (!same && uid != NULL && podpaths_uid_is_valid(uid))
+    clean_instance(sh, uid, true);
+  if (!same || status_load(sh->paths.status, &prev, NULL) < 0) {
+    json_decref(doc);
+    doc = NULL;
+  }
   keeper_start(sh->k, doc != NULL ? &prev : NULL, doc);
   json_decref(doc);
   ctrstate_pod_free(&prev);
 }
 
-static int setup(shim *sh, pv_err *err) {
-  if (load_pod(sh, err) < 0 || make_paths(sh, err) < 0)
-    return -1;
-  const spec_pod *p = sh->pod;
-  sandbox_config sc = {.hostname = p->effective_hostname,
-                       .host_network = p->host_network,
-                       .share_pid = p->share_process_namespace,
-                       .before_pid_ns = start_thread_pool};
-  /* Nothing of the pod is touched before the lock is ours. */
-  if (take_lock(sh, err) < 0 || pv_mkdir_p(sh->pod_dir, 0700, err) < 0 ||
-      pv_mkdir_p(sh->log_dir, 0755, err) < 0)
-    return -1;
-  if (sandbox_enter(&sh->sb, &sc, err) < 0)
-    return -1;
-  char state[PATH_MAX];
-  if (pv_path(state, sizeof state, "%s/containers", sh->pod_dir) < 0)
-    return pv_err_sys(err, "pod %s", p->name);
-  container_manager_options mo = {.state_dir = state};
-  if (container_manager_init(&sh->mgr, &mo, err) < 0)
-    return -1;
-  if (uv_loop_init(&sh->loop) < 0)
-    return pv_err_set(err, EIO, "pod %s: uv_loop_init", p->name);
-  sh->loop_ready = true;
-  shim_mem_idle_init(&sh->trim_timer, &sh->loop);
-  uv_signal_init(&sh->loop, &sh->sig_term);
-  uv_signal_init(&sh->loop, &sh->sig_int);
-  sh->sig_term.data = sh->sig_int.data = sh;
-  sh->handles_ready = true;
-  if (statefile_init(&sh->status_file, &sh->loop, sh->status_path, 0644, on_statefile_error, sh, err) < 0)
-    return -1;
-  clean_leftovers(sh);
-  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->pod_dir, p, err) < 0)
-    return -1;
-  sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (shim_pause_new(&sh->pause, &sh->loop, &sh->sb, p->name, err) < 0)
-    return -1;
+static int setup_keeper(shim *sh, pv_err *err) {
   sh->rt = (runtime_core){.loop = &sh->loop,
                           .mgr = sh->mgr,
                           .root = sh->opt.root,
-                          .pod_dir = sh->pod_dir,
-                          .uid = sh->uid,
+                          .pod_dir = sh->paths.pod_dir,
+                          .uid = sh->paths.uid,
                           .sb = &sh->sb,
                           .pause = sh->pause,
                           .devnull = sh->devnull};
   keeper_config kc = {.loop = &sh->loop,
-                      .uid = sh->uid,
-                      .log_dir = sh->log_dir,
+                      .uid = sh->paths.uid,
+                      .log_dir = sh->paths.log_dir,
                       .rt = {&runtime_core_ops, &sh->rt},
                       .devnull = sh->devnull,
                       .on_status = on_status,
@@ -450,15 +278,55 @@ static int setup(shim *sh, pv_err *err) {
   if (keeper_new(&sh->k, &kc, mine, err) < 0)
     return -1;
   shim_pause_set_keeper(sh->pause, sh->k);
+  return 0;
+}
+
+static int setup(shim *sh, pv_err *err) {
+  /* Nothing of the pod is read or touched before the lock is ours. */
+  if (make_run_paths(sh, err) < 0 || take_lock(sh, err) < 0 || load_pod(sh, err) < 0 ||
+      make_paths(sh, err) < 0)
+    return -1;
+  const spec_pod *p = sh->pod;
+  sandbox_config sc = {.hostname = p->effective_hostname,
+                       .host_network = p->host_network,
+                       .share_pid = p->share_process_namespace,
+                       .before_pid_ns = start_thread_pool};
+  if (pv_mkdir_p(sh->paths.pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->paths.log_dir, 0755, err) < 0)
+    return -1;
+  if (sandbox_enter(&sh->sb, &sc, err) < 0)
+    return -1;
+  char state[PATH_MAX];
+  if (pv_path(state, sizeof state, "%s/containers", sh->paths.pod_dir) < 0)
+    return pv_err_sys(err, "pod %s", p->name);
+  container_manager_options mo = {.state_dir = state};
+  if (container_manager_init(&sh->mgr, &mo, err) < 0)
+    return -1;
+  if (uv_loop_init(&sh->loop) < 0)
+    return pv_err_set(err, EIO, "pod %s: uv_loop_init", p->name);
+  sh->loop_ready = true;
+  shim_mem_idle_init(&sh->trim_timer, &sh->loop);
+  uv_signal_init(&sh->loop, &sh->sig_term);
+  uv_signal_init(&sh->loop, &sh->sig_int);
+  sh->sig_term.data = sh->sig_int.data = sh;
+  sh->handles_ready = true;
+  if (statefile_init(&sh->status_file, &sh->loop, sh->paths.status, 0644, on_statefile_error, sh, err) < 0)
+    return -1;
+  /* What a SIGKILLed keeper of this instance left (start_keeper removes
+   * what another instance left). */
+  clean_instance(sh, sh->paths.uid, false);
+  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->paths.pod_dir, p, err) < 0)
+    return -1;
+  sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (shim_pause_new(&sh->pause, &sh->loop, &sh->sb, p->name, err) < 0 || setup_keeper(sh, err) < 0)
+    return -1;
   uv_signal_start(&sh->sig_term, on_signal, SIGTERM);
   uv_signal_start(&sh->sig_int, on_signal, SIGINT);
-  char pidpath[PATH_MAX], *pidbuf = NULL;
-  if (pv_path(pidpath, sizeof pidpath, "%s/shim.pid", sh->run_dir) < 0 ||
-      statefile_init(&sh->pid_file, &sh->loop, pidpath, 0644, on_statefile_error, sh, err) < 0)
+  char *pidbuf = NULL;
+  if (statefile_init(&sh->pid_file, &sh->loop, sh->paths.pid_file, 0644, on_statefile_error, sh, err) < 0)
     return -1;
   if (asprintf(&pidbuf, "%d\n", (int)getpid()) > 0)
     statefile_set(&sh->pid_file, pidbuf, strlen(pidbuf));
-  if (shimsock_listen(&sh->sock, &sh->loop, sh->sock_path, handle_command, sh, err) < 0)
+  if (shimsock_listen(&sh->sock, &sh->loop, sh->paths.socket, &shim_ops_handler, sh, err) < 0)
     return -1;
   sh->listening = true;
   start_keeper(sh);
@@ -467,40 +335,74 @@ static int setup(shim *sh, pv_err *err) {
 
 /* --- tear-down -------------------------------------------------------------------------------------- */
 
+/* Closes the manager and removes the pod-level cgroup; true when a cgroup
+ * was left behind (still holding processes). */
+static bool close_cgroups(shim *sh, const spec_pod *p) {
+  bool left = false;
+  pv_err err;
+  pv_err_clear(&err);
+  /* The keeper already waited for pending cgroups (kpending.h). */
+  if (container_manager_close(sh->mgr, 100, &err) < 0) {
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
+    left = true;
+  }
+  sh->mgr = NULL;
+  /* The pod-level cgroup directory is ours too; a child cgroup left behind
+   * above keeps it busy, which is said, not hidden. */
+  resource_manager *rm = NULL;
+  cgroup_handle *cg = NULL;
+  pv_err_clear(&err);
+  if (resource_manager_init(&rm, NULL, NULL) == 0 &&
+      resource_manager_open_cgroup(rm, sh->paths.cgroup, &cg, NULL) == 0 &&
+      resource_manager_destroy_cgroup(cg, &err) < 0) {
+    fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
+    resource_manager_close_cgroup(cg);
+    left = true;
+  }
+  resource_manager_cleanup(rm);
+  return left;
+}
+
 static void teardown(shim *sh) {
   const spec_pod *p = pod_of(sh);
-  if (sh->mgr != NULL) {
-    /* The keeper already waited for pending cgroups (kpending.h). */
-    pv_err err;
-    pv_err_clear(&err);
-    if (container_manager_close(sh->mgr, 100, &err) < 0)
-      fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
-    sh->mgr = NULL;
-    /* The pod-level cgroup directory is ours too; a child cgroup left
-     * behind above keeps it busy, which is said, not hidden. */
-    char rel[512];
-    resource_manager *rm = NULL;
-    cgroup_handle *cg = NULL;
-    snprintf(rel, sizeof rel, "podvisor/%s", sh->uid);
-    pv_err_clear(&err);
-    if (resource_manager_init(&rm, NULL, NULL) == 0 &&
-        resource_manager_open_cgroup(rm, rel, &cg, NULL) == 0 &&
-        resource_manager_destroy_cgroup(cg, &err) < 0) {
-      fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));
-      resource_manager_close_cgroup(cg);
-    }
-    resource_manager_cleanup(rm);
-  }
+  bool left_behind = sh->k != NULL && keeper_left_behind(sh->k);
+  if (sh->mgr != NULL && close_cgroups(sh, p))
+    left_behind = true;
   /* Only the pod's keeper removes its files: a shim that did not get the
    * lock (another one keeps the pod) leaves them all alone. */
   bool keeper = sh->lock_fd >= 0;
-  if (keeper && sh->pod_dir != NULL && p != NULL) {
-    placement_release_volumes(sh->pod_dir, p);
-    pv_rm_rf(sh->pod_dir, NULL);
+  if (keeper && sh->paths.pod_dir != NULL && p != NULL) {
+    placement_release_volumes(sh->paths.pod_dir, p);
+    pv_rm_rf(sh->paths.pod_dir, NULL);
   }
   sandbox_release(&sh->sb);
   if (keeper)
-    remove_run_dir(sh);
+    remove_run_dir(sh, left_behind);
+}
+
+/* The launcher's sync pipe (shim.h): one JSON line, then closed. */
+static void sync_report(int *fd, const char *error) {
+  if (*fd < 0)
+    return;
+  json_t *j = error == NULL ? json_pack("{s:b,s:i}", "ok", 1, "pid", (int)getpid())
+                            : json_pack("{s:b,s:s}", "ok", 0, "error", error);
+  char *line = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (line != NULL) {
+    size_t len = strlen(line), off = 0;
+    line[len++] = '\n'; /* replaces the NUL */
+    while (off < len) {
+      ssize_t n = write(*fd, line + off, len - off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      off += (size_t)n;
+    }
+    free(line);
+  }
+  close(*fd);
+  *fd = -1;
 }
 
 static void free_shim(shim *sh) {
@@ -508,20 +410,25 @@ static void free_shim(shim *sh) {
     close(sh->devnull);
   keeper_free(sh->k);
   spec_pod_free(sh->pod);
-  spec_pod_list_free(&sh->pods);
-  free(sh->run_dir);
-  free(sh->pod_dir);
-  free(sh->log_dir);
-  free(sh->status_path);
-  free(sh->sock_path);
+  podpaths_free(&sh->paths);
   free(sh);
 }
 
 int shim_main(const shim_options *o, pv_err *err) {
   shim_mem_setup();
+  /* The launcher's descriptors must not reach a container: the lock would
+   * outlive the shim in it. */
+  int sync_fd = o->sync_fd;
+  if (sync_fd >= 0)
+    (void)fcntl(sync_fd, F_SETFD, FD_CLOEXEC);
+  if (o->lock_fd >= 0)
+    (void)fcntl(o->lock_fd, F_SETFD, FD_CLOEXEC);
   shim *sh = calloc(1, sizeof *sh);
-  if (sh == NULL)
-    return pv_err_set(err, ENOMEM, "shim: out of memory");
+  if (sh == NULL) {
+    pv_err_set(err, ENOMEM, "shim: out of memory");
+    sync_report(&sync_fd, pv_err_str(err));
+    return -1;
+  }
   sh->opt = *o;
   sh->devnull = -1;
   sh->lock_fd = -1;
@@ -541,13 +448,12 @@ int shim_main(const shim_options *o, pv_err *err) {
   sigaddset(&stop_sigs, SIGINT);
   sigprocmask(SIG_BLOCK, &stop_sigs, NULL);
   int rc = setup(sh, err);
+  sync_report(&sync_fd, rc == 0 ? NULL : pv_err_str(err));
   sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
-  if (rc < 0 && sh->k != NULL) {
-    /* Set-up failed after the keeper existed: it closes what it opened. */
-    keeper_stop(sh->k, 0);
-  } else if (rc < 0) {
+  if (rc < 0 && sh->k != NULL)
+    keeper_stop(sh->k, 0); /* set-up failed after the keeper existed: it closes what it opened */
+  else if (rc < 0)
     close_handles(sh);
-  }
   if (sh->loop_ready) {
     uv_run(&sh->loop, UV_RUN_DEFAULT);
     pv_err ferr;

@@ -1,31 +1,50 @@
 /*
  * shim.h - the pod keeper: one process per pod, on one libuv loop.
  *
- * Process model.  `podvisor-shim --pod-file FILE --pod NAME [--namespace NS]`
- * (a lean executable installed beside `podvisor`, which links only the shim,
- * the core and spec/, so that a pod's keeper costs little memory; also
- * `podvisor shim ...`), run by `podvisor up`, later by the daemon, reads FILE,
- * keeps the pod named NAME and exits only when the pod is fully down.  It
- * ignores SIGHUP and runs in its own session (the launcher calls setsid), so
- * it keeps supervising when whoever started it is gone.  SIGTERM/SIGINT or
- * the socket command "stop" stop the pod gracefully.
+ * Process model.  `podvisor-shim --root R --run-root RR --pod-key KEY
+ * [--sync-fd N] [--lock-fd N]` (a lean executable installed beside
+ * `podvisor`, which links only the shim, the core, proto/ and spec/, so that
+ * a pod's keeper costs little memory; also `podvisor shim ...`), started by
+ * a launcher (supervisor/podctl/ for `podvisor up` and the daemon), keeps
+ * the pod whose snapshot is <run-root>/pods/<KEY>/pod.json
+ * (supervisor/proto/podsnap.h: the validated pod with its instance uid, the
+ * only thing the shim reads; never the user's manifest) and exits only when
+ * the pod is fully down.  It ignores SIGHUP and runs in its own session (the
+ * launcher calls setsid), so it keeps supervising when whoever started it
+ * is gone.  SIGTERM/SIGINT or "stop" on its socket stop the pod gracefully.
+ *   --lock-fd N: the run directory's lock (shim.lock), already flock()ed by
+ *     the launcher, which wrote the snapshot under it; without it the shim
+ *     takes the lock itself (waiting 2 s for a keeper that is just dying).
+ *   --sync-fd N: once the socket listens, the shim writes one line there,
+ *     {"ok":true,"pid":N}, and closes it; when the pod cannot be set up it
+ *     writes {"ok":false,"error":"..."} instead, then exits 1.  The launcher
+ *     learns either without polling.
+ * For tests and users, --pod-file FILE [--pod NAME] [--namespace NS]
+ * [--new-instance] does the launcher's part first (shim_prepare_pod_file):
+ * validate FILE, write the snapshot (keeping the run directory's uid unless
+ * --new-instance), then keep it.
  *
- * Identity and files.  The pod uid is metadata.uid when set, else the first
- * 16 hex digits of sha256("<namespace>/<name>"): stable for a given pod, so a
- * restarted shim finds its predecessor's files.
- *   <run-root>/pods/<uid>/status.json  Kubernetes-shaped status, rewritten
+ * Identity and files (supervisor/proto/podpaths.h has the whole layout).
+ * The run directory is keyed by the pod's key, spec_pod_key(): the same for
+ * every instance of the pod, so a launcher finds its keeper by name:
+ *   <run-root>/pods/<key>/pod.json     the snapshot; rewritten atomically by
+ *                                      an update before the container restarts
+ *   <run-root>/pods/<key>/status.json  Kubernetes-shaped status, rewritten
  *                                      atomically and durably (temp file,
  *                                      fsync, rename) after every change, in
  *                                      the thread pool (statefile.h); the
  *                                      final status is on disk before exit
- *   <run-root>/pods/<uid>/shim.sock    control socket, mode 0600 (shimsock.h)
- *   <run-root>/pods/<uid>/shim.pid     the shim's pid
- *   <run-root>/pods/<uid>/shim.lock    flock held for the shim's whole life: one shim per pod
+ *   <run-root>/pods/<key>/shim.sock    control socket, mode 0600 (shimsock.h)
+ *   <run-root>/pods/<key>/shim.pid     the shim's pid
+ *   <run-root>/pods/<key>/shim.lock    flock held for the shim's whole life: one shim per pod
+ *   <run-root>/pods/<key>/shim.log     the shim's stderr (opened by the launcher)
+ * What one instance owns is keyed by its uid (metadata.uid of the snapshot):
  *   <root>/pods/<uid>/containers/<name>-<restart>  overlay upper/work dirs
  *   <root>/pods/<uid>/volumes/<name>   emptyDir volumes
  *   <root>/logs/<ns>_<pod>_<uid>/<container>/<restart>.log  CRI logs
  *   cgroups podvisor/<uid>/<container>
- * On a clean stop everything but the logs is removed.
+ * On a clean stop everything but the logs is removed; earlier instances'
+ * logs stay in their own directories.
  *
  * Sandbox (sandbox.h).  The shim itself holds the pod's net, ipc, uts and
  * mount namespaces (pid too with shareProcessNamespace, through a pause
@@ -40,12 +59,14 @@
  * the kubelet's new sandbox; status.json's podvisor.pausePid names the
  * current pause (shim_pause.c).  What a SIGKILLed shim leaves is its cgroup
  * directories, upper dirs and run-root files: the next shim started for the
- * same pod (same uid) removes them before it starts anything (it "cleans"
- * rather than adopts: the containers are already dead by then), and carries
- * the previous status.json forward: restart counts, last terminations, the
- * backoff state (consecutive exits, recent start times: podvisor.backoff in
- * each container's status), a CrashLoopBackOff deadline and a reached start
- * limit.
+ * same pod removes them before it starts anything (it "cleans" rather than
+ * adopts: the containers are already dead by then).  When it keeps the same
+ * instance (the same uid) it carries the previous status.json forward:
+ * restart counts, last terminations, the backoff state (consecutive exits,
+ * recent start times: podvisor.backoff in each container's status), a
+ * CrashLoopBackOff deadline and a reached start limit.  A new instance (the
+ * previous status names another uid) starts fresh, after removing what the
+ * old instance left (its cgroups and pod data).
  *
  * Lifecycle (driven by ctrstate.h's table, decisions by backoff.h):
  *   init containers run one at a time, each to exit 0; sidecars (init
@@ -58,7 +79,6 @@
  *   then sidecars in reverse order; nothing blocks the loop.
  *
  * shim_main() blocks for the life of the pod (it is the process's main loop).
- * The pod uid is spec_pod_uid()'s (spec/spec.h), shared with `podvisor up`.
  */
 #ifndef PODVISOR_SHIM_SHIM_H
 #define PODVISOR_SHIM_SHIM_H
@@ -67,28 +87,41 @@
 
 #include "supervisor/core/error.h"
 
-#define SHIM_UID_LEN 16 /* = SPEC_POD_UID_LEN */
-
 typedef struct shim_options {
-  const char *root;          /* images, pod data, logs */
-  const char *run_root;      /* status files and sockets */
+  const char *root;     /* images, pod data, logs */
+  const char *run_root; /* status files and sockets */
+  const char *pod_key;  /* the run directory <run-root>/pods/<key> */
+  int sync_fd;          /* -1 = none; see above */
+  int lock_fd;          /* -1 = take the lock; else held by the launcher */
+  /* --pod-file: the shim prepares its own snapshot first. */
   const char *pod_file;      /* manifest file holding the pod */
   const char *pod_name;      /* metadata.name; NULL = the only pod of the file */
   const char *pod_namespace; /* NULL = any */
+  int new_instance;          /* --new-instance: a new uid even if the run dir has one */
   uint64_t log_max_size;     /* bytes per log file before rotation; 0 = 10 MiB */
   unsigned log_max_files;    /* files kept per container; 0 = 5 */
 } shim_options;
 
 /* Parses the shim's options (argv[0] is skipped): --root, --run-root,
- * --pod-file (required), --pod, --namespace, --log-max-size SIZE,
- * --log-max-files N.  Fields already set in o are defaults.  Returns 0, or
- * -1 with err for a usage error.  The strings stay argv's. */
+ * --pod-key KEY, --sync-fd N, --lock-fd N, --log-max-size SIZE,
+ * --log-max-files N, and the convenience --pod-file FILE, --pod, --namespace,
+ * --new-instance; exactly one of --pod-key and --pod-file.  Fields already
+ * set in o are defaults (set sync_fd and lock_fd to -1 first).  Returns 0,
+ * or -1 with err for a usage error.  The strings stay argv's. */
 int shim_parse_args(int argc, char **argv, shim_options *o, pv_err *err);
 
+/* --pod-file: validates o->pod_file, picks the pod (o->pod_name,
+ * o->pod_namespace; the only one when unset), writes its snapshot under the
+ * run directory's lock (podsnap_prepare; the uid is kept unless
+ * o->new_instance) and sets o->pod_key (a static buffer) and o->lock_fd
+ * for shim_main.  0, or -1 with err (the file's first error diagnostic). */
+int shim_prepare_pod_file(shim_options *o, pv_err *err);
+
 /* Runs the pod until it is stopped and fully down.  Returns 0 after a clean
- * stop, -1 with err when the pod could not be set up at all, or when it
- * failed with its sandbox (a dead pause process that could not be replaced:
- * status.json then shows phase Failed, reason SandboxFailed). */
+ * stop, -1 with err when the pod could not be set up at all (also reported
+ * on the sync fd), or when it failed with its sandbox (a dead pause process
+ * that could not be replaced: status.json then shows phase Failed, reason
+ * SandboxFailed). */
 int shim_main(const shim_options *o, pv_err *err);
 
 #endif

@@ -104,17 +104,24 @@ spec:
 Y
 
 python3 - "$PV" "$R" "$RR" "$T" "$RUNS" "$GAP_SECS" "$PODS" <<'PY'
-import json, os, signal, statistics, subprocess, sys, time, hashlib
+import json, os, signal, statistics, subprocess, sys, time
 pv, R, RR, T, runs, gap_secs, npods = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7])
 def pm(*a, **kw):
     return subprocess.run(["podman", "--root", f"{T}/podman/root", "--runroot", f"{T}/podman/runroot",
         "--tmpdir", f"{T}/podman/tmp", "--storage-driver", "overlay", "--cgroup-manager", "cgroupfs",
         "--events-backend", "file", "--runtime", "runc", *a], check=kw.get("check", True),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-def uid(name): return hashlib.sha256(f"default/{name}".encode()).hexdigest()[:16]
+status_paths = {}
+def status_path(name):
+    """The pod's status.json, as `podvisor shim paths` names it (never recomputed here)."""
+    if name not in status_paths:
+        out = subprocess.run([pv, "--root", R, "--run-root", RR, "shim", "paths", "--pod", name],
+                             stdout=subprocess.PIPE, text=True, check=True).stdout
+        status_paths[name] = dict(l.split("=", 1) for l in out.splitlines())["POD_STATUS"].strip("'")
+    return status_paths[name]
 def status(name):
     try:
-        with open(f"{RR}/pods/{uid(name)}/status.json") as f: return json.load(f)
+        with open(status_path(name)) as f: return json.load(f)
     except (OSError, ValueError): return None
 # The keeper `podvisor up` runs: podvisor-shim beside podvisor, else `podvisor shim`.
 lean = os.path.join(os.path.dirname(pv), "podvisor-shim")

@@ -25,7 +25,7 @@ spec:
 Y
 if "$PV" --root "$R" --run-root "$RR" up "$T/hello.yaml" "$T/bad.yaml" > "$T/bad.out" 2>&1; then fail "up accepted an invalid file"; fi
 grep -q "comand" "$T/bad.out" || fail "no diagnostic: $(cat "$T/bad.out")"
-[ ! -e "$RR/pods/$(uid_of hello)" ] || fail "a pod started although a file was invalid"
+[ ! -e "$(rundir_of hello)" ] || fail "a pod started although a file was invalid"
 # The README's example pod as it is: its shell (pid 1 of the container)
 # traps SIGTERM, so the stop takes far less than the default 30 s grace.
 f=$SRC/examples/hello.yaml
@@ -37,9 +37,11 @@ for _ in $(seq 100); do grep -q Running "$T/up.out" && break; sleep 0.1; done
 grep -q Running "$T/up.out" || fail "no Running in up's output: $(cat "$T/up.out")"
 # up runs the lean keeper, which the build puts beside podvisor.
 [ -x "$(dirname "$PV")/podvisor-shim" ] || fail "no podvisor-shim beside $PV"
-sp=$(cat "$RR/pods/$(uid_of "$name")/shim.pid")
+sp=$(cat "$(rundir_of "$name")/shim.pid")
 [ "$(readlink "/proc/$sp/exe")" = "$(readlink -f "$(dirname "$PV")/podvisor-shim")" ] ||
   fail "the shim is $(readlink "/proc/$sp/exe"), not podvisor-shim"
+cg=$(cgroup_of "$name")
+[ -n "$cg" ] || fail "no cgroup known for the pod"
 t0=$(date +%s%N)
 kill -TERM "$up"
 wait "$up"; rc=$?
@@ -48,7 +50,7 @@ stop_ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$stop_ms" -lt 10000 ] || fail "stop took $stop_ms ms: the container waited for SIGKILL"
 [ -z "$(ls -A "$RR/pods" 2>/dev/null)" ] || fail "run-root pod dirs left: $(ls "$RR/pods")"
 [ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || fail "root pod dirs left: $(ls -A "$R/pods")"
-for cg in /sys/fs/cgroup/*/podvisor/$(uid_of "$name"); do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
+for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
 ok "up validates first, shows Running, stops on SIGTERM"
 "$PV" --root "$R" --run-root "$RR" up --logs "$T/hello.yaml" > "$T/logs.out" 2>&1 &
 up=$!
@@ -76,5 +78,5 @@ for _ in $(seq 100); do kill -0 "$sp" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$sp" 2>/dev/null && { kill -9 "$sp"; fail "the shim did not stop on an early SIGTERM"; }
 wait "$sp"; rc=$?
 [ "$rc" = 0 ] || fail "shim exited $rc on an early SIGTERM: $(cat "$T/early.out")"
-[ ! -e "$RR/pods/$(uid_of hello)" ] || fail "run dir left after an early stop"
+[ ! -e "$(rundir_of hello)" ] || fail "run dir left after an early stop"
 ok "SIGTERM during set-up stops the pod cleanly"

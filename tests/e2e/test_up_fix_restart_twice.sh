@@ -17,7 +17,7 @@ spec:
 Y
 start_shim "$T/pod.yaml" twice
 wait_for twice '.containerStatuses[0].state.running != null' true 10 || fail "never ran"
-sock=$RR/pods/$(uid_of twice)/shim.sock
+sock=$(sock_of twice)
 t0=$(date +%s%N)
 "$PV" shim ctl "$sock" restart c | grep -qx ok || fail "first restart"
 sleep 1.5

@@ -56,7 +56,7 @@ wait_for hook '.containerStatuses[0].state.terminated.reason' Completed 10 || fa
 wait_for hook '.initContainerStatuses[0].state.terminated != null' true 7 || fail "sidecar with a hanging preStop still running"
 wait_for initfail '.initContainerStatuses[1].state.terminated.reason' Error 10 || fail "init never failed"
 wait_for initfail '.initContainerStatuses[0].state.terminated != null' true 5 || fail "sidecar not stopped after the init failure"
-sock=$RR/pods/$(uid_of hook)/shim.sock
+sock=$(sock_of hook)
 if "$PV" shim ctl "$sock" restart side >/dev/null 2>&1; then fail "restart of a sidecar stopped for good accepted"; fi
 sleep 0.3
 [ "$(jq_status hook '.initContainerStatuses[0].state.terminated != null')" = true ] || fail "sidecar restarted"

@@ -15,13 +15,16 @@ spec:
 Y
 start_shim "$T/pod.yaml" stubborn
 wait_for stubborn '.containerStatuses[0].state.running != null' true 10 || fail "not running"
+cg=$(cgroup_of stubborn)
+[ -n "$cg" ] || fail "no cgroup known for the pod"
+pd=$(poddir_of stubborn)
 sleep 0.3
 t0=$(date +%s%N)
 stop_shim "$LAST_SHIM" || fail "shim did not stop"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "stop took $ms ms"
 [ "$ms" -ge 1000 ] && [ "$ms" -lt 5000 ] || fail "stop took $ms ms, expected 1000..5000"
-[ ! -e "$RR/pods/$(uid_of stubborn)" ] || fail "run dir left behind"
-[ ! -e "$R/pods/$(uid_of stubborn)" ] || fail "pod dir left behind"
-for cg in /sys/fs/cgroup/*/podvisor/$(uid_of stubborn); do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
+[ ! -e "$(rundir_of stubborn)" ] || fail "run dir left behind"
+[ ! -e "$pd" ] || fail "pod dir left behind"
+for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
 ok "SIGKILL after the grace period"

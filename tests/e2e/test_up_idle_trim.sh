@@ -44,7 +44,7 @@ cmp -s <(seq 1 5000) <(sed 's/^[^ ]* stdout F //' "$log") ||
   fail "late log lines are not 1..5000 in order"
 # A second idle period, then a restart through the socket.
 sleep 1.5
-"$PV" shim ctl "$RR/pods/$(uid_of idle)/shim.sock" restart quiet | grep -qx ok || fail "restart reply"
+"$PV" shim ctl "$(sock_of idle)" restart quiet | grep -qx ok || fail "restart reply"
 wait_for idle '.containerStatuses[1].restartCount' 1 5 || fail "restart after the trim"
 wait_for idle '.containerStatuses[1].state.running != null' true 5 || fail "quiet not running again"
 stop_shim "$LAST_SHIM" || fail "shim did not stop"

@@ -19,7 +19,9 @@ up1=$!
 SHIM_PIDS="$SHIM_PIDS $up1"
 wait_for locked '.phase' Running 15 || fail "first pod not Running: $(cat "$T/up1.out")"
 wait_for locked '.containerStatuses[0].state.running != null' true 10 || fail "container not running"
-run=$RR/pods/$(uid_of locked)
+run=$(rundir_of locked)
+cg=$(cgroup_of locked)
+[ -n "$cg" ] || fail "no cgroup known for the pod"
 sock=$run/shim.sock
 for _ in $(seq 50); do [ -s "$run/shim.pid" ] && break; sleep 0.1; done
 shim1=$(cat "$run/shim.pid")
@@ -44,7 +46,7 @@ wait "$up1"; rc=$?
 kill -0 "$c1" 2>/dev/null && fail "container still running after stop"
 [ -z "$(ls -A "$RR/pods" 2>/dev/null)" ] || fail "run-root left: $(ls -R "$RR/pods")"
 [ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || fail "pod dir left: $(ls -R "$R/pods")"
-for cg in /sys/fs/cgroup/*/podvisor/$(uid_of locked); do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
+for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
 ok "clean stop leaves nothing, lock file included"
 # The lock dies with a SIGKILLed keeper: the next shim takes the pod over.
 start_shim "$T/pod.yaml" locked

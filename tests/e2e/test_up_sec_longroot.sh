@@ -17,7 +17,7 @@ spec:
 Y
 start_shim "$T/pod.yaml" longroot
 wait_for longroot '.containerStatuses[0].state.running != null' true 15 || fail "pod not running with a long run-root"
-sock=$RR/pods/$(uid_of longroot)/shim.sock
+sock=$(sock_of longroot)
 [ -S "$sock" ] || fail "no socket at $sock"
 [ "$(stat -c %a "$sock")" = 600 ] || fail "socket mode $(stat -c %a "$sock")"
 "$PV" shim ctl "$sock" status | jq -e '.phase == "Running"' >/dev/null || fail "status over a long socket path"

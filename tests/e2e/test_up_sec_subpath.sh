@@ -67,7 +67,7 @@ sleep 0.5
 n=$(cat "$(logdir_of subgood)"/app/0.log | grep -c " inside$")
 [ "$n" = 2 ] || fail "subPath content not seen twice: $(cat "$(logdir_of subgood)"/app/0.log)"
 ok "plain subPaths (directory and file, made on demand) work"
-pd=$R/pods/$(uid_of subgood)
+pd=$(poddir_of subgood)
 stop_shim $LAST_SHIM || fail "shim did not stop"
 [ ! -e "$pd" ] || fail "pod dir left behind: $(find "$pd" | head)"
 ok "subPath mounts are released"

@@ -72,22 +72,26 @@ ppid_of() { awk '{print $4}' "/proc/$1/stat" 2>/dev/null; }
 # namespace (pid > 1 there), the pause as pid 1, and a's process.
 seen_ok() {
   local line
-  line=$(cat "$R/pods/$(uid_of "$1")/volumes/shared/ps" 2>/dev/null)
+  line=$(cat "$(poddir_of "$1")/volumes/shared/ps" 2>/dev/null)
   [[ $line =~ ^ns=(.*)\ pid1=(.*)\ self=([0-9]+)\ seen=(.*)$ ]] || return 1
   [ "${BASH_REMATCH[1]}" = "$(ns_of "$2")" ] && [ "${BASH_REMATCH[2]}" = podvisor-pause ] &&
     [ "${BASH_REMATCH[3]}" -gt 1 ] && [ "${BASH_REMATCH[4]}" = yes ]
 }
 wait_seen() {
   for _ in $(seq 100); do seen_ok "$1" "$2" && return 0; sleep 0.1; done
-  echo "b reports: $(cat "$R/pods/$(uid_of "$1")/volumes/shared/ps" 2>/dev/null); pause $2 ns $(ns_of "$2")" >&2
+  echo "b reports: $(cat "$(poddir_of "$1")/volumes/shared/ps" 2>/dev/null); pause $2 ns $(ns_of "$2")" >&2
   return 1
 }
-leftovers() { # leftovers UID: fails on any process, cgroup, dir or mount left
-  local uid=$1 cg
+leftovers() { # leftovers NAME: fails on any process, cgroup, dir or mount left
+  local uid cg pd h
+  uid=$(uid_of "$1")
+  cg=$(cgroup_of "$1")
+  pd=$(poddir_of "$1")
+  [ -n "$uid" ] || fail "no uid known for $1"
   [ "$(count)" = 0 ] || fail "$(count) container processes left"
-  for cg in /sys/fs/cgroup/*/podvisor/$uid; do [ -e "$cg" ] && fail "cgroup $cg left behind"; done
-  [ ! -e "$R/pods/$uid" ] || fail "pod dir left"
-  [ ! -e "$RR/pods/$uid" ] || fail "run dir left"
+  for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
+  [ ! -e "$pd" ] || fail "pod dir left"
+  [ ! -e "$(rundir_of "$1")" ] || fail "run dir left"
   ! grep -q "$uid" /proc/self/mountinfo || fail "mount left: $(grep "$uid" /proc/self/mountinfo)"
 }
 
@@ -140,7 +144,7 @@ always_case() {
   [ "$rc" = 0 ] || fail "shim exited $rc after a stop"
   [ "$(comm_of "$p2")" = podvisor-pause ] && fail "pause $p2 survived the stop"
   ! grep -q "pause process $p2 died" "$T/shim-$n.log" || fail "the stop replaced the pause"
-  leftovers "$(uid_of "$n")"
+  leftovers "$n"
   ok "stop leaves nothing behind"
 }
 always_case pause-always 100ms 200ms
@@ -161,7 +165,7 @@ wait $up; rc=$?
 [ "$rc" = 1 ] || fail "up exited $rc: $(cat "$T/up.out")"
 grep -q '^podvisor up: pod pause-never Failed$' "$T/up.out" || fail "pod not Failed: $(cat "$T/up.out")"
 grep -q "pause process $p1 died" "$T/up.out" || fail "the pause's death not reported: $(cat "$T/up.out")"
-leftovers "$(uid_of pause-never)"
+leftovers pause-never
 ok "restartPolicy Never: containers down, pod Failed, up exits 1"
 
 # --- a pause that cannot be replaced fails the pod -----------------------------------
@@ -223,7 +227,7 @@ while True:
   [ "$rc" = 1 ] || fail "shim exited $rc"
   grep -q "pod pause-fail: cannot replace its dead pause process $p1: sandbox: fork pause process.*stopping the pod" \
     "$T/shim-pause-fail.log" || fail "no failure line: $(cat "$T/shim-pause-fail.log")"
-  leftovers "$(uid_of pause-fail)"
+  leftovers pause-fail
   rmdir "$cg" || fail "rmdir $cg"
   ok "a pause that cannot be replaced fails the pod; the shim exits 1 and leaves nothing"
 else

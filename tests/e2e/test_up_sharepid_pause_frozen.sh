@@ -20,7 +20,7 @@ spec:
     image: busybox
     command: ["sh", "-c", "sleep 1001 </dev/null >/dev/null 2>&1 & exec sleep 3601"]
 Y
-uid=$(uid_of frozenpause)
+cg=
 FZ=/sys/fs/cgroup/freezer/pv-e2e-frozenpause-$$
 thaw() {
   [ -d "$FZ" ] || return 0
@@ -28,7 +28,8 @@ thaw() {
   for p in $(cat "$FZ/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
   for _ in $(seq 50); do rmdir "$FZ" 2>/dev/null && break; sleep 0.1; done
   # What the stopped shim had to leave behind, now empty.
-  for h in /sys/fs/cgroup/*/podvisor/"$uid"; do
+  [ -n "$cg" ] || return 0
+  for h in /sys/fs/cgroup/*/"$cg"; do
     [ -d "$h" ] || continue
     for _ in $(seq 20); do
       find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -40,7 +41,8 @@ thaw() {
 trap 'thaw; cleanup' EXIT
 start_shim "$T/pod.yaml" frozenpause
 wait_for frozenpause '.containerStatuses[0].state.running != null' true 10 || fail "not running"
-pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
+cg=$(cgroup_of frozenpause)
+pid=$(pid_in_cgroup frozenpause f "sleep 1001 ")
 [ -n "$pid" ] || fail "the background sleep never showed up"
 mkdir "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze"
 pause=$(jq_status frozenpause .podvisor.pausePid)

@@ -33,8 +33,8 @@ spec:
     image: busybox
     command: ["sh", "-c", "sleep 1001 </dev/null >/dev/null 2>&1 & exec sleep 3601"]
 Y
-uid=$(uid_of survivor)
-sock=$RR/pods/$uid/shim.sock
+cg= # the pod cgroup, known once the first instance runs
+sock=$(sock_of survivor)
 HIER="cpu cpuacct memory pids"
 FZ=/sys/fs/cgroup/freezer/pv-e2e-survivor-$$
 thaw_all() {
@@ -44,9 +44,10 @@ thaw_all() {
 }
 # After a failure: the pod's cgroup directories, once their processes died.
 rm_cgroups() {
+  [ -n "$cg" ] || return 0 # the pod never ran
   for h in $HIER cpuset; do
-    [ -d "/sys/fs/cgroup/$h/podvisor/$uid" ] &&
-      find "/sys/fs/cgroup/$h/podvisor/$uid" -depth -type d -exec rmdir {} + 2>/dev/null
+    [ -d "/sys/fs/cgroup/$h/$cg" ] &&
+      find "/sys/fs/cgroup/$h/$cg" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   return 0
 }
@@ -58,7 +59,7 @@ count_in_cgroups() {
   local n=0 p
   for p in /proc/[0-9]*; do
     [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "sleep $1 " ] || continue
-    grep -q "podvisor/$uid/" "$p/cgroup" 2>/dev/null && n=$((n + 1))
+    grep -q "$cg/" "$p/cgroup" 2>/dev/null && n=$((n + 1))
   done
   echo $n
 }
@@ -75,12 +76,13 @@ count_in_pidns() {
   echo $n
 }
 # Directories NAME (exact, or a glob) under the pod's cgroup in hierarchy H.
-count_dirs() { local n=0 d; for d in /sys/fs/cgroup/$1/podvisor/$uid/$2; do [ -d "$d" ] && n=$((n + 1)); done; echo $n; }
+count_dirs() { local n=0 d; for d in /sys/fs/cgroup/$1/$cg/$2; do [ -d "$d" ] && n=$((n + 1)); done; echo $n; }
 restarts() { jq_status survivor ".containerStatuses[$1].restartCount"; }
 
 start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[0].restartCount >= 4' true 15 || fail "c does not restart"
+cg=$(cgroup_of survivor)
 for i in $(seq 20); do
   a=$(count_in_cgroups 1000)
   b=$(count_in_pidns "$SHIM" 1000)
@@ -89,7 +91,7 @@ for i in $(seq 20); do
   # pending cgroup of c, for the few ms its survivor takes to die.
   for h in $HIER; do
     [ "$(count_dirs "$h" f)" = 1 ] && [ "$(count_dirs "$h" c)" -le 1 ] &&
-      [ "$(count_dirs "$h" 'c.pending-*')" -le 1 ] || fail "$h: $(ls /sys/fs/cgroup/$h/podvisor/$uid)"
+      [ "$(count_dirs "$h" 'c.pending-*')" -le 1 ] || fail "$h: $(ls /sys/fs/cgroup/$h/$cg)"
   done
   sleep 0.05
 done
@@ -99,7 +101,7 @@ frozen=0
 if [ -f /sys/fs/cgroup/freezer/cgroup.procs ]; then
   frozen=1
   wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running"
-  pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
+  pid=$(pid_in_cgroup survivor f "sleep 1001 ")
   [ -n "$pid" ] || fail "no sleep 1001 in f's cgroup"
   mkdir "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"
   for _ in $(seq 100); do grep -q FROZEN "$FZ/freezer.state" && break; sleep 0.02; done
@@ -114,10 +116,10 @@ if [ -f /sys/fs/cgroup/freezer/cgroup.procs ]; then
   [ "$took" -lt 1000 ] || fail "the restart waited for the frozen survivor ($took ms)"
   kill -0 "$pid" || fail "the frozen survivor died"
   for h in $HIER; do
-    grep -qx "$pid" "/sys/fs/cgroup/$h/podvisor/$uid/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the survivor"
-    [ "$(count_dirs "$h" 'f.pending-*')" = 1 ] || fail "$h: the survivor's cgroup was not moved aside: $(ls /sys/fs/cgroup/$h/podvisor/$uid)"
+    grep -qx "$pid" "/sys/fs/cgroup/$h/$cg/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the survivor"
+    [ "$(count_dirs "$h" 'f.pending-*')" = 1 ] || fail "$h: the survivor's cgroup was not moved aside: $(ls /sys/fs/cgroup/$h/$cg)"
   done
-  grep -q "pids:/podvisor/$uid/f.pending-" "/proc/$pid/cgroup" || fail "survivor in $(grep pids "/proc/$pid/cgroup")"
+  grep -q "pids:/$cg/f.pending-" "/proc/$pid/cgroup" || fail "survivor in $(grep pids "/proc/$pid/cgroup")"
   # The loop is not held up: c keeps restarting, the socket answers.
   t1=$(now_ms)
   ctl status >/dev/null || fail "status"
@@ -135,7 +137,7 @@ fi
 
 stop_shim "$SHIM" || fail "shim did not stop"
 for h in $HIER cpuset; do
-  [ -e "/sys/fs/cgroup/$h/podvisor/$uid" ] && fail "$h: podvisor/$uid left: $(ls "/sys/fs/cgroup/$h/podvisor/$uid")"
+  [ -e "/sys/fs/cgroup/$h/$cg" ] && fail "$h: $cg left: $(ls "/sys/fs/cgroup/$h/$cg")"
 done
 [ "$(count_in_cgroups 1000)" = 0 ] && [ "$(count_in_cgroups 1001)" = 0 ] || fail "processes left"
 ok "after the stop nothing is left"
@@ -148,7 +150,8 @@ fi
 start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (second shim)"
-pid=$(pid_in_cgroup "$uid" f "sleep 1001 ")
+cg=$(cgroup_of survivor) # a new instance: the first one stopped cleanly
+pid=$(pid_in_cgroup survivor f "sleep 1001 ")
 [ -n "$pid" ] || fail "no sleep 1001 in f's cgroup (second shim)"
 mkdir -p "$FZ" && echo "$pid" > "$FZ/cgroup.procs" && echo FROZEN > "$FZ/freezer.state" || fail "freeze $pid"
 t0=$(now_ms)
@@ -156,7 +159,7 @@ stop_shim "$SHIM" || fail "the shim did not stop with a frozen survivor"
 took=$(($(now_ms) - t0))
 echo "stop with a frozen survivor: $took ms"
 [ "$took" -ge 4000 ] || fail "the stop did not wait for the pending cgroup ($took ms)"
-grep "left behind" "$T/shim-survivor.log" | grep -q "podvisor/$uid/f" || fail "no log of the cgroup left behind: $(tail -5 "$T/shim-survivor.log")"
+grep "left behind" "$T/shim-survivor.log" | grep -q "$cg/f" || fail "no log of the cgroup left behind: $(tail -5 "$T/shim-survivor.log")"
 kill -0 "$pid" || fail "the frozen survivor died"
 ok "a stop waits a bounded time for a survivor, then says what it leaves behind"
 
@@ -166,9 +169,9 @@ start_shim "$T/pod.yaml" survivor
 SHIM=$LAST_SHIM
 wait_for survivor '.containerStatuses[1].state.running != null' true 10 || fail "f not running (third shim)"
 for h in $HIER; do
-  grep -qx "$pid" "/sys/fs/cgroup/$h/podvisor/$uid/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the leftover"
+  grep -qx "$pid" "/sys/fs/cgroup/$h/$cg/f/cgroup.procs" && fail "$h: the new f shares its cgroup with the leftover"
 done
-grep -q "pids:/podvisor/$uid/f.pending-" "/proc/$pid/cgroup" || fail "leftover in $(grep pids "/proc/$pid/cgroup")"
+grep -q "pids:/$cg/f.pending-" "/proc/$pid/cgroup" || fail "leftover in $(grep pids "/proc/$pid/cgroup")"
 thaw_all
 for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$pid" 2>/dev/null && fail "the thawed survivor lives on"
@@ -176,6 +179,6 @@ for _ in $(seq 40); do [ "$(count_dirs pids 'f.pending-*')" = 0 ] && break; slee
 for h in $HIER; do [ "$(count_dirs "$h" 'f.pending-*')" = 0 ] || fail "$h: the leftover stays"; done
 stop_shim "$SHIM" || fail "third shim did not stop"
 for h in $HIER cpuset; do
-  [ -e "/sys/fs/cgroup/$h/podvisor/$uid" ] && fail "$h: podvisor/$uid left: $(ls "/sys/fs/cgroup/$h/podvisor/$uid")"
+  [ -e "/sys/fs/cgroup/$h/$cg" ] && fail "$h: $cg left: $(ls "/sys/fs/cgroup/$h/$cg")"
 done
 ok "the next shim took the leftover over and removed it"

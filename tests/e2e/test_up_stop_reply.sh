@@ -14,7 +14,7 @@ spec:
     command: ["true"]
 Y
 start_shim "$T/pod.yaml" done
-sock=$RR/pods/$(uid_of done)/shim.sock
+sock=$(sock_of done)
 wait_for done '.containerStatuses[0].state.terminated.exitCode' 0 15 || fail "container did not complete"
 out=$("$PV" shim ctl "$sock" stop) || fail "stop failed: $out"
 [ "$out" = ok ] || fail "stop reply was '$out', not ok"

@@ -30,13 +30,43 @@ rootfs() {
   echo "$r"
 }
 "$PV" --root "$R" image import busybox "$(rootfs)" >/dev/null || fail "image import"
-uid_of() { printf '%s' "${2:-default}/$1" | sha256sum | cut -c1-16; }
-status_of() { echo "$RR/pods/$(uid_of "$1")/status.json"; }
-logdir_of() { echo "$R/logs/default_$1_$(uid_of "$1")"; }
-# start_shim FILE NAME [extra shim args...]: runs the shim in the background.
+# Paths come from `podvisor shim paths` (supervisor/proto/podpaths.h), never
+# recomputed here.  The run directory's (key) paths never change for a name;
+# the instance's (uid, data, logs, cgroup) are those of the snapshot there,
+# remembered so that they stay known after the pod is gone.
+declare -A _RUN_DIR _UID _DATA_DIR _LOG_DIR _CGROUP
+_paths() { # _paths NAME [NS]: refreshes what is known of pod NAME
+  local POD_RUN_DIR= POD_UID= POD_DATA_DIR= POD_LOG_DIR= POD_CGROUP=
+  eval "$("$PV" --root "$R" --run-root "$RR" shim paths --pod "$1" --namespace "${2:-default}")" || return 1
+  _RUN_DIR[$1]=$POD_RUN_DIR
+  if [ -n "$POD_UID" ]; then
+    _UID[$1]=$POD_UID _DATA_DIR[$1]=$POD_DATA_DIR _LOG_DIR[$1]=$POD_LOG_DIR _CGROUP[$1]=$POD_CGROUP
+  fi
+}
+rundir_of() { [ -n "${_RUN_DIR[$1]:-}" ] || _paths "$1"; echo "${_RUN_DIR[$1]}"; }
+status_of() { echo "$(rundir_of "$1")/status.json"; }
+sock_of() { echo "$(rundir_of "$1")/shim.sock"; }
+# _instance NAME: what is known of the pod's current instance (or of its
+# last one, once it is gone); a pod just started gets 5 s to write its
+# snapshot.
+_instance() {
+  local _i
+  for _i in $(seq 100); do
+    _paths "$1" && [ -n "${_UID[$1]:-}" ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+uid_of() { _instance "$1"; echo "${_UID[$1]:-}"; }
+logdir_of() { _instance "$1"; echo "${_LOG_DIR[$1]:-}"; }
+poddir_of() { _instance "$1"; echo "${_DATA_DIR[$1]:-}"; }
+# The pod cgroup, relative to a hierarchy's root: podvisor/<uid>.
+cgroup_of() { _instance "$1"; echo "${_CGROUP[$1]:-}"; }
+# start_shim FILE NAME [extra shim args...]: runs the shim in the background
+# (`shim run`: the snapshot keeps the run directory's instance uid).
 start_shim() {
   local f=$1 n=$2; shift 2
-  setsid "$PV" --root "$R" --run-root "$RR" shim --pod-file "$f" --pod "$n" "$@" </dev/null >>"$T/shim-$n.log" 2>&1 &
+  setsid "$PV" --root "$R" --run-root "$RR" shim run --pod "$n" "$f" "$@" </dev/null >>"$T/shim-$n.log" 2>&1 &
   LAST_SHIM=$!
   SHIM_PIDS="$SHIM_PIDS $LAST_SHIM"
 }
@@ -52,7 +82,7 @@ jq_status() { jq -r "$2" "$(status_of "$1")" 2>/dev/null || true; }
 wait_for() {
   local n=$1 f=$2 v=$3 t=${4:-10} i
   for i in $(seq $((t * 20))); do
-    [ "$(jq_status "$n" "$f")" = "$v" ] && return 0
+    [ "$(jq_status "$n" "$f")" = "$v" ] && { _paths "$n"; return 0; }
     sleep 0.05
   done
   echo "timeout: $n $f != $v (is '$(jq_status "$n" "$f")')" >&2
@@ -61,13 +91,14 @@ wait_for() {
 }
 # ts_ns "2024-05-01T12:34:56.000000001Z" -> ns since the epoch
 ts_ns() { date -u -d "$1" +%s%N; }
-# pid_in_cgroup UID CONTAINER CMDLINE: the host pid of the process of that
-# container whose command line is CMDLINE (arguments joined by spaces, with a
-# trailing space), from its pids cgroup (v1); "" after 5 s.
+# pid_in_cgroup NAME CONTAINER CMDLINE: the host pid of the process of that
+# container of pod NAME whose command line is CMDLINE (arguments joined by
+# spaces, with a trailing space), from its pids cgroup (v1); "" after 5 s.
 pid_in_cgroup() {
-  local p _
+  local p _ cg
+  cg=$(cgroup_of "$1")
   for _ in $(seq 100); do
-    for p in $(cat "/sys/fs/cgroup/pids/podvisor/$1/$2/cgroup.procs" 2>/dev/null); do
+    for p in $(cat "/sys/fs/cgroup/pids/$cg/$2/cgroup.procs" 2>/dev/null); do
       [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "$3" ] && { echo "$p"; return 0; }
     done
     sleep 0.05

@@ -406,6 +406,64 @@ START_TEST(exec_same_pid_namespace) {
 }
 END_TEST
 
+/* exec with tty: the process leads its own session and has its stdin, a
+ * pty's slave, as controlling terminal (what `exec -t` gives a shell). */
+START_TEST(exec_tty_controlling_terminal) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "30", NULL};
+  ctrtest_config(&cfg, "exectty", argv);
+  container *c;
+  ck_assert_int_eq(container_manager_create(ctrtest_mgr, &cfg, &c, &err), 0);
+  ck_assert_msg(container_manager_start(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ck_assert_int_ge(master, 0);
+  ck_assert_int_eq(grantpt(master), 0);
+  ck_assert_int_eq(unlockpt(master), 0);
+  int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ck_assert_int_ge(slave, 0);
+  /* Fields 6 and 7 of /proc/self/stat: session id and tty_nr; $$ is the
+   * shell's pid in the container's pid namespace, the same numbering. */
+  static char *xargv[] = {"sh", "-c",
+                          "[ -t 0 ] && echo isatty; read -r s < /proc/self/stat; set -- $s; "
+                          "echo \"pid=$1 sid=$6 tty=$7\"",
+                          NULL};
+  for (int tty = 1; tty >= 0; tty--) {
+    container_exec_config x = {
+        .argv = xargv, .stdin_fd = slave, .stdout_fd = slave, .stderr_fd = slave, .tty = tty};
+    pid_t pid;
+    int pidfd;
+    ck_assert_msg(container_manager_exec(ctrtest_mgr, c, &x, &pid, &pidfd, &err) == 0, "%s",
+                  pv_err_str(&err));
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    ck_assert_int_eq(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
+    close(pidfd);
+    char out[512] = "";
+    size_t n = 0;
+    struct pollfd p = {.fd = master, .events = POLLIN};
+    while (n < sizeof out - 1 && poll(&p, 1, 200) == 1) {
+      ssize_t r = read(master, out + n, sizeof out - 1 - n);
+      if (r <= 0)
+        break;
+      n += (size_t)r;
+    }
+    out[n] = '\0';
+    ck_assert_msg(strstr(out, "isatty") != NULL, "%s", out);
+    int spid = -1, sid = -1, ttynr = -1;
+    const char *line = strstr(out, "pid=");
+    ck_assert_msg(line != NULL && sscanf(line, "pid=%d sid=%d tty=%d", &spid, &sid, &ttynr) == 3, "%s", out);
+    if (tty) {
+      ck_assert_msg(sid == spid && ttynr != 0, "no session of its own with a terminal: %s", out);
+    } else {
+      ck_assert_msg(sid != spid && ttynr == 0, "tty=false gave a session or terminal: %s", out);
+    }
+  }
+  close(slave);
+  close(master);
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
+}
+END_TEST
+
 int main(void) {
   TCase *tc;
   Suite *s = ctrtest_suite("container", "lifecycle", &tc);
@@ -420,5 +478,6 @@ int main(void) {
   tcase_add_test(tc, start_failure_names_step);
   tcase_add_test(tc, exec_same_pid_namespace);
   tcase_add_test(tc, processes_join_the_cgroup);
+  tcase_add_test(tc, exec_tty_controlling_terminal);
   return testutil_run(s);
 }

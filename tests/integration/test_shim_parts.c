@@ -1,6 +1,6 @@
 /*
  * test_shim_parts.c - the shim's building blocks on a real libuv loop:
- * HTTP status parsing, hostnames, the control socket round trip, log pipes
+ * HTTP status parsing, hostnames, log pipes
  * (order and no loss under a fast writer), probes against a local listener,
  * and container placement (command/args/env semantics, limits, caps).
  */
@@ -23,7 +23,6 @@
 #include "supervisor/shim/placement.h"
 #include "supervisor/shim/probe.h"
 #include "supervisor/shim/sandbox.h"
-#include "supervisor/shim/shimsock.h"
 #include "supervisor/shim/statefile.h"
 #include "tests/testutil.h"
 
@@ -69,72 +68,6 @@ START_TEST(hostname_truncation) {
   longname[99] = '\0';
   sandbox_hostname_from(longname, buf);
   ck_assert_uint_eq(strlen(buf), 62); /* cut at 63, then the trailing '-' dropped */
-}
-END_TEST
-
-/* --- control socket ------------------------------------------------------------- */
-
-static int handled;
-static char *echo_handler(void *ctx, const char *line) {
-  (void)ctx;
-  handled++;
-  char *r = NULL;
-  if (asprintf(&r, "got:%s", line) < 0)
-    return NULL;
-  return r;
-}
-
-typedef struct client_arg {
-  char path[108];
-  char *reply;
-  uv_async_t *done;
-} client_arg;
-
-static void client_thread(void *p) {
-  client_arg *a = p;
-  a->reply = shimsock_request(a->path, "restart web", 5000, NULL);
-  uv_async_send(a->done);
-}
-
-static shimsock *g_ss;
-static int sock_closed;
-static void on_sock_closed(void *ctx) {
-  (void)ctx;
-  sock_closed++;
-}
-static void on_done(uv_async_t *h) {
-  shimsock_close(g_ss, on_sock_closed);
-  uv_close((uv_handle_t *)h, NULL);
-}
-
-START_TEST(socket_round_trip) {
-  char *dir = testutil_tmpdir("pv-sock");
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  shimsock ss;
-  g_ss = &ss;
-  client_arg a;
-  snprintf(a.path, sizeof a.path, "%s/s.sock", dir);
-  ck_assert_int_eq(shimsock_listen(&ss, &loop, a.path, echo_handler, NULL, NULL), 0);
-  struct stat st;
-  ck_assert_int_eq(stat(a.path, &st), 0);
-  ck_assert_int_eq(st.st_mode & 0777, 0600);
-  uv_async_t done;
-  uv_async_init(&loop, &done, on_done);
-  a.done = &done;
-  uv_thread_t th;
-  uv_thread_create(&th, client_thread, &a);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_thread_join(&th);
-  ck_assert_ptr_nonnull(a.reply);
-  ck_assert_str_eq(a.reply, "got:restart web");
-  ck_assert_int_eq(handled, 1);
-  ck_assert_int_eq(sock_closed, 1);
-  ck_assert_int_ne(access(a.path, F_OK), 0); /* unlinked on close */
-  ck_assert_int_eq(uv_loop_close(&loop), 0);
-  free(a.reply);
-  testutil_rmtree(dir);
-  free(dir);
 }
 END_TEST
 
@@ -494,7 +427,6 @@ int main(void) {
   tcase_add_test(tc, http_status_line);
   tcase_add_test(tc, http_request_headers);
   tcase_add_test(tc, hostname_truncation);
-  tcase_add_test(tc, socket_round_trip);
   tcase_add_test(tc, logpump_order);
   tcase_add_test(tc, probes_tcp_http);
   tcase_add_test(tc, placement_semantics);

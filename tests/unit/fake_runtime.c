@@ -188,7 +188,7 @@ static size_t fr_pending(void *ctx) {
   return f->pending;
 }
 
-static int fr_exec(void *ctx, runtime_ctr *c, const runtime_exec *x, int *fd, pv_err *err) {
+static int fr_exec(void *ctx, runtime_ctr *c, runtime_exec *x, int *fd, pv_err *err) {
   fake_runtime *f = ctx;
   note(f, "exec %s#%u %s", c->name, c->run, x->argv[0]);
   const fake_script *s = script_of(f, x->argv[0], 0);
@@ -202,6 +202,7 @@ static int fr_exec(void *ctx, runtime_ctr *c, const runtime_exec *x, int *fd, pv
   p->next = execs;
   execs = p;
   f->live++;
+  x->pid = 2000 + (pid_t)f->n_log;
   *fd = p->fd;
   return 0;
 }

@@ -481,8 +481,10 @@ START_TEST(restart_and_update_through_the_api) {
   ck_assert_ptr_nonnull(strstr(err.msg, "has no container nosuch"));
   /* An update: the next run is the new spec, its hash in the status. */
   ck_assert(wait_fsm(&h, "web", "Running", 2000));
-  spec_pod *np = parse(POD("    podvisor.io/backoff-initial: \"10s\"\n",
-                           "  containers:\n  - {name: web, image: \"busybox:2\"}\n"));
+  /* The pod's spec with web's container changed (what an update splices). */
+  spec_pod *np =
+      parse(POD("    podvisor.io/backoff-initial: \"10s\"\n",
+                "  containers:\n  - {name: web, image: \"busybox:2\"}\n  - {name: crash, image: busybox}\n"));
   char hash[80];
   snprintf(hash, sizeof hash, "sha256:%s", np->containers[0].hash);
   ck_assert_int_eq(keeper_update(h.k, "web", np, &err), 0);
