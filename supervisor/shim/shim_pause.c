@@ -17,6 +17,7 @@ struct shim_pause {
   const char *pod;
   struct pause_watch *current; /* the watch on the current pause process, NULL when none */
   struct pause_watch *retired; /* watches on replaced pause processes still exiting */
+  bool death_told;             /* a death not replaced (the pod stops) was logged */
 };
 
 typedef struct pause_watch {
@@ -134,6 +135,19 @@ static int renew(shim_pause *sh, pv_err *err) {
   return 0;
 }
 
+/* A pause that died on its own while the pod stops is not replaced, but
+ * said (a stop that comes first, as `up` sends one once the pod has
+ * failed, must not hide it). */
+static void tell_death(shim_pause *sh) {
+  if (sh->death_told || sh->sb->pause_pid <= 0 || sandbox_pause_alive(sh->sb))
+    return;
+  sh->death_told = true;
+  fprintf(stderr,
+          "podvisor shim: pod %s: pause process %d died, and with it every process of the pod's pid "
+          "namespace; the pod is stopping, so it is not replaced\n",
+          sh->pod, (int)sh->sb->pause_pid);
+}
+
 static void on_pause_readable(uv_poll_t *h, int status, int events) {
   (void)status;
   (void)events;
@@ -143,6 +157,7 @@ static void on_pause_readable(uv_poll_t *h, int status, int events) {
     return;
   if (sh->k == NULL || keeper_stopping(sh->k)) {
     /* Nothing starts any more: sandbox_release() reaps it at the end. */
+    tell_death(sh);
     uv_poll_stop(h);
     return;
   }
@@ -189,6 +204,7 @@ int shim_pause_ready(shim_pause *sh, pv_err *err) {
 void shim_pause_close(shim_pause *sh) {
   if (sh == NULL)
     return;
+  tell_death(sh); /* before the pod's release kills it */
   if (sh->current != NULL) {
     watch_close(sh->current);
     sh->current = NULL;
