@@ -200,10 +200,13 @@ static void start(void) {
 static void finish(void) {
   testutil_rmtree(cache);
   free(cache);
+  cache = NULL; /* the next test (in the same process without fork) makes its own */
 }
 
 static char *run(const char *args) {
   char cmd[8192];
+  if (cache == NULL)
+    cache = testutil_tmpdir("k8s-kubectl");
   snprintf(cmd, sizeof cmd,
            "TZ=UTC KUBECONFIG=/dev/null timeout 30 %s --server=http://127.0.0.1:%d --cache-dir=%s %s",
            kubectl, port, cache, args);
