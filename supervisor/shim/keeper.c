@@ -1,6 +1,6 @@
 /* keeper.c - the pod keeper's one dispatcher (keeper.h): events in, the
  * container state table driven, runs started and stopped, the status out. */
-#include "supervisor/shim/keeper.h"
+#include "supervisor/shim/keeper_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,71 +11,20 @@
 #include <unistd.h>
 
 #include "spec/duration.h"
-#include "supervisor/shim/backoff.h"
-#include "supervisor/shim/kevent.h"
-#include "supervisor/shim/kpending.h"
-#include "supervisor/shim/kprobe.h"
-#include "supervisor/shim/krun.h"
 #include "supervisor/shim/kstatus.h"
 
 /* The kubelet gives a preStop hook that used up the grace period 2 s more
  * between the container's SIGTERM and its SIGKILL. */
 #define HOOK_EXTRA_GRACE_MS 2000
 
-/* A pod spec and how many hold it: the keeper (its current one), each
- * container (the spec it runs next) and each run (the spec it runs). */
-typedef struct kpod {
-  spec_pod *p;
-  unsigned refs;
-  struct kpod *next;
-} kpod;
-
-typedef struct kctr {
-  keeper *k;
-  size_t index;
-  ctrstate *st;
-  const spec_container *spec;
-  kpod *pod;
-  backoff_state bo;
-  krun *run;       /* the current run, NULL when none */
-  unsigned serial; /* runs started */
-  uv_timer_t backoff_timer;
-  uv_timer_t kill_timer; /* the run's SIGKILL deadline */
-  kprobes probes;
-  int64_t started_ms;
-  int64_t exit_seen_ns;   /* when the last exit was reaped */
-  int64_t restart_gap_ns; /* last reaped exit → next start returned */
-} kctr;
-
-typedef enum { KEEPER_RUNNING, KEEPER_STOPPING, KEEPER_CLOSING, KEEPER_CLOSED } keeper_phase;
-
-struct keeper {
-  keeper_config cfg;
-  kpod *pods; /* every spec still held */
-  kpod *cur;  /* the pod's own: its pod-level fields rule */
-  ctrstate_pod status;
-  backoff_config bo_cfg;
-  kctr *ctrs; /* n_init then the app containers */
-  size_t n_ctrs, n_init;
-  krun *runs; /* every run not yet freed, current or draining its logs */
-  kevq q;
-  kpending pending;
-  uv_timer_t stop_timer; /* the pod's SIGKILL deadline */
-  keeper_phase phase;
-  bool pod_failed, dirty, stepping;
-  int64_t stop_deadline_ms;
-  int closing; /* handles still closing once the pod is down */
-  char sandbox_error[256];
-};
-
-static int64_t now_ns(void) {
+int64_t keeper_now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static int64_t now_ms(void) {
-  return now_ns() / 1000000;
+  return keeper_now_ns() / 1000000;
 }
 
 /* Seconds of grace as milliseconds, saturated: a manifest may ask for an
@@ -87,17 +36,13 @@ static int64_t grace_of(int64_t seconds) {
   return (seconds > max_s ? max_s : seconds) * 1000;
 }
 
-static const spec_pod *cur_pod(const keeper *k) {
-  return k->cur->p;
-}
-
 static int64_t pod_grace_ms(const keeper *k) {
   return grace_of(cur_pod(k)->termination_grace_period_seconds);
 }
 
 /* --- pod specs ------------------------------------------------------------------------ */
 
-static void pod_unref(keeper *k, kpod *kp) {
+void keeper_pod_unref(keeper *k, kpod *kp) {
   if (kp == NULL || --kp->refs > 0)
     return;
   for (kpod **p = &k->pods; *p != NULL; p = &(*p)->next)
@@ -109,7 +54,7 @@ static void pod_unref(keeper *k, kpod *kp) {
   free(kp);
 }
 
-static kpod *pod_push(keeper *k, spec_pod *p) {
+kpod *keeper_pod_push(keeper *k, spec_pod *p) {
   kpod *kp = calloc(1, sizeof *kp);
   if (kp == NULL)
     return NULL;
@@ -122,9 +67,9 @@ static kpod *pod_push(keeper *k, spec_pod *p) {
 
 /* --- containers ------------------------------------------------------------------------- */
 
-static void apply(kctr *c, ctrstate_event ev) {
+void keeper_apply(kctr *c, ctrstate_event ev) {
   if (ev.time == 0)
-    ev.time = now_ns();
+    ev.time = keeper_now_ns();
   pv_err err;
   pv_err_clear(&err);
   if (ctrstate_apply(c->st, &ev, &err) < 0)
@@ -132,11 +77,11 @@ static void apply(kctr *c, ctrstate_event ev) {
   c->k->dirty = true;
 }
 
-static bool accepts(const kctr *c, ctrstate_event_kind kind) {
+bool keeper_accepts(const kctr *c, ctrstate_event_kind kind) {
   return ctrstate_accepts(c->st->state, kind);
 }
 
-static kctr *find(keeper *k, const char *name) {
+kctr *keeper_find(keeper *k, const char *name) {
   for (size_t i = 0; name != NULL && i < k->n_ctrs; i++)
     if (strcmp(k->ctrs[i].st->name, name) == 0)
       return &k->ctrs[i];
@@ -156,7 +101,7 @@ static void post_timer(uv_timer_t *t, kevent_kind kind) {
   kevq_post(&c->k->q, &(kevent){.kind = kind, .ctr = c->index});
 }
 
-static void on_backoff_timer(uv_timer_t *t) {
+void keeper_on_backoff_timer(uv_timer_t *t) {
   post_timer(t, KEV_BACKOFF_TIMER);
 }
 
@@ -203,27 +148,28 @@ static void after_exit(keeper *k, kctr *c, const backoff_exit *ex, int64_t run_m
   if (d != BACKOFF_RESTART)
     return;
   if (by != CTRSTATE_BY_RESTART && backoff_start_limit_reached(&k->bo_cfg, &c->bo, now)) {
-    apply(c, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = "start limit reached"});
+    keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_START_LIMIT, .message = "start limit reached"});
     return;
   }
   int64_t delay = by == CTRSTATE_BY_RESTART ? 0 : backoff_next_delay(&k->bo_cfg, &c->bo);
   if (delay > 0) {
-    apply(c, (ctrstate_event){
-                 .kind = CTRSTATE_EV_BACKOFF, .next_try_at = (now + delay) * 1000000, .time = now * 1000000});
-    uv_timer_start(&c->backoff_timer, on_backoff_timer, (uint64_t)delay, 0);
+    keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF,
+                                     .next_try_at = (now + delay) * 1000000,
+                                     .time = now * 1000000});
+    uv_timer_start(&c->backoff_timer, keeper_on_backoff_timer, (uint64_t)delay, 0);
     return;
   }
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
   /* A start that keeps failing at once is retried from a timer, 1 ms
    * later, so that it cannot spin the loop. */
   if (start_error)
-    uv_timer_start(&c->backoff_timer, on_backoff_timer, 1, 0);
+    uv_timer_start(&c->backoff_timer, keeper_on_backoff_timer, 1, 0);
   else
     start(k, c);
 }
 
 static void start_failed(keeper *k, kctr *c, krun *r, const pv_err *err) {
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_START_FAILED, .message = pv_err_str(err)});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_START_FAILED, .message = pv_err_str(err)});
   if (r != NULL) {
     krun_close_logs(r); /* nothing ran, nothing to drain */
     release(k, r);
@@ -247,12 +193,12 @@ static void start_probe(keeper *k, kctr *c, int which) {
 
 /* The container counts as started: Running, probes on. */
 static void mark_started(keeper *k, kctr *c, int64_t now) {
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = krun_pid(c->run), .time = now});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STARTED, .pid = krun_pid(c->run), .time = now});
   if (c->spec->startup.kind != SPEC_PROBE_NONE) {
     start_probe(k, c, KPROBE_STARTUP);
     return;
   }
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
   start_probe(k, c, KPROBE_LIVENESS);
   start_probe(k, c, KPROBE_READINESS);
 }
@@ -266,7 +212,7 @@ static void post_start_failed(keeper *k, kctr *c, const char *why) {
 }
 
 static void start(keeper *k, kctr *c) {
-  if (k->phase != KEEPER_RUNNING || c->run != NULL || !accepts(c, CTRSTATE_EV_CREATED))
+  if (k->phase != KEEPER_RUNNING || c->run != NULL || !keeper_accepts(c, CTRSTATE_EV_CREATED))
     return;
   pv_err err;
   pv_err_clear(&err);
@@ -301,7 +247,7 @@ static void start(keeper *k, kctr *c) {
     start_failed(k, c, r, &err);
     return;
   }
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_CREATED, .id = id});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_CREATED, .id = id});
   c->run = r;
   if (krun_start(r, &err) < 0) {
     start_failed(k, c, r, &err);
@@ -309,7 +255,7 @@ static void start(keeper *k, kctr *c) {
   }
   c->started_ms = now_ms();
   backoff_record_start(&c->bo, c->started_ms);
-  int64_t now = now_ns();
+  int64_t now = keeper_now_ns();
   if (c->exit_seen_ns > 0)
     c->restart_gap_ns = now - c->exit_seen_ns;
   /* With a postStart hook the container stays ContainerCreating until the
@@ -330,7 +276,7 @@ static void start(keeper *k, kctr *c) {
 static void stop_container(keeper *k, kctr *c, ctrstate_cause cause, const char *why, int64_t grace_ms,
                            bool hook) {
   krun *r = c->run;
-  if (r == NULL || !accepts(c, CTRSTATE_EV_KILL))
+  if (r == NULL || !keeper_accepts(c, CTRSTATE_EV_KILL))
     return;
   kprobes_stop_all(&c->probes);
   int64_t now = now_ms();
@@ -341,11 +287,11 @@ static void stop_container(keeper *k, kctr *c, ctrstate_cause cause, const char 
    * the container a new one since). */
   hook = hook && r->spec->pre_stop.n > 0 && left > 0 &&
          krun_exec_hook(r, KRUN_PRE_STOP, r->spec->pre_stop.argv, NULL) == 0;
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL,
-                            .cause = cause,
-                            .message = why,
-                            .hook = hook,
-                            .deadline = (now + left) * 1000000});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL,
+                                   .cause = cause,
+                                   .message = why,
+                                   .hook = hook,
+                                   .deadline = (now + left) * 1000000});
   if (!hook)
     krun_signal(r, SIGTERM);
   uv_timer_start(&c->kill_timer, on_kill_timer, (uint64_t)left, 0);
@@ -359,14 +305,14 @@ static void on_kill_deadline(kctr *c) {
     /* The preStop hook outlived the grace period: kill it, TERM the
      * container and KILL it after the extra grace. */
     krun_signal_hook(r, KRUN_PRE_STOP, SIGKILL);
-    apply(c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_EXPIRED,
-                              .deadline = (now_ms() + HOOK_EXTRA_GRACE_MS) * 1000000});
+    keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_EXPIRED,
+                                     .deadline = (now_ms() + HOOK_EXTRA_GRACE_MS) * 1000000});
     krun_signal(r, SIGTERM);
     uv_timer_start(&c->kill_timer, on_kill_timer, HOOK_EXTRA_GRACE_MS, 0);
     return;
   }
-  if (accepts(c, CTRSTATE_EV_KILL_DEADLINE)) {
-    apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL_DEADLINE});
+  if (keeper_accepts(c, CTRSTATE_EV_KILL_DEADLINE)) {
+    keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL_DEADLINE});
     krun_signal(r, SIGKILL);
   }
 }
@@ -376,7 +322,7 @@ static void on_hook_done(keeper *k, const kevent *ev) {
   /* Gone, or past its deadline (TERM and KILL already under way). */
   if (c == NULL || c->st->state != CTRSTATE_PRE_STOP)
     return;
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .gone = ev->gone});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_HOOK_DONE, .gone = ev->gone});
   /* TERM now; KILL when the grace period the hook started under ends.  A
    * container that ended with its hook gets none: it is exiting already,
    * and the kill timer still SIGKILLs at the deadline should it live on. */
@@ -394,7 +340,7 @@ static void on_post_start_done(keeper *k, const kevent *ev) {
   if (ev->rc < 0)
     snprintf(why, sizeof why, "postStart: wait: %s", strerror(ev->si.si_status));
   else if (ev->si.si_code == CLD_EXITED && ev->si.si_status == 0) {
-    mark_started(k, c, now_ns());
+    mark_started(k, c, keeper_now_ns());
     return;
   } else if (ev->si.si_code == CLD_EXITED)
     snprintf(why, sizeof why, "postStart exited with status %d", ev->si.si_status);
@@ -410,10 +356,10 @@ static void on_exited(keeper *k, const kevent *ev) {
   uv_timer_stop(&c->kill_timer);
   kprobes_stop_all(&c->probes);
   backoff_exit be = {.exit_code = ev->exit.exit_code, .signal = ev->exit.signal, .oom = ev->exit.oom_killed};
-  c->exit_seen_ns = now_ns();
+  c->exit_seen_ns = keeper_now_ns();
   int64_t run_ms = c->started_ms > 0 ? c->exit_seen_ns / 1000000 - c->started_ms : 0;
   c->started_ms = 0;
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = c->exit_seen_ns});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_EXITED, .exit = be, .time = c->exit_seen_ns});
   c->run = NULL;
   release(k, ev->run);
   after_exit(k, c, &be, run_ms, false);
@@ -437,7 +383,7 @@ static void on_probe_result(keeper *k, kctr *c, const kevent *ev) {
   switch (ev->which) {
   case KPROBE_STARTUP:
     if (st == PROBE_SUCCESS) {
-      apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
+      keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STARTUP_SUCCEEDED});
       kprobes_stop(&c->probes, KPROBE_STARTUP);
       start_probe(k, c, KPROBE_LIVENESS);
       start_probe(k, c, KPROBE_READINESS);
@@ -450,7 +396,7 @@ static void on_probe_result(keeper *k, kctr *c, const kevent *ev) {
       probe_kill(k, c, "Liveness probe failed", &c->spec->liveness);
     break;
   case KPROBE_READINESS:
-    apply(c, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .ok = st == PROBE_SUCCESS});
+    keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_READINESS, .ok = st == PROBE_SUCCESS});
     break;
   }
 }
@@ -473,7 +419,7 @@ static void stop_sidecars(keeper *k) {
     if (c->st->kind != BACKOFF_KIND_SIDECAR || c->run == NULL)
       continue;
     if (!c->st->stop_requested)
-      apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
+      keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
     stop_container(k, c, CTRSTATE_BY_POD_STOP, NULL, pod_grace_ms(k), true);
     return;
   }
@@ -489,7 +435,7 @@ static void begin_stop(keeper *k, int64_t grace_ms) {
   uv_timer_start(&k->stop_timer, on_stop_timer, (uint64_t)grace, 0);
   for (size_t i = 0; i < k->n_ctrs; i++) {
     uv_timer_stop(&k->ctrs[i].backoff_timer);
-    apply(&k->ctrs[i], (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
+    keeper_apply(&k->ctrs[i], (ctrstate_event){.kind = CTRSTATE_EV_STOP_REQUESTED});
   }
   for (size_t i = 0; i < k->n_ctrs; i++)
     if (k->ctrs[i].st->kind != BACKOFF_KIND_SIDECAR)
@@ -513,8 +459,8 @@ static void on_stop_deadline(keeper *k) {
     if (c->st->state == CTRSTATE_CREATED || c->st->state == CTRSTATE_RUNNING)
       krun_signal(c->run, SIGTERM);
     krun_signal(c->run, SIGKILL);
-    if (accepts(c, CTRSTATE_EV_KILL_DEADLINE))
-      apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL_DEADLINE});
+    if (keeper_accepts(c, CTRSTATE_EV_KILL_DEADLINE))
+      keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_KILL_DEADLINE});
   }
 }
 
@@ -576,26 +522,26 @@ static void on_restart(keeper *k, kctr *c) {
   if (c->run != NULL) {
     /* Already being stopped (an earlier restart, a probe): its SIGKILL
      * stays, and the exit restarts it at once. */
-    if (accepts(c, CTRSTATE_EV_KILL))
+    if (keeper_accepts(c, CTRSTATE_EV_KILL))
       stop_container(k, c, CTRSTATE_BY_RESTART, NULL, pod_grace_ms(k), true);
-    else if (accepts(c, CTRSTATE_EV_RESTART_REQUESTED))
-      apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTART_REQUESTED});
+    else if (keeper_accepts(c, CTRSTATE_EV_RESTART_REQUESTED))
+      keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTART_REQUESTED});
     return;
   }
-  if (!accepts(c, CTRSTATE_EV_RESTART))
+  if (!keeper_accepts(c, CTRSTATE_EV_RESTART))
     return;
   uv_timer_stop(&c->backoff_timer);
-  apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
+  keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_RESTART});
   start(k, c);
 }
 
-static void set_spec(kctr *c, kpod *kp, const spec_container *spec) {
+void keeper_set_spec(kctr *c, kpod *kp, const spec_container *spec) {
   char hash[CTRSTATE_HASH_MAX];
   snprintf(hash, sizeof hash, "sha256:%s", spec->hash);
   ctrstate_set_spec(c->st, spec->image, hash, spec->startup.kind != SPEC_PROBE_NONE,
                     spec->readiness.kind != SPEC_PROBE_NONE);
   kp->refs++;
-  pod_unref(c->k, c->pod);
+  keeper_pod_unref(c->k, c->pod);
   c->pod = kp;
   c->spec = spec;
 }
@@ -603,17 +549,17 @@ static void set_spec(kctr *c, kpod *kp, const spec_container *spec) {
 static void on_update(keeper *k, kctr *c, kpod *kp) {
   const spec_container *nc = spec_pod_container(kp->p, c->st->name);
   if (nc != NULL) {
-    set_spec(c, kp, nc);
+    keeper_set_spec(c, kp, nc);
     on_restart(k, c);
   }
-  pod_unref(k, kp); /* the event's reference */
+  keeper_pod_unref(k, kp); /* the event's reference */
 }
 
 static void render(keeper *k) {
   if (!k->dirty || k->phase == KEEPER_CLOSED || k->cfg.on_status == NULL)
     return;
   k->dirty = false;
-  ctrstate_pod_update(&k->status, now_ns());
+  ctrstate_pod_update(&k->status, keeper_now_ns());
   char *json = keeper_status_json(k);
   if (json != NULL)
     k->cfg.on_status(k->cfg.ctx, json);
@@ -669,7 +615,7 @@ static void run_closed(keeper *k, krun *r) {
       *p = r->next;
       break;
     }
-  pod_unref(k, r->pod);
+  keeper_pod_unref(k, r->pod);
   krun_free(r);
 }
 
@@ -694,7 +640,7 @@ static void handle(keeper *k, const kevent *ev) {
     if (k->phase != KEEPER_RUNNING || uv_is_active((uv_handle_t *)&c->backoff_timer))
       break;
     if (c->st->state == CTRSTATE_BACKOFF)
-      apply(c, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
+      keeper_apply(c, (ctrstate_event){.kind = CTRSTATE_EV_BACKOFF_EXPIRED});
     start(k, c);
     break;
   case KEV_KILL_TIMER:
@@ -711,7 +657,7 @@ static void handle(keeper *k, const kevent *ev) {
 }
 
 /* One step: every queued event, then advance, the status and the end. */
-static void step(void *ctx) {
+void keeper_step(void *ctx) {
   keeper *k = ctx;
   if (k->stepping || k->phase >= KEEPER_CLOSING)
     return;
@@ -731,211 +677,12 @@ static void step(void *ctx) {
 
 /* --- set-up and the calls of keeper.h --------------------------------------------------------------- */
 
-static void init_ctr(keeper *k, kctr *c, size_t index, ctrstate *st, const spec_container *spec) {
-  c->k = k;
-  c->index = index;
-  c->st = st;
-  backoff_kind kind = !spec->is_init  ? BACKOFF_KIND_APP
-                      : spec->sidecar ? BACKOFF_KIND_SIDECAR
-                                      : BACKOFF_KIND_INIT;
-  ctrstate_init(st, spec->name, kind, spec->is_init ? false : cur_pod(k)->n_init_containers > 0);
-  set_spec(c, k->cur, spec);
-  backoff_state_init(&c->bo);
-  uv_timer_init(k->cfg.loop, &c->backoff_timer);
-  uv_timer_init(k->cfg.loop, &c->kill_timer);
-  c->backoff_timer.data = c->kill_timer.data = c;
-  kprobes_init(&c->probes, k->cfg.loop, &k->q, &k->cfg.rt, index, k->cfg.devnull);
-}
-
-static void init_backoff(keeper *k, const spec_pod *p) {
-  backoff_config_default(&k->bo_cfg);
-  k->bo_cfg.initial_ms = (int64_t)p->backoff_initial_ms;
-  k->bo_cfg.max_ms = (int64_t)p->backoff_max_ms;
-  k->bo_cfg.reset_ms = (int64_t)p->backoff_reset_ms;
-  /* spec/ refuses a start limit above what backoff_state can remember. */
-  _Static_assert(SPEC_START_LIMIT_MAX <= BACKOFF_LIMIT_MAX, "start limit ring too small");
-  k->bo_cfg.limit_starts = p->start_limit_count;
-  k->bo_cfg.limit_window_ms = (int64_t)p->start_limit_window_ms;
-  if (k->bo_cfg.max_ms < k->bo_cfg.initial_ms)
-    k->bo_cfg.max_ms = k->bo_cfg.initial_ms;
-}
-
-int keeper_new(keeper **out, const keeper_config *cfg, spec_pod *pod, pv_err *err) {
-  *out = NULL;
-  keeper *k = calloc(1, sizeof *k);
-  if (k == NULL || (k->cur = pod_push(k, pod)) == NULL) {
-    free(k);
-    spec_pod_free(pod);
-    return pv_err_set(err, ENOMEM, "pod: out of memory");
-  }
-  k->cfg = *cfg;
-  backoff_policy pol = pod->restart_policy == SPEC_RESTART_ALWAYS       ? BACKOFF_POLICY_ALWAYS
-                       : pod->restart_policy == SPEC_RESTART_ON_FAILURE ? BACKOFF_POLICY_ON_FAILURE
-                                                                        : BACKOFF_POLICY_NEVER;
-  k->n_init = pod->n_init_containers;
-  k->n_ctrs = pod->n_init_containers + pod->n_containers;
-  k->ctrs = calloc(k->n_ctrs ? k->n_ctrs : 1, sizeof *k->ctrs);
-  if (k->ctrs == NULL ||
-      ctrstate_pod_init(&k->status, pol, pod->n_init_containers, pod->n_containers, err) < 0) {
-    if (k->ctrs == NULL)
-      pv_err_set(err, ENOMEM, "pod %s: out of memory", pod->name);
-    free(k->ctrs);
-    k->ctrs = NULL;
-    keeper_free(k);
-    return -1;
-  }
-  char hash[CTRSTATE_HASH_MAX];
-  snprintf(hash, sizeof hash, "sha256:%s", pod->hash);
-  ctrstate_pod_set_identity(&k->status, (int)getpid(), hash);
-  init_backoff(k, pod);
-  kevq_init(&k->q, cfg->loop, step, k);
-  kpending_init(&k->pending, cfg->loop, &k->q, &k->cfg.rt, pod->name);
-  uv_timer_init(cfg->loop, &k->stop_timer);
-  k->stop_timer.data = k;
-  for (size_t i = 0; i < pod->n_init_containers; i++)
-    init_ctr(k, &k->ctrs[i], i, &k->status.init[i], &pod->init_containers[i]);
-  for (size_t i = 0; i < pod->n_containers; i++)
-    init_ctr(k, &k->ctrs[k->n_init + i], k->n_init + i, &k->status.app[i], &pod->containers[i]);
-  *out = k;
-  return 0;
-}
-
-void keeper_start(keeper *k, const ctrstate_pod *prev, const json_t *doc) {
-  const ctrstate *lists[2] = {prev ? prev->init : NULL, prev ? prev->app : NULL};
-  size_t ns[2] = {prev ? prev->n_init : 0, prev ? prev->n_app : 0};
-  int64_t now = now_ns();
-  for (int l = 0; l < 2; l++)
-    for (size_t i = 0; i < ns[l]; i++) {
-      const ctrstate *o = &lists[l][i];
-      kctr *c = find(k, o->name);
-      if (c == NULL)
-        continue;
-      kstatus_backoff_restore(doc, o->name, &c->bo);
-      apply(c, (ctrstate_event){
-                   .kind = CTRSTATE_EV_RESTORE, .prev = o, .policy = k->status.policy, .time = now});
-      if (c->st->state == CTRSTATE_BACKOFF) {
-        int64_t left_ms = (c->st->next_try_at - now) / 1000000;
-        uv_timer_start(&c->backoff_timer, on_backoff_timer, left_ms > 0 ? (uint64_t)left_ms : 0, 0);
-      } else if (c->st->state == CTRSTATE_TERMINATED) {
-        backoff_exit x = {c->st->term.exit_code, c->st->term.signal,
-                          c->st->term.reason == CTRSTATE_TERM_OOMKILLED};
-        if (backoff_restart_decide(k->status.policy, c->st->kind, &x) == BACKOFF_FAIL_POD)
-          k->pod_failed = true;
-      }
-    }
-  k->dirty = true;
-  kevq_post(&k->q, &(kevent){.kind = KEV_TOUCH});
-}
-
-void keeper_stop(keeper *k, int64_t grace_ms) {
-  kevq_post(&k->q, &(kevent){.kind = KEV_STOP, .grace_ms = grace_ms});
-}
-
-/* Whether container c can restart now: the checks keeper_restart makes
- * before it asks for one. */
-static int can_restart(keeper *k, const kctr *c, pv_err *err) {
-  if (k->phase != KEEPER_RUNNING)
-    return pv_err_set(err, ESHUTDOWN, "pod %s is stopping", cur_pod(k)->name);
-  if (c->run != NULL) {
-    if (c->st->stop_requested)
-      return pv_err_set(err, ESHUTDOWN, "container %s is being stopped for good", c->st->name);
-    return 0;
-  }
-  if (!accepts(c, CTRSTATE_EV_RESTART) || c->st->stop_requested)
-    return pv_err_set(err, EINVAL, "container %s cannot restart now (%s)", c->st->name,
-                      ctrstate_state_name(c->st->state));
-  return 0;
-}
-
-int keeper_restart(keeper *k, const char *name, pv_err *err) {
-  kctr *c = find(k, name);
-  if (c == NULL)
-    return pv_err_set(err, ENOENT, "pod %s has no container %s", cur_pod(k)->name, name ? name : "");
-  if (can_restart(k, c, err) < 0)
-    return -1;
-  kevq_post(&k->q, &(kevent){.kind = KEV_RESTART, .ctr = c->index});
-  return 0;
-}
-
-int keeper_update(keeper *k, const char *name, spec_pod *pod, pv_err *err) {
-  kctr *c = find(k, name);
-  int rc = 0;
-  if (c == NULL)
-    rc = pv_err_set(err, ENOENT, "pod %s has no container %s", cur_pod(k)->name, name ? name : "");
-  else if (spec_pod_container(pod, name) == NULL)
-    rc = pv_err_set(err, ENOENT, "the new spec of pod %s has no container %s", cur_pod(k)->name, name);
-  else if (k->phase != KEEPER_RUNNING)
-    rc = pv_err_set(err, ESHUTDOWN, "pod %s is stopping", cur_pod(k)->name);
-  if (rc < 0) {
-    spec_pod_free(pod);
-    return rc;
-  }
-  kpod *kp = pod_push(k, pod);
-  if (kp == NULL) {
-    spec_pod_free(pod);
-    return pv_err_set(err, ENOMEM, "pod %s: out of memory", cur_pod(k)->name);
-  }
-  /* The new spec is the pod's from now on (an update changes one container
-   * of the pod's current spec, nothing else): the keeper's reference moves
-   * to it; the event holds one more until it is handled, the container one
-   * after that. */
-  kp->refs++;
-  kpod *old = k->cur;
-  k->cur = kp;
-  pod_unref(k, old);
-  kevq_post(&k->q, &(kevent){.kind = KEV_UPDATE, .ctr = c->index, .pod = kp});
-  return 0;
-}
-
 void keeper_sandbox_failed(keeper *k, const char *message) {
   if (k->sandbox_error[0] == '\0')
     snprintf(k->sandbox_error, sizeof k->sandbox_error, "%s",
              message ? message : "the pod's sandbox is gone");
   k->dirty = true;
   kevq_post(&k->q, &(kevent){.kind = KEV_SANDBOX_FAILED});
-}
-
-const char *keeper_sandbox_error(const keeper *k) {
-  return k->sandbox_error;
-}
-
-bool keeper_left_behind(const keeper *k) {
-  return k->pending.gave_up;
-}
-
-/* The container an exec can run in now, or NULL with err. */
-static kctr *exec_target(keeper *k, const char *name, pv_err *err) {
-  kctr *c = find(k, name);
-  if (c == NULL) {
-    pv_err_set(err, ENOENT, "pod %s has no container %s", cur_pod(k)->name, name ? name : "");
-    return NULL;
-  }
-  if (k->phase != KEEPER_RUNNING) {
-    pv_err_set(err, ESHUTDOWN, "pod %s is stopping", cur_pod(k)->name);
-    return NULL;
-  }
-  ctrstate_state s = c->st->state;
-  if (c->run == NULL || c->run->c == NULL ||
-      (s != CTRSTATE_RUNNING && s != CTRSTATE_PRE_STOP && s != CTRSTATE_STOPPING)) {
-    pv_err_set(err, EBUSY, "container %s is not running (%s)", c->st->name, ctrstate_state_name(s));
-    return NULL;
-  }
-  return c;
-}
-
-int keeper_can_exec(keeper *k, const char *name, pv_err *err) {
-  return exec_target(k, name, err) != NULL ? 0 : -1;
-}
-
-int keeper_exec(keeper *k, const char *name, runtime_exec *x, int *fd, pv_err *err) {
-  kctr *c = exec_target(k, name, err);
-  if (c == NULL)
-    return -1;
-  return k->cfg.rt.ops->exec(k->cfg.rt.ctx, c->run->c, x, fd, err);
-}
-
-void keeper_touch(keeper *k) {
-  kevq_post(&k->q, &(kevent){.kind = KEV_TOUCH});
 }
 
 char *keeper_status_json(keeper *k) {
@@ -962,33 +709,4 @@ char *keeper_status_json(keeper *k) {
   char *s = json_dumps(doc, JSON_COMPACT);
   json_decref(doc);
   return s;
-}
-
-const spec_pod *keeper_pod(const keeper *k) {
-  return cur_pod(k);
-}
-
-bool keeper_stopping(const keeper *k) {
-  return k->phase != KEEPER_RUNNING;
-}
-
-void keeper_free(keeper *k) {
-  if (k == NULL)
-    return;
-  for (size_t i = 0; k->ctrs != NULL && i < k->n_ctrs; i++)
-    kprobes_free(&k->ctrs[i].probes);
-  while (k->runs != NULL) {
-    krun *r = k->runs;
-    k->runs = r->next;
-    krun_free(r);
-  }
-  free(k->ctrs);
-  ctrstate_pod_free(&k->status);
-  while (k->pods != NULL) {
-    kpod *kp = k->pods;
-    k->pods = kp->next;
-    spec_pod_free(kp->p);
-    free(kp);
-  }
-  free(k);
 }
