@@ -374,7 +374,20 @@ START_TEST(update_restarts_one_container_and_survives_a_keeper_restart) {
   ck_assert_str_eq(snap->uid, uid);
   spec_pod_free(snap);
   /* A keeper killed and started again from its run directory keeps the
-   * update (and the instance). */
+   * update (and the instance).  The watch stream is told of a change before
+   * status.json is (its write is durable, in the thread pool): the kill
+   * waits for the file, which is what a successor reads. */
+  bool on_disk = false;
+  for (int i = 0; i < 500 && !on_disk; i++) {
+    json_t *doc = json_load_file(podctl_shim_paths(s)->status, 0, NULL);
+    const json_t *a = doc != NULL ? ctr_status(doc, "a") : NULL;
+    on_disk = a != NULL && json_integer_value(json_object_get(a, "restartCount")) >= 1 &&
+              json_object_get(json_object_get(a, "state"), "running") != NULL;
+    json_decref(doc);
+    if (!on_disk)
+      run_for(20);
+  }
+  ck_assert_msg(on_disk, "status.json never showed a's restart");
   ck_assert_int_eq(kill(podctl_shim_pid(s), SIGKILL), 0);
   ck_assert_int_eq(run_until(&w.exited, 10000), 1);
   ck_assert_int_eq(w.exit_status, 128 + SIGKILL);
