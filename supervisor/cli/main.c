@@ -7,8 +7,6 @@
 
 #include "supervisor/cli/cli.h"
 
-#define PODVISOR_VERSION "0.1.0"
-
 struct command {
   const char *name;
   int (*fn)(const cli_globals *g, int argc, char **argv);
