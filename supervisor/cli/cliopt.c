@@ -74,17 +74,16 @@ int cliopt_long(const char *flag, const char *arg, long min, long max, long *out
 int cliopt_duration_ms(const char *flag, const char *arg, int64_t *out, char *msg) {
   arg = cliopt_arg(arg);
   bool bare = arg[0] != '\0' && strspn(arg, "0123456789.") == strlen(arg); /* seconds */
-  const char *p = arg;
+  bool bad = arg[0] == '\0';
   double total = 0;
-  while (*p != '\0') {
+  for (const char *p = arg; !bad && *p != '\0';) {
     char *end;
     errno = 0;
-    double v = strtod(p, &end), unit;
-    if (end == p || errno != 0 || !(v >= 0) || *p == '-' || *p == '+')
-      break;
+    double v = strtod(p, &end), unit = 0;
+    bad = end == p || errno != 0 || !(v >= 0) || *p == '-' || *p == '+';
     p = end;
     if (bare)
-      unit = 1000;
+      unit = 1000, bad = bad || *p != '\0';
     else if (strncmp(p, "ms", 2) == 0)
       unit = 1, p += 2;
     else if (*p == 's')
@@ -94,12 +93,11 @@ int cliopt_duration_ms(const char *flag, const char *arg, int64_t *out, char *ms
     else if (*p == 'h')
       unit = 3600000, p++;
     else
-      break;
+      bad = true;
     total += v * unit;
-    if (total > 1e15)
-      break;
+    bad = bad || !(total <= 1e15);
   }
-  if (arg[0] == '\0' || *p != '\0' || total > 1e15)
+  if (bad)
     return cliopt_fail(msg, "invalid argument \"%s\" for \"%s\" flag: not a duration (like 30s, 2m, 1h)", arg,
                        flag);
   *out = (int64_t)total;
