@@ -265,8 +265,10 @@ static int check_socket(const api_client *c, pv_err *err) {
 static int perform(api_client *c, const api_request *rq, api_sink sink, void *ctx, api_reply *rep,
                    pv_err *err) {
   *rep = (api_reply){0};
-  if (check_socket(c, err) < 0)
+  if (check_socket(c, err) < 0) {
+    c->down = errno == ENOENT;
     return -1;
+  }
   if (!load_curl())
     return pv_err_set(err, ELIBACC, "talking to the daemon needs libcurl (%s)", cu.why);
   if (c->curl == NULL) {
@@ -302,6 +304,7 @@ static int perform(api_client *c, const api_request *rq, api_sink sink, void *ct
   free(url);
   if (r < 0)
     api_reply_free(rep);
+  c->down = r < 0 && api_daemon_down(err != NULL ? err : &(pv_err){.code = errno});
   return r;
 }
 

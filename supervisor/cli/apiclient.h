@@ -59,6 +59,7 @@ typedef struct api_client {
   void *curl;         /* CURL *, made on first use and reused (one connection) */
   long connect_timeout_ms;
   long timeout_ms; /* the whole request, 0: none (streams) */
+  bool down;       /* a request found no daemon (api_daemon_down): loops stop asking */
 } api_client;
 
 typedef struct api_request {

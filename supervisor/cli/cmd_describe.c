@@ -122,7 +122,7 @@ static int run(api_client *c, const describe_opts *o) {
       fprintf(stderr, "No resources found in %s namespace.\n", ns);
     return status;
   }
-  for (size_t i = 0; i < o->base.n_names; i++) {
+  for (size_t i = 0; i < o->base.n_names && !c->down; i++) {
     char *path = api_path_pods(ns, o->base.names[i], NULL);
     char what[512];
     snprintf(what, sizeof what, "get pods %s", o->base.names[i]);

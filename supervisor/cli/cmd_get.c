@@ -261,7 +261,7 @@ static int run(api_client *c, const get_opts *o) {
   char *rv = NULL;
   size_t n = o->base.n_names ? o->base.n_names : 1;
   bool reached = false;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n && !c->down; i++) {
     json_t *j = fetch(&x, o->base.n_names ? o->base.names[i] : NULL);
     if (j == NULL) {
       x.status = 1;

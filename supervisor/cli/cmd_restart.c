@@ -92,7 +92,7 @@ int cmd_restart(const cli_globals *g, int argc, char **argv) {
     api_client c;
     int opened = cli_api_open(g, &c);
     r = opened;
-    for (size_t i = 0; opened == 0 && i < o.base.n_names; i++)
+    for (size_t i = 0; opened == 0 && !c.down && i < o.base.n_names; i++)
       r |= restart_one(&c, cli_ns(&o.base), o.base.names[i], o.container);
     api_client_free(&c);
   }

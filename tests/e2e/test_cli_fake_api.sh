@@ -384,6 +384,11 @@ for c in "get pods" "apply -f $T/m" "create -f $T/m" "delete pod web" "describe 
     fail "$c without a daemon: $(cat "$T/err")"
   grep -qx "Start it with \`podvisor --run-root $RR daemon\`." "$T/err" || fail "$c: no way to start it: $(cat "$T/err")"
 done
+for c in "get pods web db" "describe pod web db" "restart pod web db" "create -f $T/m" "delete pod web db"; do
+  # shellcheck disable=SC2086
+  pv $c
+  [ "$(grep -c 'daemon is not running' "$T/err")" = 1 ] || fail "$c without a daemon: said more than once: $(cat "$T/err")"
+done
 rm -f "$RR/podvisor.sock" "$RR/exec.sock"
 pv get pods
 expect_rc 1

@@ -101,6 +101,7 @@ START_TEST(no_socket_is_a_daemon_not_running) {
   ck_assert_int_eq(api_call(&c, &rq, &rep, &err), -1);
   ck_assert_int_eq(err.code, ENOENT);
   ck_assert(api_daemon_down(&err));
+  ck_assert(c.down);
   ck_assert_ptr_null(c.curl); /* no library loaded for that */
   /* A socket left by a daemon that died: nobody listens. */
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -112,6 +113,7 @@ START_TEST(no_socket_is_a_daemon_not_running) {
   ck_assert_int_eq(api_call(&c, &rq, &rep, &err), -1);
   ck_assert_int_eq(err.code, ECONNREFUSED);
   ck_assert(api_daemon_down(&err));
+  ck_assert(c.down);
   /* Something else in its place is no daemon that is down. */
   unlink(c.sock_path);
   close(open(c.sock_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
@@ -119,6 +121,7 @@ START_TEST(no_socket_is_a_daemon_not_running) {
   ck_assert_int_eq(api_call(&c, &rq, &rep, &err), -1);
   ck_assert_int_eq(err.code, ENOTSOCK);
   ck_assert(!api_daemon_down(&err));
+  ck_assert(!c.down);
   api_client_free(&c);
   testutil_rmtree(dir);
   free(dir);
