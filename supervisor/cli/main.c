@@ -7,37 +7,58 @@
 
 #include "supervisor/cli/cli.h"
 
-#define PODVISOR_VERSION "0.1.0"
+/* How a command is listed in the usage text. */
+enum group { GROUP_API, GROUP_LOCAL, GROUP_HIDDEN };
 
 struct command {
   const char *name;
   int (*fn)(const cli_globals *g, int argc, char **argv);
   const char *summary;
-  int hidden;
+  enum group group;
 };
 
 static const struct command commands[] = {
-    {"run", cmd_run, "run one container in the foreground and remove it (like podman run --rm)", 0},
-    {"up", cmd_up, "run pod manifests in the foreground until Ctrl-C", 0},
-    {"validate", cmd_validate, "check pod manifests and print every problem", 0},
-    {"image", cmd_image, "manage images: image import NAME[:TAG] DIR|TARBALL, image rm NAME", 0},
-    {"images", cmd_images, "list imported images", 0},
-    {"shim", cmd_shim, "(internal) the per-pod keeper process", 1},
+    {"apply", cmd_apply, "apply manifests to the daemon (-f FILE|DIR|-): create, update or leave each pod",
+     GROUP_API},
+    {"create", cmd_create, "create pods from manifests (-f FILE); pods that exist are an error", GROUP_API},
+    {"delete", cmd_delete, "delete pods by name (delete pod NAME...) or by manifest (-f FILE)", GROUP_API},
+    {"get", cmd_get, "list pods (get pods [NAME] [-A] [-o wide|json|yaml|name] [-w])", GROUP_API},
+    {"describe", cmd_describe, "show a pod in detail, with its events", GROUP_API},
+    {"logs", cmd_logs, "print the logs of a container of a pod", GROUP_API},
+    {"exec", cmd_exec, "run a command in a container of a pod (exec POD [-i] [-t] -- CMD...)", GROUP_API},
+    {"restart", cmd_restart, "restart a pod's containers now (restart pod NAME [-c C])", GROUP_API},
+    {"events", cmd_events, "list events (-w follows them)", GROUP_API},
+    {"version", cmd_version, "print the client's and the daemon's version", GROUP_API},
+    {"run", cmd_run, "run one container in the foreground and remove it (like podman run --rm)", GROUP_LOCAL},
+    {"up", cmd_up, "run pod manifests in the foreground until Ctrl-C", GROUP_LOCAL},
+    {"validate", cmd_validate, "check pod manifests and print every problem", GROUP_LOCAL},
+    {"image", cmd_image, "manage images: image import NAME[:TAG] DIR|TARBALL, image rm NAME", GROUP_LOCAL},
+    {"images", cmd_images, "list imported images", GROUP_LOCAL},
+    {"shim", cmd_shim, "(internal) the per-pod keeper process", GROUP_HIDDEN},
 };
 
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
 static void usage(FILE *f) {
-  fprintf(f, "usage: podvisor [--root DIR] [--run-root DIR] COMMAND [ARGS...]\n\ncommands:\n");
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (!commands[i].hidden)
+  fprintf(f,
+          "usage: podvisor [--root DIR] [--run-root DIR] COMMAND [ARGS...]\n\n"
+          "commands of the daemon's API (the daemon runs: podvisor daemon, or systemctl start podvisor):\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (commands[i].group == GROUP_API)
+      fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\ncommands without a daemon:\n");
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (commands[i].group == GROUP_LOCAL)
       fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\nglobal options:\n"
-             "  --root DIR      images, pod data and logs (default /var/lib/podvisor)\n"
-             "  --run-root DIR  sockets and status files (default /run/podvisor)\n"
-             "  --version       print the version\n");
+             "  --root DIR      images, pod data and logs (default " CLI_DEFAULT_ROOT ")\n"
+             "  --run-root DIR  sockets and status files (default " CLI_DEFAULT_RUN_ROOT ")\n"
+             "  --version       print the version\n"
+             "\nEvery command has --help.  Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
 int main(int argc, char **argv) {
-  cli_globals g = {.root = "/var/lib/podvisor", .run_root = "/run/podvisor"};
+  cli_globals g = {.root = CLI_DEFAULT_ROOT, .run_root = CLI_DEFAULT_RUN_ROOT};
   const char *env = getenv("PODVISOR_ROOT");
   if (env != NULL && *env != '\0')
     g.root = env;
@@ -75,7 +96,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++)
+  for (size_t c = 0; c < N_COMMANDS; c++)
     if (strcmp(argv[i], commands[c].name) == 0)
       return commands[c].fn(&g, argc - i, argv + i);
   fprintf(stderr, "podvisor: unknown command '%s' (see podvisor --help)\n", argv[i]);
