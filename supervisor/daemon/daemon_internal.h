@@ -105,6 +105,10 @@ uv_loop_t *pvd_loop(const pvd *d);
 const pvd_opts *pvd_options(const pvd *d);
 const char *pvd_hostname(const pvd *d);
 uint64_t pvd_resource_version(const pvd *d); /* the newest rv of any pod or event */
+int64_t pvd_started_ns(const pvd *d);         /* when this daemon started (CLOCK_REALTIME) */
+/* The API's own state, kept for it by the core (NULL until set). */
+void *pvd_api_data(const pvd *d);
+void pvd_set_api_data(pvd *d, void *data);
 
 /* ---- what the API changes ------------------------------------------------------------ */
 
