@@ -1,8 +1,13 @@
 #!/bin/bash
-# The restart backoff against the clock: 200 ms initial, 1600 ms max.
-# Each run logs "start" (its CRI timestamp is the start time of the run) and
-# "bye" right before it exits: the gap from one run's "bye" to the next one's
-# "start" is the backoff plus the shim's restart work, without the run itself.
+# The restart backoff.
+#   1. Against the clock: 200 ms initial, 1600 ms max.  Each run logs "start"
+#      (its CRI timestamp is the start time of the run) and "bye" right before
+#      it exits: the gap from one run's "bye" to the next one's "start" is the
+#      backoff plus the shim's restart work, without the run itself.
+#   2. Each run's own length counts: failed starts after a long run double
+#      the wait instead of resetting it.
+#   3. Zero backoff: failed starts and quick exits with a probe, again and
+#      again, do not take the shim down, and old runs' logs are pruned.
 . "$(dirname "$0")/up_lib.sh"
 cat > "$T/pod.yaml" <<Y
 apiVersion: v1
@@ -55,3 +60,88 @@ med=$(printf '%s\n' "${over[@]}" | sort -n | sed -n 3p)
 echo "median restart overhead ${med} ms"
 [ "$med" -le 150 ] || fail "median restart overhead $med ms"
 ok "backoff sequence 200,400,800,1600,1600,1600 ms"
+
+# 2. After a long run (past the reset window) the image disappears and every
+# later start fails; those failed starts ran for 0 ms, so the wait doubles
+# (200, 400, 800, 1600 ms) instead of resetting on every failure from the
+# stale start time.  Each wait is read from the status: the next restart's
+# deadline against the time the failure was recorded.
+"$PV" --root "$R" image import gone "$(rootfs)" >/dev/null || fail "import gone"
+cat > "$T/rt.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata:
+  name: rt
+  annotations:
+    podvisor.io/backoff-initial: "200ms"
+    podvisor.io/backoff-max: "10s"
+    podvisor.io/backoff-reset: "1s"
+spec:
+  containers:
+  - name: c
+    image: gone
+    command: ["sh", "-c", "sleep 1.5; exit 1"]
+Y
+start_shim "$T/rt.yaml" rt
+wait_for rt '.containerStatuses[0].state.running != null' true 10 || fail "never ran"
+# A running container keeps its image (it is locked while the container
+# exists): it goes between two runs, during the first backoff.
+for _ in $(seq 250); do "$PV" --root "$R" image rm gone >/dev/null 2>&1 && break; sleep 0.02; done
+imgs=$("$PV" --root "$R" images) || fail "images failed: $imgs"
+grep -q '^busybox ' <<<"$imgs" || fail "images does not list busybox: $imgs"
+grep -q '^gone ' <<<"$imgs" && fail "image rm: gone is still listed: $imgs"
+wait_for rt '.containerStatuses[0].restartCount >= 1' true 10 || fail "no restart"
+# restartCount i, waiting: the wait after the i-th failed start.
+expect=(200 400 800 1600)
+for i in 1 2 3; do
+  wait_for rt ".containerStatuses[0].restartCount == $i and .containerStatuses[0].state.waiting.reason == \"CrashLoopBackOff\"" true 10 ||
+    fail "no backoff after failed start $i"
+  w=$(jq_status rt '.containerStatuses[0] | select(.restartCount == '"$i"' and .state.waiting != null) | "\(.lastState.terminated.reason) \(.lastState.terminated.finishedAt) \(.podvisor.nextRestartAt)"')
+  read -r why fin next <<<"$w"
+  [ "$why" = StartError ] || fail "failed start $i: last state '$w'"
+  ms=$(( ($(ts_ns "$next") - $(ts_ns "$fin")) / 1000000 ))
+  want=${expect[$i]}
+  echo "failed start $i: wait ${ms} ms (expected ${want} ms)"
+  # A backoff reset by each failure waits 200 ms every time.
+  [ "$ms" -ge $((want - 50)) ] && [ "$ms" -le $((want + 50)) ] || fail "backoff reset by failed starts: wait $ms ms after failed start $i, expected $want ms"
+done
+stop_shim "$LAST_SHIM" || fail stop
+ok "failed starts count as 0 ms runs"
+
+# 3. Zero backoff: a container whose image is missing fails to start again
+# and again, and one that exits at once with a tcpSocket liveness probe
+# restarts while its previous run's probe handles are still closing.  Neither
+# may take the shim down (unbounded recursion, a probe re-armed while
+# closing), the logs of old runs are pruned (current and previous run only),
+# and the run times are measured per run.
+cat > "$T/zero.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata:
+  name: zero
+  annotations:
+    podvisor.io/backoff-initial: "0s"
+spec:
+  restartPolicy: Always
+  containers:
+  - name: missing
+    image: nosuchimage
+  - name: quick
+    image: busybox
+    command: ["sh", "-c", "echo run; sleep 0.05; exit 1"]
+    livenessProbe:
+      tcpSocket:
+        port: 1
+      periodSeconds: 1
+Y
+start_shim "$T/zero.yaml" zero
+wait_for zero '.containerStatuses[1].restartCount >= 12' true 20 || fail "quick never restarted 12 times"
+wait_for zero '.containerStatuses[0].restartCount > 50 and .containerStatuses[1].restartCount >= 15' true 10 ||
+  fail "missing image not retried"
+kill -0 "$LAST_SHIM" 2>/dev/null || { cat "$T/shim-zero.log" >&2; fail "shim died"; }
+d=$(logdir_of zero)/quick
+n=$(ls "$d" | wc -l)
+[ "$n" -le 3 ] || fail "old run logs kept: $(ls "$d" | tr '\n' ' ')"
+stop_shim "$LAST_SHIM" || fail "shim did not stop"
+grep -q "Assertion\|ERROR: AddressSanitizer\|runtime error" "$T/shim-zero.log" && fail "$(cat "$T/shim-zero.log")"
+ok "zero backoff: no recursion, no probe reuse, logs pruned"
