@@ -2,7 +2,9 @@
 # A shim restarted for the same pod carries its predecessor's backoff state:
 # the consecutive-exit count and start times, and a container waiting in
 # CrashLoopBackOff keeps waiting until the same deadline (it is not started
-# at once); a container stopped by its start limit stays down.
+# at once); a container stopped by its start limit stays down; under
+# restartPolicy Never, a completed container is not run again and one that
+# was running is counted as killed (exit 137, Error) and stays down.
 . "$(dirname "$0")/up_lib.sh"
 cat > "$T/pod.yaml" <<Y
 apiVersion: v1
@@ -74,3 +76,41 @@ sleep 0.5
 [ "$(jq_status limited '.containerStatuses[0].restartCount')" = "$n" ] || fail "restart count changed"
 stop_shim "$LAST_SHIM" || fail stop
 ok "a container stopped by its start limit stays down across a shim restart"
+
+# restartPolicy Never: the previous shim is killed with -9 while "done" has
+# completed and "long" runs.  The new shim settles the pod (Failed: long was
+# killed) without running either again.
+cat > "$T/never.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata:
+  name: never
+spec:
+  restartPolicy: Never
+  containers:
+  - name: done
+    image: busybox
+    command: ["sh", "-c", "echo ran >> /data/runs"]
+    volumeMounts: [{name: d, mountPath: /data}]
+  - name: long
+    image: busybox
+    command: ["sleep", "3600"]
+  volumes:
+  - name: d
+    hostPath: {path: $T/data}
+Y
+mkdir -p "$T/data"
+start_shim "$T/never.yaml" never
+wait_for never '.containerStatuses[0].state.terminated.reason' Completed 10 || fail "done never completed"
+wait_for never '.containerStatuses[1].state.running != null' true 10 || fail "long not running"
+kill -9 "$LAST_SHIM"; wait "$LAST_SHIM" 2>/dev/null
+start_shim "$T/never.yaml" never
+wait_for never .podvisor.shimPid "$LAST_SHIM" 10 || fail "no status from the new shim"
+wait_for never '.containerStatuses[1].state.terminated.exitCode' 137 10 || fail "running container not counted as killed"
+wait_for never .phase Failed 10 || fail "pod not Failed after its container was killed"
+[ "$(jq_status never '.containerStatuses[0].state.terminated.reason')" = Completed ] || fail "completed container lost"
+[ "$(wc -l < "$T/data/runs")" = 1 ] || fail "completed container ran again"
+[ "$(jq_status never '.containerStatuses[1].state.terminated.reason')" = Error ] || fail "reason not Error"
+[ "$(jq_status never '.containerStatuses[0].restartCount + .containerStatuses[1].restartCount')" = 0 ] || fail "a container restarted"
+stop_shim "$LAST_SHIM" || fail stop
+ok "a restored shim keeps finished containers down under restartPolicy Never"
