@@ -1,5 +1,7 @@
 #!/bin/bash
-# A container that ignores SIGTERM is killed after terminationGracePeriodSeconds.
+# A container that ignores SIGTERM is killed after terminationGracePeriodSeconds,
+# on the pod's stop and on a `restart` through the control socket; a second
+# `restart` during the grace period does not postpone the SIGKILL.
 . "$(dirname "$0")/up_lib.sh"
 cat > "$T/pod.yaml" <<Y
 apiVersion: v1
@@ -28,3 +30,38 @@ echo "stop took $ms ms"
 [ ! -e "$pd" ] || fail "pod dir left behind"
 for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
 ok "SIGKILL after the grace period"
+
+# A second `restart` while the container is still in its grace period after
+# the first one must not postpone its SIGKILL: the deadline stays the first
+# restart's (grace 2 s).  The times are the status's: the run's end and the
+# next run's start, against the first request.
+cat > "$T/twice.yaml" <<Y
+apiVersion: v1
+kind: Pod
+metadata:
+  name: twice
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"]
+Y
+start_shim "$T/twice.yaml" twice
+wait_for twice '.containerStatuses[0].state.running != null' true 10 || fail "never ran"
+sock=$(sock_of twice)
+t0=$(date +%s%N)
+"$PV" shim ctl "$sock" restart c | grep -qx ok || fail "first restart"
+wait_for twice '.containerStatuses[0].podvisor.fsm' Stopping 2 || fail "not in its grace period after the first restart"
+# The second request 1.5 s after the first, while the grace period runs.
+while [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 1500 ]; do sleep 0.05; done
+[ "$(jq_status twice '.containerStatuses[0].podvisor.fsm')" = Stopping ] || fail "the grace period ended before 1.5 s: $(jq_status twice '.containerStatuses[0].podvisor.fsm')"
+"$PV" shim ctl "$sock" restart c | grep -qx ok || fail "second restart"
+wait_for twice '.containerStatuses[0].restartCount == 1 and .containerStatuses[0].state.running != null' true 5 || fail "no restart"
+killed=$(( ($(ts_ns "$(jq_status twice '.containerStatuses[0].lastState.terminated.finishedAt')") - t0) / 1000000 ))
+ms=$(( ($(ts_ns "$(jq_status twice '.containerStatuses[0].state.running.startedAt')") - t0) / 1000000 ))
+echo "killed after $killed ms, restarted after $ms ms"
+[ "$killed" -ge 1900 ] || fail "SIGKILL before the grace period ended: $killed ms"
+[ "$ms" -lt 3200 ] || fail "SIGKILL postponed: restart took $ms ms"
+stop_shim "$LAST_SHIM" || fail stop
+ok "a repeated restart keeps the first SIGKILL deadline"
