@@ -455,6 +455,18 @@ void api_watch_start(pvd_api *a, httpd_req *req, api_watch_kind kind, const char
   watch_initial(a, w, (uint64_t)since, have == 1 && since > 0);
 }
 
+/* What a watcher is told of a pod that left without a spec the daemon
+ * still knows (its keeper's snapshot unread): its identity. */
+static json_t *gone_object(const pvd *d, const char *ns, const char *name) {
+  const pvd_pod *p = pvd_pod_find(d, ns, name);
+  char rv[24];
+  snprintf(rv, sizeof rv, "%" PRIu64, p != NULL ? p->rv : pvd_resource_version(d));
+  json_t *md = json_pack("{s:s,s:s,s:s}", "name", name, "namespace", ns, "resourceVersion", rv);
+  if (md != NULL && p != NULL && p->uid[0] != '\0')
+    json_object_set_new(md, "uid", json_string(p->uid));
+  return json_pack("{s:s,s:s,s:o,s:{},s:{}}", "kind", "Pod", "apiVersion", "v1", "metadata", md, "spec", "status");
+}
+
 void api_watch_pod(pvd_api *a, const char *ns, const char *name, pvd_watch_type t) {
   json_t *pod = NULL;
   for (api_watch *w = a->watches, *next; w != NULL; w = next) {
@@ -464,6 +476,8 @@ void api_watch_pod(pvd_api *a, const char *ns, const char *name, pvd_watch_type 
     if (pod == NULL) {
       pv_err err = {0};
       pod = api_pod_object(a->d, ns, name, pvd_pod_find(a->d, ns, name), api_now(), &err);
+      if (pod == NULL && t == PVD_WATCH_DELETED)
+        pod = gone_object(a->d, ns, name);
       if (pod == NULL)
         return;
     }
