@@ -923,7 +923,7 @@ static void c_logs(void) {
   append(log_file, "2024-05-01T10:00:03.000000000Z stdout F four\n");
   ck_assert(stream_wait(s, "four\n", 5000));
   /* Rotation: the live file moves to 0.log.1, a new 0.log begins. */
-  char rotated[4300];
+  char rotated[4400];
   snprintf(rotated, sizeof rotated, "%s.1", log_file);
   ck_assert_int_eq(rename(log_file, rotated), 0);
   append(rotated, "2024-05-01T10:00:04.000000000Z stdout F five\n");
