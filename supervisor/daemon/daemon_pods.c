@@ -540,6 +540,9 @@ void dpods_update(pvd_entry *e, const spec_pod *spec, char *const *containers, s
       continue;
     }
     u->e = e;
+    /* Its old run ends within its grace period (and the kill margin). */
+    int64_t grace = spec->termination_grace_period_seconds > 0 ? spec->termination_grace_period_seconds : 0;
+    e->asked_kill_until_ms = uv_now(&d->loop) + (uint64_t)grace * 1000 + 5000;
     ctlproto_request req = {
         .op = CTLPROTO_OP_UPDATE, .container = containers[i], .grace_seconds = -1, .spec = cj};
     e->updating++;
