@@ -30,6 +30,8 @@ stop_daemon() {
   wait "$DAEMON_PID" 2>/dev/null
   DAEMON_RC=$?
   DAEMON_PID=""
+  # Under the sanitizer build a report (a leak at exit too) fails the test.
+  if grep -q 'Sanitizer' "$DLOG"; then cat "$DLOG" >&2; fail "the daemon's sanitizer report (above)"; fi
 }
 # The keepers of this test's run-root (their pids from shim.pid).
 shim_pids() { cat "$RR"/pods/*/shim.pid 2>/dev/null | while read -r p; do kill -0 "$p" 2>/dev/null && echo "$p"; done; }
