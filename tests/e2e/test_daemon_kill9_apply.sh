@@ -49,6 +49,14 @@ for i in $(seq $N); do
   [ "$(jq_status "p$i" '.containerStatuses[0].restartCount')" = 0 ] || fail "p$i restarted"
 done
 [ "$(shim_pids | wc -l)" = $N ] || fail "$(shim_pids | wc -l) keepers for $N pods"
+# The daemon knows each pod's keeper: its API shows all of them Running.
+for _ in $(seq 100); do
+  n=$(curl -sS --max-time 5 --unix-socket "$RR/podvisor.sock" http://localhost/api/v1/pods |
+    jq '[.items[] | select(.status.phase == "Running")] | length')
+  [ "$n" = $N ] && break
+  sleep 0.1
+done
+[ "$n" = $N ] || fail "the daemon's API shows $n of $N pods Running"
 adopted=$(grep -c 'reason=Adopted' "$DLOG")
 created=$(grep -c 'reason=Created\|reason=Relaunched' "$DLOG")
 echo "second daemon: $adopted adopted, $created launched"
