@@ -2,8 +2,9 @@
 # A daemon killed with -9 leaves every keeper running; the next daemon
 # adopts them: no container restarts (same pids, same keeper), restart
 # counts kept, and a container that exited while no daemon ran is reported
-# with its exit code.  A daemon stopped with --keep-pods leaves the pods
-# running too, and the next one restarts nothing.
+# with its exit code; a pod edited meanwhile is updated at the finest grain.
+# A daemon stopped with --keep-pods leaves the pods running too, and the
+# next one restarts nothing.
 . "$(dirname "$0")/daemon_lib.sh"
 api() { curl -sS --max-time 5 --unix-socket "$RR/podvisor.sock" "http://localhost$1"; }
 cat > "$M/keep.yaml" <<Y
@@ -76,6 +77,16 @@ sleep 1
 [ "$(pid_of keep a)" = "$ka" ] && [ "$(pid_of keep b)" = "$kb" ] || fail "a container restarted after --keep-pods"
 grep -q 'reason=Created\|reason=Relaunched' "$DLOG" && fail "the daemon after --keep-pods launched a pod"
 ok "--keep-pods then a new daemon: nothing restarted"
+
+# A pod edited while no daemon ran is updated as the plan says: only the
+# container that changed restarts, its sibling and keeper carry on.
+stop_daemon KILL
+sed -i 's/"1002"/"1005"/' "$M/keep.yaml"
+start_daemon
+wait_for keep "[.containerStatuses[] | select(.name == \"b\") | .podvisor.pid != $kb and .state.running != null] | all" true 20 ||
+  fail "keep/b was not updated after the restart"
+[ "$(pid_of keep a)" = "$ka" ] && [ "$(jq_status keep .podvisor.shimPid)" = "$ks" ] || fail "keep was restarted as a whole"
+ok "a pod edited while no daemon ran: only the changed container restarts"
 
 # One daemon per run-root.
 out=$("$PV" --root "$R" --run-root "$RR" daemon --manifests "$M" --config "$T/daemon.yaml" 2>&1)
