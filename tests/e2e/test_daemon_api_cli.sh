@@ -112,4 +112,18 @@ kill "$EV" "$GW"
 wait "$EV" "$GW" 2>/dev/null
 ok "events -w and get pods -w"
 serving
+
+# The daemon's shutdown ends the streams of its clients: a watch, a followed log.
+"$PV" --root "$R" --run-root "$RR" get pods -w >/dev/null 2>&1 &
+GW=$!
+"$PV" --root "$R" --run-root "$RR" logs -f web >"$T/follow.out" 2>&1 &
+LF=$!
+for _ in $(seq 50); do [ -s "$T/follow.out" ] && break; sleep 0.1; done
+[ -s "$T/follow.out" ] || fail "logs -f printed nothing"
 stop_daemon
+for p in $GW $LF; do
+  for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$p" 2>/dev/null && fail "a client's stream outlived the daemon"
+done
+wait "$GW" "$LF" 2>/dev/null
+ok "the daemon's shutdown ends the streams of get -w and logs -f, and it exits 0"
