@@ -42,8 +42,8 @@ const spec_pod *api_pod_spec(const pvd *d, const char *ns, const char *name, con
 
 /* Why a pod without a shim status does not run: a problem of its manifest,
  * else its last launch's failure. */
-static void pending_reason(const pvd *d, const char *ns, const char *name, const pvd_pod *p, const char **reason,
-                           const char **message) {
+static void pending_reason(const pvd *d, const char *ns, const char *name, const pvd_pod *p,
+                           const char **reason, const char **message) {
   const desired_problem *pr[8];
   size_t n = desired_pod_problems(pvd_desired(d), ns, name, pr, 8);
   *reason = *message = NULL;
@@ -73,7 +73,10 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     return NULL;
   }
   char rv[24], source[4200];
-  snprintf(rv, sizeof rv, "%" PRIu64, p != NULL && p->rv != 0 ? p->rv : dp != NULL ? dp->resource_version : 0);
+  snprintf(rv, sizeof rv, "%" PRIu64,
+           p != NULL && p->rv != 0 ? p->rv
+           : dp != NULL            ? dp->resource_version
+                                   : 0);
   const char *src = NULL;
   if (dp != NULL) {
     if (dp->origin == DESIRED_FROM_FILE)
@@ -83,7 +86,9 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     src = source;
   }
   k8s_pod_meta m = {
-      .uid = dp != NULL ? dp->uid : p->uid[0] != '\0' ? p->uid : NULL,
+      .uid = dp != NULL          ? dp->uid
+             : p->uid[0] != '\0' ? p->uid
+                                 : NULL,
       .resource_version = rv,
       .created = dp != NULL ? dp->created_ns : p->created_ns,
       .source = src,
@@ -109,10 +114,13 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
   return pod;
 }
 
-static void rv_text(const pvd *d, char *buf, size_t len) { snprintf(buf, len, "%" PRIu64, pvd_resource_version(d)); }
+static void rv_text(const pvd *d, char *buf, size_t len) {
+  snprintf(buf, len, "%" PRIu64, pvd_resource_version(d));
+}
 
 /* The pods of ns (NULL: all) that the request's selectors select, as an array. */
-static json_t *pod_items(pvd_api *a, const char *ns, const api_sel *labels, const api_sel *fields, pv_err *err) {
+static json_t *pod_items(pvd_api *a, const char *ns, const api_sel *labels, const api_sel *fields,
+                         pv_err *err) {
   json_t *items = json_array();
   if (items == NULL) {
     pv_err_set(err, ENOMEM, "out of memory");
@@ -133,7 +141,8 @@ static json_t *pod_items(pvd_api *a, const char *ns, const api_sel *labels, cons
       *err = perr;
       return NULL;
     }
-    if (!api_sel_match_labels(labels, k8s_json_obj(pod, "metadata.labels")) || !api_sel_match_fields(fields, pod)) {
+    if (!api_sel_match_labels(labels, k8s_json_obj(pod, "metadata.labels")) ||
+        !api_sel_match_fields(fields, pod)) {
       json_decref(pod);
       continue;
     }
@@ -214,10 +223,8 @@ static void write_pod(pvd_api *a, httpd_req *req, int code, const char *ns, cons
 static void create_or_replace(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   size_t len;
   const char *body = httpd_req_body(req, &len);
-  desired_apply_opts o = {.mode = name != NULL ? DESIRED_REPLACE : DESIRED_CREATE,
-                          .label = "<request>",
-                          .ns = ns,
-                          .name = name};
+  desired_apply_opts o = {
+      .mode = name != NULL ? DESIRED_REPLACE : DESIRED_CREATE, .label = "<request>", .ns = ns, .name = name};
   plan_apply plan = {0};
   diag_list diags;
   diag_list_init(&diags);
@@ -272,7 +279,9 @@ static void create_or_replace(pvd_api *a, httpd_req *req, const char *ns, const 
   free(pn);
 }
 
-void api_pod_create(pvd_api *a, httpd_req *req, const char *ns) { create_or_replace(a, req, ns, NULL); }
+void api_pod_create(pvd_api *a, httpd_req *req, const char *ns) {
+  create_or_replace(a, req, ns, NULL);
+}
 
 void api_pod_replace(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   create_or_replace(a, req, ns, name);
@@ -318,8 +327,8 @@ void api_pod_delete(pvd_api *a, httpd_req *req, const char *ns, const char *name
   }
   json_decref(before);
   if (pod == NULL) {
-    api_reply_status(req, 200, NULL, json_pack("{s:s,s:s}", "name", name, "kind", "pods"), "pods \"%s\" deleted",
-                     name);
+    api_reply_status(req, 200, NULL, json_pack("{s:s,s:s}", "name", name, "kind", "pods"),
+                     "pods \"%s\" deleted", name);
     return;
   }
   httpd_reply_json(req, 200, pod);
@@ -464,7 +473,8 @@ static json_t *gone_object(const pvd *d, const char *ns, const char *name) {
   json_t *md = json_pack("{s:s,s:s,s:s}", "name", name, "namespace", ns, "resourceVersion", rv);
   if (md != NULL && p != NULL && p->uid[0] != '\0')
     json_object_set_new(md, "uid", json_string(p->uid));
-  return json_pack("{s:s,s:s,s:o,s:{},s:{}}", "kind", "Pod", "apiVersion", "v1", "metadata", md, "spec", "status");
+  return json_pack("{s:s,s:s,s:o,s:{},s:{}}", "kind", "Pod", "apiVersion", "v1", "metadata", md, "spec",
+                   "status");
 }
 
 void api_watch_pod(pvd_api *a, const char *ns, const char *name, pvd_watch_type t) {

@@ -90,8 +90,8 @@ static int64_t parse_ts(const char *s, size_t n) {
   struct tm tm = {0};
   int frac_digits = 0;
   long frac = 0;
-  if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                       &tm.tm_sec) != 6)
+  if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                       &tm.tm_min, &tm.tm_sec) != 6)
     return -1;
   size_t i = 19;
   if (i < n && s[i] == '.')
@@ -370,7 +370,9 @@ static void on_dir_event(uv_fs_event_t *h, const char *fname, int events, int st
   logf_pump(h->data);
 }
 
-static void on_tick(uv_timer_t *t) { logf_pump(t->data); }
+static void on_tick(uv_timer_t *t) {
+  logf_pump(t->data);
+}
 
 static void on_logf_gone(httpd_req *req, void *data) {
   (void)req;
@@ -419,8 +421,8 @@ static const char *pick_container(httpd_req *req, const spec_pod *s, const char 
                      "containers: %s",
                      name, list, init);
   } else {
-    api_reply_status(req, 400, "BadRequest", NULL, "a container name must be specified for pod %s, choose one of: %s",
-                     name, list);
+    api_reply_status(req, 400, "BadRequest", NULL,
+                     "a container name must be specified for pod %s, choose one of: %s", name, list);
   }
   return NULL;
 }
@@ -457,7 +459,8 @@ static int start_follow(pvd_api *a, httpd_req *req, const char *ns, const char *
   if (a->logs != NULL)
     a->logs->prev = f;
   a->logs = f;
-  if (httpd_stream_begin(req, 200, "text/plain; charset=utf-8") < 0 || httpd_req_on_gone(req, on_logf_gone, f) < 0) {
+  if (httpd_stream_begin(req, 200, "text/plain; charset=utf-8") < 0 ||
+      httpd_req_on_gone(req, on_logf_gone, f) < 0) {
     logf_end(f);
     return 0;
   }
@@ -483,7 +486,8 @@ void api_logs(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   if (ctr == NULL)
     return;
   int64_t tail = -1, since = 0;
-  if (api_query_int(req, "tailLines", &tail) < 0 || api_query_int(req, "sinceSeconds", &since) < 0 || since < 0) {
+  if (api_query_int(req, "tailLines", &tail) < 0 || api_query_int(req, "sinceSeconds", &since) < 0 ||
+      since < 0) {
     api_reply_status(req, 400, "BadRequest", NULL, "tailLines and sinceSeconds must be whole numbers");
     return;
   }
@@ -499,11 +503,11 @@ void api_logs(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   long run = previous ? prev : cur;
   if (run < 0) {
     if (previous)
-      api_reply_status(req, 400, "BadRequest", NULL, "previous terminated container \"%s\" in pod \"%s\" not found",
-                       ctr, name);
+      api_reply_status(req, 400, "BadRequest", NULL,
+                       "previous terminated container \"%s\" in pod \"%s\" not found", ctr, name);
     else
-      api_reply_status(req, 400, "BadRequest", NULL, "container \"%s\" in pod \"%s\" is waiting to start: %s", ctr,
-                       name, p->last_error != NULL ? "LaunchFailed" : "ContainerCreating");
+      api_reply_status(req, 400, "BadRequest", NULL, "container \"%s\" in pod \"%s\" is waiting to start: %s",
+                       ctr, name, p->last_error != NULL ? "LaunchFailed" : "ContainerCreating");
     return;
   }
   logfmt fmt = {.timestamps = api_query_true(req, "timestamps"), .line_start = true};
