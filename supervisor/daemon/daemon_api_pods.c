@@ -64,6 +64,30 @@ static void pending_reason(const pvd *d, const char *ns, const char *name, const
   }
 }
 
+/* A pod that runs while its manifest has a problem (its file became
+ * invalid: the last good state runs; two files declare it: the one that ran
+ * is kept) says so in a condition of its own, which describe lists. */
+static int add_manifest_condition(const pvd *d, const char *ns, const char *name, json_t *pod, int64_t now) {
+  const char *reason, *message;
+  pending_reason(d, ns, name, NULL, &reason, &message);
+  if (reason == NULL)
+    return 0;
+  json_t *st = json_object_get(pod, "status");
+  json_t *conds = json_object_get(st, "conditions");
+  if (!json_is_object(st))
+    return 0;
+  if (!json_is_array(conds)) {
+    conds = json_array();
+    if (conds == NULL || json_object_set_new(st, "conditions", conds) < 0)
+      return -1;
+  }
+  char ts[K8S_TIME_RFC3339_MAX];
+  k8s_time_format(now, ts, sizeof ts);
+  return json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s,s:s,s:s}", "type", API_MANIFEST_CONDITION,
+                                                "status", "False", "lastProbeTime", "lastTransitionTime", ts,
+                                                "reason", reason, "message", message != NULL ? message : ""));
+}
+
 json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd_pod *p, int64_t now,
                        pv_err *err) {
   const desired_pod *dp = desired_find(pvd_desired(d), ns, name);
@@ -110,6 +134,11 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     status = pending;
   }
   json_t *pod = k8s_pod(spec, &m, status, err);
+  if (pod != NULL && pending == NULL && add_manifest_condition(d, ns, name, pod, now) < 0) {
+    json_decref(pod);
+    pod = NULL;
+    pv_err_set(err, ENOMEM, "pod %s/%s: out of memory", ns, name);
+  }
   json_decref(pending);
   return pod;
 }

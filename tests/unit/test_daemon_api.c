@@ -731,6 +731,8 @@ static const char *pod_json =
     "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"j\"},\"spec\":"
     "{\"containers\":[{\"name\":\"app\",\"image\":\"busybox\"}]}}";
 
+static void set_running(void *arg);
+
 static void set_file_pod(void *arg) {
   (void)arg;
   fake_scan(&D);
@@ -802,6 +804,24 @@ static void c_crud(void) {
   resp_free(&r);
   r = apply(NULL, fy);
   assert_status(&r, 409, "Conflict");
+  resp_free(&r);
+
+  /* The file turns invalid while its pod runs: the pod says so in a condition. */
+  on_loop(set_running, "filepod");
+  f = fopen(path, "w");
+  fputs("apiVersion: v1\nkind: Pod\nmetadata:\n  name: filepod\nspec:\n  containers:\n  - name: BAD\n"
+        "    image: busybox\n",
+        f);
+  fclose(f);
+  on_loop(set_file_pod, NULL);
+  r = request("GET", "/api/v1/namespaces/default/pods/filepod", NULL, NULL);
+  ck_assert_str_eq(jstr(&r, "status.phase"), "Running");
+  const json_t *conds = k8s_json_arr(r.json, "status.conditions");
+  const json_t *last = json_array_get(conds, json_array_size(conds) - 1);
+  ck_assert_str_eq(k8s_json_str(last, "type"), "podvisor.io/ManifestValid");
+  ck_assert_str_eq(k8s_json_str(last, "status"), "False");
+  ck_assert_str_eq(k8s_json_str(last, "reason"), "FailedValidation");
+  ck_assert_msg(strstr(k8s_json_str(last, "message"), "file.yaml") != NULL, "%s", r.body);
   resp_free(&r);
   free(fy);
   free(j2);
