@@ -249,6 +249,38 @@ static void write_pod(pvd_api *a, httpd_req *req, int code, const char *ns, cons
   json_decref(pod);
 }
 
+/* The answer of a dry run: the pod as the request would make it (nothing
+ * is stored, so its status is a pending one). */
+static void write_dry_pod(pvd_api *a, httpd_req *req, int code, const char *body, size_t len,
+                          const desired_apply_opts *o) {
+  spec_pod_list pods = {0};
+  diag_list diags;
+  diag_list_init(&diags);
+  pv_err err = {0};
+  json_t *pod = NULL;
+  int64_t now = api_now();
+  if (desired_request_parse(pvd_desired(a->d), body, len, o, &pods, &diags, &err) == 0 && pods.n > 0) {
+    const spec_pod *sp = pods.items[0];
+    const desired_pod *dp = desired_find(pvd_desired(a->d), sp->ns, sp->name);
+    k8s_pod_meta m = {.uid = dp != NULL ? dp->uid : NULL,
+                      .created = dp != NULL ? dp->created_ns : now,
+                      .source = DESIRED_SOURCE_API,
+                      .node_name = pvd_hostname(a->d)};
+    json_t *st = k8s_pod_pending_status(sp, NULL, NULL, now, &err);
+    if (st != NULL)
+      pod = k8s_pod(sp, &m, st, &err);
+    json_decref(st);
+  }
+  spec_pod_list_free(&pods);
+  diag_list_free(&diags);
+  if (pod == NULL) {
+    api_reply_err(req, &err);
+    return;
+  }
+  httpd_reply_json(req, code, pod);
+  json_decref(pod);
+}
+
 static void create_or_replace(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   size_t len;
   const char *body = httpd_req_body(req, &len);
@@ -299,10 +331,9 @@ static void create_or_replace(pvd_api *a, httpd_req *req, const char *ns, const 
   plan_apply_free(&plan);
   if (pns == NULL || pn == NULL)
     httpd_reply_status(req, 500, NULL, "out of memory");
-  else if (dry && name == NULL) {
-    /* Nothing was stored: the object as it would be is the request's. */
-    api_reply_status(req, 201, NULL, NULL, "pod/%s created (dry run)", pn);
-  } else
+  else if (dry)
+    write_dry_pod(a, req, name != NULL ? 200 : 201, body, len, &o);
+  else
     write_pod(a, req, name != NULL ? 200 : 201, pns, pn);
   free(pns);
   free(pn);

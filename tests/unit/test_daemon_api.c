@@ -740,7 +740,15 @@ static void set_file_pod(void *arg) {
 
 static void c_crud(void) {
   const char *json = "Content-Type: application/json\r\n";
-  resp r = request("POST", "/api/v1/namespaces/default/pods", json, pod_json);
+  resp r = request("POST", "/api/v1/namespaces/default/pods?dryRun=All", json, pod_json);
+  ck_assert_msg(r.status == 201, "%s", r.body);
+  ck_assert_str_eq(jstr(&r, "kind"), "Pod");
+  ck_assert_str_eq(jstr(&r, "status.phase"), "Pending");
+  resp_free(&r);
+  r = request("GET", "/api/v1/namespaces/default/pods/j", NULL, NULL);
+  assert_status(&r, 404, "NotFound"); /* the dry run stored nothing */
+  resp_free(&r);
+  r = request("POST", "/api/v1/namespaces/default/pods", json, pod_json);
   ck_assert_msg(r.status == 201, "%s", r.body);
   ck_assert_str_eq(jstr(&r, "kind"), "Pod");
   ck_assert_str_eq(jstr(&r, "metadata.name"), "j");
