@@ -36,6 +36,9 @@
 #define LOG_READ 65536
 #define LOG_TICK_MS 2000
 #define LOG_MAX_ROTATED 64
+#define LOG_SEND_MAX (1u << 20)  /* one chunk of a follower's backlog */
+#define LOG_QUEUE_MAX (4u << 20) /* unsent bytes before a follower waits (httpd drops at 8 MiB) */
+#define LOG_PACE_MS 10
 
 typedef struct obuf {
   char *p;
@@ -78,6 +81,8 @@ struct api_logf {
   dev_t dev;
   ino_t ino;
   logfmt fmt;
+  obuf out; /* text not sent yet: the history, or a burst, paced by the client's reading */
+  size_t out_off;
   uv_fs_event_t ev;
   uv_timer_t tick;
   int handles; /* open libuv handles */
@@ -298,6 +303,7 @@ static void logf_free_if_closed(api_logf *f) {
   if (f->handles > 0)
     return;
   free(f->fmt.pend.p);
+  free(f->out.p);
   free(f->ns);
   free(f->name);
   free(f->container);
@@ -336,9 +342,36 @@ static void logf_end(api_logf *f) {
 }
 
 /* Sends what is new; follows a rotation to the new live file. */
+static void on_tick(uv_timer_t *t);
+
+/* Sends the backlog while the client keeps up (at most LOG_QUEUE_MAX
+ * unsent), else comes back in LOG_PACE_MS.  -1 when the client is gone. */
+static int logf_send(api_logf *f) {
+  while (f->out_off < f->out.len) {
+    if (httpd_stream_queued(f->req) >= LOG_QUEUE_MAX) {
+      uv_timer_start(&f->tick, on_tick, LOG_PACE_MS, LOG_TICK_MS);
+      return 0;
+    }
+    size_t n = f->out.len - f->out_off;
+    if (n > LOG_SEND_MAX)
+      n = LOG_SEND_MAX;
+    if (httpd_stream_write(f->req, f->out.p + f->out_off, n) < 0)
+      return -1;
+    f->out_off += n;
+  }
+  f->out.len = f->out_off = 0;
+  return 0;
+}
+
 static void logf_pump(api_logf *f) {
   if (f->ended)
     return;
+  if (f->out_off < f->out.len) {
+    /* The backlog first; the file is read again once it is out. */
+    if (logf_send(f) < 0)
+      logf_end(f);
+    return;
+  }
   obuf out = {0};
   char path[4096];
   if (snprintf(path, sizeof path, "%s/%u.log", f->dir, f->run) >= (int)sizeof path)
@@ -357,9 +390,10 @@ static void logf_pump(api_logf *f) {
       read_to_end(f->fd, &f->fmt, &out);
     }
   }
-  int rc = out.len > 0 ? httpd_stream_write(f->req, out.p, out.len) : 0;
-  free(out.p);
-  if (rc < 0 || run_ended(f))
+  free(f->out.p);
+  f->out = out;
+  f->out_off = 0;
+  if (logf_send(f) < 0 || (f->out.len == 0 && run_ended(f)))
     logf_end(f);
 }
 
@@ -464,13 +498,11 @@ static int start_follow(pvd_api *a, httpd_req *req, const char *ns, const char *
     logf_end(f);
     return 0;
   }
-  if (initial->len > 0 && httpd_stream_write(req, initial->p, initial->len) < 0) {
-    logf_end(f);
-    return 0;
-  }
+  f->out = *initial; /* taken */
+  *initial = (obuf){0};
   uv_fs_event_start(&f->ev, on_dir_event, dir, 0);
   uv_timer_start(&f->tick, on_tick, LOG_TICK_MS, LOG_TICK_MS);
-  if (run_ended(f))
+  if (logf_send(f) < 0 || (f->out.len == 0 && run_ended(f)))
     logf_end(f);
   return 0;
 }

@@ -1016,6 +1016,64 @@ START_TEST(logs_read_and_followed) {
 }
 END_TEST
 
+/* A followed log whose history is larger than what httpd lets a stream
+ * queue (8 MiB) comes whole: the follower paces itself by the client. */
+static void c_big_follow(void) {
+  char *l = pod_yaml("l", "busybox", "l", false);
+  apply_ok(l);
+  on_loop(set_running, "l");
+  on_loop(give_paths, "l");
+  const podpaths *pp = pvd_pod_paths(pvd_pod_find(&D, "default", "l"));
+  char dir[4200], logs[4200];
+  snprintf(logs, sizeof logs, "%s/logs", D.opts.root);
+  ck_assert_int_eq(mkdir(logs, 0755), 0);
+  ck_assert_int_eq(mkdir(pp->log_dir, 0755), 0);
+  snprintf(dir, sizeof dir, "%s/app", pp->log_dir);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  snprintf(log_file, sizeof log_file, "%s/0.log", dir);
+  FILE *f = fopen(log_file, "w");
+  char pad[1001];
+  memset(pad, 'x', 1000);
+  pad[1000] = '\0';
+  const int lines = 12000; /* 12 MB of text */
+  for (int i = 0; i < lines; i++)
+    fprintf(f, "2024-05-01T10:00:00.000000000Z stdout F L%05d %s\n", i, pad);
+  fclose(f);
+  stream *s = stream_open("/api/v1/namespaces/default/pods/l/log?follow=true", NULL);
+  size_t total = 0;
+  char tail[64] = "";
+  bool seen_last = false;
+  nanosleep(&(struct timespec){.tv_nsec = 300 * 1000000}, NULL); /* a client slow to begin */
+  for (int idle = 0; idle < 100 && !seen_last;) {
+    struct pollfd p = {.fd = hc_fd(s->c), .events = POLLIN};
+    if (poll(&p, 1, 50) != 1) {
+      idle++;
+      continue;
+    }
+    ssize_t n = read(hc_fd(s->c), s->buf, sizeof s->buf);
+    ck_assert_int_gt(n, 0);
+    total += (size_t)n;
+    /* The last line's mark may straddle two reads: keep the end of the previous one. */
+    char both[64 + sizeof s->buf];
+    size_t tl = strlen(tail);
+    memcpy(both, tail, tl);
+    memcpy(both + tl, s->buf, (size_t)n);
+    seen_last = memmem(both, tl + (size_t)n, "L11999 ", 7) != NULL;
+    size_t keep = (size_t)n < 16 ? (size_t)n : 16;
+    memcpy(tail, s->buf + n - keep, keep);
+    tail[keep] = '\0';
+  }
+  ck_assert_msg(seen_last, "the last line did not come (%zu bytes)", total);
+  ck_assert_uint_ge(total, (size_t)lines * 1008);
+  stream_close(s);
+  free(l);
+}
+
+START_TEST(logs_followed_with_a_large_history) {
+  run_client(c_big_follow);
+}
+END_TEST
+
 static void c_auth(void) {
   char tok_path[4200], *tok = NULL;
   snprintf(tok_path, sizeof tok_path, "%s/token", D.opts.run_root);
@@ -1158,6 +1216,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, create_replace_delete_ownership);
   tcase_add_test(tc, watch_streams);
   tcase_add_test(tc, logs_read_and_followed);
+  tcase_add_test(tc, logs_followed_with_a_large_history);
   tcase_add_test(tc, auth_of_the_tcp_listener);
   tcase_add_test(tc, exec_broker_refusals_and_restart);
   tcase_add_test(tc, close_ends_open_streams);
