@@ -3,7 +3,7 @@
 # keepers launched, some starting, some not yet), then started again: every
 # pod ends Running exactly once: one keeper each, every container started
 # once (restart count 0, one process), none lost.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/daemon_core_lib.sh"
 mark=$((800000 + $$ % 99999))
 N=20
 body=$T/apply.yaml

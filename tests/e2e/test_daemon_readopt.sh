@@ -5,7 +5,7 @@
 # with its exit code; a pod edited meanwhile is updated at the finest grain.
 # A daemon stopped with --keep-pods leaves the pods running too, and the
 # next one restarts nothing.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/daemon_core_lib.sh"
 api() { curl -sS --max-time 5 --unix-socket "$RR/podvisor.sock" "http://localhost$1"; }
 cat > "$M/keep.yaml" <<Y
 apiVersion: v1

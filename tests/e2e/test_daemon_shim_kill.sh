@@ -3,7 +3,7 @@
 # notices (the keeper's pidfd, no polling), launches a new keeper on the
 # same instance, which carries the restart counts forward; no container of
 # the old keeper lingers, and once the pod is deleted no cgroup does.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/daemon_core_lib.sh"
 mark=$((700000 + $$ % 99999))
 cat > "$M/victim.yaml" <<Y
 apiVersion: v1

@@ -3,7 +3,7 @@
 # stop (its containers their SIGTERM and grace period) at the same time, the
 # daemon waits for all of them and exits 0, and nothing is left behind: no
 # keeper, no container, no cgroup of the pods, no mount, no run directory.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/daemon_core_lib.sh"
 mark=$((600000 + $$ % 99999))
 N=4
 for i in $(seq $N); do

@@ -8,7 +8,7 @@
 # editor's write-to-temp-then-rename is seen; .bak, ~ and dot files are
 # ignored; a file removed stops its pod and removes its run directory and
 # cgroup.
-. "$(dirname "$0")/daemon_lib.sh"
+. "$(dirname "$0")/daemon_core_lib.sh"
 start_daemon
 
 pod_yaml web > "$M/web.yaml"

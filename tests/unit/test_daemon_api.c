@@ -64,8 +64,12 @@ static int64_t now_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-size_t pvd_pods_count(const pvd *d) { return d->npods; }
-const pvd_pod *pvd_pods_at(const pvd *d, size_t i) { return &d->pods[i]->p; }
+size_t pvd_pods_count(const pvd *d) {
+  return d->npods;
+}
+const pvd_pod *pvd_pods_at(const pvd *d, size_t i) {
+  return &d->pods[i]->p;
+}
 const pvd_pod *pvd_pod_find(const pvd *d, const char *ns, const char *name) {
   for (size_t i = 0; i < d->npods; i++)
     if (strcmp(d->pods[i]->p.ns, ns) == 0 && strcmp(d->pods[i]->p.name, name) == 0)
@@ -76,20 +80,32 @@ const podpaths *pvd_pod_paths(const pvd_pod *p) {
   const fpod *f = (const fpod *)p;
   return f->has_pp ? &f->pp : NULL;
 }
-desired_set *pvd_desired(const pvd *d) { return d->ds; }
-uv_loop_t *pvd_loop(const pvd *d) { return (uv_loop_t *)&d->loop; }
-const pvd_opts *pvd_options(const pvd *d) { return &d->opts; }
+desired_set *pvd_desired(const pvd *d) {
+  return d->ds;
+}
+uv_loop_t *pvd_loop(const pvd *d) {
+  return (uv_loop_t *)&d->loop;
+}
+const pvd_opts *pvd_options(const pvd *d) {
+  return &d->opts;
+}
 const char *pvd_hostname(const pvd *d) {
   (void)d;
   return "testhost";
 }
-uint64_t pvd_resource_version(const pvd *d) { return d->rv; }
+uint64_t pvd_resource_version(const pvd *d) {
+  return d->rv;
+}
 int64_t pvd_started_ns(const pvd *d) {
   (void)d;
   return 1;
 }
-void *pvd_api_data(const pvd *d) { return d->api; }
-void pvd_set_api_data(pvd *d, void *data) { d->api = data; }
+void *pvd_api_data(const pvd *d) {
+  return d->api;
+}
+void pvd_set_api_data(pvd *d, void *data) {
+  d->api = data;
+}
 
 void pvd_log(const pvd *d, pvd_log_level level, const char *ns, const char *name, const char *fmt, ...) {
   (void)level;
@@ -129,8 +145,12 @@ void pvd_eventf(pvd *d, const char *ns, const char *pod, const char *pod_uid, co
   snprintf(e->name, sizeof e->name, "%s.%llx", pod, (unsigned long long)e->first);
   pvd_api_event(d, e, false);
 }
-size_t pvd_events_count(const pvd *d) { return d->nevents; }
-const pvd_event *pvd_events_at(const pvd *d, size_t i) { return &d->events[i]; }
+size_t pvd_events_count(const pvd *d) {
+  return d->nevents;
+}
+const pvd_event *pvd_events_at(const pvd *d, size_t i) {
+  return &d->events[i];
+}
 
 static fpod *fake_add(pvd *d, const char *ns, const char *name) {
   fpod *f = calloc(1, sizeof *f);
@@ -149,7 +169,9 @@ static fpod *fake_add(pvd *d, const char *ns, const char *name) {
   return f;
 }
 
-static fpod *fake_find(pvd *d, const char *ns, const char *name) { return (fpod *)pvd_pod_find(d, ns, name); }
+static fpod *fake_find(pvd *d, const char *ns, const char *name) {
+  return (fpod *)pvd_pod_find(d, ns, name);
+}
 
 static void fake_remove(pvd *d, const char *ns, const char *name) {
   for (size_t i = 0; i < d->npods; i++) {
@@ -197,8 +219,8 @@ static void fake_sync(pvd *d, const desired_report *rep) {
   }
 }
 
-int pvd_apply(pvd *d, const char *body, size_t len, const desired_apply_opts *o, bool dry_run, plan_apply *plan,
-              diag_list *diags, pv_err *err) {
+int pvd_apply(pvd *d, const char *body, size_t len, const desired_apply_opts *o, bool dry_run,
+              plan_apply *plan, diag_list *diags, pv_err *err) {
   spec_pod_list pods = {0};
   if (desired_request_parse(d->ds, body, len, o, &pods, diags, err) < 0)
     return -1;
@@ -317,8 +339,8 @@ static void setup(void) {
   ck_assert_int_eq(uv_loop_init(&D.loop), 0);
   pv_err err = {0};
   desired_report rep = {0};
-  ck_assert_msg(desired_open(&(desired_opts){.root = root, .manifest_dir = man}, &D.ds, &rep, &err) == 0, "%s",
-                err.msg);
+  ck_assert_msg(desired_open(&(desired_opts){.root = root, .manifest_dir = man}, &D.ds, &rep, &err) == 0,
+                "%s", err.msg);
   desired_report_free(&rep);
   D.rv = 1;
   client_done = api_closed = false;
@@ -388,8 +410,8 @@ static void resp_free(resp *r) {
 static resp request_on(hc *c, const char *method, const char *path, const char *headers, const char *body) {
   char *req;
   size_t blen = body != NULL ? strlen(body) : 0;
-  ck_assert_int_ge(asprintf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Length: %zu\r\n\r\n", method,
-                            path, headers != NULL ? headers : "", blen),
+  ck_assert_int_ge(asprintf(&req, "%s %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Length: %zu\r\n\r\n",
+                            method, path, headers != NULL ? headers : "", blen),
                    0);
   ck_assert_int_eq(hc_send(c, req), 0);
   if (blen > 0)
@@ -414,7 +436,9 @@ static resp request(const char *method, const char *path, const char *headers, c
   return r;
 }
 
-static const char *jstr(const resp *r, const char *path) { return k8s_json_str(r->json, path); }
+static const char *jstr(const resp *r, const char *path) {
+  return k8s_json_str(r->json, path);
+}
 
 /* A Status of code and reason. */
 static void assert_status(const resp *r, int code, const char *reason) {
@@ -426,12 +450,13 @@ static void assert_status(const resp *r, int code, const char *reason) {
 
 static char *pod_yaml(const char *name, const char *image, const char *label, bool two) {
   char *s;
-  ck_assert_int_ge(asprintf(&s,
-                            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  labels:\n    app: %s\nspec:\n"
-                            "  containers:\n  - name: app\n    image: %s\n    command: [\"sleep\", \"1000\"]\n%s",
-                            name, label, image,
-                            two ? "  - name: side\n    image: busybox\n    command: [\"sleep\", \"9\"]\n" : ""),
-                   0);
+  ck_assert_int_ge(
+      asprintf(&s,
+               "apiVersion: v1\nkind: Pod\nmetadata:\n  name: %s\n  labels:\n    app: %s\nspec:\n"
+               "  containers:\n  - name: app\n    image: %s\n    command: [\"sleep\", \"1000\"]\n%s",
+               name, label, image,
+               two ? "  - name: side\n    image: busybox\n    command: [\"sleep\", \"9\"]\n" : ""),
+      0);
   return s;
 }
 
@@ -448,7 +473,9 @@ static void apply_ok(const char *body) {
 }
 
 /* An item of an ApplyResult. */
-static const json_t *item(const resp *r, size_t i) { return json_array_get(k8s_json_arr(r->json, "items"), i); }
+static const json_t *item(const resp *r, size_t i) {
+  return json_array_get(k8s_json_arr(r->json, "items"), i);
+}
 
 /* ---- a stream read in the test ---- */
 
@@ -462,7 +489,8 @@ static stream *stream_open(const char *path, const char *headers) {
   stream *s = calloc(1, sizeof *s);
   s->c = hc_unix(sock_path);
   char *req;
-  ck_assert_int_ge(asprintf(&req, "GET %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n", path, headers ? headers : ""), 0);
+  ck_assert_int_ge(
+      asprintf(&req, "GET %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n", path, headers ? headers : ""), 0);
   ck_assert_int_eq(hc_send(s->c, req), 0);
   free(req);
   return s;
@@ -544,7 +572,9 @@ static void c_discovery(void) {
   resp_free(&r);
 }
 
-START_TEST(discovery_and_errors) { run_client(c_discovery); }
+START_TEST(discovery_and_errors) {
+  run_client(c_discovery);
+}
 END_TEST
 
 static void c_apply(void) {
@@ -634,7 +664,9 @@ static void c_apply(void) {
   free(both);
 }
 
-START_TEST(apply_plans_prune_and_invalid) { run_client(c_apply); }
+START_TEST(apply_plans_prune_and_invalid) {
+  run_client(c_apply);
+}
 END_TEST
 
 static void c_list(void) {
@@ -690,11 +722,16 @@ static void c_list(void) {
   free(b);
 }
 
-START_TEST(list_get_selectors_table) { run_client(c_list); }
+START_TEST(list_get_selectors_table) {
+  run_client(c_list);
+}
 END_TEST
 
-static const char *pod_json = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"j\"},\"spec\":"
-                              "{\"containers\":[{\"name\":\"app\",\"image\":\"busybox\"}]}}";
+static const char *pod_json =
+    "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"j\"},\"spec\":"
+    "{\"containers\":[{\"name\":\"app\",\"image\":\"busybox\"}]}}";
+
+static void set_running(void *arg);
 
 static void set_file_pod(void *arg) {
   (void)arg;
@@ -703,7 +740,15 @@ static void set_file_pod(void *arg) {
 
 static void c_crud(void) {
   const char *json = "Content-Type: application/json\r\n";
-  resp r = request("POST", "/api/v1/namespaces/default/pods", json, pod_json);
+  resp r = request("POST", "/api/v1/namespaces/default/pods?dryRun=All", json, pod_json);
+  ck_assert_msg(r.status == 201, "%s", r.body);
+  ck_assert_str_eq(jstr(&r, "kind"), "Pod");
+  ck_assert_str_eq(jstr(&r, "status.phase"), "Pending");
+  resp_free(&r);
+  r = request("GET", "/api/v1/namespaces/default/pods/j", NULL, NULL);
+  assert_status(&r, 404, "NotFound"); /* the dry run stored nothing */
+  resp_free(&r);
+  r = request("POST", "/api/v1/namespaces/default/pods", json, pod_json);
   ck_assert_msg(r.status == 201, "%s", r.body);
   ck_assert_str_eq(jstr(&r, "kind"), "Pod");
   ck_assert_str_eq(jstr(&r, "metadata.name"), "j");
@@ -768,11 +813,31 @@ static void c_crud(void) {
   r = apply(NULL, fy);
   assert_status(&r, 409, "Conflict");
   resp_free(&r);
+
+  /* The file turns invalid while its pod runs: the pod says so in a condition. */
+  on_loop(set_running, "filepod");
+  f = fopen(path, "w");
+  fputs("apiVersion: v1\nkind: Pod\nmetadata:\n  name: filepod\nspec:\n  containers:\n  - name: BAD\n"
+        "    image: busybox\n",
+        f);
+  fclose(f);
+  on_loop(set_file_pod, NULL);
+  r = request("GET", "/api/v1/namespaces/default/pods/filepod", NULL, NULL);
+  ck_assert_str_eq(jstr(&r, "status.phase"), "Running");
+  const json_t *conds = k8s_json_arr(r.json, "status.conditions");
+  const json_t *last = json_array_get(conds, json_array_size(conds) - 1);
+  ck_assert_str_eq(k8s_json_str(last, "type"), "podvisor.io/ManifestValid");
+  ck_assert_str_eq(k8s_json_str(last, "status"), "False");
+  ck_assert_str_eq(k8s_json_str(last, "reason"), "FailedValidation");
+  ck_assert_msg(strstr(k8s_json_str(last, "message"), "file.yaml") != NULL, "%s", r.body);
+  resp_free(&r);
   free(fy);
   free(j2);
 }
 
-START_TEST(create_replace_delete_ownership) { run_client(c_crud); }
+START_TEST(create_replace_delete_ownership) {
+  run_client(c_crud);
+}
 END_TEST
 
 static void set_running(void *arg) {
@@ -780,14 +845,16 @@ static void set_running(void *arg) {
   fpod *f = fake_find(&D, "default", name);
   ck_assert_ptr_nonnull(f);
   f->p.state = PVD_POD_RUNNING;
-  f->p.status = json_pack("{s:s,s:[{s:s,s:b,s:i,s:{s:{s:s}}}]}", "phase", "Running", "containerStatuses", "name",
-                          "app", "ready", true, "restartCount", 0, "state", "running", "startedAt",
-                          "2024-05-01T10:00:00Z");
+  f->p.status =
+      json_pack("{s:s,s:[{s:s,s:b,s:i,s:{s:{s:s}}}]}", "phase", "Running", "containerStatuses", "name", "app",
+                "ready", true, "restartCount", 0, "state", "running", "startedAt", "2024-05-01T10:00:00Z");
   f->p.rv = ++D.rv;
   pvd_api_pod_changed(&D, "default", name, PVD_WATCH_MODIFIED);
 }
 
-static void end_deletion(void *arg) { fake_remove(&D, "default", arg); }
+static void end_deletion(void *arg) {
+  fake_remove(&D, "default", arg);
+}
 
 static void c_watch(void) {
   char *a = pod_yaml("a", "busybox", "web", false), *b = pod_yaml("b", "busybox", "db", false);
@@ -829,7 +896,8 @@ static void c_watch(void) {
   r = request("GET", "/api/v1/events?fieldSelector=involvedObject.name%3Da", NULL, NULL);
   ck_assert_str_eq(jstr(&r, "kind"), "EventList");
   ck_assert_int_eq(json_array_size(k8s_json_arr(r.json, "items")), 1);
-  ck_assert_str_eq(k8s_json_str(json_array_get(k8s_json_arr(r.json, "items"), 0), "involvedObject.name"), "a");
+  ck_assert_str_eq(k8s_json_str(json_array_get(k8s_json_arr(r.json, "items"), 0), "involvedObject.name"),
+                   "a");
   resp_free(&r);
   r = request("GET", "/api/v1/namespaces/default/events", NULL, NULL);
   ck_assert_int_ge(json_array_size(k8s_json_arr(r.json, "items")), 3);
@@ -838,7 +906,9 @@ static void c_watch(void) {
   free(b);
 }
 
-START_TEST(watch_streams) { run_client(c_watch); }
+START_TEST(watch_streams) {
+  run_client(c_watch);
+}
 END_TEST
 
 /* The log files of pod "l": its keeper's paths with the log dir under tmp. */
@@ -862,8 +932,8 @@ static void append(const char *path, const char *text) {
 static void set_terminated(void *arg) {
   fpod *f = fake_find(&D, "default", arg);
   json_decref(f->p.status);
-  f->p.status = json_pack("{s:s,s:[{s:s,s:i,s:{s:{s:i}}}]}", "phase", "Failed", "containerStatuses", "name", "app",
-                          "restartCount", 0, "state", "terminated", "exitCode", 1);
+  f->p.status = json_pack("{s:s,s:[{s:s,s:i,s:{s:{s:i}}}]}", "phase", "Failed", "containerStatuses", "name",
+                          "app", "restartCount", 0, "state", "terminated", "exitCode", 1);
   f->p.rv = ++D.rv;
   pvd_api_pod_changed(&D, "default", arg, PVD_WATCH_MODIFIED);
 }
@@ -878,7 +948,8 @@ static void c_logs(void) {
   resp_free(&r);
   r = request("GET", "/api/v1/namespaces/default/pods/two/log", NULL, NULL);
   assert_status(&r, 400, "BadRequest");
-  ck_assert_str_eq(jstr(&r, "message"), "a container name must be specified for pod two, choose one of: [app side]");
+  ck_assert_str_eq(jstr(&r, "message"),
+                   "a container name must be specified for pod two, choose one of: [app side]");
   resp_free(&r);
   r = request("GET", "/api/v1/namespaces/default/pods/two/log?container=nope", NULL, NULL);
   assert_status(&r, 400, "BadRequest");
@@ -940,7 +1011,67 @@ static void c_logs(void) {
   free(two);
 }
 
-START_TEST(logs_read_and_followed) { run_client(c_logs); }
+START_TEST(logs_read_and_followed) {
+  run_client(c_logs);
+}
+END_TEST
+
+/* A followed log whose history is larger than what httpd lets a stream
+ * queue (8 MiB) comes whole: the follower paces itself by the client. */
+static void c_big_follow(void) {
+  char *l = pod_yaml("l", "busybox", "l", false);
+  apply_ok(l);
+  on_loop(set_running, "l");
+  on_loop(give_paths, "l");
+  const podpaths *pp = pvd_pod_paths(pvd_pod_find(&D, "default", "l"));
+  char dir[4200], logs[4200];
+  snprintf(logs, sizeof logs, "%s/logs", D.opts.root);
+  ck_assert_int_eq(mkdir(logs, 0755), 0);
+  ck_assert_int_eq(mkdir(pp->log_dir, 0755), 0);
+  snprintf(dir, sizeof dir, "%s/app", pp->log_dir);
+  ck_assert_int_eq(mkdir(dir, 0755), 0);
+  snprintf(log_file, sizeof log_file, "%s/0.log", dir);
+  FILE *f = fopen(log_file, "w");
+  char pad[1001];
+  memset(pad, 'x', 1000);
+  pad[1000] = '\0';
+  const int lines = 12000; /* 12 MB of text */
+  for (int i = 0; i < lines; i++)
+    fprintf(f, "2024-05-01T10:00:00.000000000Z stdout F L%05d %s\n", i, pad);
+  fclose(f);
+  stream *s = stream_open("/api/v1/namespaces/default/pods/l/log?follow=true", NULL);
+  size_t total = 0;
+  char tail[64] = "";
+  bool seen_last = false;
+  nanosleep(&(struct timespec){.tv_nsec = 300 * 1000000}, NULL); /* a client slow to begin */
+  for (int idle = 0; idle < 100 && !seen_last;) {
+    struct pollfd p = {.fd = hc_fd(s->c), .events = POLLIN};
+    if (poll(&p, 1, 50) != 1) {
+      idle++;
+      continue;
+    }
+    ssize_t n = read(hc_fd(s->c), s->buf, sizeof s->buf);
+    ck_assert_int_gt(n, 0);
+    total += (size_t)n;
+    /* The last line's mark may straddle two reads: keep the end of the previous one. */
+    char both[64 + sizeof s->buf];
+    size_t tl = strlen(tail);
+    memcpy(both, tail, tl);
+    memcpy(both + tl, s->buf, (size_t)n);
+    seen_last = memmem(both, tl + (size_t)n, "L11999 ", 7) != NULL;
+    size_t keep = (size_t)n < 16 ? (size_t)n : 16;
+    memcpy(tail, s->buf + n - keep, keep);
+    tail[keep] = '\0';
+  }
+  ck_assert_msg(seen_last, "the last line did not come (%zu bytes)", total);
+  ck_assert_uint_ge(total, (size_t)lines * 1008);
+  stream_close(s);
+  free(l);
+}
+
+START_TEST(logs_followed_with_a_large_history) {
+  run_client(c_big_follow);
+}
 END_TEST
 
 static void c_auth(void) {
@@ -984,7 +1115,9 @@ static void c_auth(void) {
   free(tok);
 }
 
-START_TEST(auth_of_the_tcp_listener) { run_client(c_auth); }
+START_TEST(auth_of_the_tcp_listener) {
+  run_client(c_auth);
+}
 END_TEST
 
 /* One exec request on exec.sock with nfds copies of /dev/null; the reply. */
@@ -1018,9 +1151,10 @@ static json_t *exec_call(const char *line, int nfds) {
 static void c_exec(void) {
   char *a = pod_yaml("a", "busybox", "a", false);
   apply_ok(a);
-  json_t *r = exec_call("{\"v\":1,\"op\":\"exec\",\"namespace\":\"default\",\"pod\":\"zz\",\"container\":\"app\","
-                        "\"argv\":[\"sh\"]}\n",
-                        2);
+  json_t *r =
+      exec_call("{\"v\":1,\"op\":\"exec\",\"namespace\":\"default\",\"pod\":\"zz\",\"container\":\"app\","
+                "\"argv\":[\"sh\"]}\n",
+                2);
   ck_assert_ptr_nonnull(r);
   ck_assert(!k8s_json_bool(r, "ok"));
   ck_assert_str_eq(k8s_json_str(r, "error.reason"), "NotFound");
@@ -1051,7 +1185,9 @@ static void c_exec(void) {
   free(a);
 }
 
-START_TEST(exec_broker_refusals_and_restart) { run_client(c_exec); }
+START_TEST(exec_broker_refusals_and_restart) {
+  run_client(c_exec);
+}
 END_TEST
 
 /* A stream still open when the API closes is ended by it. */
@@ -1064,7 +1200,9 @@ static void c_close(void) {
   leftover = s; /* left open: pvd_api_close() ends it; teardown closes it */
 }
 
-START_TEST(close_ends_open_streams) { run_client(c_close); }
+START_TEST(close_ends_open_streams) {
+  run_client(c_close);
+}
 END_TEST
 
 static Suite *suite(void) {
@@ -1078,6 +1216,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, create_replace_delete_ownership);
   tcase_add_test(tc, watch_streams);
   tcase_add_test(tc, logs_read_and_followed);
+  tcase_add_test(tc, logs_followed_with_a_large_history);
   tcase_add_test(tc, auth_of_the_tcp_listener);
   tcase_add_test(tc, exec_broker_refusals_and_restart);
   tcase_add_test(tc, close_ends_open_streams);
@@ -1085,4 +1224,6 @@ static Suite *suite(void) {
   return s;
 }
 
-int main(void) { return testutil_run(suite()); }
+int main(void) {
+  return testutil_run(suite());
+}
