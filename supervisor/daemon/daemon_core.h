@@ -46,6 +46,7 @@ typedef struct pvd_entry {
   bool had_keeper;              /* a keeper ran and its run dir may be there: relaunch, not create */
   bool listed;                  /* the API was told ADDED */
   pvd_intent intent;            /* while STOPPING, or LAUNCHING a keeper only to stop it */
+  bool update_refused;          /* the keeper refused a container update: the pod is recreated instead */
   unsigned updating;            /* container updates in flight */
   unsigned failures;            /* consecutive launch failures */
   uint64_t asked_kill_until_ms; /* uv_now() until which a run that ends is one the daemon asked to end */

@@ -368,6 +368,7 @@ static void on_exited(podctl_shim *s, int status, void *ctx) {
   pvd_pod_state was = e->pub.state;
   pvd_intent intent = e->intent;
   e->intent = PVD_INTENT_NONE;
+  e->update_refused = false;
   e->pub.state = PVD_POD_PENDING;
   if (was == PVD_POD_STOPPING && intent == PVD_INTENT_DELETE) {
     pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "keeper stopped status=%d", status);
@@ -499,6 +500,11 @@ static void on_update_reply(podctl_conn *c, const ctlproto_msg *m, int fd, const
     pvd_log(d, PVD_LOG_WARN, e->pub.ns, e->pub.name, "update failed container=%s error=%s", u->container,
             pvd_logfmt_quote(why, q, sizeof q));
     set_error(e, why);
+    /* The keeper's verdict wins over the plan's (a change it finds
+     * reaches past the container): the next pass recreates the pod,
+     * rather than asking again and again. */
+    if (m != NULL)
+      e->update_refused = true;
   }
   free(u->container);
   free(u);
@@ -631,7 +637,8 @@ static void adopt_key(pvd *d, const char *key, unsigned tries) {
       e->shim_alive = true;
       e->pub.state = PVD_POD_RUNNING;
       json_decref(e->pub.status);
-      e->pub.status = json_load_file(e->paths.status, 0, NULL); /* the watch's first document is compared with it */
+      e->pub.status =
+          json_load_file(e->paths.status, 0, NULL); /* the watch's first document is compared with it */
       start_watch(e);
       pvd_eventf(d, e->pub.ns, e->pub.name, e->pub.uid, NULL, false, false, "Adopted",
                  "Adopted the running keeper of pod %s (pid %d)", e->pub.name, (int)podctl_shim_pid(e->shim));

@@ -111,6 +111,11 @@ static bool act(pvd *d, const plan_entry *pe, uint64_t now, uint64_t *next_retry
     return true;
   case PLAN_RESTART: {
     char q[600];
+    if (e->update_refused && e->shim != NULL) {
+      pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "recreating change=\"update refused by the keeper\"");
+      dpods_stop(e, PVD_INTENT_RECREATE, -1);
+      return true;
+    }
     pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "updating change=%s",
             pvd_logfmt_quote(pe->change.summary, q, sizeof q));
     dpods_update(e, pe->desired->spec, pe->change.containers, pe->change.n_containers);
