@@ -56,7 +56,10 @@ static void sync_table(pvd *d) {
       e->pub.deletion_ns = 0; /* desired again */
       changed = true;
     }
-    if (e->pub.created_ns != dp->created_ns && e->shim == NULL && !e->had_keeper) {
+    /* The instance's age is the desired pod's, also for a keeper adopted
+     * from an earlier daemon (the same uid). */
+    bool same = (e->shim == NULL && !e->had_keeper) || strcmp(e->pub.uid, dp->uid) == 0;
+    if (e->pub.created_ns != dp->created_ns && same) {
       e->pub.created_ns = dp->created_ns;
       changed = true;
     }
