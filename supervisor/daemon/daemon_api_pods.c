@@ -31,7 +31,43 @@ struct api_watch {
   char *ns; /* NULL: every namespace */
   api_sel labels, fields;
   bool table, sent_columns;
+  /* With a selector: the pods the client was told of and that still match,
+   * "ns/name", so that a pod that stops matching is DELETED for it and one
+   * that begins to match ADDED, as kube-apiserver's watch filter does. */
+  bool track;
+  char **seen;
+  size_t nseen;
 };
+
+static char *seen_key(const char *ns, const char *name) {
+  char *k;
+  return asprintf(&k, "%s/%s", ns, name) < 0 ? NULL : k;
+}
+
+static ssize_t seen_at(const api_watch *w, const char *ns, const char *name) {
+  size_t nl = strlen(ns);
+  for (size_t i = 0; i < w->nseen; i++)
+    if (strncmp(w->seen[i], ns, nl) == 0 && w->seen[i][nl] == '/' && strcmp(w->seen[i] + nl + 1, name) == 0)
+      return (ssize_t)i;
+  return -1;
+}
+
+static void seen_set(api_watch *w, const char *ns, const char *name, bool on) {
+  ssize_t i = seen_at(w, ns, name);
+  if (on && i < 0) {
+    char *k = seen_key(ns, name);
+    char **nv = k != NULL ? realloc(w->seen, (w->nseen + 1) * sizeof *nv) : NULL;
+    if (nv == NULL) {
+      free(k);
+      return;
+    }
+    w->seen = nv;
+    w->seen[w->nseen++] = k;
+  } else if (!on && i >= 0) {
+    free(w->seen[i]);
+    w->seen[i] = w->seen[--w->nseen];
+  }
+}
 
 const spec_pod *api_pod_spec(const pvd *d, const char *ns, const char *name, const pvd_pod *p) {
   const desired_pod *dp = desired_find(pvd_desired(d), ns, name);
@@ -407,6 +443,9 @@ static void watch_free(api_watch *w) {
     w->next->prev = w->prev;
   api_sel_free(&w->labels);
   api_sel_free(&w->fields);
+  for (size_t i = 0; i < w->nseen; i++)
+    free(w->seen[i]);
+  free(w->seen);
   free(w->ns);
   httpd_stream_end(w->req);
   free(w);
@@ -454,13 +493,17 @@ static void watch_initial(pvd_api *a, api_watch *w, uint64_t since, bool have_si
     size_t n = pvd_pods_count(a->d);
     for (size_t i = 0; i < n; i++) {
       const pvd_pod *p = pvd_pods_at(a->d, i);
-      if (have_since && p->rv <= since)
+      if (have_since && p->rv <= since && !w->track)
         continue;
       pv_err err = {0};
       json_t *pod = api_pod_object(a->d, p->ns, p->name, p, now, &err);
       if (pod == NULL)
         continue;
-      int rc = watch_selects(w, pod, p->ns) ? watch_send(w, have_since ? "MODIFIED" : "ADDED", pod) : 0;
+      bool match = watch_selects(w, pod, p->ns);
+      if (match && w->track)
+        seen_set(w, p->ns, p->name, true);
+      int rc =
+          match && (!have_since || p->rv > since) ? watch_send(w, have_since ? "MODIFIED" : "ADDED", pod) : 0;
       json_decref(pod);
       if (rc < 0)
         return;
@@ -509,6 +552,7 @@ void api_watch_start(pvd_api *a, httpd_req *req, api_watch_kind kind, const char
   w->labels = labels;
   w->fields = fields;
   w->table = api_wants_table(req);
+  w->track = kind == API_WATCH_PODS && (labels.n > 0 || fields.n > 0);
   if (httpd_stream_begin(req, 200, "application/json") < 0 || httpd_req_on_gone(req, on_watch_gone, w) < 0) {
     api_sel_free(&w->labels);
     api_sel_free(&w->fields);
@@ -551,8 +595,21 @@ void api_watch_pod(pvd_api *a, const char *ns, const char *name, pvd_watch_type 
       if (pod == NULL)
         return;
     }
-    if (watch_selects(w, pod, ns))
-      watch_send(w, t == PVD_WATCH_ADDED ? "ADDED" : t == PVD_WATCH_DELETED ? "DELETED" : "MODIFIED", pod);
+    bool match = watch_selects(w, pod, ns);
+    const char *type = t == PVD_WATCH_ADDED ? "ADDED" : t == PVD_WATCH_DELETED ? "DELETED" : "MODIFIED";
+    if (w->track) {
+      bool was = seen_at(w, ns, name) >= 0;
+      if (!match && !was)
+        continue;
+      if (!match || t == PVD_WATCH_DELETED)
+        type = "DELETED"; /* it left the selection, or the table */
+      else if (!was)
+        type = "ADDED";
+      seen_set(w, ns, name, match && t != PVD_WATCH_DELETED);
+      watch_send(w, type, pod);
+    } else if (match) {
+      watch_send(w, type, pod);
+    }
   }
   json_decref(pod);
 }

@@ -876,6 +876,15 @@ static void c_watch(void) {
   ck_assert(stream_wait(all, "\"MODIFIED\"", 5000));
   ck_assert(stream_wait(sel, "\"Running\"", 5000));
   ck_assert_int_eq(stream_count(sel, "columnDefinitions\":["), 1); /* columns once, as kube-apiserver */
+  /* b's label changes: it leaves the selection (DELETED), then comes back (ADDED). */
+  char *b_other = pod_yaml("b", "busybox", "other", false);
+  apply_ok(b_other);
+  ck_assert(stream_wait(sel, "{\"type\":\"DELETED\"", 5000));
+  apply_ok(b);
+  for (int i = 0; i < 100 && stream_count(sel, "{\"type\":\"ADDED\"") < 2; i++)
+    stream_wait(sel, "never", 50);
+  ck_assert_int_eq(stream_count(sel, "{\"type\":\"ADDED\""), 2);
+  free(b_other);
   resp r = request("DELETE", "/api/v1/namespaces/default/pods/b", NULL, NULL);
   ck_assert_int_eq(r.status, 200);
   resp_free(&r);
