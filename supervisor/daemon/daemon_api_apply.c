@@ -126,6 +126,16 @@ struct api_call {
   char message[PV_ERR_MSG_MAX + 512];
 };
 
+/* Frees a call that is not (or no longer) on the list. */
+static void call_release(api_call *c) {
+  for (size_t i = 0; i < c->n; i++)
+    free(c->containers[i]);
+  free(c->containers);
+  free(c->ns);
+  free(c->name);
+  free(c);
+}
+
 static void call_free(api_call *c) {
   pvd_api *a = c->a;
   if (c->prev != NULL)
@@ -134,12 +144,7 @@ static void call_free(api_call *c) {
     a->calls = c->next;
   if (c->next != NULL)
     c->next->prev = c->prev;
-  for (size_t i = 0; i < c->n; i++)
-    free(c->containers[i]);
-  free(c->containers);
-  free(c->ns);
-  free(c->name);
-  free(c);
+  call_release(c);
 }
 
 static void call_finish(api_call *c) {
@@ -206,16 +211,6 @@ static void on_call_gone(httpd_req *req, void *data) {
   (void)c;
 }
 
-static bool has_container(const spec_pod *s, const char *name) {
-  for (size_t i = 0; i < s->n_containers; i++)
-    if (strcmp(s->containers[i].name, name) == 0)
-      return true;
-  for (size_t i = 0; i < s->n_init_containers; i++)
-    if (strcmp(s->init_containers[i].name, name) == 0)
-      return true;
-  return false;
-}
-
 void api_restart(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   const pvd_pod *p = pvd_pod_find(a->d, ns, name);
   const spec_pod *spec = api_pod_spec(a->d, ns, name, p);
@@ -224,7 +219,7 @@ void api_restart(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
     return;
   }
   const char *ctr = httpd_req_query(req, "container");
-  if (ctr != NULL && *ctr != '\0' && !has_container(spec, ctr)) {
+  if (ctr != NULL && *ctr != '\0' && spec_pod_container(spec, ctr) == NULL) {
     api_reply_status(req, 404, "NotFound", NULL, "container %s is not valid for pod %s", ctr, name);
     return;
   }
@@ -280,14 +275,8 @@ void api_restart(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   pvd_log(a->d, PVD_LOG_INFO, ns, name, "restart asked through the API containers=%zu", c->n);
   return;
 oom:
-  if (c != NULL) {
-    for (size_t i = 0; i < c->n; i++)
-      free(c->containers[i]);
-    free(c->containers);
-    free(c->ns);
-    free(c->name);
-    free(c);
-  }
+  if (c != NULL)
+    call_release(c);
   httpd_reply_status(req, 500, NULL, "out of memory");
 }
 

@@ -413,16 +413,6 @@ static void on_logf_gone(httpd_req *req, void *data) {
   logf_end(data);
 }
 
-static bool container_of(const spec_pod *s, const char *name) {
-  for (size_t i = 0; i < s->n_containers; i++)
-    if (strcmp(s->containers[i].name, name) == 0)
-      return true;
-  for (size_t i = 0; i < s->n_init_containers; i++)
-    if (strcmp(s->init_containers[i].name, name) == 0)
-      return true;
-  return false;
-}
-
 /* "[a b]" of the pod's containers (init ones with init true). */
 static void names_of(const spec_pod *s, bool init, char *buf, size_t len) {
   size_t n = init ? s->n_init_containers : s->n_containers;
@@ -438,7 +428,7 @@ static void names_of(const spec_pod *s, bool init, char *buf, size_t len) {
 static const char *pick_container(httpd_req *req, const spec_pod *s, const char *name) {
   const char *c = httpd_req_query(req, "container");
   if (c != NULL && *c != '\0') {
-    if (!container_of(s, c)) {
+    if (spec_pod_container(s, c) == NULL) {
       api_reply_status(req, 400, "BadRequest", NULL, "container %s is not valid for pod %s", c, name);
       return NULL;
     }
