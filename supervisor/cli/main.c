@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "supervisor/cli/cli.h"
+#include "supervisor/daemon/daemon.h"
 
 /* How a command is listed in the usage text. */
 enum group { GROUP_API, GROUP_LOCAL, GROUP_HIDDEN };
@@ -16,6 +17,32 @@ struct command {
   const char *summary;
   enum group group;
 };
+
+/* `podvisor [--root R] [--run-root RR] daemon FLAGS`: the global options
+ * the user gave (or their environment variables) come first, as flags of
+ * the daemon's own, so that the daemon's flags after them win; the defaults
+ * are left out, so that the daemon's config file can set them. */
+static int cmd_daemon(const cli_globals *g, int argc, char **argv) {
+  char **av = calloc((size_t)argc + 5, sizeof *av);
+  if (av == NULL)
+    return 1;
+  int n = 0;
+  av[n++] = argv[0];
+  if (strcmp(g->root, CLI_DEFAULT_ROOT) != 0) {
+    av[n++] = "--root";
+    av[n++] = (char *)g->root;
+  }
+  if (strcmp(g->run_root, CLI_DEFAULT_RUN_ROOT) != 0) {
+    av[n++] = "--run-root";
+    av[n++] = (char *)g->run_root;
+  }
+  for (int i = 1; i < argc; i++)
+    av[n++] = argv[i];
+  av[n] = NULL;
+  int rc = daemon_main(n, av);
+  free(av);
+  return rc;
+}
 
 static const struct command commands[] = {
     {"apply", cmd_apply, "apply manifests to the daemon (-f FILE|DIR|-): create, update or leave each pod",
@@ -29,6 +56,8 @@ static const struct command commands[] = {
     {"restart", cmd_restart, "restart a pod's containers now (restart pod NAME [-c C])", GROUP_API},
     {"events", cmd_events, "list events (-w follows them)", GROUP_API},
     {"version", cmd_version, "print the client's and the daemon's version", GROUP_API},
+    {"daemon", cmd_daemon,
+     "keep the pods of a manifest directory and of the API running (podvisor daemon --help)", GROUP_LOCAL},
     {"run", cmd_run, "run one container in the foreground and remove it (like podman run --rm)", GROUP_LOCAL},
     {"up", cmd_up, "run pod manifests in the foreground until Ctrl-C", GROUP_LOCAL},
     {"validate", cmd_validate, "check pod manifests and print every problem", GROUP_LOCAL},
