@@ -117,7 +117,8 @@ ms_since() { echo $((($(now_us) - $1) / 1000)); }
 # median / p90 / min / max of numbers on stdin
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) {print "n/a"; exit}
   if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-p90() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "n/a"; else {i = int(NR * 0.9 + 0.999); print a[i > NR ? NR : i]}}'; }
+p90() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) {print "n/a"; exit}
+  i = int(NR * 0.9 + 0.999); if (i > NR) i = NR; print a[i]}'; }
 minmax() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {if (NR) printf "%s–%s", lo, hi; else printf "n/a"}'; }
 calc() { awk "BEGIN {printf \"$1\", $2}"; }
 is_num() { [[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]]; }
@@ -222,6 +223,10 @@ cleanup() {
         [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
       done
     done
+  fi
+  if [ "$rc" != 0 ] && ls "$T"/daemon-*.log >/dev/null 2>&1; then
+    mkdir -p "$T.logs" && cp "$T"/daemon-*.log "$T.logs/"
+    echo "bench_daemon.sh: failed ($rc); the daemon's logs are kept in $T.logs" >&2
   fi
   # Nothing may stay mounted under $T before it goes.
   findmnt -rn -o TARGET | grep -F "$T/" | sort -r | while read -r d; do umount -l "$d" 2>/dev/null || true; done
