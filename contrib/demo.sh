@@ -77,6 +77,10 @@ sleep 5 # a few lines of logs: the app writes one every 5 s, the probe asks ever
 step podvisor get pods
 $pv get pods
 
+step "curl -s --unix-socket /run/podvisor/podvisor.sock http://localhost/api/v1/namespaces/default/pods/web | jq -c '...'"
+curl -s --unix-socket /run/podvisor/podvisor.sock http://localhost/api/v1/namespaces/default/pods/web |
+  jq -c '{phase: .status.phase, podIP: .status.podIP, containers: [.status.containerStatuses[] | {name, ready, restartCount, started: .state.running.startedAt}]}'
+
 step podvisor logs web
 $pv logs web
 

@@ -375,6 +375,11 @@ daemon_steady() {
   RES[hwm_kb]=$(awk '/^VmHWM:/ {print $2}' "/proc/$DPID/status")
   RES[dpss_kb]=$(pss "$DPID")
   RES[spss_kb]=$(pss "${SHIMS[@]}")
+  # where the daemon's memory is: Pss of its heap, of anonymous mappings, of the rest
+  RES[dsplit]=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {k = ($6 == "[heap]") ? "heap" : ($6 == "") ? "anon" : "files"}
+    $1 == "Pss:" {t[k] += $2} END {printf "heap %d kB, anon %d kB, files %d kB", t["heap"], t["anon"], t["files"]}' \
+    "/proc/$DPID/smaps")
+  RES[fds]=$(find "/proc/$DPID/fd" -mindepth 1 | wc -l)
   d0=$(ticks "$DPID") s0=$(ticks "${SHIMS[@]}")
   sleep "$IDLE"
   d1=$(ticks "$DPID") s1=$(ticks "${SHIMS[@]}")
@@ -493,7 +498,7 @@ ratio_target() { # ratio DEN: "1/R" and a verdict against ≤ 1/DEN
   echo "## podvisor daemon against podman ($(date -u +%FT%TZ))"
   echo
   echo "Host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //');" \
-    "$(podman --version 2>/dev/null || echo 'no podman') (runc, cgroupfs, --network none); load average before the run $LOAD0." \
+    "$([ "$PODMAN" = 1 ] && echo "$(podman --version) (runc, cgroupfs, --network none)" || echo 'podman not measured (PODMAN=0)'); load average before the run $LOAD0." \
     "One busybox container per pod; SOURCE=$SOURCE; daemon: median of $ROUNDS round(s); podman: one round$([ "$q" = 1 ] && echo ', QUICK=1')."
   [ -z "$DAEMON_NOTE" ] || echo "podvisor: $DAEMON_NOTE."
   echo
@@ -511,7 +516,7 @@ ratio_target() { # ratio DEN: "1/R" and a verdict against ≤ 1/DEN
   done
   rss=$(v rss_kb)
   rss_mb=$(is_num "$rss" && calc %.1f "$rss / 1024" || echo n/a)
-  echo "| daemon RSS, $MAXN pods (VmRSS; PSS $(v dpss_kb) kB, peak $(v hwm_kb) kB, $(v rss0_kb) kB at 0 pods) | $rss_mb MB | – | | ≤ 20 MB | $(verdict "$rss_mb" "<=" 20) |"
+  echo "| daemon RSS, $MAXN pods (VmRSS; PSS $(v dpss_kb) kB: $(v dsplit); peak $(v hwm_kb) kB; $(v rss0_kb) kB at 0 pods; $(v fds) fds) | $rss_mb MB | – | | ≤ 20 MB | $(verdict "$rss_mb" "<=" 20) |"
   sp=$(v spss_kb) cm=$(v cmpss_kb)
   spp=$(is_num "$sp" && calc %.0f "$sp / $MAXN" || echo n/a)
   cmp_=$(is_num "$cm" && [ -n "${RES[pk_$MAXN]:-}" ] && [ "${RES[pk_$MAXN]}" -gt 0 ] && calc %.0f "$cm / ${RES[pk_$MAXN]}" || echo n/a)
