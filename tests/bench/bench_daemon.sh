@@ -20,6 +20,8 @@
 #                 rename each) and times the same way.  The last container
 #                 start in the shims' status.json (ns) is printed too: it is
 #                 free of the poll's granularity.  ROUNDS rounds, median.
+#                 Meanwhile a client asks GET /healthz every 50 ms: its
+#                 slowest answer is how long the daemon's loop was busy.
 #       podman:   `podman kube play --network none` of the same pods, CHUNK
 #                 pods per file, one file after the other, until all are
 #                 played or PODMAN_CAP s have passed; the time is the wall
@@ -202,6 +204,7 @@ cleanup() {
   local rc=$? pids ids i d id
   trap - EXIT INT TERM
   set +e # every step is tried, whatever the one before did
+  [ -z "$PROBER" ] || kill "$PROBER" 2>/dev/null
   stop_daemon
   # Shims the daemon left (it stops them at SIGTERM; after a failure it may not have).
   mapfile -t pids < <(shim_pids)
@@ -324,7 +327,7 @@ last_start_us() {
 reconcile_lines() { grep -c 'msg="reconciled"' "$1" || true; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
-SHIMS=()
+SHIMS=() PROBER=""
 daemon_size() {
   local n=$1 log r t0 a b i
   log=$T/daemon-$n.log
@@ -333,6 +336,13 @@ daemon_size() {
   RES[rss0_kb]=$(awk '/^VmRSS:/ {print $2}' "/proc/$DPID/status")
   : >"$T/up-$n" && : >"$T/upst-$n" && : >"$T/down-$n"
   for ((r = 1; r <= ROUNDS; r++)); do
+    # A client that asks /healthz every 50 ms while the pods start: how
+    # long the daemon's loop leaves a request waiting.
+    while :; do
+      curl -sS -o /dev/null -w '%{time_total}\n' --max-time 30 --unix-socket "$SOCK" http://localhost/healthz || echo 30
+      sleep 0.05
+    done >"$T/hz-$n-$r" 2>/dev/null &
+    PROBER=$!
     t0=$(now_us)
     if [ "$SOURCE" = apply ]; then
       "$PV" --root "$R" --run-root "$RR" apply -f "$T/pods-$n.yaml" >"$T/apply.out"
@@ -341,7 +351,11 @@ daemon_size() {
     fi
     wait_for "$n pods Running" $((60 + n)) all_running "$n"
     a=$(ms_since "$t0")
+    kill "$PROBER" 2>/dev/null || true
+    wait "$PROBER" 2>/dev/null || true
+    PROBER=""
     echo "$a" >>"$T/up-$n"
+    sort -g "$T/hz-$n-$r" | tail -1 | awk '{printf "%.1f\n", $1 * 1000}' >>"$T/hz-$n"
     b=$(last_start_us) && echo $(((b - t0) / 1000)) >>"$T/upst-$n"
     say "  round $r: $n Running after $a ms (last container start at +$(tail -1 "$T/upst-$n") ms)"
     mapfile -t SHIMS < <(shim_pids)
@@ -364,6 +378,7 @@ daemon_size() {
   stop_daemon
   RES[up_$n]=$(median <"$T/up-$n") RES[upst_$n]=$(median <"$T/upst-$n") RES[down_$n]=$(median <"$T/down-$n")
   RES[upmm_$n]=$(minmax <"$T/up-$n") RES[downmm_$n]=$(minmax <"$T/down-$n")
+  RES[hz_$n]=$(median <"$T/hz-$n")
 }
 
 # 2-5 at the largest size, with every pod Running
@@ -531,6 +546,7 @@ ratio_target() { # ratio DEN: "1/R" and a verdict against ≤ 1/DEN
   echo
   for n in $SIZES; do
     mr=${RES[maxrec_$n]:-}
-    [ -z "$mr" ] || echo "Largest reconcile while applying $n pods: ${mr% *} µs for ${mr#* } actions."
+    [ -z "$mr" ] || echo "Applying $n pods: the largest reconcile took ${mr% *} µs for ${mr#* } actions;" \
+      "the slowest GET /healthz of a client asking every 50 ms meanwhile took $(v "hz_$n") ms (median over the rounds)."
   done
 } | tee ${OUT:+"$OUT"}
