@@ -127,7 +127,8 @@ is_num() { [[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]]; }
 # "1/23" for a ratio below 1 (podvisor faster), "×1.5" above
 ratio() {
   if ! is_num "$1" || ! is_num "$2" || [ "$(calc %d "$1 <= 0")" = 1 ]; then echo n/a; return; fi
-  awk -v a="$1" -v b="$2" 'BEGIN {if (a <= b) printf "1/%.0f", b / a; else printf "×%.2f", a / b}'
+  awk -v a="$1" -v b="$2" 'BEGIN {if (a > b) printf "×%.2f", a / b; else if (b / a < 10) printf "1/%.1f", b / a
+    else printf "1/%.0f", b / a}'
 }
 # verdict VALUE OP LIMIT: "met" or "MISSED" (n/a when VALUE is not a number)
 verdict() {
