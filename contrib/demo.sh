@@ -79,7 +79,7 @@ $pv get pods
 
 step "curl -s --unix-socket /run/podvisor/podvisor.sock http://localhost/api/v1/namespaces/default/pods/web | jq -c '...'"
 curl -s --unix-socket /run/podvisor/podvisor.sock http://localhost/api/v1/namespaces/default/pods/web |
-  jq -c '{phase: .status.phase, podIP: .status.podIP, containers: [.status.containerStatuses[] | {name, ready, restartCount, started: .state.running.startedAt}]}'
+  jq -c '{phase: .status.phase, containers: [.status.containerStatuses[] | {name, ready, restartCount}]}'
 
 step podvisor logs web
 $pv logs web
