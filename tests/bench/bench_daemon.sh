@@ -510,12 +510,14 @@ ratio_target() { # ratio DEN: "1/R" and a verdict against ≤ 1/DEN
     echo "$r | ≤ 1/$den | $(verdict "$(calc %.6f "$a / $b")" "<=" "$(calc %.6f "1 / $den")")"
   else echo "$r | ≤ 1/$den | n/a"; fi
 }
+if [ "$SOURCE" = apply ]; then verb_up=apply verb_down=delete
+else verb_up="move into the manifest dir the files of" verb_down="remove the files of"; fi
 {
   echo "## podvisor daemon against podman ($(date -u +%FT%TZ))"
   echo
   echo "Host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //');" \
     "$([ "$PODMAN" = 1 ] && echo "$(podman --version) (runc, cgroupfs, --network none)" || echo 'podman not measured (PODMAN=0)'); load average before the run $LOAD0." \
-    "One busybox container per pod; SOURCE=$SOURCE; daemon: median of $ROUNDS round(s); podman: one round$([ "$q" = 1 ] && echo ', QUICK=1')."
+    "One busybox container per pod; SOURCE=$SOURCE; daemon: median of $ROUNDS round(s)$([ "$PODMAN" = 1 ] && echo '; podman: one round')$([ "$q" = 1 ] && echo '; QUICK=1')."
   [ -z "$DAEMON_NOTE" ] || echo "podvisor: $DAEMON_NOTE."
   echo
   echo "| what | podvisor daemon | podman | ratio | target | |"
@@ -523,12 +525,12 @@ ratio_target() { # ratio DEN: "1/R" and a verdict against ≤ 1/DEN
   for n in $SIZES; do
     up=$(v "up_$n") pu=${RES[pupx_$n]:-n/a}
     tgt=$( [ "$n" = "$MAXN" ] && ratio_target "$up" "$pu" 30 || echo "$(ratio "$up" "$pu") | – | ")
-    echo "| apply $n pods → all Running (API poll) | $up ms ($(v "upmm_$n")); last start +$(v "upst_$n") ms | $(podman_up "$n") | $tgt |"
+    echo "| $verb_up $n pods → all Running (API poll) | $up ms ($(v "upmm_$n")); last start +$(v "upst_$n") ms | $(podman_up "$n") | $tgt |"
   done
   for n in $SIZES; do
     dn=$(v "down_$n") pd=${RES[pdownx_$n]:-n/a}
     tgt=$( [ "$n" = "$MAXN" ] && ratio_target "$dn" "$pd" 10 || echo "$(ratio "$dn" "$pd") | – | ")
-    echo "| delete $n pods → all gone | $dn ms ($(v "downmm_$n")) | $(podman_down "$n") | $tgt |"
+    echo "| $verb_down $n pods → all gone | $dn ms ($(v "downmm_$n")) | $(podman_down "$n") | $tgt |"
   done
   rss=$(v rss_kb)
   rss_mb=$(is_num "$rss" && calc %.1f "$rss / 1024" || echo n/a)
