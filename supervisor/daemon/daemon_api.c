@@ -22,7 +22,9 @@
 #define API_VERSION_MINOR "32"
 #define API_GIT_VERSION "v1.32.0-podvisor.0.1.0"
 
-pvd_api *api_of(const pvd *d) { return pvd_api_data(d); }
+pvd_api *api_of(const pvd *d) {
+  return pvd_api_data(d);
+}
 
 int64_t api_now(void) {
   struct timespec ts;
@@ -101,8 +103,8 @@ static json_t *resource(const char *name, const char *kind, bool namespaced, con
   json_t *v = json_array();
   for (size_t i = 0; verbs[i] != NULL; i++)
     json_array_append_new(v, json_string(verbs[i]));
-  return json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", name, "singularName", "", "namespaced", namespaced, "kind",
-                   kind, "verbs", v);
+  return json_pack("{s:s,s:s,s:b,s:s,s:o}", "name", name, "singularName", "", "namespaced", namespaced,
+                   "kind", kind, "verbs", v);
 }
 
 static void discovery_core(httpd_req *req) {
@@ -118,8 +120,8 @@ static void discovery_core(httpd_req *req) {
   json_array_append_new(res, pods);
   json_array_append_new(res, resource("pods/log", "Pod", true, get_verbs));
   json_array_append_new(res, resource("events", "Event", true, ev_verbs));
-  reply_json_new(req, json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1", "groupVersion",
-                                "v1", "resources", res));
+  reply_json_new(req, json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                                "groupVersion", "v1", "resources", res));
 }
 
 static void discovery_group(httpd_req *req) {
@@ -127,8 +129,8 @@ static void discovery_group(httpd_req *req) {
   json_t *res = json_array();
   json_array_append_new(res, resource("apply", "ApplyResult", false, verbs));
   json_array_append_new(res, resource("pods/restart", "Status", true, verbs));
-  reply_json_new(req, json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1", "groupVersion",
-                                API_GROUP_VERSION, "resources", res));
+  reply_json_new(req, json_pack("{s:s,s:s,s:s,s:o}", "kind", "APIResourceList", "apiVersion", "v1",
+                                "groupVersion", API_GROUP_VERSION, "resources", res));
 }
 
 static json_t *group_json(void) {
@@ -140,10 +142,10 @@ static bool discovery(pvd_api *a, httpd_req *req) {
   size_t n = httpd_req_nseg(req);
   const char *s0 = httpd_req_seg(req, 0), *s1 = httpd_req_seg(req, 1), *s2 = httpd_req_seg(req, 2);
   if (n == 1 && strcmp(s0, "version") == 0) {
-    reply_json_new(req, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1", "minor", API_VERSION_MINOR,
-                                  "gitVersion", API_GIT_VERSION, "gitCommit", "", "gitTreeState", "clean",
-                                  "buildDate", "", "goVersion", "", "compiler", "podvisor", "platform",
-                                  "linux/amd64"));
+    reply_json_new(req, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1", "minor",
+                                  API_VERSION_MINOR, "gitVersion", API_GIT_VERSION, "gitCommit", "",
+                                  "gitTreeState", "clean", "buildDate", "", "goVersion", "", "compiler",
+                                  "podvisor", "platform", "linux/amd64"));
     return true;
   }
   if (n >= 1 && (strcmp(s0, "healthz") == 0 || strcmp(s0, "readyz") == 0 || strcmp(s0, "livez") == 0)) {
@@ -187,7 +189,8 @@ static bool discovery(pvd_api *a, httpd_req *req) {
 
 static void not_allowed(httpd_req *req) {
   httpd_resp_header(req, "Allow", "GET, HEAD");
-  api_reply_status(req, 405, "MethodNotAllowed", NULL, "the server does not allow this method on the requested resource");
+  api_reply_status(req, 405, "MethodNotAllowed", NULL,
+                   "the server does not allow this method on the requested resource");
 }
 
 static void not_found(httpd_req *req) {
@@ -270,15 +273,18 @@ static void route_group(pvd_api *a, httpd_req *req) {
     not_found(req);
     return;
   }
-  bool apply = (n == 4 && seg_is(req, 3, "apply")) || (n == 6 && seg_is(req, 3, "namespaces") && seg_is(req, 5, "apply"));
-  bool restart = n == 8 && seg_is(req, 3, "namespaces") && seg_is(req, 5, "pods") && seg_is(req, 7, "restart");
+  bool apply = (n == 4 && seg_is(req, 3, "apply")) ||
+               (n == 6 && seg_is(req, 3, "namespaces") && seg_is(req, 5, "apply"));
+  bool restart =
+      n == 8 && seg_is(req, 3, "namespaces") && seg_is(req, 5, "pods") && seg_is(req, 7, "restart");
   if (!apply && !restart) {
     not_found(req);
     return;
   }
   if (m != HTTPD_POST) {
     httpd_resp_header(req, "Allow", "POST");
-    api_reply_status(req, 405, "MethodNotAllowed", NULL, "the server does not allow this method on the requested resource");
+    api_reply_status(req, 405, "MethodNotAllowed", NULL,
+                     "the server does not allow this method on the requested resource");
     return;
   }
   if (apply)

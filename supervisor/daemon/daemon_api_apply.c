@@ -71,8 +71,8 @@ static json_t *apply_result(const plan_apply *plan, bool dry) {
     const char *detail = "";
     if (e->verdict == PLAN_CONFIGURED && e->change.action != PLAN_UNCHANGED && e->change.summary != NULL)
       detail = e->change.summary;
-    json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:s,s:s}", "namespace", e->ns, "name", e->name, "action",
-                                           action_of(e), "detail", detail, "text", text));
+    json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:s,s:s}", "namespace", e->ns, "name", e->name,
+                                           "action", action_of(e), "detail", detail, "text", text));
   }
   if (items == NULL)
     return NULL;
@@ -89,7 +89,8 @@ void api_apply(pvd_api *a, httpd_req *req, const char *ns) {
   bool dry = dry_s != NULL && strcmp(dry_s, "All") == 0;
   size_t len;
   const char *body = httpd_req_body(req, &len);
-  desired_apply_opts o = {.mode = DESIRED_APPLY, .prune = api_query_true(req, "prune"), .label = "<request>", .ns = ns};
+  desired_apply_opts o = {
+      .mode = DESIRED_APPLY, .prune = api_query_true(req, "prune"), .label = "<request>", .ns = ns};
   plan_apply plan = {0};
   diag_list diags;
   diag_list_init(&diags);

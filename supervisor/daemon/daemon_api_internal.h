@@ -32,6 +32,8 @@
 #define API_TABLE_ACCEPT "as=Table"
 #define API_GROUP "podvisor.io"
 #define API_GROUP_VERSION "podvisor.io/v1"
+/* The condition of a running pod whose manifest has a problem. */
+#define API_MANIFEST_CONDITION "podvisor.io/ManifestValid"
 
 /* ---- selectors (daemon_api_sel.c) ---- */
 

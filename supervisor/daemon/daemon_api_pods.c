@@ -31,7 +31,43 @@ struct api_watch {
   char *ns; /* NULL: every namespace */
   api_sel labels, fields;
   bool table, sent_columns;
+  /* With a selector: the pods the client was told of and that still match,
+   * "ns/name", so that a pod that stops matching is DELETED for it and one
+   * that begins to match ADDED, as kube-apiserver's watch filter does. */
+  bool track;
+  char **seen;
+  size_t nseen;
 };
+
+static char *seen_key(const char *ns, const char *name) {
+  char *k;
+  return asprintf(&k, "%s/%s", ns, name) < 0 ? NULL : k;
+}
+
+static ssize_t seen_at(const api_watch *w, const char *ns, const char *name) {
+  size_t nl = strlen(ns);
+  for (size_t i = 0; i < w->nseen; i++)
+    if (strncmp(w->seen[i], ns, nl) == 0 && w->seen[i][nl] == '/' && strcmp(w->seen[i] + nl + 1, name) == 0)
+      return (ssize_t)i;
+  return -1;
+}
+
+static void seen_set(api_watch *w, const char *ns, const char *name, bool on) {
+  ssize_t i = seen_at(w, ns, name);
+  if (on && i < 0) {
+    char *k = seen_key(ns, name);
+    char **nv = k != NULL ? realloc(w->seen, (w->nseen + 1) * sizeof *nv) : NULL;
+    if (nv == NULL) {
+      free(k);
+      return;
+    }
+    w->seen = nv;
+    w->seen[w->nseen++] = k;
+  } else if (!on && i >= 0) {
+    free(w->seen[i]);
+    w->seen[i] = w->seen[--w->nseen];
+  }
+}
 
 const spec_pod *api_pod_spec(const pvd *d, const char *ns, const char *name, const pvd_pod *p) {
   const desired_pod *dp = desired_find(pvd_desired(d), ns, name);
@@ -42,8 +78,8 @@ const spec_pod *api_pod_spec(const pvd *d, const char *ns, const char *name, con
 
 /* Why a pod without a shim status does not run: a problem of its manifest,
  * else its last launch's failure. */
-static void pending_reason(const pvd *d, const char *ns, const char *name, const pvd_pod *p, const char **reason,
-                           const char **message) {
+static void pending_reason(const pvd *d, const char *ns, const char *name, const pvd_pod *p,
+                           const char **reason, const char **message) {
   const desired_problem *pr[8];
   size_t n = desired_pod_problems(pvd_desired(d), ns, name, pr, 8);
   *reason = *message = NULL;
@@ -64,6 +100,30 @@ static void pending_reason(const pvd *d, const char *ns, const char *name, const
   }
 }
 
+/* A pod that runs while its manifest has a problem (its file became
+ * invalid: the last good state runs; two files declare it: the one that ran
+ * is kept) says so in a condition of its own, which describe lists. */
+static int add_manifest_condition(const pvd *d, const char *ns, const char *name, json_t *pod, int64_t now) {
+  const char *reason, *message;
+  pending_reason(d, ns, name, NULL, &reason, &message);
+  if (reason == NULL)
+    return 0;
+  json_t *st = json_object_get(pod, "status");
+  json_t *conds = json_object_get(st, "conditions");
+  if (!json_is_object(st))
+    return 0;
+  if (!json_is_array(conds)) {
+    conds = json_array();
+    if (conds == NULL || json_object_set_new(st, "conditions", conds) < 0)
+      return -1;
+  }
+  char ts[K8S_TIME_RFC3339_MAX];
+  k8s_time_format(now, ts, sizeof ts);
+  return json_array_append_new(conds, json_pack("{s:s,s:s,s:n,s:s,s:s,s:s}", "type", API_MANIFEST_CONDITION,
+                                                "status", "False", "lastProbeTime", "lastTransitionTime", ts,
+                                                "reason", reason, "message", message != NULL ? message : ""));
+}
+
 json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd_pod *p, int64_t now,
                        pv_err *err) {
   const desired_pod *dp = desired_find(pvd_desired(d), ns, name);
@@ -73,7 +133,10 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     return NULL;
   }
   char rv[24], source[4200];
-  snprintf(rv, sizeof rv, "%" PRIu64, p != NULL && p->rv != 0 ? p->rv : dp != NULL ? dp->resource_version : 0);
+  snprintf(rv, sizeof rv, "%" PRIu64,
+           p != NULL && p->rv != 0 ? p->rv
+           : dp != NULL            ? dp->resource_version
+                                   : 0);
   const char *src = NULL;
   if (dp != NULL) {
     if (dp->origin == DESIRED_FROM_FILE)
@@ -83,7 +146,9 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     src = source;
   }
   k8s_pod_meta m = {
-      .uid = dp != NULL ? dp->uid : p->uid[0] != '\0' ? p->uid : NULL,
+      .uid = dp != NULL          ? dp->uid
+             : p->uid[0] != '\0' ? p->uid
+                                 : NULL,
       .resource_version = rv,
       .created = dp != NULL ? dp->created_ns : p->created_ns,
       .source = src,
@@ -105,14 +170,22 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     status = pending;
   }
   json_t *pod = k8s_pod(spec, &m, status, err);
+  if (pod != NULL && pending == NULL && add_manifest_condition(d, ns, name, pod, now) < 0) {
+    json_decref(pod);
+    pod = NULL;
+    pv_err_set(err, ENOMEM, "pod %s/%s: out of memory", ns, name);
+  }
   json_decref(pending);
   return pod;
 }
 
-static void rv_text(const pvd *d, char *buf, size_t len) { snprintf(buf, len, "%" PRIu64, pvd_resource_version(d)); }
+static void rv_text(const pvd *d, char *buf, size_t len) {
+  snprintf(buf, len, "%" PRIu64, pvd_resource_version(d));
+}
 
 /* The pods of ns (NULL: all) that the request's selectors select, as an array. */
-static json_t *pod_items(pvd_api *a, const char *ns, const api_sel *labels, const api_sel *fields, pv_err *err) {
+static json_t *pod_items(pvd_api *a, const char *ns, const api_sel *labels, const api_sel *fields,
+                         pv_err *err) {
   json_t *items = json_array();
   if (items == NULL) {
     pv_err_set(err, ENOMEM, "out of memory");
@@ -133,7 +206,8 @@ static json_t *pod_items(pvd_api *a, const char *ns, const api_sel *labels, cons
       *err = perr;
       return NULL;
     }
-    if (!api_sel_match_labels(labels, k8s_json_obj(pod, "metadata.labels")) || !api_sel_match_fields(fields, pod)) {
+    if (!api_sel_match_labels(labels, k8s_json_obj(pod, "metadata.labels")) ||
+        !api_sel_match_fields(fields, pod)) {
       json_decref(pod);
       continue;
     }
@@ -211,13 +285,43 @@ static void write_pod(pvd_api *a, httpd_req *req, int code, const char *ns, cons
   json_decref(pod);
 }
 
+/* The answer of a dry run: the pod as the request would make it (nothing
+ * is stored, so its status is a pending one). */
+static void write_dry_pod(pvd_api *a, httpd_req *req, int code, const char *body, size_t len,
+                          const desired_apply_opts *o) {
+  spec_pod_list pods = {0};
+  diag_list diags;
+  diag_list_init(&diags);
+  pv_err err = {0};
+  json_t *pod = NULL;
+  int64_t now = api_now();
+  if (desired_request_parse(pvd_desired(a->d), body, len, o, &pods, &diags, &err) == 0 && pods.n > 0) {
+    const spec_pod *sp = pods.items[0];
+    const desired_pod *dp = desired_find(pvd_desired(a->d), sp->ns, sp->name);
+    k8s_pod_meta m = {.uid = dp != NULL ? dp->uid : NULL,
+                      .created = dp != NULL ? dp->created_ns : now,
+                      .source = DESIRED_SOURCE_API,
+                      .node_name = pvd_hostname(a->d)};
+    json_t *st = k8s_pod_pending_status(sp, NULL, NULL, now, &err);
+    if (st != NULL)
+      pod = k8s_pod(sp, &m, st, &err);
+    json_decref(st);
+  }
+  spec_pod_list_free(&pods);
+  diag_list_free(&diags);
+  if (pod == NULL) {
+    api_reply_err(req, &err);
+    return;
+  }
+  httpd_reply_json(req, code, pod);
+  json_decref(pod);
+}
+
 static void create_or_replace(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   size_t len;
   const char *body = httpd_req_body(req, &len);
-  desired_apply_opts o = {.mode = name != NULL ? DESIRED_REPLACE : DESIRED_CREATE,
-                          .label = "<request>",
-                          .ns = ns,
-                          .name = name};
+  desired_apply_opts o = {
+      .mode = name != NULL ? DESIRED_REPLACE : DESIRED_CREATE, .label = "<request>", .ns = ns, .name = name};
   plan_apply plan = {0};
   diag_list diags;
   diag_list_init(&diags);
@@ -263,16 +367,17 @@ static void create_or_replace(pvd_api *a, httpd_req *req, const char *ns, const 
   plan_apply_free(&plan);
   if (pns == NULL || pn == NULL)
     httpd_reply_status(req, 500, NULL, "out of memory");
-  else if (dry && name == NULL) {
-    /* Nothing was stored: the object as it would be is the request's. */
-    api_reply_status(req, 201, NULL, NULL, "pod/%s created (dry run)", pn);
-  } else
+  else if (dry)
+    write_dry_pod(a, req, name != NULL ? 200 : 201, body, len, &o);
+  else
     write_pod(a, req, name != NULL ? 200 : 201, pns, pn);
   free(pns);
   free(pn);
 }
 
-void api_pod_create(pvd_api *a, httpd_req *req, const char *ns) { create_or_replace(a, req, ns, NULL); }
+void api_pod_create(pvd_api *a, httpd_req *req, const char *ns) {
+  create_or_replace(a, req, ns, NULL);
+}
 
 void api_pod_replace(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   create_or_replace(a, req, ns, name);
@@ -318,8 +423,8 @@ void api_pod_delete(pvd_api *a, httpd_req *req, const char *ns, const char *name
   }
   json_decref(before);
   if (pod == NULL) {
-    api_reply_status(req, 200, NULL, json_pack("{s:s,s:s}", "name", name, "kind", "pods"), "pods \"%s\" deleted",
-                     name);
+    api_reply_status(req, 200, NULL, json_pack("{s:s,s:s}", "name", name, "kind", "pods"),
+                     "pods \"%s\" deleted", name);
     return;
   }
   httpd_reply_json(req, 200, pod);
@@ -338,6 +443,9 @@ static void watch_free(api_watch *w) {
     w->next->prev = w->prev;
   api_sel_free(&w->labels);
   api_sel_free(&w->fields);
+  for (size_t i = 0; i < w->nseen; i++)
+    free(w->seen[i]);
+  free(w->seen);
   free(w->ns);
   httpd_stream_end(w->req);
   free(w);
@@ -385,13 +493,17 @@ static void watch_initial(pvd_api *a, api_watch *w, uint64_t since, bool have_si
     size_t n = pvd_pods_count(a->d);
     for (size_t i = 0; i < n; i++) {
       const pvd_pod *p = pvd_pods_at(a->d, i);
-      if (have_since && p->rv <= since)
+      if (have_since && p->rv <= since && !w->track)
         continue;
       pv_err err = {0};
       json_t *pod = api_pod_object(a->d, p->ns, p->name, p, now, &err);
       if (pod == NULL)
         continue;
-      int rc = watch_selects(w, pod, p->ns) ? watch_send(w, have_since ? "MODIFIED" : "ADDED", pod) : 0;
+      bool match = watch_selects(w, pod, p->ns);
+      if (match && w->track)
+        seen_set(w, p->ns, p->name, true);
+      int rc =
+          match && (!have_since || p->rv > since) ? watch_send(w, have_since ? "MODIFIED" : "ADDED", pod) : 0;
       json_decref(pod);
       if (rc < 0)
         return;
@@ -440,6 +552,7 @@ void api_watch_start(pvd_api *a, httpd_req *req, api_watch_kind kind, const char
   w->labels = labels;
   w->fields = fields;
   w->table = api_wants_table(req);
+  w->track = kind == API_WATCH_PODS && (labels.n > 0 || fields.n > 0);
   if (httpd_stream_begin(req, 200, "application/json") < 0 || httpd_req_on_gone(req, on_watch_gone, w) < 0) {
     api_sel_free(&w->labels);
     api_sel_free(&w->fields);
@@ -455,6 +568,19 @@ void api_watch_start(pvd_api *a, httpd_req *req, api_watch_kind kind, const char
   watch_initial(a, w, (uint64_t)since, have == 1 && since > 0);
 }
 
+/* What a watcher is told of a pod that left without a spec the daemon
+ * still knows (its keeper's snapshot unread): its identity. */
+static json_t *gone_object(const pvd *d, const char *ns, const char *name) {
+  const pvd_pod *p = pvd_pod_find(d, ns, name);
+  char rv[24];
+  snprintf(rv, sizeof rv, "%" PRIu64, p != NULL ? p->rv : pvd_resource_version(d));
+  json_t *md = json_pack("{s:s,s:s,s:s}", "name", name, "namespace", ns, "resourceVersion", rv);
+  if (md != NULL && p != NULL && p->uid[0] != '\0')
+    json_object_set_new(md, "uid", json_string(p->uid));
+  return json_pack("{s:s,s:s,s:o,s:{},s:{}}", "kind", "Pod", "apiVersion", "v1", "metadata", md, "spec",
+                   "status");
+}
+
 void api_watch_pod(pvd_api *a, const char *ns, const char *name, pvd_watch_type t) {
   json_t *pod = NULL;
   for (api_watch *w = a->watches, *next; w != NULL; w = next) {
@@ -464,11 +590,26 @@ void api_watch_pod(pvd_api *a, const char *ns, const char *name, pvd_watch_type 
     if (pod == NULL) {
       pv_err err = {0};
       pod = api_pod_object(a->d, ns, name, pvd_pod_find(a->d, ns, name), api_now(), &err);
+      if (pod == NULL && t == PVD_WATCH_DELETED)
+        pod = gone_object(a->d, ns, name);
       if (pod == NULL)
         return;
     }
-    if (watch_selects(w, pod, ns))
-      watch_send(w, t == PVD_WATCH_ADDED ? "ADDED" : t == PVD_WATCH_DELETED ? "DELETED" : "MODIFIED", pod);
+    bool match = watch_selects(w, pod, ns);
+    const char *type = t == PVD_WATCH_ADDED ? "ADDED" : t == PVD_WATCH_DELETED ? "DELETED" : "MODIFIED";
+    if (w->track) {
+      bool was = seen_at(w, ns, name) >= 0;
+      if (!match && !was)
+        continue;
+      if (!match || t == PVD_WATCH_DELETED)
+        type = "DELETED"; /* it left the selection, or the table */
+      else if (!was)
+        type = "ADDED";
+      seen_set(w, ns, name, match && t != PVD_WATCH_DELETED);
+      watch_send(w, type, pod);
+    } else if (match) {
+      watch_send(w, type, pod);
+    }
   }
   json_decref(pod);
 }

@@ -41,16 +41,18 @@ typedef enum pvd_intent {
 typedef struct pvd_entry {
   pvd_pod pub; /* first: pvd_pods_at() returns &e->pub */
   pvd *d;
-  podctl_shim *shim;     /* NULL: no handle */
-  bool shim_alive;       /* its keeper's process lives (launched or adopted) */
-  bool had_keeper;       /* a keeper ran and its run dir may be there: relaunch, not create */
-  bool listed;           /* the API was told ADDED */
-  pvd_intent intent;     /* while STOPPING, or LAUNCHING a keeper only to stop it */
-  unsigned updating;     /* container updates in flight */
-  unsigned failures;     /* consecutive launch failures */
-  uint64_t retry_at_ms;  /* uv_now() before which no launch is tried again; 0 none */
-  spec_pod *launch_spec; /* the copy a launch runs (podctl borrows it until `launched`) */
-  podctl_conn *conn;     /* the connection of the container updates in flight */
+  podctl_shim *shim;            /* NULL: no handle */
+  bool shim_alive;              /* its keeper's process lives (launched or adopted) */
+  bool had_keeper;              /* a keeper ran and its run dir may be there: relaunch, not create */
+  bool listed;                  /* the API was told ADDED */
+  pvd_intent intent;            /* while STOPPING, or LAUNCHING a keeper only to stop it */
+  bool update_refused;          /* the keeper refused a container update: the pod is recreated instead */
+  unsigned updating;            /* container updates in flight */
+  unsigned failures;            /* consecutive launch failures */
+  uint64_t asked_kill_until_ms; /* uv_now() until which a run that ends is one the daemon asked to end */
+  uint64_t retry_at_ms;         /* uv_now() before which no launch is tried again; 0 none */
+  spec_pod *launch_spec;        /* the copy a launch runs (podctl borrows it until `launched`) */
+  podctl_conn *conn;            /* the connection of the container updates in flight */
   bool have_paths;
   podpaths paths; /* the run directory's, the instance's once the uid is known */
 } pvd_entry;

@@ -178,10 +178,13 @@ static void ctr_events(pvd *d, const pvd_entry *e, const json_t *o, const json_t
     if (liveness)
       pvd_eventf(d, ns, pod, uid, name, init, true, "Unhealthy", "Liveness probe failed: container %s killed",
                  name);
+    /* A run the daemon ended itself (a stop, an update's restart) is no failure. */
+    bool asked = e->pub.state == PVD_POD_STOPPING || uv_now(&d->loop) < e->asked_kill_until_ms ||
+                 json_is_true(json_object_get(json_object_get(n, "podvisor"), "stopRequested"));
     if (str_eq(reason, "OOMKilled"))
       pvd_eventf(d, ns, pod, uid, name, init, true, "OOMKilled", "container %s was OOM killed (exit code %d)",
                  name, code);
-    else if (code != 0)
+    else if (code != 0 && !asked)
       pvd_eventf(d, ns, pod, uid, name, init, true, "Failed", "container %s exited with code %d (%s)", name,
                  code, reason != NULL ? reason : "Error");
   }

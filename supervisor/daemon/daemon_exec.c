@@ -79,7 +79,8 @@ static void flush(api_exec *x) {
     xout *o = x->out;
     int fds[1] = {o->fd};
     bool with_fd = o->off == 0 && o->fd >= 0;
-    ssize_t n = ctlproto_send(x->fd, o->data + o->off, o->len - o->off, with_fd ? fds : NULL, with_fd ? 1 : 0);
+    ssize_t n =
+        ctlproto_send(x->fd, o->data + o->off, o->len - o->off, with_fd ? fds : NULL, with_fd ? 1 : 0);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
       break;
     if (n <= 0) {
@@ -128,7 +129,8 @@ static void send_line(api_exec *x, char *line, size_t len, int fd) {
 }
 
 /* An error reply, then the end of the connection. */
-static void refuse(api_exec *x, ctlproto_reason r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void refuse(api_exec *x, ctlproto_reason r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void refuse(api_exec *x, ctlproto_reason r, const char *fmt, ...) {
   char msg[768];
   va_list ap;
@@ -220,8 +222,8 @@ static void on_request(api_exec *x, const char *line, size_t len) {
   if (pod == NULL || *pod == '\0') {
     refuse(x, CTLPROTO_INVALID, "an exec request names its pod (\"pod\")");
   } else if (x->nfds != want) {
-    refuse(x, CTLPROTO_INVALID, "an exec %s passes %zu descriptors (got %zu)", req.tty ? "with tty" : "without tty",
-           want, x->nfds);
+    refuse(x, CTLPROTO_INVALID, "an exec %s passes %zu descriptors (got %zu)",
+           req.tty ? "with tty" : "without tty", want, x->nfds);
   } else {
     const pvd_pod *p = find_running(x, ns, pod);
     pv_err err = {0};
@@ -345,9 +347,9 @@ static void on_accept(uv_poll_t *h, int status, int events) {
       return; /* EAGAIN, or a transient error (EMFILE...): the next readiness retries */
     if (a->closing || count_execs(a) >= EXEC_MAX_CONNS) {
       size_t len;
-      char *line = ctlproto_reply_error(CTLPROTO_SHUTTING_DOWN, a->closing ? "the daemon is shutting down"
-                                                                            : "too many exec connections",
-                                        &len);
+      char *line = ctlproto_reply_error(
+          CTLPROTO_SHUTTING_DOWN, a->closing ? "the daemon is shutting down" : "too many exec connections",
+          &len);
       if (line != NULL)
         (void)ctlproto_send(fd, line, len, NULL, 0);
       free(line);
@@ -437,4 +439,6 @@ void api_exec_close(pvd_api *a) {
     exec_close(x);
 }
 
-bool api_exec_busy(const pvd_api *a) { return a->exec_open || a->execs != NULL; }
+bool api_exec_busy(const pvd_api *a) {
+  return a->exec_open || a->execs != NULL;
+}

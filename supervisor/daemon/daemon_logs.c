@@ -36,6 +36,9 @@
 #define LOG_READ 65536
 #define LOG_TICK_MS 2000
 #define LOG_MAX_ROTATED 64
+#define LOG_SEND_MAX (1u << 20)  /* one chunk of a follower's backlog */
+#define LOG_QUEUE_MAX (4u << 20) /* unsent bytes before a follower waits (httpd drops at 8 MiB) */
+#define LOG_PACE_MS 10
 
 typedef struct obuf {
   char *p;
@@ -78,6 +81,8 @@ struct api_logf {
   dev_t dev;
   ino_t ino;
   logfmt fmt;
+  obuf out; /* text not sent yet: the history, or a burst, paced by the client's reading */
+  size_t out_off;
   uv_fs_event_t ev;
   uv_timer_t tick;
   int handles; /* open libuv handles */
@@ -90,8 +95,8 @@ static int64_t parse_ts(const char *s, size_t n) {
   struct tm tm = {0};
   int frac_digits = 0;
   long frac = 0;
-  if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                       &tm.tm_sec) != 6)
+  if (n < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                       &tm.tm_min, &tm.tm_sec) != 6)
     return -1;
   size_t i = 19;
   if (i < n && s[i] == '.')
@@ -298,6 +303,7 @@ static void logf_free_if_closed(api_logf *f) {
   if (f->handles > 0)
     return;
   free(f->fmt.pend.p);
+  free(f->out.p);
   free(f->ns);
   free(f->name);
   free(f->container);
@@ -336,9 +342,36 @@ static void logf_end(api_logf *f) {
 }
 
 /* Sends what is new; follows a rotation to the new live file. */
+static void on_tick(uv_timer_t *t);
+
+/* Sends the backlog while the client keeps up (at most LOG_QUEUE_MAX
+ * unsent), else comes back in LOG_PACE_MS.  -1 when the client is gone. */
+static int logf_send(api_logf *f) {
+  while (f->out_off < f->out.len) {
+    if (httpd_stream_queued(f->req) >= LOG_QUEUE_MAX) {
+      uv_timer_start(&f->tick, on_tick, LOG_PACE_MS, LOG_TICK_MS);
+      return 0;
+    }
+    size_t n = f->out.len - f->out_off;
+    if (n > LOG_SEND_MAX)
+      n = LOG_SEND_MAX;
+    if (httpd_stream_write(f->req, f->out.p + f->out_off, n) < 0)
+      return -1;
+    f->out_off += n;
+  }
+  f->out.len = f->out_off = 0;
+  return 0;
+}
+
 static void logf_pump(api_logf *f) {
   if (f->ended)
     return;
+  if (f->out_off < f->out.len) {
+    /* The backlog first; the file is read again once it is out. */
+    if (logf_send(f) < 0)
+      logf_end(f);
+    return;
+  }
   obuf out = {0};
   char path[4096];
   if (snprintf(path, sizeof path, "%s/%u.log", f->dir, f->run) >= (int)sizeof path)
@@ -357,9 +390,10 @@ static void logf_pump(api_logf *f) {
       read_to_end(f->fd, &f->fmt, &out);
     }
   }
-  int rc = out.len > 0 ? httpd_stream_write(f->req, out.p, out.len) : 0;
-  free(out.p);
-  if (rc < 0 || run_ended(f))
+  free(f->out.p);
+  f->out = out;
+  f->out_off = 0;
+  if (logf_send(f) < 0 || (f->out.len == 0 && run_ended(f)))
     logf_end(f);
 }
 
@@ -370,7 +404,9 @@ static void on_dir_event(uv_fs_event_t *h, const char *fname, int events, int st
   logf_pump(h->data);
 }
 
-static void on_tick(uv_timer_t *t) { logf_pump(t->data); }
+static void on_tick(uv_timer_t *t) {
+  logf_pump(t->data);
+}
 
 static void on_logf_gone(httpd_req *req, void *data) {
   (void)req;
@@ -419,8 +455,8 @@ static const char *pick_container(httpd_req *req, const spec_pod *s, const char 
                      "containers: %s",
                      name, list, init);
   } else {
-    api_reply_status(req, 400, "BadRequest", NULL, "a container name must be specified for pod %s, choose one of: %s",
-                     name, list);
+    api_reply_status(req, 400, "BadRequest", NULL,
+                     "a container name must be specified for pod %s, choose one of: %s", name, list);
   }
   return NULL;
 }
@@ -457,17 +493,16 @@ static int start_follow(pvd_api *a, httpd_req *req, const char *ns, const char *
   if (a->logs != NULL)
     a->logs->prev = f;
   a->logs = f;
-  if (httpd_stream_begin(req, 200, "text/plain; charset=utf-8") < 0 || httpd_req_on_gone(req, on_logf_gone, f) < 0) {
+  if (httpd_stream_begin(req, 200, "text/plain; charset=utf-8") < 0 ||
+      httpd_req_on_gone(req, on_logf_gone, f) < 0) {
     logf_end(f);
     return 0;
   }
-  if (initial->len > 0 && httpd_stream_write(req, initial->p, initial->len) < 0) {
-    logf_end(f);
-    return 0;
-  }
+  f->out = *initial; /* taken */
+  *initial = (obuf){0};
   uv_fs_event_start(&f->ev, on_dir_event, dir, 0);
   uv_timer_start(&f->tick, on_tick, LOG_TICK_MS, LOG_TICK_MS);
-  if (run_ended(f))
+  if (logf_send(f) < 0 || (f->out.len == 0 && run_ended(f)))
     logf_end(f);
   return 0;
 }
@@ -483,7 +518,8 @@ void api_logs(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   if (ctr == NULL)
     return;
   int64_t tail = -1, since = 0;
-  if (api_query_int(req, "tailLines", &tail) < 0 || api_query_int(req, "sinceSeconds", &since) < 0 || since < 0) {
+  if (api_query_int(req, "tailLines", &tail) < 0 || api_query_int(req, "sinceSeconds", &since) < 0 ||
+      since < 0) {
     api_reply_status(req, 400, "BadRequest", NULL, "tailLines and sinceSeconds must be whole numbers");
     return;
   }
@@ -499,11 +535,11 @@ void api_logs(pvd_api *a, httpd_req *req, const char *ns, const char *name) {
   long run = previous ? prev : cur;
   if (run < 0) {
     if (previous)
-      api_reply_status(req, 400, "BadRequest", NULL, "previous terminated container \"%s\" in pod \"%s\" not found",
-                       ctr, name);
+      api_reply_status(req, 400, "BadRequest", NULL,
+                       "previous terminated container \"%s\" in pod \"%s\" not found", ctr, name);
     else
-      api_reply_status(req, 400, "BadRequest", NULL, "container \"%s\" in pod \"%s\" is waiting to start: %s", ctr,
-                       name, p->last_error != NULL ? "LaunchFailed" : "ContainerCreating");
+      api_reply_status(req, 400, "BadRequest", NULL, "container \"%s\" in pod \"%s\" is waiting to start: %s",
+                       ctr, name, p->last_error != NULL ? "LaunchFailed" : "ContainerCreating");
     return;
   }
   logfmt fmt = {.timestamps = api_query_true(req, "timestamps"), .line_start = true};

@@ -368,6 +368,7 @@ static void on_exited(podctl_shim *s, int status, void *ctx) {
   pvd_pod_state was = e->pub.state;
   pvd_intent intent = e->intent;
   e->intent = PVD_INTENT_NONE;
+  e->update_refused = false;
   e->pub.state = PVD_POD_PENDING;
   if (was == PVD_POD_STOPPING && intent == PVD_INTENT_DELETE) {
     pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "keeper stopped status=%d", status);
@@ -499,6 +500,11 @@ static void on_update_reply(podctl_conn *c, const ctlproto_msg *m, int fd, const
     pvd_log(d, PVD_LOG_WARN, e->pub.ns, e->pub.name, "update failed container=%s error=%s", u->container,
             pvd_logfmt_quote(why, q, sizeof q));
     set_error(e, why);
+    /* The keeper's verdict wins over the plan's (a change it finds
+     * reaches past the container): the next pass recreates the pod,
+     * rather than asking again and again. */
+    if (m != NULL)
+      e->update_refused = true;
   }
   free(u->container);
   free(u);
@@ -540,6 +546,9 @@ void dpods_update(pvd_entry *e, const spec_pod *spec, char *const *containers, s
       continue;
     }
     u->e = e;
+    /* Its old run ends within its grace period (and the kill margin). */
+    int64_t grace = spec->termination_grace_period_seconds > 0 ? spec->termination_grace_period_seconds : 0;
+    e->asked_kill_until_ms = uv_now(&d->loop) + (uint64_t)grace * 1000 + 5000;
     ctlproto_request req = {
         .op = CTLPROTO_OP_UPDATE, .container = containers[i], .grace_seconds = -1, .spec = cj};
     e->updating++;
@@ -594,14 +603,11 @@ static void adopt_key(pvd *d, const char *key, unsigned tries) {
     return;
   pid_t pid = 0;
   podctl_liveness lv = podctl_probe(&pp, &pid);
-  if (lv == PODCTL_STARTING && tries < STARTING_TRIES) {
-    add_starting(d, key, tries + 1);
-    podpaths_free(&pp);
-    return;
-  }
   spec_pod *snap = NULL;
   if (podsnap_load(pp.snapshot, &snap, NULL) < 0) {
-    if (lv == PODCTL_LIVE) {
+    if (lv == PODCTL_STARTING && tries < STARTING_TRIES) {
+      add_starting(d, key, tries + 1); /* its launcher may be writing the snapshot */
+    } else if (lv == PODCTL_LIVE || lv == PODCTL_STARTING) {
       pvd_log(d, PVD_LOG_WARN, NULL, NULL, "a keeper without a readable snapshot is left alone key=%s pid=%d",
               key, (int)pid);
     } else {
@@ -615,26 +621,32 @@ static void adopt_key(pvd *d, const char *key, unsigned tries) {
   char skey[PODPATHS_KEY_LEN + 1];
   spec_pod_key(snap, skey);
   pvd_entry *e = strcmp(skey, key) == 0 ? dpods_get(d, snap->ns, snap->name, &err) : NULL;
-  if (e == NULL) {
+  if (e == NULL || e->shim != NULL) {
     spec_pod_free(snap);
     podpaths_free(&pp);
     return;
   }
   snprintf(e->pub.key, sizeof e->pub.key, "%s", key);
   set_paths(e, snap->uid);
+  spec_pod_free(e->pub.running);
   e->pub.running = snap;
   e->had_keeper = true;
+  e->pub.state = PVD_POD_PENDING;
   if (lv == PODCTL_LIVE || lv == PODCTL_STARTING) {
     if (podctl_adopt(&d->loop, d->opts.root, d->opts.run_root, key, &shim_cb, e, &e->shim, &err) == 0) {
       e->shim_alive = true;
       e->pub.state = PVD_POD_RUNNING;
-      json_t *st = json_load_file(e->paths.status, 0, NULL);
-      e->pub.status = st; /* the watch's first document is compared with it */
+      json_decref(e->pub.status);
+      e->pub.status =
+          json_load_file(e->paths.status, 0, NULL); /* the watch's first document is compared with it */
       start_watch(e);
       pvd_eventf(d, e->pub.ns, e->pub.name, e->pub.uid, NULL, false, false, "Adopted",
                  "Adopted the running keeper of pod %s (pid %d)", e->pub.name, (int)podctl_shim_pid(e->shim));
     } else if (err.code == EAGAIN && tries < STARTING_TRIES) {
+      /* In flight for the reconcile (no second keeper is launched) until
+       * it is adopted or given up for dead. */
       e->shim = NULL;
+      e->pub.state = PVD_POD_LAUNCHING;
       add_starting(d, key, tries + 1);
     } else {
       e->shim = NULL;

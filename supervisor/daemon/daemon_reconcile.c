@@ -56,7 +56,10 @@ static void sync_table(pvd *d) {
       e->pub.deletion_ns = 0; /* desired again */
       changed = true;
     }
-    if (e->pub.created_ns != dp->created_ns && e->shim == NULL && !e->had_keeper) {
+    /* The instance's age is the desired pod's, also for a keeper adopted
+     * from an earlier daemon (the same uid). */
+    bool same = (e->shim == NULL && !e->had_keeper) || strcmp(e->pub.uid, dp->uid) == 0;
+    if (e->pub.created_ns != dp->created_ns && same) {
       e->pub.created_ns = dp->created_ns;
       changed = true;
     }
@@ -108,6 +111,11 @@ static bool act(pvd *d, const plan_entry *pe, uint64_t now, uint64_t *next_retry
     return true;
   case PLAN_RESTART: {
     char q[600];
+    if (e->update_refused && e->shim != NULL) {
+      pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "recreating change=\"update refused by the keeper\"");
+      dpods_stop(e, PVD_INTENT_RECREATE, -1);
+      return true;
+    }
     pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "updating change=%s",
             pvd_logfmt_quote(pe->change.summary, q, sizeof q));
     dpods_update(e, pe->desired->spec, pe->change.containers, pe->change.n_containers);

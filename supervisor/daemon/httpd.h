@@ -267,6 +267,10 @@ int httpd_stream_begin(httpd_req *req, int status, const char *content_type);
  * max_write_queue bytes unsent: it is then disconnected).  The handler then
  * finishes req with httpd_stream_end(). */
 int httpd_stream_write(httpd_req *req, const void *data, size_t len);
+/* Bytes written to the stream that the client has not taken yet (0 once it
+ * is gone): a producer with much to send (a log's history) paces itself by
+ * it, below max_write_queue. */
+size_t httpd_stream_queued(const httpd_req *req);
 /* Ends the stream and finishes req; also after -EPIPE from
  * httpd_req_on_gone() or httpd_stream_begin().  Called on a live request
  * with no stream begun, it answers 500 and returns -EINVAL. */

@@ -229,6 +229,11 @@ int httpd_stream_begin(httpd_req *req, int status, const char *content_type) {
   return 0;
 }
 
+size_t httpd_stream_queued(const httpd_req *req) {
+  const httpd_conn *c = req->conn;
+  return c != NULL ? uv_stream_get_write_queue_size(&c->h.stream) : 0;
+}
+
 int httpd_stream_write(httpd_req *req, const void *data, size_t len) {
   httpd_conn *c = req->conn;
   if (!req->streaming)

@@ -302,7 +302,9 @@ void podctl_conn_close(podctl_conn *c) {
     return;
   pv_err err;
   pv_err_set(&err, ECANCELED, "shim socket: closed by its user");
-  end_all(c, &err);
+  /* Closing before the callbacks run: one of them may close the
+   * connection again (podctl_shim_close does, for its watch). */
   c->closing = true;
+  end_all(c, &err);
   uv_close((uv_handle_t *)&c->poll, on_closed);
 }
