@@ -32,10 +32,14 @@ $pv up examples/tour.yaml
 
 # ---- the daemon ---------------------------------------------------------------
 # Its manifest directory is a copy of contrib/pods (what /etc/podvisor/pods
-# would hold); root and run-root are the defaults the CLI uses.
+# would hold) and its --root a temporary one, removed at the end with the
+# pods' data and logs (the daemon keeps the pods of its directory, their
+# identity and logs, across its restarts); the run-root is the default the
+# CLI uses.
 demo=$(mktemp -d /tmp/podvisor-demo-XXXXXX)
 mkdir "$demo/pods"
 cp contrib/pods/*.yaml "$demo/pods/"
+PODVISOR=$pv sh contrib/mkimage-busybox.sh "$demo/root" >/dev/null
 dpid=""
 stop_daemon() {
   [ -n "$dpid" ] || return 0
@@ -43,7 +47,7 @@ stop_daemon() {
   wait "$dpid" || true
   dpid=""
 }
-trap 'stop_daemon; rm -rf "$demo"' EXIT
+trap 'stop_daemon; rm -rf --one-file-system "$demo"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -67,8 +71,8 @@ ready() {
 }
 answers() { $pv get pods >/dev/null 2>&1; }
 
-step podvisor daemon --manifests "$demo/pods" '&'
-$pv daemon --manifests "$demo/pods" </dev/null 2>"$demo/daemon.log" &
+step podvisor daemon --root "$demo/root" --manifests "$demo/pods" '&'
+$pv daemon --root "$demo/root" --manifests "$demo/pods" </dev/null 2>"$demo/daemon.log" &
 dpid=$!
 wait_for 10 answers
 wait_for 30 ready web ticker
