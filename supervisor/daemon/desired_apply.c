@@ -189,22 +189,39 @@ static bool named_in(const spec_pod_list *pods, const spec_pod *p) {
   return false;
 }
 
-/* The writes first, the removals second; undone on the first failure. */
+/* The writes first, the removals second, each batched (two syncs for all
+ * the writes, one for all the removals); undone on the first failure. */
 static int write_steps(desired_set *s, step *st, size_t n, pv_err *err) {
-  for (int pass = 0; pass < 2; pass++) {
+  const desired_pod **batch = malloc((n ? n : 1) * sizeof *batch);
+  size_t *at = malloc((n ? n : 1) * sizeof *at);
+  if (batch == NULL || at == NULL) {
+    free(batch);
+    free(at);
+    return pv_err_set(err, ENOMEM, "apply: out of memory, nothing was changed");
+  }
+  int rc = 0;
+  for (int pass = 0; pass < 2 && rc == 0; pass++) {
+    size_t k = 0, done = 0;
     for (size_t i = 0; i < n; i++) {
       if ((st[i].next != NULL) != (pass == 0))
         continue;
-      const spec_pod *p = st[i].next ? st[i].next->pub.spec : st[i].cur->pub.spec;
-      int r = st[i].next ? store_write(s, &st[i].next->pub, err) : store_remove(s, p->ns, p->name, err);
-      if (r < 0) {
-        undo(s, st, n);
-        return pv_err_wrap(err, "apply of pod %s/%s failed, nothing was changed", p->ns, p->name);
-      }
-      st[i].done = true;
+      batch[k] = st[i].next ? &st[i].next->pub : &st[i].cur->pub;
+      at[k++] = i;
+    }
+    if (k == 0)
+      continue;
+    rc = pass == 0 ? store_write_many(s, batch, k, &done, err) : store_remove_many(s, batch, k, &done, err);
+    for (size_t j = 0; j < done; j++)
+      st[at[j]].done = true;
+    if (rc < 0) {
+      const spec_pod *p = batch[done < k ? done : k - 1]->spec;
+      undo(s, st, n);
+      pv_err_wrap(err, "apply of pod %s/%s failed, nothing was changed", p->ns, p->name);
     }
   }
-  return 0;
+  free(batch);
+  free(at);
+  return rc;
 }
 
 /* Swaps the new states in; fails only on memory for a new pod's slot. */

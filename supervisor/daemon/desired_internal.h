@@ -124,6 +124,18 @@ int store_path(const desired_set *s, const char *ns, const char *name, char *buf
 int store_write(const desired_set *s, const desired_pod *p, pv_err *err);
 /* Removes an applied pod's file (absent is fine) and syncs the directory. */
 int store_remove(const desired_set *s, const char *ns, const char *name, pv_err *err);
+/* Writes many applied pods' files at the cost of two syncs instead of two
+ * each: every temp file is written, the file system synced once (syncfs),
+ * then each is renamed into place, in order, and the directory synced.
+ * Each file is replaced atomically, as by store_write.  *renamed: how many
+ * (the first ones) are in place; on a failure before any rename nothing is
+ * left behind. */
+int store_write_many(const desired_set *s, const desired_pod *const *pods, size_t n, size_t *renamed,
+                     pv_err *err);
+/* Removes many pods' files, then syncs the directory once.  *removed: how
+ * many (the first ones) are gone. */
+int store_remove_many(const desired_set *s, const desired_pod *const *pods, size_t n, size_t *removed,
+                      pv_err *err);
 /* Writes desired.json: the revision and every file pod's instance. */
 int state_save(const desired_set *s, pv_err *err);
 

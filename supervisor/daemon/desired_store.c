@@ -32,13 +32,11 @@ int store_path(const desired_set *s, const char *ns, const char *name, char *buf
   return pv_path(buf, len, "%s/%s_%s.json", s->applied_dir, ns, name);
 }
 
-int store_write(const desired_set *s, const desired_pod *p, pv_err *err) {
-  char path[PATH_MAX];
-  if (store_path(s, p->spec->ns, p->spec->name, path, sizeof path) < 0)
-    return pv_err_set(err, ENAMETOOLONG, "applied pod %s/%s: path too long", p->spec->ns, p->spec->name);
+/* The text of an applied pod's file (malloc'd, ending in a newline). */
+static char *store_render(const desired_pod *p, size_t *len, pv_err *err) {
   char *manifest = podjson_pod_text(p->spec, err);
   if (manifest == NULL)
-    return -1;
+    return NULL;
   json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "apiVersion", STORE_FORMAT, "kind",
                           STORE_KIND, "namespace", p->spec->ns, "name", p->spec->name, "uid", p->uid,
                           "createdNs", (json_int_t)p->created_ns, "resourceVersion",
@@ -46,13 +44,122 @@ int store_write(const desired_set *s, const desired_pod *p, pv_err *err) {
   free(manifest);
   char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
   json_decref(doc);
+  if (text == NULL) {
+    pv_err_set(err, ENOMEM, "applied pod %s/%s: out of memory", p->spec->ns, p->spec->name);
+    return NULL;
+  }
+  *len = strlen(text);
+  text[(*len)++] = '\n'; /* json_dumps' NUL becomes the final newline */
+  return text;
+}
+
+int store_write(const desired_set *s, const desired_pod *p, pv_err *err) {
+  char path[PATH_MAX];
+  if (store_path(s, p->spec->ns, p->spec->name, path, sizeof path) < 0)
+    return pv_err_set(err, ENAMETOOLONG, "applied pod %s/%s: path too long", p->spec->ns, p->spec->name);
+  size_t len;
+  char *text = store_render(p, &len, err);
   if (text == NULL)
-    return pv_err_set(err, ENOMEM, "applied pod %s/%s: out of memory", p->spec->ns, p->spec->name);
-  size_t len = strlen(text);
-  text[len] = '\n'; /* json_dumps' NUL becomes the final newline */
-  int r = pv_write_file_atomic(path, text, len + 1, 0600, err);
+    return -1;
+  int r = pv_write_file_atomic(path, text, len, 0600, err);
   free(text);
   return r;
+}
+
+/* The temp file of path, named as is_temp_leftover() recognises it. */
+static int temp_path(const char *path, char *buf, size_t len) {
+  return pv_path(buf, len, "%s.tmp.%d", path, (int)getpid());
+}
+
+static int write_temp(const char *tmp, const char *text, size_t len, pv_err *err) {
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return pv_err_sys(err, "create %s", tmp);
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(fd, text + off, len - off);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      pv_err_sys(err, "write %s", tmp);
+      close(fd);
+      return -1;
+    }
+    off += (size_t)w;
+  }
+  if (close(fd) < 0)
+    return pv_err_sys(err, "close %s", tmp);
+  return 0;
+}
+
+int store_write_many(const desired_set *s, const desired_pod *const *pods, size_t n, size_t *renamed,
+                     pv_err *err) {
+  *renamed = 0;
+  if (n == 0)
+    return 0;
+  char path[PATH_MAX], tmp[PATH_MAX];
+  size_t written = 0;
+  int dfd = -1;
+  for (; written < n; written++) {
+    const spec_pod *sp = pods[written]->spec;
+    if (store_path(s, sp->ns, sp->name, path, sizeof path) < 0 || temp_path(path, tmp, sizeof tmp) < 0) {
+      pv_err_set(err, ENAMETOOLONG, "applied pod %s/%s: path too long", sp->ns, sp->name);
+      goto fail;
+    }
+    size_t len;
+    char *text = store_render(pods[written], &len, err);
+    if (text == NULL)
+      goto fail;
+    int r = write_temp(tmp, text, len, err);
+    free(text);
+    if (r < 0) {
+      unlink(tmp);
+      goto fail;
+    }
+  }
+  /* One sync makes every temp file's data durable before any rename points at it. */
+  do
+    dfd = open(s->applied_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  while (dfd < 0 && errno == EINTR);
+  if (dfd < 0) {
+    pv_err_sys(err, "open %s", s->applied_dir);
+    goto fail;
+  }
+  if (syncfs(dfd) < 0) {
+    pv_err_sys(err, "sync the file system of %s", s->applied_dir);
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const spec_pod *sp = pods[i]->spec;
+    (void)store_path(s, sp->ns, sp->name, path, sizeof path);
+    (void)temp_path(path, tmp, sizeof tmp);
+    if (rename(tmp, path) < 0) {
+      pv_err_sys(err, "rename %s to %s", tmp, path);
+      for (size_t j = i; j < n; j++) {
+        (void)store_path(s, pods[j]->spec->ns, pods[j]->spec->name, path, sizeof path);
+        (void)temp_path(path, tmp, sizeof tmp);
+        unlink(tmp);
+      }
+      (void)fsync(dfd);
+      close(dfd);
+      return -1;
+    }
+    *renamed = i + 1;
+  }
+  int r = fsync(dfd);
+  int e = errno;
+  close(dfd);
+  errno = e;
+  return r < 0 ? pv_err_sys(err, "fsync %s", s->applied_dir) : 0;
+fail:
+  for (size_t j = 0; j < written; j++) {
+    (void)store_path(s, pods[j]->spec->ns, pods[j]->spec->name, path, sizeof path);
+    (void)temp_path(path, tmp, sizeof tmp);
+    unlink(tmp);
+  }
+  if (dfd >= 0)
+    close(dfd);
+  return -1;
 }
 
 static int fsync_dir(const char *dir, pv_err *err) {
@@ -76,6 +183,29 @@ int store_remove(const desired_set *s, const char *ns, const char *name, pv_err 
   if (unlink(path) < 0 && errno != ENOENT)
     return pv_err_sys(err, "remove %s", path);
   return fsync_dir(s->applied_dir, err);
+}
+
+int store_remove_many(const desired_set *s, const desired_pod *const *pods, size_t n, size_t *removed,
+                      pv_err *err) {
+  *removed = 0;
+  char path[PATH_MAX];
+  for (size_t i = 0; i < n; i++) {
+    const spec_pod *sp = pods[i]->spec;
+    if (store_path(s, sp->ns, sp->name, path, sizeof path) < 0) {
+      pv_err_set(err, ENAMETOOLONG, "applied pod %s/%s: path too long", sp->ns, sp->name);
+      break;
+    }
+    if (unlink(path) < 0 && errno != ENOENT) {
+      pv_err_sys(err, "remove %s", path);
+      break;
+    }
+    *removed = i + 1;
+  }
+  if (*removed == 0 && n > 0)
+    return -1;
+  if (fsync_dir(s->applied_dir, *removed == n ? err : NULL) < 0 && *removed == n)
+    return -1;
+  return *removed == n ? 0 : -1;
 }
 
 /* --- loading applied pods --------------------------------------------------------- */
