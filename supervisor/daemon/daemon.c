@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -442,6 +443,21 @@ static void init_handles(pvd *d) {
   uv_signal_start(&d->sighup, on_hup, SIGHUP);
 }
 
+/* The daemon holds about two descriptors a pod (its keeper's watch
+ * connection and pidfd): the soft limit goes up to the hard one, as
+ * containerd and dockerd run.  Keepers and containers inherit it, as they
+ * inherit those runtimes' limits. */
+static void raise_nofile(const pvd *d) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    pvd_log(d, PVD_LOG_DEBUG, NULL, NULL, "open files limit raised from=%llu to=%llu", (unsigned long long)was,
+            (unsigned long long)rl.rlim_max);
+}
+
 int daemon_main(int argc, char **argv) {
   pvd_opts_set set;
   pvd *d = calloc(1, sizeof *d);
@@ -467,6 +483,7 @@ int daemon_main(int argc, char **argv) {
   pvd_opts_defaults(&d->opts);
   pvd_log_set_level(d->opts.log_level);
   signal(SIGPIPE, SIG_IGN);
+  raise_nofile(d);
   d->lock_fd = -1;
   d->started_ns = pvd_now_ns();
   if (gethostname(d->hostname, sizeof d->hostname - 1) < 0)

@@ -154,6 +154,10 @@ static void ctr_events(pvd *d, const pvd_entry *e, const json_t *o, const json_t
   const char *name = json_string_value(json_object_get(n, "name"));
   if (name == NULL)
     return;
+  /* A run the daemon ended itself (a stop, an update's restart) is no
+   * failure, and its readiness lost on the way is no probe failure. */
+  bool asked = e->pub.state == PVD_POD_STOPPING || uv_now(&d->loop) < e->asked_kill_until_ms ||
+               json_is_true(json_object_get(json_object_get(n, "podvisor"), "stopRequested"));
   /* A run that began. */
   const char *started = path_str(json_object_get(n, "state"), "running", "startedAt", NULL);
   const char *was = o != NULL ? path_str(json_object_get(o, "state"), "running", "startedAt", NULL) : NULL;
@@ -178,9 +182,6 @@ static void ctr_events(pvd *d, const pvd_entry *e, const json_t *o, const json_t
     if (liveness)
       pvd_eventf(d, ns, pod, uid, name, init, true, "Unhealthy", "Liveness probe failed: container %s killed",
                  name);
-    /* A run the daemon ended itself (a stop, an update's restart) is no failure. */
-    bool asked = e->pub.state == PVD_POD_STOPPING || uv_now(&d->loop) < e->asked_kill_until_ms ||
-                 json_is_true(json_object_get(json_object_get(n, "podvisor"), "stopRequested"));
     if (str_eq(reason, "OOMKilled"))
       pvd_eventf(d, ns, pod, uid, name, init, true, "OOMKilled", "container %s was OOM killed (exit code %d)",
                  name, code);
@@ -197,7 +198,7 @@ static void ctr_events(pvd *d, const pvd_entry *e, const json_t *o, const json_t
     pvd_eventf(d, ns, pod, uid, name, init, true, "BackOff", "Back-off restarting failed container %s", name);
   /* Readiness lost while it runs, with a readiness probe. */
   bool has_rp = json_is_true(json_object_get(json_object_get(n, "podvisor"), "hasReadinessProbe"));
-  if (has_rp && o != NULL && started != NULL && str_eq(started, was) &&
+  if (has_rp && !asked && o != NULL && started != NULL && str_eq(started, was) &&
       json_is_true(json_object_get(o, "ready")) && json_is_false(json_object_get(n, "ready")))
     pvd_eventf(d, ns, pod, uid, name, init, true, "Unhealthy",
                "Readiness probe failed: container %s not ready", name);
