@@ -10,7 +10,7 @@ static void on_trim(uv_timer_t *t) {
   m->just_trimmed = true;
 }
 
-static void on_check(uv_check_t *h) {
+static void on_prepare(uv_prepare_t *h) {
   memtrim *m = h->data;
   if (m->just_trimmed) {
     m->just_trimmed = false;
@@ -22,17 +22,17 @@ static void on_check(uv_check_t *h) {
 
 void memtrim_init(memtrim *m, uv_loop_t *loop, uint64_t delay_ms) {
   *m = (memtrim){.delay_ms = delay_ms};
-  uv_check_init(loop, &m->check);
+  uv_prepare_init(loop, &m->prepare);
   uv_timer_init(loop, &m->timer);
-  m->check.data = m->timer.data = m;
-  uv_unref((uv_handle_t *)&m->check);
+  m->prepare.data = m->timer.data = m;
+  uv_unref((uv_handle_t *)&m->prepare);
   uv_unref((uv_handle_t *)&m->timer);
-  uv_check_start(&m->check, on_check);
+  uv_prepare_start(&m->prepare, on_prepare);
 }
 
 void memtrim_close(memtrim *m) {
-  if (!uv_is_closing((uv_handle_t *)&m->check))
-    uv_close((uv_handle_t *)&m->check, NULL);
+  if (!uv_is_closing((uv_handle_t *)&m->prepare))
+    uv_close((uv_handle_t *)&m->prepare, NULL);
   if (!uv_is_closing((uv_handle_t *)&m->timer))
     uv_close((uv_handle_t *)&m->timer, NULL);
 }

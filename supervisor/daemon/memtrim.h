@@ -10,11 +10,13 @@
  * the daemon's RSS.  malloc_trim(0) gives back every whole free page, in
  * the main heap and in the threadpool's arenas.
  *
- * When: a loop iteration that did anything arms a one-shot timer of
- * delay_ms (not pushed back by the iterations after it), and when that
- * fires the heap is trimmed: once per delay_ms at most while work goes on,
- * once after it stops, and never while the loop sleeps (the iteration of
- * the trim itself arms nothing).
+ * When: before the loop sleeps (a prepare handle: after the timers and
+ * the I/O callbacks of the iteration before), a one-shot timer of delay_ms
+ * is armed unless it runs already (it is not pushed back by the iterations
+ * after it); when it fires the heap is trimmed.  So the heap is trimmed
+ * once per delay_ms at most while work goes on, once after it stops, and
+ * never while the loop sleeps: the iteration of the trim itself arms
+ * nothing.
  *
  * Usage: memtrim_init() after uv_loop_init (its handles are unreferenced:
  * they never keep the loop alive); memtrim_close() with the loop's other
@@ -30,7 +32,7 @@
 #define MEMTRIM_DELAY_MS 1000
 
 typedef struct memtrim {
-  uv_check_t check; /* after every iteration: arms the timer */
+  uv_prepare_t prepare; /* before the loop sleeps: arms the timer */
   uv_timer_t timer; /* the trim */
   uint64_t delay_ms;
   bool just_trimmed; /* the iteration that trimmed arms nothing */
