@@ -33,7 +33,7 @@
 
 typedef struct memtrim {
   uv_prepare_t prepare; /* before the loop sleeps: arms the timer */
-  uv_timer_t timer; /* the trim */
+  uv_timer_t timer;     /* the trim */
   uint64_t delay_ms;
   bool just_trimmed; /* the iteration that trimmed arms nothing */
   uint64_t trims;    /* how many ran (for tests and the log) */
