@@ -258,6 +258,7 @@ static void close_handles(pvd *d) {
   for (size_t i = 0; i < sizeof hs / sizeof *hs; i++)
     if (!uv_is_closing(hs[i]))
       uv_close(hs[i], on_handle_closed);
+  memtrim_close(&d->trim);
 }
 
 static void on_api_closed(pvd *d) {
@@ -434,6 +435,7 @@ static void init_handles(pvd *d) {
   uv_timer_init(&d->loop, &d->debounce_timer);
   uv_timer_init(&d->loop, &d->starting_timer);
   uv_fs_event_init(&d->loop, &d->dir_event);
+  memtrim_init(&d->trim, &d->loop, MEMTRIM_DELAY_MS);
   d->dir_event.data = d;
   pvd_reconcile_init(d);
   d->sigterm.data = d->sigint.data = d->sighup.data = d;

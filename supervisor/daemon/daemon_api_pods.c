@@ -157,7 +157,8 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
       .deletion_grace_s = p != NULL ? p->deletion_grace_s : 0,
   };
   /* The status of an older instance (being recreated) does not describe this one. */
-  const json_t *status = p != NULL ? p->status : NULL;
+  json_t *shim_status = p != NULL ? pvd_pod_status(p) : NULL;
+  const json_t *status = shim_status;
   if (status != NULL && dp != NULL && p->uid[0] != '\0' && strcmp(p->uid, dp->uid) != 0)
     status = NULL;
   json_t *pending = NULL;
@@ -165,8 +166,10 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     const char *reason, *message;
     pending_reason(d, ns, name, p, &reason, &message);
     pending = k8s_pod_pending_status(spec, reason, message, now, err);
-    if (pending == NULL)
+    if (pending == NULL) {
+      json_decref(shim_status);
       return NULL;
+    }
     status = pending;
   }
   json_t *pod = k8s_pod(spec, &m, status, err);
@@ -176,6 +179,7 @@ json_t *api_pod_object(const pvd *d, const char *ns, const char *name, const pvd
     pv_err_set(err, ENOMEM, "pod %s/%s: out of memory", ns, name);
   }
   json_decref(pending);
+  json_decref(shim_status);
   return pod;
 }
 

@@ -29,6 +29,7 @@
 
 #include "supervisor/daemon/daemon_internal.h"
 #include "supervisor/daemon/debounce.h"
+#include "supervisor/daemon/memtrim.h"
 
 /* What the stop of a pod is for: it decides what follows its keeper's exit. */
 typedef enum pvd_intent {
@@ -82,6 +83,7 @@ struct pvd {
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t rescan_timer, debounce_timer, retry_timer, reconcile_timer, starting_timer;
   uv_fs_event_t dir_event;
+  memtrim trim; /* malloc_trim after bursts */
   bool dir_watching;
   debounce deb;
   bool reconcile_pending;

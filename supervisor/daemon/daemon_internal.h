@@ -82,7 +82,8 @@ typedef struct pvd_pod {
   pvd_pod_state state;
   char uid[PODPATHS_UID_MAX + 1]; /* the instance uid it runs; "" unknown */
   spec_pod *running;              /* the snapshot its keeper runs (pod.json); NULL: unknown */
-  json_t *status;                 /* the keeper's latest status document; NULL: none yet */
+  char *status_json;              /* the keeper's latest status document, compact JSON (a parsed tree
+                                     costs four times as much, for every pod); NULL: none yet */
   int64_t created_ns;             /* when its instance became desired (CLOCK_REALTIME) */
   int64_t deletion_ns;            /* != 0: being deleted (no longer desired); when it was asked */
   int64_t deletion_grace_s;       /* the grace period of that deletion */
@@ -91,6 +92,12 @@ typedef struct pvd_pod {
 } pvd_pod;
 
 typedef struct pvd pvd; /* the daemon; see daemon.c */
+
+/* The pod's status document parsed: a new reference (json_decref it), NULL
+ * when it has none. */
+static inline json_t *pvd_pod_status(const pvd_pod *p) {
+  return p->status_json != NULL ? json_loads(p->status_json, 0, NULL) : NULL;
+}
 
 /* The pods of the table, sorted by namespace then name. */
 size_t pvd_pods_count(const pvd *d);

@@ -287,16 +287,17 @@ static bool run_ended(const api_logf *f) {
     return true;
   if (p->uid[0] != '\0' && f->uid[0] != '\0' && strcmp(p->uid, f->uid) != 0)
     return true;
-  const json_t *c = container_status(p->status, f->container);
-  if (c == NULL)
-    return false;
-  int64_t restarts = k8s_json_int(c, "restartCount");
-  if (restarts > (int64_t)f->run)
-    return true;
-  if (k8s_json_obj(c, "state.terminated") != NULL)
-    return true;
-  return k8s_json_obj(c, "state.running") == NULL && k8s_json_obj(c, "lastState.terminated") != NULL &&
-         restarts == (int64_t)f->run;
+  json_t *status = pvd_pod_status(p);
+  const json_t *c = container_status(status, f->container);
+  bool ended = false;
+  if (c != NULL) {
+    int64_t restarts = k8s_json_int(c, "restartCount");
+    ended = restarts > (int64_t)f->run || k8s_json_obj(c, "state.terminated") != NULL ||
+            (k8s_json_obj(c, "state.running") == NULL && k8s_json_obj(c, "lastState.terminated") != NULL &&
+             restarts == (int64_t)f->run);
+  }
+  json_decref(status);
+  return ended;
 }
 
 static void logf_free_if_closed(api_logf *f) {

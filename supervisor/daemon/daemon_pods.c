@@ -135,7 +135,7 @@ static void entry_free(pvd_entry *e) {
     podctl_shim_close(e->shim);
   spec_pod_free(e->pub.running);
   spec_pod_free(e->launch_spec);
-  json_decref(e->pub.status);
+  free(e->pub.status_json);
   free(e->pub.last_error);
   podpaths_free(&e->paths);
   free(e->pub.ns);
@@ -258,13 +258,14 @@ static void finish_delete(pvd_entry *e) {
 static void on_status(podctl_shim *s, const json_t *status, void *ctx) {
   (void)s;
   pvd_entry *e = ctx;
-  json_t *old = e->pub.status;
-  json_t *cur = json_deep_copy(status);
+  char *cur = json_dumps(status, JSON_COMPACT);
   if (cur == NULL)
     return;
-  pvd_events_from_status(e->d, e, old, cur);
-  e->pub.status = cur;
+  json_t *old = pvd_pod_status(&e->pub);
+  pvd_events_from_status(e->d, e, old, status);
   json_decref(old);
+  free(e->pub.status_json);
+  e->pub.status_json = cur;
   dpods_changed(e->d, e);
 }
 
@@ -342,8 +343,8 @@ static void on_launched(podctl_shim *s, const pv_err *err, void *ctx) {
   if (e->pub.running == NULL && e->have_paths)
     (void)podsnap_load(e->paths.snapshot, &e->pub.running, NULL);
   /* The first document of a launched keeper is news against nothing. */
-  json_decref(e->pub.status);
-  e->pub.status = json_object();
+  free(e->pub.status_json);
+  e->pub.status_json = strdup("{}");
   start_watch(e);
   pvd_log(d, PVD_LOG_INFO, e->pub.ns, e->pub.name, "keeper running pid=%d uid=%s", (int)podctl_shim_pid(s),
           e->pub.uid);
@@ -636,9 +637,11 @@ static void adopt_key(pvd *d, const char *key, unsigned tries) {
     if (podctl_adopt(&d->loop, d->opts.root, d->opts.run_root, key, &shim_cb, e, &e->shim, &err) == 0) {
       e->shim_alive = true;
       e->pub.state = PVD_POD_RUNNING;
-      json_decref(e->pub.status);
-      e->pub.status =
-          json_load_file(e->paths.status, 0, NULL); /* the watch's first document is compared with it */
+      /* The watch's first document is compared with the file's. */
+      json_t *st = json_load_file(e->paths.status, 0, NULL);
+      free(e->pub.status_json);
+      e->pub.status_json = st != NULL ? json_dumps(st, JSON_COMPACT) : NULL;
+      json_decref(st);
       start_watch(e);
       pvd_eventf(d, e->pub.ns, e->pub.name, e->pub.uid, NULL, false, false, "Adopted",
                  "Adopted the running keeper of pod %s (pid %d)", e->pub.name, (int)podctl_shim_pid(e->shim));

@@ -177,8 +177,13 @@ static void read_some(podctl_conn *c) {
     }
     bool dropped = false;
     ssize_t n = ctlproto_recv(c->fd, dst, avail, c->rfds, &c->nrfds, CTLPROTO_MAX_FDS, &dropped);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      /* Drained: an idle connection (a watch between two documents) keeps
+       * no buffer; the next read allocates one again. */
+      if (ctlproto_lines_pending(&c->in) == 0)
+        ctlproto_lines_free(&c->in);
       return;
+    }
     if (n < 0) {
       fail(c, errno, strerror(errno));
       return;

@@ -17,6 +17,17 @@
 
 typedef enum { PODCTL_S_PREPARING, PODCTL_S_STARTING, PODCTL_S_RUNNING, PODCTL_S_GONE } podctl_state;
 
+/* What only a launch needs, for as long as it runs: the sync pipe's line,
+ * the error the keeper said there and the worker's.  Apart from the handle
+ * so that a keeper that runs (the handle's whole life in the daemon, one
+ * per pod) does not carry these 4 kB. */
+typedef struct podctl_launching {
+  char sync_buf[2048];
+  size_t sync_len;
+  pv_err sync_err; /* the error the shim reported */
+  pv_err work_err;
+} podctl_launching;
+
 struct podctl_shim {
   uv_loop_t *loop;
   podctl_callbacks cb;
@@ -36,11 +47,9 @@ struct podctl_shim {
   int sync_fd;
   uv_poll_t sync_poll;
   bool sync_poll_open;
-  char sync_buf[2048];
-  size_t sync_len;
-  bool sync_said;  /* a whole line came (ok or an error) */
-  bool sync_eof;   /* the pipe's end: the keeper is gone */
-  pv_err sync_err; /* the error the shim reported */
+  bool sync_said;       /* a whole line came (ok or an error) */
+  bool sync_eof;        /* the pipe's end: the keeper is gone */
+  podctl_launching *lz; /* NULL once the launch is reported (and for an adopted keeper) */
   int log_rfd;
   uv_timer_t timer; /* lock retries while preparing; the stop's SIGKILL deadline */
   int handles_open;
@@ -55,7 +64,6 @@ struct podctl_shim {
   uv_work_t work;
   bool work_busy;
   int work_rc;
-  pv_err work_err;
   int lock_fd, log_wfd;
 };
 

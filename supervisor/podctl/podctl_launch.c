@@ -43,10 +43,10 @@ void podctl_find_shim(char *path, size_t len, bool *lean) {
 
 static void prepare_work(uv_work_t *req) {
   podctl_shim *s = req->data;
-  pv_err_clear(&s->work_err);
+  pv_err_clear(&s->lz->work_err);
   podpaths_free(&s->paths);
-  s->work_rc =
-      podsnap_prepare(s->root, s->run_root, s->pod, s->key, s->keep, 0, &s->paths, &s->lock_fd, &s->work_err);
+  s->work_rc = podsnap_prepare(s->root, s->run_root, s->pod, s->key, s->keep, 0, &s->paths, &s->lock_fd,
+                               &s->lz->work_err);
   if (s->work_rc < 0)
     return;
   if (s->pod != NULL) {
@@ -157,31 +157,33 @@ static void sync_line(podctl_shim *s, const char *line, size_t len) {
   const json_t *ok = json_object_get(j, "ok");
   s->sync_said = true;
   if (json_is_true(ok)) {
-    pv_err_clear(&s->sync_err);
+    pv_err_clear(&s->lz->sync_err);
   } else {
     const char *e = json_string_value(json_object_get(j, "error"));
-    pv_err_set(&s->sync_err, EIO, "%s", e != NULL ? e : "the shim said something else than its state");
+    pv_err_set(&s->lz->sync_err, EIO, "%s", e != NULL ? e : "the shim said something else than its state");
   }
   json_decref(j);
 }
 
 bool podctl_sync_drain(podctl_shim *s) {
+  if (s->lz == NULL)
+    return s->sync_said; /* the launch is reported already */
   while (!s->sync_said && !s->sync_eof && s->sync_fd >= 0) {
-    if (s->sync_len >= sizeof s->sync_buf) {
+    if (s->lz->sync_len >= sizeof s->lz->sync_buf) {
       s->sync_eof = true; /* a line that long is no sync line */
       break;
     }
-    ssize_t n = read(s->sync_fd, s->sync_buf + s->sync_len, sizeof s->sync_buf - s->sync_len);
+    ssize_t n = read(s->sync_fd, s->lz->sync_buf + s->lz->sync_len, sizeof s->lz->sync_buf - s->lz->sync_len);
     if (n < 0 && errno == EINTR)
       continue;
     if (n == 0)
       s->sync_eof = true;
     if (n <= 0)
       break;
-    s->sync_len += (size_t)n;
-    char *nl = memchr(s->sync_buf, '\n', s->sync_len);
+    s->lz->sync_len += (size_t)n;
+    char *nl = memchr(s->lz->sync_buf, '\n', s->lz->sync_len);
     if (nl != NULL)
-      sync_line(s, s->sync_buf, (size_t)(nl - s->sync_buf));
+      sync_line(s, s->lz->sync_buf, (size_t)(nl - s->lz->sync_buf));
   }
   return s->sync_said;
 }
@@ -189,13 +191,17 @@ bool podctl_sync_drain(podctl_shim *s) {
 static void on_sync(uv_poll_t *h, int status, int events) {
   (void)events;
   podctl_shim *s = h->data;
+  if (s->lz == NULL) { /* the launch was reported (the keeper's exit came first) */
+    sync_close(s);
+    return;
+  }
   if (podctl_sync_drain(s)) {
     sync_close(s);
-    if (s->sync_err.code == 0) {
+    if (s->lz->sync_err.code == 0) {
       s->state = PODCTL_S_RUNNING;
       podctl_shim_report_launch(s, NULL);
     } else {
-      podctl_shim_report_launch(s, &s->sync_err); /* the keeper exits next */
+      podctl_shim_report_launch(s, &s->lz->sync_err); /* the keeper exits next */
     }
     return;
   }
@@ -284,8 +290,8 @@ static void on_lock_retry(uv_timer_t *t) {
   }
   s->work_busy = uv_queue_work(s->loop, &s->work, prepare_work, prepare_done) == 0;
   if (!s->work_busy) {
-    pv_err_set(&s->work_err, EIO, "pod %s: cannot queue its launch", s->paths.key);
-    launch_failed(s, &s->work_err);
+    pv_err_set(&s->lz->work_err, EIO, "pod %s: cannot queue its launch", s->paths.key);
+    launch_failed(s, &s->lz->work_err);
   }
 }
 
@@ -294,7 +300,7 @@ static void prepare_done(uv_work_t *req, int status) {
   s->work_busy = false;
   if (status < 0 && s->work_rc == 0) {
     s->work_rc = -1;
-    pv_err_set(&s->work_err, -status, "pod %s: launch cancelled", s->paths.key);
+    pv_err_set(&s->lz->work_err, -status, "pod %s: launch cancelled", s->paths.key);
   }
   if (s->work_rc == 0 && (s->closing || s->stop_wanted)) {
     /* Stopped before its keeper started: what the launch wrote goes. */
@@ -304,9 +310,9 @@ static void prepare_done(uv_work_t *req, int status) {
     podsnap_abandon(&s->paths, s->lock_fd);
     s->lock_fd = -1;
     s->work_rc = -1;
-    pv_err_set(&s->work_err, ECANCELED, "pod %s: stopped before its shim started", s->paths.key);
+    pv_err_set(&s->lz->work_err, ECANCELED, "pod %s: stopped before its shim started", s->paths.key);
   }
-  if (s->work_rc < 0 && s->work_err.code == EWOULDBLOCK && s->lock_waited_ms < PODCTL_LOCK_WAIT_MS &&
+  if (s->work_rc < 0 && s->lz->work_err.code == EWOULDBLOCK && s->lock_waited_ms < PODCTL_LOCK_WAIT_MS &&
       !s->closing && !s->stop_wanted) {
     s->lock_waited_ms += 50;
     uv_timer_start(&s->timer, on_lock_retry, 50, 0);
@@ -323,7 +329,7 @@ static void prepare_done(uv_work_t *req, int status) {
     close(s->log_wfd);
   s->log_wfd = -1;
   if (s->work_rc < 0) {
-    launch_failed(s, &s->work_err);
+    launch_failed(s, &s->lz->work_err);
   } else if (rc < 0) {
     podctl_shim_report_launch(s, &err);
     if (s->pidfd < 0)
@@ -348,6 +354,12 @@ int podctl_launch(uv_loop_t *loop, const spec_pod *pod, const char *key, const p
   podctl_shim *s = podctl_shim_new(loop, cb, ctx);
   if (s == NULL)
     return pv_err_set(err, ENOMEM, "launch: out of memory");
+  s->lz = calloc(1, sizeof *s->lz);
+  if (s->lz == NULL) {
+    s->closing = true;
+    podctl_shim_maybe_free(s);
+    return pv_err_set(err, ENOMEM, "launch: out of memory");
+  }
   bool oom = false;
   char path[PATH_MAX];
   if (o->shim_path != NULL) {

@@ -49,6 +49,7 @@ void podctl_shim_maybe_free(podctl_shim *s) {
     if (fds[i] >= 0)
       close(fds[i]);
   podpaths_free(&s->paths);
+  free(s->lz);
   free(s->root);
   free(s->run_root);
   free(s->shim_path);
@@ -68,6 +69,9 @@ void podctl_shim_report_launch(podctl_shim *s, const pv_err *err) {
   s->launched_reported = true;
   if (s->cb.launched != NULL && !s->closing)
     s->cb.launched(s, err, s->ctx);
+  /* err may be the launch's own: gone only once the callback is done. */
+  free(s->lz);
+  s->lz = NULL;
 }
 
 void podctl_shim_gone(podctl_shim *s, int status) {
@@ -76,8 +80,8 @@ void podctl_shim_gone(podctl_shim *s, int status) {
   if (!s->launched_reported) {
     pv_err err;
     /* What the keeper said before it died is the best explanation. */
-    if (podctl_sync_drain(s) && s->sync_err.code != 0)
-      err = s->sync_err;
+    if (podctl_sync_drain(s) && s->lz != NULL && s->lz->sync_err.code != 0)
+      err = s->lz->sync_err;
     else if (status >= 0)
       pv_err_set(&err, ECHILD, "shim exited with status %d before it was ready (see %s)", status,
                  s->paths.shim_log != NULL ? s->paths.shim_log : "its shim.log");

@@ -184,7 +184,7 @@ static void fake_remove(pvd *d, const char *ns, const char *name) {
     d->npods--;
     free(f->p.ns);
     free(f->p.name);
-    json_decref(f->p.status);
+    free(f->p.status_json);
     free(f->p.last_error);
     podpaths_free(&f->pp);
     free(f);
@@ -845,9 +845,9 @@ static void set_running(void *arg) {
   fpod *f = fake_find(&D, "default", name);
   ck_assert_ptr_nonnull(f);
   f->p.state = PVD_POD_RUNNING;
-  f->p.status =
-      json_pack("{s:s,s:[{s:s,s:b,s:i,s:{s:{s:s}}}]}", "phase", "Running", "containerStatuses", "name", "app",
-                "ready", true, "restartCount", 0, "state", "running", "startedAt", "2024-05-01T10:00:00Z");
+  free(f->p.status_json);
+  f->p.status_json = strdup("{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"app\",\"ready\":true,"
+                            "\"restartCount\":0,\"state\":{\"running\":{\"startedAt\":\"2024-05-01T10:00:00Z\"}}}]}");
   f->p.rv = ++D.rv;
   pvd_api_pod_changed(&D, "default", name, PVD_WATCH_MODIFIED);
 }
@@ -940,9 +940,9 @@ static void append(const char *path, const char *text) {
 
 static void set_terminated(void *arg) {
   fpod *f = fake_find(&D, "default", arg);
-  json_decref(f->p.status);
-  f->p.status = json_pack("{s:s,s:[{s:s,s:i,s:{s:{s:i}}}]}", "phase", "Failed", "containerStatuses", "name",
-                          "app", "restartCount", 0, "state", "terminated", "exitCode", 1);
+  free(f->p.status_json);
+  f->p.status_json = strdup("{\"phase\":\"Failed\",\"containerStatuses\":[{\"name\":\"app\",\"restartCount\":0,"
+                            "\"state\":{\"terminated\":{\"exitCode\":1}}}]}");
   f->p.rv = ++D.rv;
   pvd_api_pod_changed(&D, "default", arg, PVD_WATCH_MODIFIED);
 }
