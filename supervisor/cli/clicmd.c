@@ -32,6 +32,15 @@ int cli_api_open(const cli_globals *g, api_client *c) {
   return 0;
 }
 
+int cli_api_run(const cli_globals *g, int (*run)(api_client *c, const void *o), const void *o) {
+  api_client c;
+  int r = cli_api_open(g, &c);
+  if (r == 0)
+    r = run(&c, o);
+  api_client_free(&c);
+  return r;
+}
+
 int cli_report(const api_client *c, const pv_err *err, const api_reply *rep, const char *method,
                const char *what, const char *source) {
   if (rep == NULL || rep->code == 0) {

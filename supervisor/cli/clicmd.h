@@ -127,6 +127,10 @@ int version_parse(int argc, char **argv, version_opts *o, char *msg);
 /* Opens the client of g's run-root; 0, or 1 after printing why not. */
 int cli_api_open(const cli_globals *g, api_client *c);
 
+/* Opens the client of g's run-root, runs run(c, o) with it and releases it:
+ * run's exit code, or 1 after printing why the client could not be opened. */
+int cli_api_run(const cli_globals *g, int (*run)(api_client *c, const void *o), const void *o);
+
 /* Prints why a request failed and returns 1: with no reply (rep NULL or
  * rep->code 0), the daemon-not-running message or err; else the reply's
  * Status as kubectl words it (api_status_text's method, what, source). */

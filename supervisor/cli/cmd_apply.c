@@ -130,7 +130,8 @@ static char *apply_path(const apply_opts *o) {
   return path;
 }
 
-static int run(api_client *c, const apply_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const apply_opts *o = arg;
   applybody b = {0};
   pv_err err;
   pv_err_clear(&err);
@@ -181,13 +182,8 @@ int cmd_apply(const cli_globals *g, int argc, char **argv) {
   apply_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(apply_parse(argc, argv, &o, msg), "apply", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }

@@ -111,7 +111,8 @@ static int create_one(api_client *c, const spec_pod *p, const char *ns) {
   return status;
 }
 
-static int run(api_client *c, const create_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const create_opts *o = arg;
   spec_pod_list pods = {0};
   diag_list diags;
   diag_list_init(&diags);
@@ -148,13 +149,8 @@ int cmd_create(const cli_globals *g, int argc, char **argv) {
   create_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(create_parse(argc, argv, &o, msg), "create", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }

@@ -215,7 +215,8 @@ static target *file_targets(const delete_opts *o, spec_pod_list *pods, size_t *n
   return ts;
 }
 
-static int run(api_client *c, const delete_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const delete_opts *o = arg;
   spec_pod_list pods = {0};
   size_t n = o->base.n_names;
   int status = 0;
@@ -251,13 +252,8 @@ int cmd_delete(const cli_globals *g, int argc, char **argv) {
   delete_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(delete_parse(argc, argv, &o, msg), "delete", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }

@@ -98,7 +98,8 @@ static int describe_one(api_client *c, const json_t *pod) {
   return 0;
 }
 
-static int run(api_client *c, const describe_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const describe_opts *o = arg;
   const char *ns = cli_ns(&o->base);
   int status = 0;
   size_t printed = 0;
@@ -144,13 +145,8 @@ int cmd_describe(const cli_globals *g, int argc, char **argv) {
   describe_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(describe_parse(argc, argv, &o, msg), "describe", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }

@@ -216,7 +216,8 @@ static char *events_path(const events_opts *o) {
   return path;
 }
 
-static int run(api_client *c, const events_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const events_opts *o = arg;
   char *path = events_path(o);
   if (path == NULL || (o->watch && api_path_query(&path, "watch", "true") < 0)) {
     fprintf(stderr, "error: out of memory\n");
@@ -253,13 +254,8 @@ int cmd_events(const cli_globals *g, int argc, char **argv) {
   events_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(events_parse(argc, argv, &o, msg), "events", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }

@@ -252,7 +252,8 @@ static json_t *fetch(get_run *x, const char *name) {
   return j;
 }
 
-static int run(api_client *c, const get_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const get_opts *o = arg;
   get_run x = {.c = c, .o = o};
   k8s_printer_init(&x.pr, &(k8s_print_opts){.wide = o->output == GET_WIDE,
                                             .with_namespace = o->base.all_ns && o->base.n_names == 0,
@@ -306,13 +307,8 @@ int cmd_get(const cli_globals *g, int argc, char **argv) {
   get_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(get_parse(argc, argv, &o, msg), "get", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }

@@ -97,7 +97,8 @@ static int to_stdout(const char *data, size_t n, void *ctx) {
   return 0;
 }
 
-static int run(api_client *c, const logs_opts *o) {
+static int run(api_client *c, const void *arg) {
+  const logs_opts *o = arg;
   const char *ns = cli_ns(&o->base), *pod = o->base.names[0];
   char what[512];
   snprintf(what, sizeof what, "get pods %s", pod);
@@ -145,13 +146,8 @@ int cmd_logs(const cli_globals *g, int argc, char **argv) {
   logs_opts o;
   char msg[CLI_MSG_MAX];
   int r = cliopt_finish(logs_parse(argc, argv, &o, msg), "logs", msg, help);
-  if (r < 0) {
-    api_client c;
-    r = cli_api_open(g, &c);
-    if (r == 0)
-      r = run(&c, &o);
-    api_client_free(&c);
-  }
+  if (r < 0)
+    r = cli_api_run(g, run, &o);
   cli_opts_free(&o.base);
   return r;
 }
