@@ -456,8 +456,8 @@ static void raise_nofile(const pvd *d) {
   rlim_t was = rl.rlim_cur;
   rl.rlim_cur = rl.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
-    pvd_log(d, PVD_LOG_DEBUG, NULL, NULL, "open files limit raised from=%llu to=%llu", (unsigned long long)was,
-            (unsigned long long)rl.rlim_max);
+    pvd_log(d, PVD_LOG_DEBUG, NULL, NULL, "open files limit raised from=%llu to=%llu",
+            (unsigned long long)was, (unsigned long long)rl.rlim_max);
 }
 
 int daemon_main(int argc, char **argv) {
