@@ -112,7 +112,7 @@ uv_loop_t *pvd_loop(const pvd *d);
 const pvd_opts *pvd_options(const pvd *d);
 const char *pvd_hostname(const pvd *d);
 uint64_t pvd_resource_version(const pvd *d); /* the newest rv of any pod or event */
-int64_t pvd_started_ns(const pvd *d);         /* when this daemon started (CLOCK_REALTIME) */
+int64_t pvd_started_ns(const pvd *d);        /* when this daemon started (CLOCK_REALTIME) */
 /* The API's own state, kept for it by the core (NULL until set). */
 void *pvd_api_data(const pvd *d);
 void pvd_set_api_data(pvd *d, void *data);
@@ -124,8 +124,8 @@ void pvd_set_api_data(pvd *d, void *data);
  * frees it with plan_apply_free) and, unless dry_run, desired_request_commit,
  * its events and a reconcile.  -1 with errno and err as desired_request_parse
  * and desired_request_commit give them (EINVAL: diagnostics in diags). */
-int pvd_apply(pvd *d, const char *body, size_t len, const desired_apply_opts *o, bool dry_run, plan_apply *plan,
-              diag_list *diags, pv_err *err);
+int pvd_apply(pvd *d, const char *body, size_t len, const desired_apply_opts *o, bool dry_run,
+              plan_apply *plan, diag_list *diags, pv_err *err);
 
 /* Deletes an applied pod (desired_delete) and stops it gracefully:
  * grace_s -1 is the pod's terminationGracePeriodSeconds.  The pod stays in
@@ -136,10 +136,10 @@ int pvd_delete(pvd *d, const char *ns, const char *name, int64_t grace_s, pv_err
 /* ---- events ---------------------------------------------------------------------------- */
 
 typedef struct pvd_event {
-  char name[96];       /* "<pod>.<hex ns of first>" */
-  uint64_t rv;         /* of its last change */
+  char name[96]; /* "<pod>.<hex ns of first>" */
+  uint64_t rv;   /* of its last change */
   char *ns, *pod, *pod_uid;
-  char *container;     /* NULL: about the pod */
+  char *container; /* NULL: about the pod */
   bool init_container;
   char *reason, *message;
   bool warning;

@@ -846,8 +846,9 @@ static void set_running(void *arg) {
   ck_assert_ptr_nonnull(f);
   f->p.state = PVD_POD_RUNNING;
   free(f->p.status_json);
-  f->p.status_json = strdup("{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"app\",\"ready\":true,"
-                            "\"restartCount\":0,\"state\":{\"running\":{\"startedAt\":\"2024-05-01T10:00:00Z\"}}}]}");
+  f->p.status_json =
+      strdup("{\"phase\":\"Running\",\"containerStatuses\":[{\"name\":\"app\",\"ready\":true,"
+             "\"restartCount\":0,\"state\":{\"running\":{\"startedAt\":\"2024-05-01T10:00:00Z\"}}}]}");
   f->p.rv = ++D.rv;
   pvd_api_pod_changed(&D, "default", name, PVD_WATCH_MODIFIED);
 }
@@ -941,8 +942,9 @@ static void append(const char *path, const char *text) {
 static void set_terminated(void *arg) {
   fpod *f = fake_find(&D, "default", arg);
   free(f->p.status_json);
-  f->p.status_json = strdup("{\"phase\":\"Failed\",\"containerStatuses\":[{\"name\":\"app\",\"restartCount\":0,"
-                            "\"state\":{\"terminated\":{\"exitCode\":1}}}]}");
+  f->p.status_json =
+      strdup("{\"phase\":\"Failed\",\"containerStatuses\":[{\"name\":\"app\",\"restartCount\":0,"
+             "\"state\":{\"terminated\":{\"exitCode\":1}}}]}");
   f->p.rv = ++D.rv;
   pvd_api_pod_changed(&D, "default", arg, PVD_WATCH_MODIFIED);
 }
