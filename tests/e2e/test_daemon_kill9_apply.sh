@@ -28,13 +28,20 @@ count() {
   echo $n
 }
 start_daemon
+# The daemon's log is followed from before the apply, so that the kill comes
+# the moment the first keeper runs, while the others are launching (the
+# launches of 20 pods take only a few times a 50 ms poll).
+coproc follow { exec timeout 30 tail -n +1 -F "$DLOG" 2>/dev/null; }
 curl -sS --max-time 10 --unix-socket "$RR/podvisor.sock" -X POST -H 'Content-Type: application/yaml' \
-  --data-binary @"$body" http://localhost/apis/podvisor.io/v1/apply > "$T/apply.out" || fail "apply failed"
-# Killed as soon as the first keepers run, while the others are launching.
-wait_log 'msg="keeper running"' 10 || fail "no keeper started"
+  --data-binary @"$body" http://localhost/apis/podvisor.io/v1/apply > "$T/apply.out" &
+apply=$!
+grep -m1 -q 'msg="keeper running"' <&"${follow[0]}" || fail "no keeper started"
 kill -9 "$DAEMON_PID"
+kill "$follow_PID" 2>/dev/null
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=""
+# The reply is written before the reconcile that launches the pods runs.
+wait "$apply" || fail "apply failed: $(cat "$T/apply.out")"
 running=$(grep -c 'msg="keeper running"' "$DLOG")
 echo "killed with $running of $N keepers reported running"
 [ "$running" -lt "$N" ] || fail "the kill came too late to be mid-apply"
