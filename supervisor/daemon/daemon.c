@@ -341,8 +341,14 @@ static void on_hup(uv_signal_t *h, int sig) {
 
 /* --- start-up ----------------------------------------------------------------------------------- */
 
+/* The lock of a daemon killed just now may still be held for a moment by a
+ * child it forked that has not reached its exec (the descriptor is
+ * close-on-exec): a daemon restarted at once waits that long for it. */
+#define PVD_LOCK_WAIT_MS 2000
+
 /* One daemon per run-root: an exclusive flock on <run-root>/daemon.lock,
- * held for the process's life, with the holder's pid in the file. */
+ * held for the process's life, with the holder's pid in the file.  While
+ * that pid is gone, the lock is waited for up to PVD_LOCK_WAIT_MS. */
 static int take_lock(pvd *d, pv_err *err) {
   char path[4096];
   if (pv_path(path, sizeof path, "%s/%s", d->opts.run_root, PVD_LOCK_NAME) < 0)
@@ -350,13 +356,26 @@ static int take_lock(pvd *d, pv_err *err) {
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return pv_err_sys(err, "lock %s", path);
-  if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+  for (unsigned waited = 0;; waited += 10) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+      break;
     int e = errno;
     char buf[32] = "";
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
     buf[n > 0 ? n : 0] = '\0';
     buf[strcspn(buf, "\n")] = '\0';
+    long holder = strtol(buf, NULL, 10);
+    bool gone = holder > 0 && kill((pid_t)holder, 0) < 0 && errno == ESRCH;
+    if (e == EWOULDBLOCK && gone && waited < PVD_LOCK_WAIT_MS) {
+      (void)nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+      continue;
+    }
     close(fd);
+    if (e == EWOULDBLOCK && gone)
+      return pv_err_set(
+          err, EBUSY,
+          "the lock %s of run-root %s is still held, by a process of the daemon that ended (pid %s)", path,
+          d->opts.run_root, buf);
     if (e == EWOULDBLOCK)
       return pv_err_set(err, EBUSY, "another podvisor daemon (pid %s) already runs for run-root %s (lock %s)",
                         *buf ? buf : "?", d->opts.run_root, path);
