@@ -1,6 +1,6 @@
 #!/bin/sh
-# deps.sh - install the Debian 12 packages podvisor builds, tests and
-# benchmarks with.  Idempotent and quiet when everything is there.
+# deps.sh [GROUP...] - install the Debian 12 packages podvisor builds, tests
+# and benchmarks with (groups: bench, fuzz, vm).  Idempotent and quiet when everything is there.
 set -eu
 # python3 and xz-utils: the end-to-end tests need them (hostile tarballs,
 # .tar.xz images, a shim started with SIGTERM pending).  libhttp-parser-dev:
@@ -13,9 +13,17 @@ xz-utils curl"
 # runc, which crun satisfies in podman's dependencies, and catatonit, the
 # init of `podman kube play`'s infra container: only a recommendation of
 # podman, so --no-install-recommends leaves it out).
-[ "${1:-}" = bench ] && pkgs="$pkgs crun hyperfine podman runc catatonit"
+# vm: tests/vm/ (QEMU with its virtiofsd, the initramfs tools, attr for
+# the delegated-cgroup test's trusted.delegate).
 # clang alone does not bring the libFuzzer runtime with --no-install-recommends.
-[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
+for group in "$@"; do
+  case $group in
+    bench) pkgs="$pkgs crun hyperfine podman runc catatonit" ;;
+    fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+    vm) pkgs="$pkgs qemu-system-x86 cpio kmod attr" ;;
+    *) echo "deps.sh: unknown group '$group' (bench, fuzz, vm)" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

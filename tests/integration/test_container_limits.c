@@ -1,13 +1,16 @@
 /*
  * test_container_limits.c - cgroup limits seen through the core API (root):
  * OOM kill reported as such, a fork bomb held by the pids limit, the CPU
- * quota written and visible inside, non-zero stats.
+ * quota written and visible inside, non-zero stats.  On either cgroup
+ * layout: a container sees its own cgroup at /sys/fs/cgroup on v2, and one
+ * directory per hierarchy on v1.
  */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "supervisor/core/container.h"
@@ -16,9 +19,20 @@
 
 static pv_err err;
 
+#define CGROUP2_SUPER_MAGIC 0x63677270
+
+static bool host_is_v2(void) {
+  struct statfs sf;
+  return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* hier is the v1 hierarchy; on v2 the unified directory is used. */
 static char *read_cgroup_file(const char *hier, const char *relpath, const char *file) {
   char path[PATH_MAX], *buf = NULL;
-  snprintf(path, sizeof path, "/sys/fs/cgroup/%s/%s/%s", hier, relpath, file);
+  if (host_is_v2())
+    snprintf(path, sizeof path, "/sys/fs/cgroup/%s/%s", relpath, file);
+  else
+    snprintf(path, sizeof path, "/sys/fs/cgroup/%s/%s/%s", hier, relpath, file);
   if (pv_read_file(path, &buf, NULL, NULL) < 0)
     return NULL;
   return buf;
@@ -45,8 +59,8 @@ START_TEST(fork_bomb_is_contained) {
    * pids.max; the report then uses shell builtins only. */
   static char *argv[] = {"sh", "-c",
                          "sh -c 'n=0; while [ $n -lt 200 ]; do sleep 30 >/dev/null & n=$((n+1)); done' 2>/dev/null; "
-                         "read cur </sys/fs/cgroup/pids/pids.current; read max </sys/fs/cgroup/pids/pids.max; "
-                         "echo $cur $max", NULL};
+                         "d=/sys/fs/cgroup/pids; [ -d $d ] || d=/sys/fs/cgroup; "
+                         "read cur <$d/pids.current; read max <$d/pids.max; echo $cur $max", NULL};
   ctrtest_config(&cfg, "forkbomb", argv);
   cfg.limits.pids_limit = 16;
   char out[256];
@@ -72,9 +86,11 @@ END_TEST
 START_TEST(cpu_quota_written_and_stats) {
   container_config cfg;
   static char *argv[] = {"sh", "-c",
-                         "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us "
-                         "/sys/fs/cgroup/cpu/cpu.shares; i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; "
+                         "if [ -f /sys/fs/cgroup/cpu.max ]; then cat /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight; "
+                         "else cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us "
+                         "/sys/fs/cgroup/cpu/cpu.shares; fi; i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; "
                          "exec sleep 30 >/dev/null", NULL};
+  bool v2 = host_is_v2();
   ctrtest_config(&cfg, "cpuquota", argv);
   cfg.limits.cpu_quota_us = 50000;
   cfg.limits.cpu_period_us = 100000;
@@ -82,14 +98,15 @@ START_TEST(cpu_quota_written_and_stats) {
   cfg.limits.memory_limit = 64 << 20;
   char out[256];
   container *c = ctrtest_start_read(&cfg, out, sizeof out);
-  ck_assert_str_eq(out, "50000\n100000\n512\n");
+  /* v2: cpu.weight = 1 + ((512 - 2) * 9999) / 262142 = 20. */
+  ck_assert_str_eq(out, v2 ? "50000 100000\n20\n" : "50000\n100000\n512\n");
   container_info info;
   container_manager_get_info(ctrtest_mgr, c, &info);
-  char *q = read_cgroup_file("cpu", info.cgroup_path, "cpu.cfs_quota_us");
+  char *q = read_cgroup_file("cpu", info.cgroup_path, v2 ? "cpu.max" : "cpu.cfs_quota_us");
   ck_assert_ptr_nonnull(q);
-  ck_assert_str_eq(q, "50000\n");
+  ck_assert_str_eq(q, v2 ? "50000 100000\n" : "50000\n");
   free(q);
-  q = read_cgroup_file("memory", info.cgroup_path, "memory.limit_in_bytes");
+  q = read_cgroup_file("memory", info.cgroup_path, v2 ? "memory.max" : "memory.limit_in_bytes");
   ck_assert_ptr_nonnull(q);
   ck_assert_str_eq(q, "67108864\n");
   free(q);

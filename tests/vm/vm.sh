@@ -4,6 +4,7 @@
 #
 #   tests/vm/vm.sh [--layout v2|v1] [--build DIR] [--timeout SECONDS]
 #                  [--mem MIB] [--cpus N] -- COMMAND [ARG...]
+#   tests/vm/vm.sh [--build DIR] --print-accel    (prints kvm or tcg)
 #
 # COMMAND runs as root in DIR (default: ./build), the build tree of the
 # host, with the host's own binaries: the guest's root is the host's file
@@ -30,7 +31,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-layout=v2 build=build timeout=900 mem=6144 cpus=$(nproc)
+layout=v2 build=build timeout=900 mem=6144 cpus=$(nproc) print_accel=0
 while [ $# -gt 0 ]; do
   case $1 in
     --layout) layout=$2; shift 2 ;;
@@ -38,11 +39,12 @@ while [ $# -gt 0 ]; do
     --timeout) timeout=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
+    --print-accel) print_accel=1; shift ;;
     --) shift; break ;;
     *) echo "vm.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
-[ $# -gt 0 ] || { echo "vm.sh: no command given" >&2; exit 2; }
+[ $# -gt 0 ] || [ $print_accel = 1 ] || { echo "vm.sh: no command given" >&2; exit 2; }
 case $layout in v1|v2) ;; *) echo "vm.sh: --layout is v1 or v2, not '$layout'" >&2; exit 2 ;; esac
 
 skip() {
@@ -133,6 +135,42 @@ prepare_initramfs
 kdir=$vmdir/kernel
 ver=$(cat "$kdir/version")
 
+# KVM when it works, TCG otherwise.  "Works" is measured, not assumed:
+# /dev/kvm can be there and still be unusable (nested under a hypervisor
+# that gives it no hardware paging, a boot takes minutes), so a bare boot
+# of the guest kernel, which panics for want of a root and exits at once,
+# must finish in a few seconds; the answer is kept for the next run.
+# Under nested KVM the host CPU model offers IA32_ARCH_CAPABILITIES, which
+# the outer hypervisor then refuses to set ("failed to set MSR 0x10a"):
+# the guest does without it.
+kvm_cpu=host,-arch-capabilities
+probe_accel() {
+  if [ -f "$vmdir/accel" ]; then
+    cat "$vmdir/accel"
+    return
+  fi
+  local a=tcg t0
+  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    t0=$(date +%s%N)
+    if timeout 8 "$qemu" -machine q35,accel=kvm -cpu $kvm_cpu -m 256 -nodefaults -no-user-config \
+      -display none -serial none -net none -no-reboot -kernel "$kdir/root/boot/vmlinuz-$ver" \
+      -append "panic=-1 loglevel=0" </dev/null >/dev/null 2>&1; then
+      a=kvm
+    fi
+    echo "vm.sh: KVM probe: $a after $((($(date +%s%N) - t0) / 1000000)) ms" >&2
+  fi
+  echo "$a" | tee "$vmdir/accel"
+}
+accel=$(probe_accel)
+if [ "$accel" = kvm ]; then
+  machine=q35,accel=kvm cpu=$kvm_cpu
+else
+  # Multi-threaded TCG: one host thread per guest CPU.
+  machine=q35 cpu=max
+  tcg_args=(-accel tcg,thread=multi,tb-size=512)
+fi
+[ $print_accel = 1 ] && { echo "$accel"; exit 0; }
+
 # ---- one run ----
 run=$vmdir/$layout
 share=$run/share
@@ -177,40 +215,6 @@ done
   skip "virtiofsd did not start"
 }
 
-# KVM when it works, TCG otherwise.  "Works" is measured, not assumed:
-# /dev/kvm can be there and still be unusable (nested under a hypervisor
-# that gives it no hardware paging, a boot takes minutes), so a bare boot
-# of the guest kernel, which panics for want of a root and exits at once,
-# must finish in a few seconds; the answer is kept for the next run.
-# Under nested KVM the host CPU model offers IA32_ARCH_CAPABILITIES, which
-# the outer hypervisor then refuses to set ("failed to set MSR 0x10a"):
-# the guest does without it.
-kvm_cpu=host,-arch-capabilities
-probe_accel() {
-  if [ -f "$vmdir/accel" ]; then
-    cat "$vmdir/accel"
-    return
-  fi
-  local a=tcg t0
-  if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-    t0=$(date +%s%N)
-    if timeout 8 "$qemu" -machine q35,accel=kvm -cpu $kvm_cpu -m 256 -nodefaults -no-user-config \
-      -display none -serial none -net none -no-reboot -kernel "$kdir/root/boot/vmlinuz-$ver" \
-      -append "panic=-1 loglevel=0" </dev/null >/dev/null 2>&1; then
-      a=kvm
-    fi
-    echo "vm.sh: KVM probe: $a after $((($(date +%s%N) - t0) / 1000000)) ms" >&2
-  fi
-  echo "$a" | tee "$vmdir/accel"
-}
-accel=$(probe_accel)
-if [ "$accel" = kvm ]; then
-  machine=q35,accel=kvm cpu=$kvm_cpu
-else
-  # Multi-threaded TCG: one host thread per guest CPU.
-  machine=q35 cpu=max
-  tcg_args=(-accel tcg,thread=multi,tb-size=512)
-fi
 append="console=ttyS0 loglevel=${PODVISOR_VM_LOGLEVEL:-3} panic=-1 pvguest=$here/guest.sh pvout=$share pvlayout=$layout pvaccel=$accel"
 append="$append pvmodules=$kdir/root/lib/modules"
 [ "$layout" = v2 ] && append="$append cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"

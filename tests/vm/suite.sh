@@ -1,0 +1,34 @@
+#!/bin/bash
+# suite.sh LAYOUT BUILD - the ctest test vm/LAYOUT: runs the integration and
+# end-to-end suites of the already-built tree BUILD in a guest with the
+# cgroup layout LAYOUT (v2: unified only; v1: legacy only), through vm.sh.
+# The result is the guest's ctest result; 77 (skipped, with the reason)
+# when no guest can run here.
+#
+# Which tests: with KVM, every integration and e2e test.  Under TCG (no
+# usable KVM) a guest runs several times slower than the host and every
+# exec costs a tenth of a second, so the whole suite would take half an
+# hour: the guest then runs the tests that exercise cgroups and the
+# container life cycle (every integration suite, and the e2e tests in
+# tcg_e2e below).  PODVISOR_VM_TESTS=all forces the whole suite,
+# PODVISOR_VM_TESTS=REGEX picks tests by name.
+set -u
+layout=${1:?usage: suite.sh v2|v1 BUILD}
+build=${2:?usage: suite.sh v2|v1 BUILD}
+here=$(cd "$(dirname "$0")" && pwd)
+tcg_e2e='e2e/test_(run|up_oom|up_sandbox|daemon_shutdown|cgroup_delegated)$'
+
+accel=$(bash "$here/vm.sh" --build "$build" --print-accel) || exit $?
+sel=(-L 'integration|e2e' -E fuzz_smoke)
+case ${PODVISOR_VM_TESTS:-} in
+  all) ;;
+  "")
+    if [ "$accel" = tcg ]; then
+      echo "suite.sh: no usable KVM: the guest runs the integration suites and $tcg_e2e"
+      sel=(-R "^integration/|^$tcg_e2e")
+    fi
+    ;;
+  *) sel=(-R "$PODVISOR_VM_TESTS") ;;
+esac
+exec bash "$here/vm.sh" --layout "$layout" --build "$build" --timeout 1500 -- \
+  ctest --output-on-failure -j "$(nproc)" "${sel[@]}"
