@@ -91,7 +91,7 @@ prepare_kernel() {
   depmod -b "$kdir/root" "$ver"
   echo "$ver" >"$kdir/version"
   touch "$kdir/ok"
-  echo "vm.sh: unpacked $pkg ($ver) into $kdir"
+  echo "vm.sh: unpacked $pkg ($ver) into $kdir" >&2
 }
 
 # ---- the initramfs ----
