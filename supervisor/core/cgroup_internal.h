@@ -36,6 +36,7 @@ enum {
   CG_CPUSET = 1u << 2,
   CG_MEMORY = 1u << 3,
   CG_PIDS = 1u << 4,
+  CG_IO = 1u << 5, /* v2 only (v1 has blkio, not used) */
 };
 
 /* One mounted hierarchy (v1), or the unified tree (v2). */
@@ -87,6 +88,12 @@ struct cgroup_ops {
   /* Kills everything at once when the kernel offers it.  1 = done, 0 = not
    * available (resource.c walks cgroup.procs), -1 = error.  May be NULL. */
   int (*kill_all)(cgroup_handle *cg, int sig, pv_err *err);
+  /* Freezes (on) or thaws every live directory of the handle.  Freezing
+   * returns 1 once the cgroup is frozen and must be thawed later, 0 when
+   * there is nothing to undo (no freezer, or somebody else froze it: a
+   * thaw would undo their freeze), -1 on error (nothing left frozen).
+   * Thawing returns 0 or -1.  May be NULL. */
+  int (*freeze)(cgroup_handle *cg, bool on, pv_err *err);
 };
 
 extern const cgroup_ops cgroup_v1_ops;

@@ -3,9 +3,9 @@
  *
  * Controllers: a cgroup only gets the files of a controller that its parent
  * enabled in cgroup.subtree_control, so prepare() enables, in the root and
- * in every ancestor of the leaf, "+cpu +memory +pids" (plus "+cpuset" when
- * the limits ask for one), each only if the root's cgroup.controllers lists
- * it.  The leaf itself enables nothing: processes live only in leaves (the
+ * in every ancestor of the leaf, "+cpu +memory +pids +io" (plus "+cpuset"
+ * when the limits ask for one), each only if the root's cgroup.controllers
+ * lists it (io is there for io.stat only: no limit is written).  The leaf itself enables nothing: processes live only in leaves (the
  * "no internal processes" rule would make a populated parent refuse
  * subtree_control writes with EBUSY).  An ancestor that already has every
  * controller is only read, not written.  Enabled controllers are left on
@@ -20,9 +20,20 @@
  * ENOTSUP, as on v1.
  *
  * Stats: cpu.stat usage_usec (x1000), memory.current, memory.peak (5.19+),
- * pids.current and the oom_kill counter of memory.events.
+ * pids.current, the oom_kill counter of memory.events, and io.stat's
+ * rbytes/wbytes/rios/wios summed over its devices (one line per device,
+ * "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N"; a cgroup that
+ * did no block I/O has no line, and no io controller no file: zeros).
  * Kill: cgroup.kill (5.14+) kills the whole tree at once for SIGKILL; other
- * signals, or older kernels, use the cgroup.procs walk of resource.c.
+ * signals, or older kernels, use the cgroup.procs walk of resource.c with
+ * the cgroup frozen (cgroup.freeze, 5.2+): a frozen task cannot fork, so one
+ * pass signals everyone (a signal with the default action kills a frozen
+ * task at once; a caught one runs its handler on the thaw).  The
+ * freeze waits for "frozen 1" in cgroup.events (poll(2) POLLPRI wakes on
+ * each change) up to FREEZE_WAIT_MS: a task in uninterruptible sleep can
+ * hold it off, and then the walk runs anyway (its passes catch a fork).
+ * Whatever happens, the thaw follows; a freeze left behind by a process
+ * that died in between is undone when the cgroup is adopted (prepare).
  * Rename: cgroup2 refuses rename(2) of a cgroup directory (EPERM, no
  * .rename in its kernfs operations, unlike v1), so resource.c moves a
  * cgroup aside by migrating its processes into a new sibling instead.
@@ -32,17 +43,23 @@
  * the interface files the way the kernel would.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "supervisor/core/cgroup_internal.h"
 #include "supervisor/core/util.h"
 
-#define V2_ALWAYS (CG_CPU | CG_MEMORY | CG_PIDS)
+#define V2_ALWAYS (CG_CPU | CG_MEMORY | CG_PIDS | CG_IO)
+/* How long a freeze may take before the kill walk goes ahead unfrozen. */
+#define FREEZE_WAIT_MS 500
 
 /* Controllers in the order podvisor writes them. */
 static const struct {
@@ -52,6 +69,7 @@ static const struct {
     {"cpu", CG_CPU},
     {"memory", CG_MEMORY},
     {"pids", CG_PIDS},
+    {"io", CG_IO},
     {"cpuset", CG_CPUSET},
 };
 
@@ -123,8 +141,21 @@ static unsigned wanted(const resource_limits *l) {
   return V2_ALWAYS | (cgroup_wants_cpuset(l) ? CG_CPUSET : 0);
 }
 
+/* "1" in cgroup.freeze of dir. */
+static bool is_frozen_by_request(const char *dir) {
+  char v[8];
+  return cgroup_read(dir, "cgroup.freeze", v, sizeof v, NULL) == 0 && v[0] == '1';
+}
+
 static int v2_prepare(cgroup_handle *cg, const resource_limits *limits, pv_err *err) {
-  return enable_path(cg, wanted(limits), err);
+  if (enable_path(cg, wanted(limits), err) < 0)
+    return -1;
+  /* Adopted while frozen: a kill that froze it did not live to thaw it.
+   * podvisor has no pause of its own, so the freeze can only be that. */
+  const char *dir = cg->dirs[0].path;
+  if (is_frozen_by_request(dir) && cgroup_write(dir, "cgroup.freeze", "0", err) < 0)
+    return -1;
+  return 0;
 }
 
 static int write_cpu(const char *dir, const resource_limits *l, pv_err *err) {
@@ -185,6 +216,26 @@ static int v2_set_limits(cgroup_handle *cg, const resource_limits *l, pv_err *er
   return 0;
 }
 
+/* Sums the rbytes/wbytes/rios/wios fields of every line of io.stat. */
+static int read_io_stat(const char *dir, resource_stats *st, pv_err *err) {
+  char buf[8192];
+  if (cgroup_read(dir, "io.stat", buf, sizeof buf, err) < 0)
+    return -1;
+  static const char *const keys[] = {"rbytes=", "wbytes=", "rios=", "wios="};
+  uint64_t *outs[] = {&st->io_read_bytes, &st->io_write_bytes, &st->io_read_ops, &st->io_write_ops};
+  for (char *tok = buf; *tok != '\0';) {
+    tok += strspn(tok, " \n");
+    size_t len = strcspn(tok, " \n");
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+      size_t kl = strlen(keys[k]);
+      if (len > kl && strncmp(tok, keys[k], kl) == 0)
+        *outs[k] += strtoull(tok + kl, NULL, 10);
+    }
+    tok += len;
+  }
+  return 0;
+}
+
 static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
   const char *dir = cg->dirs[0].path;
   uint64_t usec = 0;
@@ -195,7 +246,8 @@ static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
     return -1;
   if (cgroup_optional(cgroup_read_u64(dir, "memory.peak", &st->memory_max_bytes, err), err) < 0 ||
       cgroup_optional(cgroup_read_u64(dir, "pids.current", &st->pids_current, err), err) < 0 ||
-      cgroup_optional(cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills, err), err) < 0)
+      cgroup_optional(cgroup_read_key(dir, "memory.events", "oom_kill", &st->oom_kills, err), err) < 0 ||
+      cgroup_optional(read_io_stat(dir, st, err), err) < 0)
     return -1;
   return 0;
 }
@@ -215,6 +267,92 @@ static int v2_kill_all(cgroup_handle *cg, int sig, pv_err *err) {
   return 1;
 }
 
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until cgroup.events of dir says "frozen 1", at most until the
+ * deadline: 1 when frozen, 0 when not (yet), -1 when the file cannot be
+ * read (the cgroup is gone). */
+static int wait_frozen(const char *dir, int64_t deadline) {
+  char path[PATH_MAX];
+  if (pv_path(path, sizeof path, "%s/cgroup.events", dir) < 0)
+    return -1;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int r = 0;
+  for (;;) {
+    char buf[256];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      r = -1;
+      break;
+    }
+    buf[n] = '\0';
+    const char *f = strstr(buf, "frozen ");
+    if (f != NULL && (f == buf || f[-1] == '\n') && f[7] == '1') {
+      r = 1;
+      break;
+    }
+    int64_t left = deadline - now_ms();
+    if (left <= 0)
+      break;
+    /* kernfs wakes POLLPRI on each change; a plain file (a fake tree) is
+     * always ready, so the wait is capped and paced instead. */
+    struct pollfd p = {.fd = fd, .events = POLLPRI};
+    int pr = poll(&p, 1, left < 10 ? (int)left : 10);
+    if (pr > 0 && !(p.revents & (POLLPRI | POLLERR)))
+      nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+  }
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return r;
+}
+
+static int v2_freeze(cgroup_handle *cg, bool on, pv_err *err) {
+  const char *v = on ? "1" : "0";
+  size_t done = 0;
+  for (size_t i = 0; i < cg->ndirs; i++) {
+    const char *dir = cg->dirs[i].path;
+    if (cg->dirs[i].removed)
+      continue;
+    if (!cgroup_file_exists(dir, "cgroup.freeze")) {
+      if (on && done == 0)
+        return 0; /* no freezer (before 5.2) */
+      continue;
+    }
+    /* Frozen already, and not by us: leave it to whoever did it. */
+    if (on && is_frozen_by_request(dir) && done == 0)
+      return 0;
+    if (cgroup_write(dir, "cgroup.freeze", v, err) < 0) {
+      if (errno == ENOENT)
+        continue; /* removed meanwhile */
+      if (on) {
+        int saved = errno;
+        for (size_t k = 0; k < i; k++)
+          if (!cg->dirs[k].removed)
+            (void)cgroup_write(cg->dirs[k].path, "cgroup.freeze", "0", NULL);
+        errno = saved;
+      }
+      return -1;
+    }
+    done++;
+  }
+  if (!on || done == 0)
+    return 0;
+  int64_t deadline = now_ms() + FREEZE_WAIT_MS;
+  for (size_t i = 0; i < cg->ndirs; i++)
+    if (!cg->dirs[i].removed)
+      (void)wait_frozen(cg->dirs[i].path, deadline);
+  return 1;
+}
+
 const cgroup_ops cgroup_v2_ops = {
     .detect = v2_detect,
     .select = v2_select,
@@ -222,4 +360,5 @@ const cgroup_ops cgroup_v2_ops = {
     .set_limits = v2_set_limits,
     .get_stats = v2_get_stats,
     .kill_all = v2_kill_all,
+    .freeze = v2_freeze,
 };

@@ -17,7 +17,12 @@
  * while "0" written to tasks moves only the calling thread and skips that
  * lock (kernel/cgroup/cgroup.c, cgroup_procs_write_start).  cgroup v2 has
  * no such file for a domain cgroup (cgroup.threads is for threaded
- * subtrees): there the child writes cgroup.procs.
+ * subtrees), and no need for one: the child is born in its cgroup with
+ * clone3(CLONE_INTO_CGROUP) (namespace.h), which skips the migration, and
+ * which charges the clone itself to pids.max (so an exec into a container
+ * at its pids limit fails with EAGAIN, as a fork inside it would).  Only
+ * where the kernel lacks the flag (before 5.7) the child writes
+ * cgroup.procs, through the fd opened for that fallback.
  *
  * The child reports over one SOCK_SEQPACKET pair (both ends close-on-exec):
  * a fault record {step, index, errno} when a step fails, or EOF when exec
@@ -61,6 +66,8 @@ struct child_args {
   int procs[MAX_PROCS];  /* tasks (v1) or cgroup.procs (v2) of each hierarchy, write-only */
   const char *procs_dir[MAX_PROCS];
   size_t n_procs;
+  int cgroup_fd;  /* v2: the cgroup directory for CLONE_INTO_CGROUP, else -1 */
+  bool in_cgroup; /* born there: join_cgroup has nothing to do */
   int fds[3];
   char *const *argv, *const *envp, *const *paths;
   const char *cwd;
@@ -80,7 +87,7 @@ static int child_fail(int sock, int step, int index) {
 
 /* Joins the container's cgroup in every hierarchy: "0" is the writer. */
 static int join_cgroup(const struct child_args *a, int *index) {
-  for (size_t i = 0; i < a->n_procs; i++) {
+  for (size_t i = 0; !a->in_cgroup && i < a->n_procs; i++) {
     ssize_t n;
     do
       n = write(a->procs[i], "0", 1);
@@ -272,13 +279,16 @@ static int spawn_open(container *c, struct child_args *a, pv_err *err) {
     a->procs_dir[a->n_procs] = dir;
     a->procs[a->n_procs++] = fd;
   }
+  if (resource_manager_version(c->m->rm) == CGROUP_V2 && a->n_procs == 1 &&
+      (a->cgroup_fd = open(a->procs_dir[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+    return pv_err_sys(err, "open %s", a->procs_dir[0]);
   return 0;
 }
 
 static void spawn_close(struct child_args *a) {
   int saved = errno;
-  int *fds[] = {&a->sock, &a->parent_sock, &a->devnull};
-  for (size_t i = 0; i < 3; i++)
+  int *fds[] = {&a->sock, &a->parent_sock, &a->devnull, &a->cgroup_fd};
+  for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
     if (*fds[i] >= 0) {
       close(*fds[i]);
       *fds[i] = -1;
@@ -323,6 +333,7 @@ int container_manager_start(container_manager *m, container *c, pv_err *err) {
                          .sock = -1,
                          .parent_sock = -1,
                          .devnull = -1,
+                         .cgroup_fd = -1,
                          .argv = c->argv,
                          .envp = c->envp,
                          .paths = c->paths,
@@ -331,7 +342,8 @@ int container_manager_start(container_manager *m, container *c, pv_err *err) {
   pid_t pid;
   int pidfd;
   if (spawn_open(c, &a, err) < 0 ||
-      namespace_create_container(&c->ns, container_child, &a, &pid, &pidfd, err) < 0) {
+      namespace_create_container_into(&c->ns, a.cgroup_fd, &a.in_cgroup, container_child, &a, &pid, &pidfd,
+                                      err) < 0) {
     pv_err_wrap(err, "container %s", c->id);
     spawn_close(&a);
     return -1;
@@ -381,6 +393,7 @@ int container_manager_exec(container_manager *m, container *c, const container_e
                          .sock = -1,
                          .parent_sock = -1,
                          .devnull = -1,
+                         .cgroup_fd = -1,
                          .argv = x->argv,
                          .envp = envp,
                          .paths = paths,
@@ -391,7 +404,8 @@ int container_manager_exec(container_manager *m, container *c, const container_e
   int r = -1;
   /* Born in the container's pid namespace (see namespace.h). */
   if (spawn_open(c, &a, err) < 0 ||
-      namespace_clone_process(0, c->pidfd, exec_child, &a, pid, pidfd, err) < 0) {
+      namespace_clone_process_into(0, c->pidfd, a.cgroup_fd, &a.in_cgroup, exec_child, &a, pid, pidfd, err) <
+          0) {
     pv_err_wrap(err, "container %s: exec", c->id);
   } else {
     siginfo_t si;

@@ -61,8 +61,32 @@ static int set_pid_for_children(int fd) {
   return r;
 }
 
-int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid, int *pidfd,
-                            pv_err *err) {
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* Set once a clone3 with CLONE_INTO_CGROUP failed for want of kernel
+ * support and the same clone without it worked: later clones skip it. */
+static volatile int into_cgroup_unsupported;
+
+static long clone3_once(uint64_t flags, int cgroup_fd, int *fd) {
+  struct ns_clone_args args = {
+      .flags = flags | CLONE_PIDFD,
+      .pidfd = (uint64_t)(uintptr_t)fd,
+      .exit_signal = SIGCHLD,
+  };
+  if (cgroup_fd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = (uint64_t)cgroup_fd;
+  }
+  return syscall(SYS_clone3, &args, sizeof args);
+}
+
+int namespace_clone_process_into(int flags, int pidns_fd, int cgroup_fd, bool *in_cgroup, int (*fn)(void *),
+                                 void *arg, pid_t *pid, int *pidfd, pv_err *err) {
+  bool dummy;
+  if (in_cgroup == NULL)
+    in_cgroup = &dummy;
   int own_pidns = -1;
   if (pidns_fd >= 0) {
     /* Where the thread's children are born now, to come back to afterwards:
@@ -84,14 +108,25 @@ int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *ar
     }
   }
   int fd = -1;
-  struct ns_clone_args args = {
-      .flags = (uint64_t)(unsigned)flags | CLONE_PIDFD,
-      .pidfd = (uint64_t)(uintptr_t)&fd,
-      .exit_signal = SIGCHLD,
-  };
-  long r = syscall(SYS_clone3, &args, sizeof args);
+  uint64_t cflags = (uint64_t)(unsigned)flags;
+  /* The child reads *in_cgroup from its copy of our memory: set it before
+   * each clone. */
+  *in_cgroup = cgroup_fd >= 0 && !into_cgroup_unsupported;
+  long r = clone3_once(cflags, *in_cgroup ? cgroup_fd : -1, &fd);
   if (r == 0)
     _exit(fn(arg)); /* the child: on the parent's (copied) stack, like fork */
+  if (r < 0 && *in_cgroup && (errno == EINVAL || errno == E2BIG || errno == ENOSYS)) {
+    /* A kernel before 5.7 does not know the flag (EINVAL), nor the larger
+     * struct (E2BIG): the child joins the cgroup itself.  Remembered only
+     * when the plain clone then works, so that a clone failing for some
+     * other reason does not turn the fast path off. */
+    *in_cgroup = false;
+    r = clone3_once(cflags, -1, &fd);
+    if (r == 0)
+      _exit(fn(arg));
+    if (r > 0)
+      into_cgroup_unsupported = 1;
+  }
   int saved = errno;
   if (own_pidns >= 0) {
     /* Restoring our own namespace cannot fail for lack of rights; if it did,
@@ -108,15 +143,21 @@ int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *ar
   }
   if (r < 0) {
     errno = saved;
-    return pv_err_sys(err, "clone3 (namespaces 0x%x)", (unsigned)flags);
+    return pv_err_sys(err, "clone3 (namespaces 0x%x%s)", (unsigned)flags,
+                      *in_cgroup ? ", into its cgroup" : "");
   }
   *pid = (pid_t)r;
   *pidfd = fd;
   return 0;
 }
 
-int namespace_create_container(const namespace_config *c, int (*fn)(void *), void *arg, pid_t *pid,
-                               int *pidfd, pv_err *err) {
+int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid, int *pidfd,
+                            pv_err *err) {
+  return namespace_clone_process_into(flags, pidns_fd, -1, NULL, fn, arg, pid, pidfd, err);
+}
+
+int namespace_create_container_into(const namespace_config *c, int cgroup_fd, bool *in_cgroup,
+                                    int (*fn)(void *), void *arg, pid_t *pid, int *pidfd, pv_err *err) {
   int flags = c->flags & ~CLONE_NEWCGROUP;
   if (c->join_pid >= 0)
     flags &= ~CLONE_NEWPID;
@@ -126,7 +167,12 @@ int namespace_create_container(const namespace_config *c, int (*fn)(void *), voi
     flags &= ~CLONE_NEWIPC;
   if (c->join_uts >= 0)
     flags &= ~CLONE_NEWUTS;
-  return namespace_clone_process(flags, c->join_pid, fn, arg, pid, pidfd, err);
+  return namespace_clone_process_into(flags, c->join_pid, cgroup_fd, in_cgroup, fn, arg, pid, pidfd, err);
+}
+
+int namespace_create_container(const namespace_config *c, int (*fn)(void *), void *arg, pid_t *pid,
+                               int *pidfd, pv_err *err) {
+  return namespace_create_container_into(c, -1, NULL, fn, arg, pid, pidfd, err);
 }
 
 static int join_one(int fd, int type, int *step, int s) {

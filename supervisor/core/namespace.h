@@ -23,10 +23,14 @@
  *     the caller's own child (so its pidfd and waitid work).  The switch is
  *     per thread, so other threads of the caller are not affected.
  *   - CLONE_NEWCGROUP takes the caller's *current* cgroup as the root of the
- *     new cgroup namespace.  The child must therefore be moved into its
- *     cgroup first; namespace_create_container() never passes
- *     CLONE_NEWCGROUP to clone3, and namespace_setup_isolation() (run by the
- *     child once it is in its cgroup) unshares it.
+ *     new cgroup namespace.  The child must therefore be in its cgroup
+ *     first; namespace_create_container() never passes CLONE_NEWCGROUP to
+ *     clone3, and namespace_setup_isolation() (run by the child once it is
+ *     in its cgroup) unshares it.  On cgroup v2 the *_into() variants have
+ *     the child born in its cgroup (CLONE_INTO_CGROUP, 5.7+): no migration
+ *     (which takes the kernel's global cgroup_threadgroup_rwsem), and its
+ *     creation is charged to the cgroup's pids.max, so a full container
+ *     refuses an exec as it refuses a fork.
  *
  * Child-side functions (namespace_join, namespace_setup_isolation,
  * namespace_enter_process) run between clone and exec: they only make
@@ -78,11 +82,23 @@ int namespace_set_hostname(namespace_config *c, const char *name, pv_err *err);
 int namespace_clone_process(int flags, int pidns_fd, int (*fn)(void *), void *arg, pid_t *pid, int *pidfd,
                             pv_err *err);
 
+/* The same, with the child born in the cgroup v2 directory open at
+ * cgroup_fd (O_RDONLY | O_DIRECTORY; -1 = where the caller is).  A kernel
+ * without CLONE_INTO_CGROUP gets the plain clone, and remembers it for the
+ * process's later clones.  *in_cgroup (may be NULL) tells which: it is set
+ * before each clone, so the child reads it too and joins its cgroup itself
+ * when it is false. */
+int namespace_clone_process_into(int flags, int pidns_fd, int cgroup_fd, bool *in_cgroup, int (*fn)(void *),
+                                 void *arg, pid_t *pid, int *pidfd, pv_err *err);
+
 /* Clones a container init for the config: creates the namespaces of
  * c->flags that are not joined, except the cgroup namespace (deferred to
  * namespace_setup_isolation()), and joins c->join_pid. */
 int namespace_create_container(const namespace_config *c, int (*fn)(void *), void *arg, pid_t *pid,
                                int *pidfd, pv_err *err);
+/* The same, born in the cgroup at cgroup_fd (see namespace_clone_process_into). */
+int namespace_create_container_into(const namespace_config *c, int cgroup_fd, bool *in_cgroup,
+                                    int (*fn)(void *), void *arg, pid_t *pid, int *pidfd, pv_err *err);
 
 /* Child side: setns() into the joined net, ipc and uts namespaces. */
 int namespace_join(const namespace_config *c, int *step);

@@ -408,12 +408,9 @@ static long signal_new(char *buf, int sig, pid_t **seen, size_t *nseen, size_t *
   return fresh;
 }
 
-int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err) {
-  if (cg->rm->ops->kill_all != NULL) {
-    int r = cg->rm->ops->kill_all(cg, sig, err);
-    if (r != 0)
-      return r < 0 ? pv_err_wrap(err, "cgroup %s", cg->relpath) : 0;
-  }
+/* Signals every pid in cgroup.procs of every live directory, pass after
+ * pass until a pass finds no new pid. */
+static int kill_walk(cgroup_handle *cg, int sig, pv_err *err) {
   /* pids come from cgroup.procs, which only lists live members, so a reused
    * pid would have to be recycled between the read and the kill(). */
   pid_t *seen = NULL;
@@ -443,6 +440,30 @@ int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err) {
       break;
   }
   free(seen);
+  return r;
+}
+
+int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err) {
+  const cgroup_ops *ops = cg->rm->ops;
+  if (ops->kill_all != NULL) {
+    int r = ops->kill_all(cg, sig, err);
+    if (r != 0)
+      return r < 0 ? pv_err_wrap(err, "cgroup %s", cg->relpath) : 0;
+  }
+  /* A freezer that fails leaves nothing frozen: walk unfrozen then. */
+  int frozen = ops->freeze != NULL ? ops->freeze(cg, true, NULL) : 0;
+  int r = kill_walk(cg, sig, err);
+  if (frozen > 0) {
+    pv_err terr;
+    /* A thaw that fails is tried once more: a cgroup left frozen would
+     * hang every process in it. */
+    if (ops->freeze(cg, false, &terr) < 0 && ops->freeze(cg, false, &terr) < 0 && r == 0) {
+      if (err != NULL)
+        *err = terr;
+      errno = terr.code;
+      r = -1;
+    }
+  }
   if (r < 0)
     return pv_err_wrap(err, "cgroup %s", cg->relpath);
   return 0;

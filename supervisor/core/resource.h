@@ -60,6 +60,13 @@ typedef struct resource_stats {
   uint64_t memory_max_bytes; /* peak when the kernel reports it, else 0 */
   uint64_t pids_current;
   uint64_t oom_kills; /* memory.oom_control oom_kill / memory.events oom_kill */
+  /* Block I/O, summed over devices (v2 io.stat rbytes, wbytes, rios, wios).
+   * 0 on v1, where containers do not join the blkio hierarchy (one more
+   * cgroup.procs write per start for a counter nothing limits). */
+  uint64_t io_read_bytes;
+  uint64_t io_write_bytes;
+  uint64_t io_read_ops;
+  uint64_t io_write_ops;
 } resource_stats;
 
 typedef struct resource_manager resource_manager;
@@ -90,7 +97,12 @@ int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err);
 /* Moves pid back to the root cgroup of every hierarchy. */
 int resource_manager_remove_process(cgroup_handle *cg, pid_t pid, pv_err *err);
 int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err);
-/* Sends sig to every process in the cgroup (cgroup.kill for SIGKILL on v2). */
+/* Sends sig to every process in the cgroup.  v2: cgroup.kill for SIGKILL;
+ * any other signal (or SIGKILL before 5.14) goes to each pid of
+ * cgroup.procs with the cgroup frozen meanwhile (cgroup.freeze), so that no
+ * fork slips between the read and the kill, and thawed again on every
+ * path (a cgroup somebody else froze is signalled and left frozen).  v1
+ * walks cgroup.procs until no new pid appears. */
 int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err);
 /* true when no process is left in the cgroup. */
 bool resource_manager_is_empty(cgroup_handle *cg);

@@ -3,14 +3,19 @@
  * OOM kill reported as such, a fork bomb held by the pids limit, the CPU
  * quota written and visible inside, non-zero stats.  On either cgroup
  * layout: a container sees its own cgroup at /sys/fs/cgroup on v2, and one
- * directory per hierarchy on v1.
+ * directory per hierarchy on v1.  On v2 only: a process exec'd into a
+ * container is born in its cgroup (CLONE_INTO_CGROUP), so the pids limit
+ * holds for it too (v1 migrates it in, which no limit refuses).
  */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "supervisor/core/container.h"
@@ -123,11 +128,54 @@ START_TEST(cpu_quota_written_and_stats) {
 }
 END_TEST
 
+/* With the container at pids.max, an exec's clone is refused (EAGAIN) as a
+ * fork inside would be; below it, the exec'd process reports its own
+ * cgroup as the container's root from its first instruction on. */
+START_TEST(exec_is_born_in_the_cgroup) {
+  container_config cfg;
+  static char *argv[] = {"sleep", "30", NULL};
+  ctrtest_config(&cfg, "execborn", argv);
+  cfg.limits.pids_limit = 2;
+  container *c = ctrtest_start(&cfg, NULL);
+  int p[2];
+  ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+  static char *xargv[] = {"sh", "-c", "read l </proc/self/cgroup; echo $l; exec sleep 30", NULL};
+  container_exec_config x = {.argv = xargv, .stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = -1};
+  pid_t pid;
+  int pidfd;
+  ck_assert_msg(container_manager_exec(ctrtest_mgr, c, &x, &pid, &pidfd, &err) == 0, "%s", pv_err_str(&err));
+  close(p[1]);
+  char out[256] = "";
+  ssize_t n = read(p[0], out, sizeof out - 1);
+  close(p[0]);
+  ck_assert_int_gt(n, 0);
+  out[n] = '\0';
+  ck_assert_str_eq(out, "0::/\n");
+  /* sleep + the exec'd sleep: at the limit of 2 now. */
+  static char *third[] = {"true", NULL};
+  container_exec_config y = {.argv = third, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+  pid_t pid2;
+  int pidfd2;
+  ck_assert_int_eq(container_manager_exec(ctrtest_mgr, c, &y, &pid2, &pidfd2, &err), -1);
+  ck_assert_int_eq(err.code, EAGAIN);
+  ck_assert_msg(strstr(err.msg, "clone3") != NULL, "%s", err.msg);
+  pv_pidfd_signal(pidfd, SIGKILL);
+  siginfo_t si;
+  ck_assert_int_eq(waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED), 0);
+  close(pidfd);
+  ck_assert_msg(container_manager_destroy(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+}
+END_TEST
+
 int main(void) {
   TCase *tc;
   Suite *s = ctrtest_suite("container_limits", "limits", &tc);
   tcase_add_test(tc, memory_hog_is_oom_killed);
   tcase_add_test(tc, fork_bomb_is_contained);
   tcase_add_test(tc, cpu_quota_written_and_stats);
+  if (host_is_v2())
+    tcase_add_test(tc, exec_is_born_in_the_cgroup);
+  else
+    printf("container_limits: exec_is_born_in_the_cgroup not run: cgroup v1 has no CLONE_INTO_CGROUP\n");
   return testutil_run(s);
 }

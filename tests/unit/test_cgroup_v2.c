@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "supervisor/core/resource.h"
@@ -271,9 +273,9 @@ END_TEST
 START_TEST(subtree_control_of_ancestors) {
   resource_manager *rm = manager();
   cgroup_handle *cg = create(rm, NULL);
-  ck_assert_str_eq(get("", "cgroup.subtree_control"), "+cpu +memory +pids");
-  ck_assert_str_eq(get("podvisor", "cgroup.subtree_control"), "+cpu +memory +pids");
-  ck_assert_str_eq(get(pod, "cgroup.subtree_control"), "+cpu +memory +pids");
+  ck_assert_str_eq(get("", "cgroup.subtree_control"), "+cpu +memory +pids +io");
+  ck_assert_str_eq(get("podvisor", "cgroup.subtree_control"), "+cpu +memory +pids +io");
+  ck_assert_str_eq(get(pod, "cgroup.subtree_control"), "+cpu +memory +pids +io");
   ck_assert_str_eq(get(rel, "cgroup.subtree_control"), ""); /* the leaf holds the processes */
 
   /* A cpuset asked for later enables cpuset on the whole path. */
@@ -283,8 +285,8 @@ START_TEST(subtree_control_of_ancestors) {
   snprintf(l.cpuset_mems, sizeof l.cpuset_mems, "0");
   pv_err err;
   ck_assert_msg(resource_manager_update(cg, &l, &err) == 0, "%s", err.msg);
-  ck_assert_str_eq(get("", "cgroup.subtree_control"), "+cpu +memory +pids +cpuset");
-  ck_assert_str_eq(get(pod, "cgroup.subtree_control"), "+cpu +memory +pids +cpuset");
+  ck_assert_str_eq(get("", "cgroup.subtree_control"), "+cpu +memory +pids +io +cpuset");
+  ck_assert_str_eq(get(pod, "cgroup.subtree_control"), "+cpu +memory +pids +io +cpuset");
   ck_assert_str_eq(get(rel, "cpuset.cpus"), "0-1");
   ck_assert_str_eq(get(rel, "cpuset.mems"), "0");
   resource_manager_close_cgroup(cg);
@@ -338,6 +340,37 @@ START_TEST(stats_from_files) {
   ck_assert_int_eq(resource_manager_get_stats(cg, &st, &err), -1);
   ck_assert_ptr_nonnull(strstr(err.msg, "memory.current"));
   ck_assert_ptr_nonnull(strstr(err.msg, rel));
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
+/* io.stat: one line per device, summed; no line (no I/O yet) or no file
+ * (no io controller) are zeros, not errors. */
+START_TEST(io_stats_summed_over_devices) {
+  resource_manager *rm = manager();
+  cgroup_handle *cg = create(rm, NULL);
+  char dir[PATH_MAX];
+  dir_of(dir, sizeof dir, rel);
+  put(dir, "io.stat",
+      "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n"
+      "254:16 rbytes=1048576 wbytes=0 rios=16 wios=0 dbytes=512 dios=1\n");
+  resource_stats st;
+  pv_err err;
+  ck_assert_msg(resource_manager_get_stats(cg, &st, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(st.io_read_bytes, 4096 + 1048576);
+  ck_assert_uint_eq(st.io_write_bytes, 8192);
+  ck_assert_uint_eq(st.io_read_ops, 17);
+  ck_assert_uint_eq(st.io_write_ops, 2);
+  put(dir, "io.stat", "");
+  ck_assert_msg(resource_manager_get_stats(cg, &st, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(st.io_read_bytes, 0);
+  ck_assert_uint_eq(st.io_write_ops, 0);
+  char f[PATH_MAX + 32];
+  snprintf(f, sizeof f, "%s/io.stat", dir);
+  ck_assert_int_eq(unlink(f), 0);
+  ck_assert_msg(resource_manager_get_stats(cg, &st, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(st.io_read_bytes, 0);
   resource_manager_close_cgroup(cg);
   resource_manager_cleanup(rm);
 }
@@ -411,6 +444,124 @@ START_TEST(kill_walks_procs) {
   ck_assert_int_eq(waitpid(child, &status, 0), child);
   ck_assert(WIFSIGNALED(status));
   ck_assert_int_eq(WTERMSIG(status), SIGTERM);
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
+/* The fake kernel's freezer: watches cgroup.freeze of dir, records each
+ * value it sees change to, and answers a "1" with "frozen 1" in
+ * cgroup.events (and a "0" with "frozen 0"), as the kernel does once every
+ * task stopped.  Stops after `want` changes or 5 s. */
+struct fake_freezer {
+  char dir[PATH_MAX];
+  int want;
+  char seen[16];
+  bool signalled_while_frozen; /* the waiter was dead when "1" came */
+  pid_t waiter;
+};
+
+static void *fake_freezer_run(void *arg) {
+  struct fake_freezer *fz = arg;
+  char last = '0';
+  size_t n = 0;
+  for (int i = 0; i < 5000 && (int)n < fz->want; i++) {
+    char path[PATH_MAX + 32], v = '0';
+    snprintf(path, sizeof path, "%s/cgroup.freeze", fz->dir);
+    FILE *f = fopen(path, "r");
+    if (f != NULL) {
+      int c = fgetc(f);
+      v = c == EOF ? last : (char)c;
+      fclose(f);
+    }
+    if (v != last) {
+      fz->seen[n++] = v;
+      last = v;
+      if (v == '1' && waitpid(fz->waiter, NULL, WNOHANG) != 0)
+        fz->signalled_while_frozen = true;
+      put(fz->dir, "cgroup.events", v == '1' ? "populated 1\nfrozen 1\n" : "populated 1\nfrozen 0\n");
+    }
+    nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+  }
+  return NULL;
+}
+
+/* A signal other than SIGKILL goes out with the cgroup frozen: freeze,
+ * wait for "frozen 1", signal, thaw. */
+START_TEST(kill_freezes_around_the_walk) {
+  resource_manager *rm = manager();
+  cgroup_handle *cg = create(rm, NULL);
+  struct fake_freezer fz = {.want = 2};
+  dir_of(fz.dir, sizeof fz.dir, rel);
+  put(fz.dir, "cgroup.freeze", "0\n");
+  put(fz.dir, "cgroup.events", "populated 1\nfrozen 0\n");
+  pid_t child = fork_waiter();
+  fz.waiter = child;
+  pv_err err;
+  ck_assert_int_eq(resource_manager_add_process(cg, child, &err), 0);
+  pthread_t th;
+  ck_assert_int_eq(pthread_create(&th, NULL, fake_freezer_run, &fz), 0);
+  ck_assert_msg(resource_manager_kill(cg, SIGTERM, &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(pthread_join(th, NULL), 0);
+  int status;
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  ck_assert_str_eq(fz.seen, "10"); /* frozen, then thawed */
+  ck_assert(!fz.signalled_while_frozen);
+  ck_assert_str_eq(get(rel, "cgroup.freeze"), "0");
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
+/* A freeze that never completes (a task in uninterruptible sleep) holds
+ * the kill up for a bounded time only, and is thawed all the same; a
+ * cgroup somebody else froze is signalled and left frozen. */
+START_TEST(kill_freeze_bounded_and_foreign_freeze_kept) {
+  resource_manager *rm = manager();
+  cgroup_handle *cg = create(rm, NULL);
+  char dir[PATH_MAX];
+  dir_of(dir, sizeof dir, rel);
+  put(dir, "cgroup.freeze", "0\n");
+  put(dir, "cgroup.events", "populated 1\nfrozen 0\n");
+  pid_t child = fork_waiter();
+  pv_err err;
+  ck_assert_int_eq(resource_manager_add_process(cg, child, &err), 0);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  ck_assert_msg(resource_manager_kill(cg, SIGTERM, &err) == 0, "%s", err.msg);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+  ck_assert_msg(took < 3.0, "kill waited %.1f s for a freeze", took);
+  ck_assert_str_eq(get(rel, "cgroup.freeze"), "0");
+  int status;
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+
+  child = fork_waiter();
+  ck_assert_int_eq(resource_manager_add_process(cg, child, &err), 0);
+  put(dir, "cgroup.freeze", "1\n");
+  ck_assert_msg(resource_manager_kill(cg, SIGTERM, &err) == 0, "%s", err.msg);
+  ck_assert_str_eq(get(rel, "cgroup.freeze"), "1\n");
+  ck_assert_int_eq(waitpid(child, &status, 0), child);
+  ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  resource_manager_close_cgroup(cg);
+  resource_manager_cleanup(rm);
+}
+END_TEST
+
+/* A cgroup adopted while frozen (a kill that died before its thaw) is
+ * thawed: podvisor never leaves a container frozen. */
+START_TEST(adoption_thaws_a_frozen_cgroup) {
+  fake_cgroup(rel, true);
+  char dir[PATH_MAX];
+  dir_of(dir, sizeof dir, rel);
+  put(dir, "cgroup.freeze", "1\n");
+  resource_manager *rm = manager();
+  cgroup_handle *cg = NULL;
+  pv_err err;
+  ck_assert_msg(resource_manager_create_cgroup(rm, rel, NULL, &cg, &err) == 0, "%s", err.msg);
+  ck_assert_str_eq(get(rel, "cgroup.freeze"), "0");
   resource_manager_close_cgroup(cg);
   resource_manager_cleanup(rm);
 }
@@ -844,10 +995,14 @@ static Suite *suite(void) {
   tcase_add_test(tc, subtree_control_of_ancestors);
   tcase_add_test(tc, only_available_controllers);
   tcase_add_test(tc, stats_from_files);
+  tcase_add_test(tc, io_stats_summed_over_devices);
   tcase_add_test(tc, procs_add_remove_empty);
   tcase_add_test(tc, kill_uses_cgroup_kill);
   tcase_add_test(tc, kill_walks_procs);
   tcase_add_test(tc, kill_skips_removed_dirs);
+  tcase_add_test(tc, kill_freezes_around_the_walk);
+  tcase_add_test(tc, kill_freeze_bounded_and_foreign_freeze_kept);
+  tcase_add_test(tc, adoption_thaws_a_frozen_cgroup);
   tcase_add_test(tc, destroy_removes_leaf_and_pod);
   tcase_add_test(tc, destroy_keeps_pod_with_sibling);
   tcase_add_test(tc, move_aside_frees_the_path);

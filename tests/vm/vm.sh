@@ -18,7 +18,9 @@
 #   kernel/    linux-image-*-cloud-amd64 unpacked with dpkg -x, and its
 #              module index made by depmod;
 #   initramfs  busybox-static, tests/vm/init and the modules the guest
-#              needs for its root (virtio-pci, virtiofs, overlay);
+#              needs for its root (virtio-pci, virtiofs, overlay) and
+#              for a scratch disk (virtio-blk: a sparse 64 MiB file of the
+#              run, serial "pvscratch", for tests that count block I/O);
 #   LAYOUT/    per run: the console log, and share/, mounted read-write in
 #              the guest at the same path, where the command's output
 #              (share/log) and exit code (share/rc) land.
@@ -110,7 +112,7 @@ prepare_initramfs() {
   : >"$stage/modules.order"
   local m path
   # modprobe prints the modules in load order, dependencies first.
-  for m in $(for want in virtio_pci virtiofs overlay; do
+  for m in $(for want in virtio_pci virtiofs overlay virtio_blk; do
     modprobe -d "$kdir/root" -S "$ver" --show-depends "$want"
   done | awk '$1 == "insmod" {print $2}'); do
     path=$kdir/root/${m#"$kdir/root"}
@@ -186,7 +188,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$run/ro"
+  rm -rf "$run/ro" "$run/scratch.img"
 }
 trap cleanup EXIT
 
@@ -215,6 +217,7 @@ done
   skip "virtiofsd did not start"
 }
 
+rm -f "$run/scratch.img" && truncate -s 64M "$run/scratch.img"
 append="console=ttyS0 loglevel=${PODVISOR_VM_LOGLEVEL:-3} panic=-1 pvguest=$here/guest.sh pvout=$share pvlayout=$layout pvaccel=$accel"
 append="$append pvmodules=$kdir/root/lib/modules"
 [ "$layout" = v2 ] && append="$append cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1"
@@ -227,6 +230,8 @@ timeout --foreground -k 10 "$timeout" "$qemu" -machine $machine ${tcg_args[@]+"$
   -chardev stdio,id=con,signal=off -serial chardev:con \
   -chardev socket,id=fsroot,path="$run/root.sock" -device vhost-user-fs-pci,chardev=fsroot,tag=hostroot \
   -chardev socket,id=fsout,path="$run/out.sock" -device vhost-user-fs-pci,chardev=fsout,tag=vmout \
+  -drive file="$run/scratch.img",if=none,id=scratch,format=raw,cache=unsafe \
+  -device virtio-blk-pci,drive=scratch,serial=pvscratch \
   -kernel "$kdir/root/boot/vmlinuz-$ver" -initrd "$vmdir/initramfs" -append "$append" \
   </dev/null 2>"$run/qemu.err" | tee "$run/console.log" | sed -u 's/^/  guest| /'
 qrc=${PIPESTATUS[0]}
