@@ -402,7 +402,7 @@ static int start(pvd *d, pv_err *err) {
   if (pv_mkdir_p(d->opts.manifests, 0755, err) < 0)
     return -1;
   /* Before any keeper is forked: they inherit the cgroup this moves to. */
-  char parent[RESOURCE_PARENT_MAX + 1];
+  char parent[RESOURCE_PARENT_MAX + 1], qp[2 * RESOURCE_PARENT_MAX + 3];
   if (resource_manager_pick_parent(d->opts.cgroup_parent, parent, sizeof parent, err) < 0)
     return -1;
   free(d->opts.cgroup_parent);
@@ -423,7 +423,7 @@ static int start(pvd *d, pv_err *err) {
   }
   pvd_log(d, PVD_LOG_INFO, NULL, NULL, "starting root=%s run_root=%s manifests=%s cgroup_parent=%s pid=%d",
           pvd_logfmt_quote(d->opts.root, q, sizeof q), d->opts.run_root, d->manifests_real,
-          d->opts.cgroup_parent, (int)getpid());
+          pvd_logfmt_quote(d->opts.cgroup_parent, qp, sizeof qp), (int)getpid());
   pvd_report(d, &rep);
   desired_report_free(&rep);
   memset(&rep, 0, sizeof rep);
