@@ -10,7 +10,8 @@
 # Pure cgroup v2 only (exit 77 elsewhere, with the reason); needs root.
 set -u
 CG=/sys/fs/cgroup
-if [ "$(stat -fc %T "$CG" 2>/dev/null)" != cgroup2fs ] || [ ! -s "$CG/cgroup.controllers" ]; then
+# (cgroupfs files have size 0: read them, never test -s.)
+if [ "$(stat -fc %T "$CG" 2>/dev/null)" != cgroup2fs ] || [ -z "$(cat "$CG/cgroup.controllers" 2>/dev/null)" ]; then
   echo "skipped: $CG is not a cgroup2 root with controllers (this host: $(stat -fc %T "$CG" 2>/dev/null))"
   exit 77
 fi
