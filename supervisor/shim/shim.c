@@ -128,11 +128,11 @@ static void remove_run_dir(shim *sh, bool left_behind) {
 }
 
 /* Removes what a killed keeper of instance uid left: its cgroups below
- * <parent>/<uid> (the parent recorded for that instance; its containers died with it through pdeathsig: the
- * manager kills and removes them, and keeps the ones whose processes are
- * still dying pending, collected by the keeper, so no container of ours
- * joins them) and its container upper dirs; whole: its entire
- * <root>/pods/<uid> (an earlier instance's). */
+ * <parent>/<uid>, the parent recorded for that instance (its containers
+ * died with it through pdeathsig: the manager kills and removes them, and
+ * keeps the ones whose processes are still dying pending, collected by the
+ * keeper, so no container of ours joins them) and its container upper
+ * dirs; whole: its entire <root>/pods/<uid> (an earlier instance's). */
 static void clean_instance(shim *sh, const char *uid, bool whole) {
   const spec_pod *p = pod_of(sh);
   podpaths pp;
