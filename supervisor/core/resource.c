@@ -391,8 +391,14 @@ int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err) {
 }
 
 int resource_manager_remove_process(cgroup_handle *cg, pid_t pid, pv_err *err) {
+  /* In a delegated subtree the process goes to <delegated>/supervisor,
+   * where the launcher lives: the root is not podvisor's to write. */
+  char sup[PATH_MAX];
+  bool nested = cgroup_first_writable(cg) > 0;
+  if (nested && pv_path(sup, sizeof sup, "%s/%s/supervisor", cg->rm->root, cg->rm->delegated) < 0)
+    return pv_err_sys(err, "cgroup %s", cg->relpath);
   for (size_t i = 0; i < cg->ndirs; i++)
-    if (write_procs(cg->dirs[i].hier->mount, cg->relpath, pid, err) < 0)
+    if (write_procs(nested ? sup : cg->dirs[i].hier->mount, cg->relpath, pid, err) < 0)
       return -1;
   return 0;
 }

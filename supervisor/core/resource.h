@@ -131,7 +131,8 @@ int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgro
 /* Writes new limits to an existing cgroup (live update). */
 int resource_manager_update(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
 int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err);
-/* Moves pid back to the root cgroup of every hierarchy. */
+/* Moves pid back to the root cgroup of every hierarchy (of a cgroup in a
+ * delegated subtree: to <delegated>/supervisor). */
 int resource_manager_remove_process(cgroup_handle *cg, pid_t pid, pv_err *err);
 int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err);
 /* Sends sig to every process in the cgroup (cgroup.kill for SIGKILL on v2). */

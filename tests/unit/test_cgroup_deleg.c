@@ -228,6 +228,11 @@ START_TEST(delegated_nests_and_writes_nothing_above) {
   ck_assert_str_eq(get("", "cgroup.subtree_control"), "cpuset cpu memory pids\n"); /* untouched */
   ck_assert_str_eq(get("pv.svc/supervisor", "cgroup.subtree_control"), "");
 
+  /* A process taken out goes to the supervisor cgroup, not the root. */
+  ck_assert_int_eq(resource_manager_remove_process(cg, 4242, &err), 0);
+  ck_assert_str_eq(get("pv.svc/supervisor", "cgroup.procs"), "4242");
+  ck_assert_str_eq(get("", "cgroup.procs"), "1\n");
+
   /* A cpuset was not delegated: asking for one fails, naming it. */
   resource_limits u;
   resource_limits_init(&u);
