@@ -89,6 +89,10 @@ in_all() { # in_all REL: how many of the hierarchies lack REL
 pid=$!
 for _ in $(seq 100); do [ "$(in_all "$cgp/e2e-$$-cg")" = 0 ] && break; sleep 0.05; done
 check "--cgroup-parent: hierarchies without $cgp/e2e-$$-cg" 0 "$(in_all "$cgp/e2e-$$-cg")"
+# The SIGTERM below must find the trap set (pid 1 of a pid namespace
+# ignores a signal it has no handler for): wait for the loop's first sleep.
+set -- $hs
+for _ in $(seq 200); do [ "$(wc -l <"$1/$cgp/e2e-$$-cg/cgroup.procs" 2>/dev/null)" -ge 2 ] && break; sleep 0.05; done
 check "--cgroup-parent: none under podvisor/" 0 "$(ls -d /sys/fs/cgroup/podvisor/e2e-$$-cg /sys/fs/cgroup/*/podvisor/e2e-$$-cg 2>/dev/null | wc -l)"
 kill -TERM $pid
 wait $pid; check "--cgroup-parent: run exits 0" 0 $?
