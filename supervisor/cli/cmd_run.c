@@ -13,7 +13,11 @@
  *   - networking: "none" (default; a private network namespace with only
  *     the loopback interface, up) or "host";
  *   - the pids limit defaults to 2048, as podman's;
- *   - --user takes numeric UID[:GID] only.
+ *   - --user takes numeric UID[:GID] only;
+ *   - the container's cgroup is <parent>/<name>, the parent from
+ *     --cgroup-parent (default "podvisor"; in a delegated cgroup v2 subtree
+ *     <delegated>/podvisor, after `run` moved itself to
+ *     <delegated>/supervisor: resource.h).
  * Exit status: the container's exit code, 128+N when a signal N killed it,
  * 137 after an OOM kill (with a message); 125 for podvisor's own errors,
  * 126/127 when the command cannot be run / is not found (like podman).
@@ -40,7 +44,7 @@
 #define RUN_MAX_LIST 256
 
 struct run_opts {
-  const char *name, *hostname, *workdir, *network, *image;
+  const char *name, *hostname, *workdir, *network, *image, *cgroup_parent;
   char *env[RUN_MAX_LIST];
   size_t n_env;
   container_mount vols[RUN_MAX_LIST];
@@ -73,6 +77,7 @@ static void usage(FILE *f) {
           "  --cap-add CAP        add a capability (NET_ADMIN, ALL...)\n"
           "  --cap-drop CAP       drop a capability\n"
           "  -v, --volume HOST:CTR[:ro|rw]  bind mount a host path\n"
+          "  --cgroup-parent PATH cgroup parent, relative to the cgroup root (default podvisor)\n"
           "  --rm                 remove the container at exit (always done)\n",
           RUN_DEFAULT_PIDS_LIMIT);
 }
@@ -154,7 +159,7 @@ static int parse_user(struct run_opts *o, const char *s, pv_err *err) {
 }
 
 enum { OPT_RM = 256, OPT_NAME, OPT_SWAP, OPT_CPUS, OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_PRIV, OPT_CAPADD,
-       OPT_CAPDROP };
+       OPT_CAPDROP, OPT_CGPARENT };
 
 static int parse_opt(struct run_opts *o, int c, const char *arg, pv_err *err) {
   double d;
@@ -205,6 +210,9 @@ static int parse_opt(struct run_opts *o, int c, const char *arg, pv_err *err) {
     *(c == OPT_CAPADD ? &o->cap_add : &o->cap_drop) |= cap;
     return 0;
   case 'v': return parse_volume(o, arg, err);
+  case OPT_CGPARENT:
+    o->cgroup_parent = arg;
+    return resource_manager_check_parent(arg, err) < 0 ? pv_err_wrap(err, "--cgroup-parent") : 0;
   default: return pv_err_set(err, EINVAL, "unknown option");
   }
 }
@@ -220,6 +228,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv, pv_err *err) {
       {"network", required_argument, NULL, OPT_NET}, {"net", required_argument, NULL, OPT_NET},
       {"privileged", no_argument, NULL, OPT_PRIV}, {"cap-add", required_argument, NULL, OPT_CAPADD},
       {"cap-drop", required_argument, NULL, OPT_CAPDROP}, {"volume", required_argument, NULL, 'v'},
+      {"cgroup-parent", required_argument, NULL, OPT_CGPARENT},
       {"help", no_argument, NULL, 'H'},            {NULL, 0, NULL, 0},
   };
   resource_limits_init(&o->limits);
@@ -306,7 +315,10 @@ static int run_container(const cli_globals *g, struct run_opts *o, const image_i
     pv_err_set(err, EINVAL, "image %s has no default command: give one after the image name", o->image);
     return 125;
   }
-  container_manager_options mo = {.state_dir = state};
+  char parent[RESOURCE_PARENT_MAX + 1];
+  if (resource_manager_pick_parent(o->cgroup_parent, parent, sizeof parent, err) < 0)
+    return 125;
+  container_manager_options mo = {.state_dir = state, .cgroup_parent = parent};
   container_manager *m;
   if (container_manager_init(&m, &mo, err) < 0)
     return 125;

@@ -4,6 +4,7 @@
  *
  *   podvisor [--root DIR] [--run-root DIR] shim --pod-key KEY [--sync-fd N]
  *            [--lock-fd N] [--log-max-size SIZE] [--log-max-files N]
+ *            [--cgroup-parent PATH]
  *
  * is the keeper as a launcher (supervisor/podctl/) starts it, for the pod
  * whose snapshot is <run-root>/pods/KEY/pod.json.
@@ -21,7 +22,9 @@
  * prints the pod's paths (supervisor/proto/podpaths.h) as shell lines
  * NAME='value' for `eval`: POD_KEY, POD_RUN_DIR, POD_SNAPSHOT, POD_STATUS,
  * POD_SOCKET, POD_LOCK, POD_PID_FILE, POD_SHIM_LOG, and while a snapshot
- * exists, POD_UID, POD_DATA_DIR, POD_LOG_DIR, POD_CGROUP.  The pod is
+ * exists, POD_UID, POD_DATA_DIR, POD_LOG_DIR, POD_CGROUP_PARENT and
+ * POD_CGROUP (<parent>/<uid>: the parent the keeper recorded for that
+ * instance, podsnap.h; "podvisor" while none is recorded).  The pod is
  * FILE's (the one named by --pod/--namespace, else the first), or, without
  * FILE, the pod named by --pod in --namespace (default "default").
  *
@@ -41,6 +44,7 @@
 #include <unistd.h>
 
 #include "supervisor/cli/cli.h"
+#include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/podctl/podctl.h"
 #include "supervisor/proto/podjson.h"
@@ -54,7 +58,7 @@ static void usage(FILE *f) {
              "       podvisor shim ctl SOCKET status|stop|restart NAME|update NAME FILE\n"
              "       podvisor shim ctl SOCKET exec [-i] [-t] NAME -- CMD [ARG...]\n"
              "       podvisor shim --pod-key KEY [--sync-fd N] [--lock-fd N] [--log-max-size SIZE]\n"
-             "                     [--log-max-files N]\n");
+             "                     [--log-max-files N] [--cgroup-parent PATH]\n");
 }
 
 /* --- ctl ------------------------------------------------------------------------------- */
@@ -234,11 +238,17 @@ static int paths(const cli_globals *g, int argc, char **argv) {
     put("POD_LOCK", pp.lock);
     put("POD_PID_FILE", pp.pid_file);
     put("POD_SHIM_LOG", pp.shim_log);
+    char rec_uid[PODPATHS_UID_MAX + 1], parent[RESOURCE_PARENT_MAX + 1];
     if (podsnap_read_uid(&pp, uid) == 0 &&
         podpaths_set_instance(&pp, g->root, p->ns, p->name, uid, &err) == 0) {
+      if (podsnap_read_cgroup(&pp, rec_uid, parent, sizeof parent) < 0 || strcmp(rec_uid, uid) != 0)
+        snprintf(parent, sizeof parent, "%s", RESOURCE_DEFAULT_PARENT);
+      if (podpaths_set_cgroup(&pp, parent, &err) < 0)
+        snprintf(parent, sizeof parent, "%s", RESOURCE_DEFAULT_PARENT); /* a record is checked: not reached */
       put("POD_UID", pp.uid);
       put("POD_DATA_DIR", pp.pod_dir);
       put("POD_LOG_DIR", pp.log_dir);
+      put("POD_CGROUP_PARENT", parent);
       put("POD_CGROUP", pp.cgroup);
     }
     podpaths_free(&pp);

@@ -33,6 +33,11 @@
  * own stderr: a keeper must not block on a pipe nobody reads or die with
  * `up`'s terminal.  `up` follows that file (inotify) and copies new lines to
  * its stderr prefixed with the pod's name.
+ *
+ * Cgroups: the pods' go under --cgroup-parent (default "podvisor"); without
+ * it, `up` started in a delegated cgroup v2 subtree first moves itself to
+ * <delegated>/supervisor and puts the pods under <delegated>/podvisor
+ * (resource_manager_nest, resource.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +55,7 @@
 #include "spec/spec.h"
 #include "supervisor/cli/cli.h"
 #include "supervisor/cli/up_logs.h"
+#include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/podctl/podctl.h"
 #include "supervisor/shim/status.h"
@@ -428,9 +434,12 @@ static int load(int nfiles, char **files, spec_pod_list *pods) {
   return 0;
 }
 
-static void launch_all(up *x, const cli_globals *g, const char *log_max) {
-  podctl_launch_opts o = {
-      .root = g->root, .run_root = g->run_root, .log_max_size = log_max, .want_log_fd = true};
+static void launch_all(up *x, const cli_globals *g, const char *log_max, const char *cgroup_parent) {
+  podctl_launch_opts o = {.root = g->root,
+                          .run_root = g->run_root,
+                          .log_max_size = log_max,
+                          .cgroup_parent = cgroup_parent,
+                          .want_log_fd = true};
   for (size_t p = 0; p < x->n; p++) {
     upod *u = &x->pods[p];
     pv_err err;
@@ -447,15 +456,16 @@ static void launch_all(up *x, const cli_globals *g, const char *log_max) {
 }
 
 static int usage(void) {
-  fprintf(stderr,
-          "usage: podvisor up [--logs] [--root DIR] [--run-root DIR] [--log-max-size SIZE] FILE|DIR...\n");
+  fprintf(stderr, "usage: podvisor up [--logs] [--root DIR] [--run-root DIR] [--log-max-size SIZE]\n"
+                  "                   [--cgroup-parent PATH] FILE|DIR...\n");
   return 2;
 }
 
 int cmd_up(const cli_globals *g0, int argc, char **argv) {
   cli_globals g = *g0;
   bool logs = false;
-  const char *log_max = NULL;
+  const char *log_max = NULL, *cgroup_given = NULL;
+  pv_err err;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (strcmp(argv[i], "--logs") == 0)
@@ -466,7 +476,13 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
       g.run_root = argv[++i];
     else if (strcmp(argv[i], "--log-max-size") == 0 && i + 1 < argc)
       log_max = argv[++i];
-    else
+    else if (strcmp(argv[i], "--cgroup-parent") == 0 && i + 1 < argc) {
+      cgroup_given = argv[++i];
+      if (resource_manager_check_parent(cgroup_given, &err) < 0) {
+        fprintf(stderr, "podvisor up: --cgroup-parent: %s\n", pv_err_str(&err));
+        return 2;
+      }
+    } else
       return usage();
   }
   if (i >= argc)
@@ -476,8 +492,9 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     spec_pod_list_free(&list);
     return 1;
   }
-  pv_err err;
-  if (pv_mkdir_p(g.run_root, 0755, &err) < 0 || pv_mkdir_p(g.root, 0755, &err) < 0) {
+  char cgroup_parent[RESOURCE_PARENT_MAX + 1];
+  if (pv_mkdir_p(g.run_root, 0755, &err) < 0 || pv_mkdir_p(g.root, 0755, &err) < 0 ||
+      resource_manager_pick_parent(cgroup_given, cgroup_parent, sizeof cgroup_parent, &err) < 0) {
     fprintf(stderr, "podvisor up: %s\n", pv_err_str(&err));
     spec_pod_list_free(&list);
     return 1;
@@ -515,7 +532,7 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     printf(ROW_FMT "\n", "POD", "CONTAINER", "STATE", "RESTARTS");
     fflush(stdout);
   }
-  launch_all(&x, &g, log_max);
+  launch_all(&x, &g, log_max, cgroup_parent);
   if (x.alive == 0)
     finish(&x);
   uv_run(&x.loop, UV_RUN_DEFAULT);

@@ -11,9 +11,12 @@
  * (v2: cgroup.subtree_control of the ancestors; v1: cpuset.cpus/mems), writes
  * limits and reads stats.  The ops table below is the whole contract.
  *
- * Ownership: a resource_manager owns its hierarchy table; a cgroup_handle
- * points into it (the manager must outlive its handles) and owns the strings
- * of its directories.
+ * Delegation (cgroup_deleg.c): on v2 the manager knows the cgroup it was
+ * delegated, if any (rm->delegated), and a backend never writes above it.
+ *
+ * Ownership: a resource_manager owns its hierarchy table, its parent and
+ * delegation strings; a cgroup_handle points into it (the manager must
+ * outlive its handles) and owns the strings of its directories.
  */
 #ifndef PODVISOR_CORE_CGROUP_INTERNAL_H
 #define PODVISOR_CORE_CGROUP_INTERNAL_H
@@ -61,7 +64,13 @@ struct resource_manager {
   char *root;
   size_t nhier;
   cg_hier hier[CGROUP_MAX_HIER];
-  unsigned v2_avail; /* v2: controllers listed in the root's cgroup.controllers */
+  unsigned v2_avail; /* v2: controllers listed in the cgroup.controllers of the
+                      * root, or of the delegated cgroup when there is one */
+  char *parent;      /* below it destroy removes empty directories; "podvisor" */
+  /* v2 only, from the process's own cgroup (cgroup_deleg.c): */
+  char *self;            /* that cgroup, relative to the root ("" = the root); NULL unknown */
+  char *delegated;       /* the delegated cgroup it runs in, relative; NULL = none */
+  const char *self_text; /* during init only: /proc/self/cgroup's text to use */
 };
 
 struct cgroup_handle {
@@ -98,6 +107,30 @@ struct cgroup_ops {
 
 extern const cgroup_ops cgroup_v1_ops;
 extern const cgroup_ops cgroup_v2_ops;
+
+/* resource.c: resource_manager_init with the text of /proc/self/cgroup
+ * given (self_text; NULL: the process's own cgroup is unknown, so nothing
+ * is delegated).  resource_manager_init reads the real file for the
+ * default root only.  For tests on a fake tree. */
+int resource_manager_init_self(resource_manager **out, const char *root, const char *self_text, pv_err *err);
+
+/* cgroup_deleg.c: the path of the process's cgroup in the unified
+ * hierarchy from the text of /proc/<pid>/cgroup (its "0::/path" line),
+ * relative to the root: "" for the root.  -1 with ENOENT when there is no
+ * such line (a v1-only host), EINVAL for a bad one, ENAMETOOLONG. */
+int cgroup_self_path(const char *text, char *out, size_t size);
+/* true when the cgroup directory dir carries the delegation mark systemd
+ * sets for Delegate=yes: the extended attribute trusted.delegate or
+ * user.delegate with the value "1". */
+bool cgroup_dir_is_delegated(const char *dir);
+/* v2 detect: fills rm->self and rm->delegated from rm->self_text. */
+int cgroup_detect_delegation(resource_manager *rm, pv_err *err);
+/* The first depth of cg's path a backend may write in: that of the
+ * delegated cgroup when cg lies below it, else 0 (the root). */
+int cgroup_first_writable(const cgroup_handle *cg);
+/* v2: ENOTSUP naming the controller when a limit of l needs one that
+ * rm->v2_avail lacks (not offered by the root, or not delegated). */
+int cgroup_check_available(const cgroup_handle *cg, const resource_limits *l, pv_err *err);
 
 /* resource.c: reads cgroup.procs of one directory: a malloc'd buffer, or
  * NULL with *gone set when the directory no longer exists. */

@@ -5,7 +5,12 @@
  * enabled in cgroup.subtree_control, so prepare() enables, in the root and
  * in every ancestor of the leaf, "+cpu +memory +pids +io" (plus "+cpuset"
  * when the limits ask for one), each only if the root's cgroup.controllers
- * lists it (io is there for io.stat only: no limit is written).  The leaf itself enables nothing: processes live only in leaves (the
+ * lists it (io is there for io.stat only: no limit is written).  In a
+ * delegated subtree (cgroup_deleg.c) the walk starts at the delegated
+ * cgroup instead of the root, and what it offers is that cgroup's
+ * cgroup.controllers; a limit needing a controller that is not offered
+ * fails with ENOTSUP naming it (a cpuset is only needed when asked).  The
+ * leaf itself enables nothing: processes live only in leaves (the
  * "no internal processes" rule would make a populated parent refuse
  * subtree_control writes with EBUSY).  An ancestor that already has every
  * controller is only read, not written.  Enabled controllers are left on
@@ -90,6 +95,16 @@ static int v2_detect(resource_manager *rm, pv_err *err) {
   if (cgroup_read(rm->root, "cgroup.controllers", buf, sizeof buf, err) < 0)
     return -1;
   rm->v2_avail = parse_list(buf);
+  if (cgroup_detect_delegation(rm, err) < 0)
+    return -1;
+  if (rm->delegated != NULL) {
+    char dir[PATH_MAX];
+    if (pv_path(dir, sizeof dir, "%s/%s", rm->root, rm->delegated) < 0)
+      return pv_err_sys(err, "delegated cgroup %s", rm->delegated);
+    if (cgroup_read(dir, "cgroup.controllers", buf, sizeof buf, err) < 0)
+      return pv_err_wrap(err, "delegated cgroup %s", rm->delegated);
+    rm->v2_avail = parse_list(buf);
+  }
   if ((rm->hier[0].mount = strdup(rm->root)) == NULL)
     return pv_err_sys(err, "cgroup root %s", rm->root);
   rm->hier[0].ctrls = rm->v2_avail;
@@ -123,12 +138,13 @@ static int enable_in(const char *dir, unsigned want, pv_err *err) {
   return cgroup_write(dir, "cgroup.subtree_control", line, err);
 }
 
-/* Enables the controllers in the root and every ancestor of the leaf. */
+/* Enables the controllers in every ancestor of the leaf, from the root or
+ * from the delegated cgroup. */
 static int enable_path(cgroup_handle *cg, unsigned want, pv_err *err) {
   want &= cg->rm->v2_avail;
   if (want == 0 || cg->ndirs == 0)
     return 0;
-  for (int depth = 0; depth < cg->ncomp; depth++) {
+  for (int depth = cgroup_first_writable(cg); depth < cg->ncomp; depth++) {
     char dir[PATH_MAX];
     cgroup_ancestor(&cg->dirs[0], depth, dir, sizeof dir);
     if (enable_in(dir, want, err) < 0)
@@ -206,6 +222,8 @@ static int write_memory(const char *dir, const resource_limits *l, pv_err *err) 
 
 static int v2_set_limits(cgroup_handle *cg, const resource_limits *l, pv_err *err) {
   const char *dir = cg->dirs[0].path;
+  if (cgroup_check_available(cg, l, err) < 0)
+    return -1;
   if (write_cpu(dir, l, err) < 0 || write_memory(dir, l, err) < 0)
     return -1;
   if (cgroup_write_pids(dir, l, err) < 0)
@@ -242,7 +260,9 @@ static int v2_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err) {
   if (cgroup_read_key(dir, "cpu.stat", "usage_usec", &usec, err) < 0)
     return -1;
   st->cpu_usage_ns = usec * 1000;
-  if (cgroup_read_u64(dir, "memory.current", &st->memory_bytes, err) < 0)
+  /* Without the memory controller (not delegated) there is no usage. */
+  int r = cgroup_read_u64(dir, "memory.current", &st->memory_bytes, err);
+  if ((cg->rm->v2_avail & CG_MEMORY) ? r < 0 : cgroup_optional(r, err) < 0)
     return -1;
   if (cgroup_optional(cgroup_read_u64(dir, "memory.peak", &st->memory_max_bytes, err), err) < 0 ||
       cgroup_optional(cgroup_read_u64(dir, "pids.current", &st->pids_current, err), err) < 0 ||

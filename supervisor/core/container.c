@@ -159,7 +159,8 @@ int container_manager_init(container_manager **out, const container_manager_opti
     return pv_err_sys(err, "container manager");
   }
   if (pv_mkdir_p(m->state_dir, 0700, err) < 0 ||
-      resource_manager_init(&m->rm, opts != NULL ? opts->cgroup_root : NULL, err) < 0) {
+      resource_manager_init(&m->rm, opts != NULL ? opts->cgroup_root : NULL, err) < 0 ||
+      resource_manager_set_parent(m->rm, opts != NULL ? opts->cgroup_parent : NULL, err) < 0) {
     pv_err_wrap(err, "container manager");
     container_manager_cleanup(m);
     return -1;
@@ -287,8 +288,9 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
   if (c->argv == NULL || c->envp == NULL || c->cwd == NULL ||
       (c->paths = container_exec_paths(c->argv[0], c->envp)) == NULL ||
       asprintf(&c->dir, "%s/%s", c->m->state_dir, c->id) < 0 ||
-      (cfg->cgroup_path != NULL ? (c->cgroup_path = strdup(cfg->cgroup_path)) == NULL
-                                : asprintf(&c->cgroup_path, "podvisor/%s", c->id) < 0))
+      (cfg->cgroup_path != NULL
+           ? (c->cgroup_path = strdup(cfg->cgroup_path)) == NULL
+           : asprintf(&c->cgroup_path, "%s/%s", resource_manager_parent(c->m->rm), c->id) < 0))
     return pv_err_sys(err, "container %s: copy the config", c->id);
   c->fds[0] = cfg->stdin_fd;
   c->fds[1] = cfg->stdout_fd;

@@ -86,7 +86,7 @@ typedef struct container_config {
   /* CLONE_NEW{PID,NS,UTS,IPC,NET,CGROUP} to create.  0 means all six. */
   int namespaces;
   container_join join;     /* set by container_config_init to all -1 */
-  const char *cgroup_path; /* relative; NULL = "podvisor/<id>" */
+  const char *cgroup_path; /* relative; NULL = "<cgroup parent>/<id>" */
   resource_limits limits;
   bool privileged;   /* keep every capability, no masked paths */
   uint64_t cap_add;  /* bit (1ULL << CAP_X) added to the default set */
@@ -130,6 +130,8 @@ typedef struct container_info {
 typedef struct container_manager_options {
   const char *state_dir;   /* per-container upper/work dirs; default /var/lib/podvisor/containers */
   const char *cgroup_root; /* NULL = /sys/fs/cgroup */
+  /* The cgroup parent (resource_manager_set_parent): NULL = "podvisor". */
+  const char *cgroup_parent;
 } container_manager_options;
 
 typedef struct container_exec_config {

@@ -10,15 +10,18 @@
  *
  * Directory ownership, the policy destroy follows:
  *   - the leaf (the cgroup itself) is always removed;
- *   - then every ancestor below the first path component is removed while it
- *     is empty: with the layout podvisor/<pod>/<container> the pod directory
+ *   - then every ancestor below the manager's parent ("podvisor" unless
+ *     resource_manager_set_parent said otherwise) is removed while it is
+ *     empty: with the layout <parent>/<pod>/<container> the pod directory
  *     goes with its last container.  It is removed even when another handle
  *     created it (the pod's first container may be destroyed first), and an
  *     rmdir that fails because a sibling is still there (EBUSY, ENOTEMPTY)
  *     ends the walk quietly;
- *   - the first component ("podvisor") is shared by every pod and every test
- *     running at the same time; removing it would race their mkdir, so it
- *     stays.
+ *   - the parent is shared by every pod and every test running at the same
+ *     time; removing it would race their mkdir, so it stays, and so does
+ *     everything above it (a delegated cgroup, a slice: not podvisor's).
+ *     A cgroup that is not below the parent (one of an instance that ran
+ *     under another parent) loses only its own directory;
  *   - a failed create removes exactly the directories it made (recorded per
  *     hierarchy in cg_dir.nexisting), nothing that existed before.
  * A concurrent destroy can remove a parent between our EEXIST and the next
@@ -60,13 +63,27 @@ void resource_limits_init(resource_limits *l) {
 }
 
 int resource_manager_init(resource_manager **out, const char *root, pv_err *err) {
+  /* Only the real tree is the one /proc/self/cgroup speaks of. */
+  char *text = NULL;
+  if (root == NULL && pv_read_file("/proc/self/cgroup", &text, NULL, NULL) < 0)
+    text = NULL;
+  int r = resource_manager_init_self(out, root, text, err);
+  free(text);
+  return r;
+}
+
+int resource_manager_init_self(resource_manager **out, const char *root, const char *self_text, pv_err *err) {
   if (root == NULL)
     root = CGROUP_DEFAULT_ROOT;
   resource_manager *rm = calloc(1, sizeof *rm);
-  if (rm == NULL || (rm->root = strdup(root)) == NULL) {
+  if (rm == NULL || (rm->root = strdup(root)) == NULL ||
+      (rm->parent = strdup(RESOURCE_DEFAULT_PARENT)) == NULL) {
+    if (rm != NULL)
+      free(rm->root);
     free(rm);
     return pv_err_sys(err, "cgroup root %s", root);
   }
+  rm->self_text = self_text;
   /* Strip trailing slashes so that joined paths read well. */
   for (size_t n = strlen(rm->root); n > 1 && rm->root[n - 1] == '/'; n--)
     rm->root[n - 1] = '\0';
@@ -81,7 +98,9 @@ int resource_manager_init(resource_manager **out, const char *root, pv_err *err)
   bool v2 = cgroup_dir_is_v2(rm->root);
   rm->version = v2 ? CGROUP_V2 : CGROUP_V1;
   rm->ops = v2 ? &cgroup_v2_ops : &cgroup_v1_ops;
-  if (rm->ops->detect(rm, err) < 0) {
+  int r = rm->ops->detect(rm, err);
+  rm->self_text = NULL;
+  if (r < 0) {
     pv_err_wrap(err, "cgroup root %s", rm->root);
     resource_manager_cleanup(rm);
     return -1;
@@ -96,6 +115,9 @@ void resource_manager_cleanup(resource_manager *rm) {
   for (size_t i = 0; i < rm->nhier; i++)
     free(rm->hier[i].mount);
   free(rm->root);
+  free(rm->parent);
+  free(rm->self);
+  free(rm->delegated);
   free(rm);
 }
 
@@ -127,6 +149,32 @@ static int count_components(const char *rel) {
       return -1;
   }
   return n;
+}
+
+int resource_manager_check_parent(const char *parent, pv_err *err) {
+  if (parent == NULL || strlen(parent) > RESOURCE_PARENT_MAX || count_components(parent) < 0)
+    return pv_err_set(err, EINVAL,
+                      "cgroup parent '%.*s': not a relative path of at most %d bytes without empty, '.' or "
+                      "'..' components (e.g. podvisor or system.slice/pods)",
+                      RESOURCE_PARENT_MAX + 8, parent != NULL ? parent : "", RESOURCE_PARENT_MAX);
+  return 0;
+}
+
+int resource_manager_set_parent(resource_manager *rm, const char *parent, pv_err *err) {
+  if (parent == NULL)
+    parent = RESOURCE_DEFAULT_PARENT;
+  if (resource_manager_check_parent(parent, err) < 0)
+    return -1;
+  char *p = strdup(parent);
+  if (p == NULL)
+    return pv_err_sys(err, "cgroup parent %s", parent);
+  free(rm->parent);
+  rm->parent = p;
+  return 0;
+}
+
+const char *resource_manager_parent(const resource_manager *rm) {
+  return rm->parent;
 }
 
 static cgroup_handle *handle_new(resource_manager *rm, const char *relpath, unsigned sel, pv_err *err) {
@@ -343,8 +391,14 @@ int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err) {
 }
 
 int resource_manager_remove_process(cgroup_handle *cg, pid_t pid, pv_err *err) {
+  /* In a delegated subtree the process goes to <delegated>/supervisor,
+   * where the launcher lives: the root is not podvisor's to write. */
+  char sup[PATH_MAX];
+  bool nested = cgroup_first_writable(cg) > 0;
+  if (nested && pv_path(sup, sizeof sup, "%s/%s/supervisor", cg->rm->root, cg->rm->delegated) < 0)
+    return pv_err_sys(err, "cgroup %s", cg->relpath);
   for (size_t i = 0; i < cg->ndirs; i++)
-    if (write_procs(cg->dirs[i].hier->mount, cg->relpath, pid, err) < 0)
+    if (write_procs(nested ? sup : cg->dirs[i].hier->mount, cg->relpath, pid, err) < 0)
       return -1;
   return 0;
 }
@@ -488,10 +542,21 @@ bool resource_manager_is_empty(cgroup_handle *cg) {
   return true;
 }
 
-/* rmdir of the empty ancestors below the first component (see the header). */
+/* The depth of the manager's parent when cg lies below it, else the
+ * cgroup's own depth: nothing above a cgroup outside the parent is ours. */
+static int parent_depth(const cgroup_handle *cg) {
+  const char *parent = cg->rm->parent;
+  size_t n = strlen(parent);
+  if (strncmp(cg->relpath, parent, n) != 0 || cg->relpath[n] != '/')
+    return cg->ncomp;
+  return count_components(parent);
+}
+
+/* rmdir of the empty ancestors below the parent (see the header). */
 static void prune_parents(cgroup_handle *cg, cg_dir *d) {
   char path[PATH_MAX];
-  for (int depth = cg->ncomp - 1; depth >= 2; depth--) {
+  int keep = parent_depth(cg);
+  for (int depth = cg->ncomp - 1; depth > keep; depth--) {
     cgroup_ancestor(d, depth, path, sizeof path);
     if (rmdir(path) < 0 && errno != ENOENT)
       return; /* EBUSY / ENOTEMPTY: a sibling still lives there */

@@ -12,8 +12,23 @@
  * The root path is a parameter so that tests can point the v2 backend at a
  * fake tree of plain directories and files.
  *
- * A cgroup is named by a path relative to the podvisor parent, e.g.
- * "podvisor/<pod-uid>/<container>".  The handle owns the per-hierarchy
+ * A cgroup is named by a path relative to the root, e.g.
+ * "podvisor/<pod-uid>/<container>": the first part, "podvisor" by default,
+ * is the cgroup parent (resource_manager_set_parent), under which podvisor
+ * owns everything it creates.
+ *
+ * Delegation (pure v2): a process started by systemd with Delegate=yes
+ * owns the subtree of its own cgroup, which systemd marks with the
+ * extended attribute trusted.delegate (or user.delegate) = "1".  The
+ * manager reads the process's cgroup from /proc/self/cgroup ("0::/path")
+ * at init, and when that cgroup is delegated (or it is "<X>/supervisor"
+ * with X delegated, systemd's DelegateSubgroup=supervisor), X is "the
+ * delegated cgroup": controllers are read from its cgroup.controllers and
+ * enabled in the subtree_control of X and below only, never above it.  A
+ * launcher (daemon, `up`, `run`) calls resource_manager_nest() to move
+ * itself to <X>/supervisor (a cgroup with processes cannot enable
+ * controllers for its children) and to get the parent <X>/podvisor.  On
+ * v1 and hybrid hosts nothing of this applies.  The handle owns the per-hierarchy
  * directory paths; resource_manager_destroy_cgroup() removes every directory
  * it created (leaf first, then empty parents it created) and frees nothing
  * else: a populated cgroup gives EBUSY once, and the caller removes it again
@@ -77,6 +92,35 @@ void resource_limits_init(resource_limits *l);
 /* Detects the layout under root (NULL = "/sys/fs/cgroup"). */
 int resource_manager_init(resource_manager **out, const char *root, pv_err *err);
 void resource_manager_cleanup(resource_manager *rm); /* accepts NULL */
+
+#define RESOURCE_DEFAULT_PARENT "podvisor"
+/* The longest cgroup parent accepted. */
+#define RESOURCE_PARENT_MAX 200
+
+/* Checks a cgroup parent given by a user (--cgroup-parent): a path
+ * relative to the cgroup root ("podvisor", "system.slice/pods"), of at most
+ * RESOURCE_PARENT_MAX bytes, no empty, "." or ".." components.  0, or -1
+ * with EINVAL and a message naming it.  Pure. */
+int resource_manager_check_parent(const char *parent, pv_err *err);
+/* Sets the parent (checked as above; NULL = "podvisor"): destroy removes
+ * the empty directories between a cgroup and its parent, never the parent
+ * or anything above; of a cgroup not below the parent only the cgroup's
+ * own directory is removed. */
+int resource_manager_set_parent(resource_manager *rm, const char *parent, pv_err *err);
+const char *resource_manager_parent(const resource_manager *rm);
+/* The delegated cgroup (relative to the root) the process runs in, NULL
+ * when there is none (not delegated, the root cgroup, v1). */
+const char *resource_manager_delegated(const resource_manager *rm);
+/* For a launcher given no --cgroup-parent: in a delegated cgroup X, moves
+ * the calling process (all of its threads) to <X>/supervisor unless it is
+ * there already (mkdir, "0" to its cgroup.procs) and sets the parent to
+ * <X>/podvisor; elsewhere the parent stays "podvisor".  The parent is
+ * copied to out (size bytes). */
+int resource_manager_nest(resource_manager *rm, char *out, size_t size, pv_err *err);
+/* A launcher's cgroup parent: given (checked) when not NULL, else what
+ * resource_manager_nest() finds under the default root (a host without a
+ * usable cgroup tree gets "podvisor": nothing there is delegated). */
+int resource_manager_pick_parent(const char *given, char *out, size_t size, pv_err *err);
 cgroup_version resource_manager_version(const resource_manager *rm);
 const char *resource_manager_root(const resource_manager *rm);
 
@@ -94,7 +138,8 @@ int resource_manager_open_cgroup(resource_manager *rm, const char *relpath, cgro
 /* Writes new limits to an existing cgroup (live update). */
 int resource_manager_update(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
 int resource_manager_add_process(cgroup_handle *cg, pid_t pid, pv_err *err);
-/* Moves pid back to the root cgroup of every hierarchy. */
+/* Moves pid back to the root cgroup of every hierarchy (of a cgroup in a
+ * delegated subtree: to <delegated>/supervisor). */
 int resource_manager_remove_process(cgroup_handle *cg, pid_t pid, pv_err *err);
 int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *err);
 /* Sends sig to every process in the cgroup.  v2: cgroup.kill for SIGKILL;
@@ -106,8 +151,8 @@ int resource_manager_get_stats(cgroup_handle *cg, resource_stats *st, pv_err *er
 int resource_manager_kill(cgroup_handle *cg, int sig, pv_err *err);
 /* true when no process is left in the cgroup. */
 bool resource_manager_is_empty(cgroup_handle *cg);
-/* rmdir in every hierarchy (leaf, then parents that became empty and that
- * podvisor created below "podvisor/"). EBUSY if still populated. Frees the
+/* rmdir in every hierarchy (leaf, then parents that became empty, below
+ * the manager's parent). EBUSY if still populated. Frees the
  * handle only on success; on failure the handle stays valid. */
 int resource_manager_destroy_cgroup(cgroup_handle *cg, pv_err *err);
 /* Moves the cgroup out of the way of a new one at its path, processes and

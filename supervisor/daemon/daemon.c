@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/daemon/daemon.h"
 #include "supervisor/daemon/daemon_core.h"
@@ -400,6 +401,13 @@ static int start(pvd *d, pv_err *err) {
     return -1;
   if (pv_mkdir_p(d->opts.manifests, 0755, err) < 0)
     return -1;
+  /* Before any keeper is forked: they inherit the cgroup this moves to. */
+  char parent[RESOURCE_PARENT_MAX + 1], qp[2 * RESOURCE_PARENT_MAX + 3];
+  if (resource_manager_pick_parent(d->opts.cgroup_parent, parent, sizeof parent, err) < 0)
+    return -1;
+  free(d->opts.cgroup_parent);
+  if ((d->opts.cgroup_parent = strdup(parent)) == NULL)
+    return pv_err_sys(err, "cgroup parent");
   d->manifests_real = realpath(d->opts.manifests, NULL);
   if (d->manifests_real == NULL)
     return pv_err_sys(err, "manifests %s", d->opts.manifests);
@@ -413,8 +421,9 @@ static int start(pvd *d, pv_err *err) {
     if (rv > d->rv)
       d->rv = rv;
   }
-  pvd_log(d, PVD_LOG_INFO, NULL, NULL, "starting root=%s run_root=%s manifests=%s pid=%d",
-          pvd_logfmt_quote(d->opts.root, q, sizeof q), d->opts.run_root, d->manifests_real, (int)getpid());
+  pvd_log(d, PVD_LOG_INFO, NULL, NULL, "starting root=%s run_root=%s manifests=%s cgroup_parent=%s pid=%d",
+          pvd_logfmt_quote(d->opts.root, q, sizeof q), d->opts.run_root, d->manifests_real,
+          pvd_logfmt_quote(d->opts.cgroup_parent, qp, sizeof qp), (int)getpid());
   pvd_report(d, &rep);
   desired_report_free(&rep);
   memset(&rep, 0, sizeof rep);

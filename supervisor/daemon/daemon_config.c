@@ -6,7 +6,7 @@
  * The config file is one YAML mapping of scalars; its keys are the flags'
  * names, in kebab or camel case alike ("run-root", "runRoot"):
  *   root, run-root, manifests, listen, listen-insecure, log-level,
- *   keep-pods, rescan-seconds, shim.
+ *   keep-pods, rescan-seconds, shim, cgroup-parent.
  * An unknown key or a value of the wrong kind is an error naming the file,
  * its line and column, as a manifest's are.
  */
@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "supervisor/core/resource.h"
 #include "supervisor/daemon/daemon_core.h"
 
 static const char usage_text[] =
@@ -37,6 +38,8 @@ static const char usage_text[] =
     "  --keep-pods           at SIGTERM/SIGINT leave the pods running (the next daemon adopts them)\n"
     "  --rescan-seconds N    the periodic full rescan of the manifest directory (default 20)\n"
     "  --shim PATH           the keeper binary (default: podvisor-shim beside podvisor)\n"
+    "  --cgroup-parent PATH  the pods' cgroup parent, relative to the cgroup root (default podvisor;\n"
+    "                        in a delegated cgroup v2 subtree <delegated>/podvisor)\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop every pod gracefully and exit 0; SIGHUP rereads the config file\n"
     "and rescans the manifest directory.\n";
@@ -120,6 +123,13 @@ int pvd_opts_parse(int argc, char **argv, pvd_opts *o, pvd_opts_set *set) {
       set_str(&o->config, v);
     } else if ((v = flag_value(argc, argv, &i, "--shim", &bad)) != NULL) {
       set_str(&o->shim_path, v), set->shim = true;
+    } else if ((v = flag_value(argc, argv, &i, "--cgroup-parent", &bad)) != NULL) {
+      pv_err err;
+      if (resource_manager_check_parent(v, &err) < 0) {
+        fprintf(stderr, "podvisor daemon: --cgroup-parent: %s\n", pv_err_str(&err));
+        return 2;
+      }
+      set_str(&o->cgroup_parent, v), set->cgroup_parent = true;
     } else if ((v = flag_value(argc, argv, &i, "--log-level", &bad)) != NULL) {
       if (pvd_log_level_parse(v, &o->log_level) < 0) {
         fprintf(stderr, "podvisor daemon: --log-level: '%s' is not debug, info, warn or error\n", v);
@@ -176,6 +186,11 @@ static int config_set(const char *path, const yaml_event_t *kev, const char *key
   } else if (strcmp(k, "shim") == 0) {
     if (!set->shim)
       set_str(&o->shim_path, v);
+  } else if (strcmp(k, "cgroupparent") == 0) {
+    if (resource_manager_check_parent(v, err) < 0)
+      return pv_err_wrap(err, "%s:%u:%u: %s", path, line, col, key);
+    if (!set->cgroup_parent)
+      set_str(&o->cgroup_parent, v);
   } else if (strcmp(k, "loglevel") == 0) {
     pvd_log_level l;
     if (pvd_log_level_parse(v, &l) < 0)
@@ -289,5 +304,6 @@ void pvd_opts_free(pvd_opts *o) {
   free(o->listen);
   free(o->config);
   free(o->shim_path);
+  free(o->cgroup_parent);
   memset(o, 0, sizeof *o);
 }

@@ -60,6 +60,9 @@ typedef struct pvd_opts {
   bool keep_pods;       /* at SIGTERM/SIGINT leave the shims running */
   unsigned rescan_ms;   /* the periodic full rescan */
   char *shim_path;      /* NULL: podctl_find_shim() */
+  /* The pods' cgroup parent; NULL until start() resolves it
+   * (resource_manager_pick_parent: nested when delegated). */
+  char *cgroup_parent;
 } pvd_opts;
 
 /* ---- the pod table ----------------------------------------------------------------

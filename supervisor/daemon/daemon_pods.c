@@ -439,6 +439,7 @@ int dpods_launch(pvd_entry *e, const spec_pod *spec, bool keep_instance) {
   podctl_launch_opts o = {.root = d->opts.root,
                           .run_root = d->opts.run_root,
                           .shim_path = d->opts.shim_path,
+                          .cgroup_parent = d->opts.cgroup_parent,
                           .keep_instance = keep_instance};
   e->launch_spec = copy;
   if (podctl_launch(&d->loop, copy, e->pub.key, &o, &shim_cb, e, &e->shim, &err) < 0) {

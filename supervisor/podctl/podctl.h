@@ -83,6 +83,7 @@ typedef struct podctl_launch_opts {
   bool keep_instance;       /* keep the run directory's uid (a keeper restarted) */
   const char *log_max_size; /* passed on as given; NULL = the shim's default */
   unsigned log_max_files;   /* 0 = the shim's default */
+  const char *cgroup_parent; /* --cgroup-parent for the keeper; NULL = its default ("podvisor") */
   bool want_log_fd;         /* podctl_shim_take_log_fd(): shim.log from its end */
 } podctl_launch_opts;
 

@@ -57,7 +57,7 @@ struct podctl_shim {
   /* Launch parameters (copied) and the worker's results. */
   const spec_pod *pod;
   char key[PODPATHS_KEY_LEN + 1];
-  char *root, *run_root, *shim_path, *log_max_size;
+  char *root, *run_root, *shim_path, *log_max_size, *cgroup_parent;
   bool lean, keep, want_log;
   unsigned log_max_files;
   unsigned lock_waited_ms;

@@ -144,6 +144,10 @@ static void build_argv(podctl_shim *s, char **argv, char bufs[][16]) {
     argv[n++] = "--log-max-files";
     argv[n++] = bufs[2];
   }
+  if (s->cgroup_parent != NULL) {
+    argv[n++] = "--cgroup-parent";
+    argv[n++] = s->cgroup_parent;
+  }
   argv[n] = NULL;
 }
 
@@ -380,6 +384,7 @@ int podctl_launch(uv_loop_t *loop, const spec_pod *pod, const char *key, const p
   s->shim_path = dup_or_null(path, &oom);
   s->log_max_size = dup_or_null(o->log_max_size, &oom);
   s->log_max_files = o->log_max_files;
+  s->cgroup_parent = dup_or_null(o->cgroup_parent, &oom);
   s->keep = o->keep_instance;
   s->want_log = o->want_log_fd;
   s->work.data = s;

@@ -54,6 +54,7 @@ void podctl_shim_maybe_free(podctl_shim *s) {
   free(s->run_root);
   free(s->shim_path);
   free(s->log_max_size);
+  free(s->cgroup_parent);
   free(s);
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "supervisor/core/resource.h"
+
 bool podpaths_key_is_valid(const char *key) {
   if (key == NULL || strlen(key) != PODPATHS_KEY_LEN)
     return false;
@@ -71,7 +73,8 @@ int podpaths_init(podpaths *pp, const char *run_root, const char *key, pv_err *e
       dup_path(&pp->socket, "%s/shim.sock", pp->run_dir) < 0 ||
       dup_path(&pp->lock, "%s/shim.lock", pp->run_dir) < 0 ||
       dup_path(&pp->pid_file, "%s/shim.pid", pp->run_dir) < 0 ||
-      dup_path(&pp->shim_log, "%s/shim.log", pp->run_dir) < 0) {
+      dup_path(&pp->shim_log, "%s/shim.log", pp->run_dir) < 0 ||
+      dup_path(&pp->cgroup_file, "%s/cgroup.json", pp->run_dir) < 0) {
     int e = errno;
     podpaths_free(pp);
     errno = e;
@@ -98,7 +101,7 @@ int podpaths_set_instance(podpaths *pp, const char *root, const char *ns, const 
   snprintf(pp->uid, sizeof pp->uid, "%s", uid);
   if (dup_path(&pp->pod_dir, "%s/pods/%s", root, uid) < 0 ||
       dup_path(&pp->log_dir, "%s/logs/%s_%s_%s", root, ns, name, uid) < 0 ||
-      dup_path(&pp->cgroup, "podvisor/%s", uid) < 0) {
+      dup_path(&pp->cgroup, "%s/%s", RESOURCE_DEFAULT_PARENT, uid) < 0) {
     pp->uid[0] = '\0';
     return pv_err_sys(err, "pod %s/%s: paths under %s", ns, name, root);
   }
@@ -117,11 +120,26 @@ int podpaths_for_pod(podpaths *pp, const char *root, const char *run_root, const
   return 0;
 }
 
+int podpaths_set_cgroup(podpaths *pp, const char *parent, pv_err *err) {
+  if (parent == NULL)
+    parent = RESOURCE_DEFAULT_PARENT;
+  if (pp->uid[0] == '\0')
+    return pv_err_set(err, EINVAL, "pod %s: a cgroup parent before the instance is known", pp->key);
+  if (resource_manager_check_parent(parent, err) < 0)
+    return pv_err_wrap(err, "pod %s", pp->key);
+  char *cg = NULL;
+  if (dup_path(&cg, "%s/%s", parent, pp->uid) < 0)
+    return pv_err_sys(err, "pod %s: cgroup under %s", pp->key, parent);
+  free(pp->cgroup);
+  pp->cgroup = cg;
+  return 0;
+}
+
 void podpaths_free(podpaths *pp) {
   if (pp == NULL)
     return;
-  char **all[] = {&pp->run_dir,  &pp->snapshot, &pp->status,  &pp->socket,  &pp->lock,
-                  &pp->pid_file, &pp->shim_log, &pp->pod_dir, &pp->log_dir, &pp->cgroup};
+  char **all[] = {&pp->run_dir,  &pp->snapshot, &pp->status,  &pp->socket, &pp->lock,       &pp->pid_file,
+                  &pp->shim_log, &pp->pod_dir,  &pp->log_dir, &pp->cgroup, &pp->cgroup_file};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     free(*all[i]);
     *all[i] = NULL;

@@ -14,13 +14,15 @@
  *                            shim.pid     the keeper's pid
  *                            shim.lock    flock()ed by the keeper for its whole life
  *                            shim.log     the keeper's stderr
+ *                            cgroup.json  the cgroup parent of the instance
+ *                                         that ran here (podsnap.h)
  *    so that a launcher finds the pod's keeper from its name alone.
  *  - its instance UID (the kubelet's pod UID): metadata.uid of the snapshot,
  *    a new random UUID for every new instance (podpaths_new_uid).  It names
  *    what one instance owns and must not share with the next one:
  *      <root>/pods/<uid>/                    pod data (containers/, volumes/)
  *      <root>/logs/<ns>_<name>_<uid>/<container>/<restart>.log
- *      cgroup podvisor/<uid>
+ *      cgroup <parent>/<uid>   (parent "podvisor" unless podpaths_set_cgroup)
  *
  * Every component is validated before it is joined: the key must be 16
  * lower-case hex digits, the uid a DNS-1123 label (spec_uid_is_safe()
@@ -46,10 +48,10 @@
 
 typedef struct podpaths {
   char key[PODPATHS_KEY_LEN + 1];
-  char *run_dir, *snapshot, *status, *socket, *lock, *pid_file, *shim_log;
+  char *run_dir, *snapshot, *status, *socket, *lock, *pid_file, *shim_log, *cgroup_file;
   /* The instance, once known (podpaths_set_instance): else "" and NULL. */
   char uid[PODPATHS_UID_MAX + 1];
-  char *pod_dir, *log_dir, *cgroup; /* cgroup: relative, "podvisor/<uid>" */
+  char *pod_dir, *log_dir, *cgroup; /* cgroup: relative, "<parent>/<uid>" */
 } podpaths;
 
 /* The run directory's paths for key (16 lower-case hex digits). */
@@ -61,6 +63,11 @@ int podpaths_for_pod(podpaths *pp, const char *root, const char *run_root, const
 /* Adds the instance's paths (replacing earlier ones). */
 int podpaths_set_instance(podpaths *pp, const char *root, const char *ns, const char *name, const char *uid,
                           pv_err *err);
+
+/* Puts the instance's cgroup under parent (resource_manager_check_parent
+ * rules; NULL = "podvisor"): cgroup becomes "<parent>/<uid>".  Needs the
+ * instance (podpaths_set_instance); EINVAL with a message otherwise. */
+int podpaths_set_cgroup(podpaths *pp, const char *parent, pv_err *err);
 
 void podpaths_free(podpaths *pp);
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/proto/podjson.h"
 
@@ -90,6 +91,32 @@ int podsnap_read_uid(const podpaths *pp, char uid[PODPATHS_UID_MAX + 1]) {
     rc = 0;
   }
   json_decref(j);
+  return rc;
+}
+
+int podsnap_read_cgroup(const podpaths *pp, char uid[PODPATHS_UID_MAX + 1], char *parent, size_t size) {
+  json_t *j = json_load_file(pp->cgroup_file, 0, NULL);
+  const char *u = json_string_value(json_object_get(j, "uid"));
+  const char *p = json_string_value(json_object_get(j, "cgroupParent"));
+  int rc = -1;
+  if (podpaths_uid_is_valid(u) && p != NULL && resource_manager_check_parent(p, NULL) == 0 &&
+      strlen(p) < size) {
+    snprintf(uid, PODPATHS_UID_MAX + 1, "%s", u);
+    snprintf(parent, size, "%s", p);
+    rc = 0;
+  }
+  json_decref(j);
+  return rc;
+}
+
+int podsnap_write_cgroup(const podpaths *pp, const char *uid, const char *parent, pv_err *err) {
+  json_t *j = json_pack("{s:s,s:s}", "uid", uid, "cgroupParent", parent);
+  char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+  json_decref(j);
+  if (text == NULL)
+    return pv_err_set(err, ENOMEM, "%s: out of memory", pp->cgroup_file);
+  int rc = pv_write_file_atomic(pp->cgroup_file, text, strlen(text), 0644, err);
+  free(text);
   return rc;
 }
 

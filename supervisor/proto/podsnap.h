@@ -53,6 +53,17 @@ long podsnap_read_pid(const podpaths *pp);
  * (no snapshot, or none with a valid uid). */
 int podsnap_read_uid(const podpaths *pp, char uid[PODPATHS_UID_MAX + 1]);
 
+/* The cgroup parent of an instance (resource.h).  The keeper records it in
+ * the run directory (cgroup.json: {"uid": ..., "cgroupParent": ...}) when
+ * it starts, and a keeper started again for the same instance keeps it,
+ * whatever --cgroup-parent says then, so that it finds that instance's
+ * cgroups; a new instance takes the one it is given.  The instance that
+ * ran here before (its uid in the file) says where its leftovers are.
+ * podsnap_read_cgroup: 0 with uid and parent, -1 when there is no valid
+ * record.  podsnap_write_cgroup writes it atomically and durably (0644). */
+int podsnap_read_cgroup(const podpaths *pp, char uid[PODPATHS_UID_MAX + 1], char *parent, size_t size);
+int podsnap_write_cgroup(const podpaths *pp, const char *uid, const char *parent, pv_err *err);
+
 /* The instance uid for p (see above): keep = reuse the run directory's. */
 int podsnap_choose_uid(const podpaths *pp, const spec_pod *p, bool keep, char uid[PODPATHS_UID_MAX + 1],
                        pv_err *err);

@@ -482,8 +482,8 @@ static int build_argv(placement *pl, const image_info *img, const spec_container
   return 0;
 }
 
-int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid, const spec_pod *p,
-                    const spec_container *c, unsigned restart, pv_err *err) {
+int placement_build(placement *pl, const char *root, const char *pod_dir, const char *pod_cgroup,
+                    const spec_pod *p, const spec_container *c, unsigned restart, pv_err *err) {
   memset(pl, 0, sizeof *pl);
   container_config_init(&pl->cfg);
   image_info img;
@@ -492,7 +492,7 @@ int placement_build(placement *pl, const char *root, const char *pod_dir, const 
     return pv_err_wrap(err, "container %s", c->name);
   int rc = -1;
   if (pv_path(pl->id, sizeof pl->id, "%s-%u", c->name, restart) < 0 ||
-      pv_path(pl->cgroup, sizeof pl->cgroup, "podvisor/%s/%s", uid, c->name) < 0 ||
+      pv_path(pl->cgroup, sizeof pl->cgroup, "%s/%s", pod_cgroup, c->name) < 0 ||
       pv_path(pl->rootfs, sizeof pl->rootfs, "%s", img.rootfs) < 0) {
     pv_err_sys(err, "container %s", c->name);
     goto out;

@@ -48,7 +48,7 @@
 typedef struct placement {
   container_config cfg;
   char id[160];
-  char cgroup[256];
+  char cgroup[512];
   char rootfs[4096];
   char cwd[4096];
   char **argv;
@@ -60,9 +60,11 @@ typedef struct placement {
 } placement;
 
 /* Builds the config of container c (restart number restart) of pod p,
- * whose volumes live under pod_dir (= <root>/pods/<uid>). */
-int placement_build(placement *pl, const char *root, const char *pod_dir, const char *uid, const spec_pod *p,
-                    const spec_container *c, unsigned restart, pv_err *err);
+ * whose volumes live under pod_dir (= <root>/pods/<uid>) and whose cgroup
+ * is pod_cgroup (<cgroup parent>/<uid>; the container's is
+ * <pod_cgroup>/<name>). */
+int placement_build(placement *pl, const char *root, const char *pod_dir, const char *pod_cgroup,
+                    const spec_pod *p, const spec_container *c, unsigned restart, pv_err *err);
 void placement_free(placement *pl);
 
 /* Creates the emptyDir directories (tmpfs for medium Memory) and checks or

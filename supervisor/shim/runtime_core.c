@@ -22,7 +22,7 @@ static int rc_sandbox_ready(void *ctx, pv_err *err) {
 static int rc_create(void *ctx, runtime_start *rs, runtime_ctr **out, pv_err *err) {
   runtime_core *rt = ctx;
   placement pl;
-  if (placement_build(&pl, rt->root, rt->pod_dir, rt->uid, rs->pod, rs->ctr, rs->restart, err) < 0)
+  if (placement_build(&pl, rt->root, rt->pod_dir, rt->pod_cgroup, rs->pod, rs->ctr, rs->restart, err) < 0)
     return -1;
   pl.cfg.namespaces = sandbox_container_namespaces(rt->sb);
   pl.cfg.stdin_fd = rs->stdin_fd;

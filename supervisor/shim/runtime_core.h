@@ -30,6 +30,7 @@ typedef struct runtime_core {
   const char *root;    /* images */
   const char *pod_dir; /* <root>/pods/<uid>: volumes */
   const char *uid;
+  const char *pod_cgroup; /* <cgroup parent>/<uid> */
   const sandbox *sb;
   shim_pause *pause; /* NULL without a shared pid namespace */
   int devnull;

@@ -55,9 +55,23 @@ static int make_run_paths(shim *sh, pv_err *err) {
   return podpaths_init(&sh->paths, sh->opt.run_root, sh->opt.pod_key, err);
 }
 
+/* The instance's paths, its cgroup under the parent recorded for it (a
+ * keeper started again for the same instance) or else under the one
+ * given, which is then recorded (shim.h). */
 static int make_paths(shim *sh, pv_err *err) {
   const spec_pod *p = sh->pod;
-  return podpaths_set_instance(&sh->paths, sh->opt.root, p->ns, p->name, p->uid, err);
+  if (podpaths_set_instance(&sh->paths, sh->opt.root, p->ns, p->name, p->uid, err) < 0)
+    return -1;
+  const char *given = sh->opt.cgroup_parent != NULL ? sh->opt.cgroup_parent : RESOURCE_DEFAULT_PARENT;
+  snprintf(sh->cgroup_parent, sizeof sh->cgroup_parent, "%s", given);
+  if (podsnap_read_cgroup(&sh->paths, sh->prev_uid, sh->prev_parent, sizeof sh->prev_parent) < 0)
+    sh->prev_uid[0] = sh->prev_parent[0] = '\0';
+  else if (strcmp(sh->prev_uid, p->uid) == 0)
+    snprintf(sh->cgroup_parent, sizeof sh->cgroup_parent, "%s", sh->prev_parent);
+  if (podpaths_set_cgroup(&sh->paths, sh->cgroup_parent, err) < 0 ||
+      podsnap_write_cgroup(&sh->paths, p->uid, sh->cgroup_parent, err) < 0)
+    return pv_err_wrap(err, "pod %s", p->name);
+  return 0;
 }
 
 /* Makes this shim the pod's only keeper: an exclusive flock() on
@@ -114,18 +128,20 @@ static void remove_run_dir(shim *sh, bool left_behind) {
 }
 
 /* Removes what a killed keeper of instance uid left: its cgroups below
- * podvisor/<uid> (its containers died with it through pdeathsig: the
- * manager kills and removes them, and keeps the ones whose processes are
- * still dying pending, collected by the keeper, so no container of ours
- * joins them) and its container upper dirs; whole: its entire
- * <root>/pods/<uid> (an earlier instance's). */
+ * <parent>/<uid>, the parent recorded for that instance (its containers
+ * died with it through pdeathsig: the manager kills and removes them, and
+ * keeps the ones whose processes are still dying pending, collected by the
+ * keeper, so no container of ours joins them) and its container upper
+ * dirs; whole: its entire <root>/pods/<uid> (an earlier instance's). */
 static void clean_instance(shim *sh, const char *uid, bool whole) {
   const spec_pod *p = pod_of(sh);
   podpaths pp;
   pv_err err;
   pv_err_clear(&err);
+  const char *parent = strcmp(uid, sh->prev_uid) == 0 ? sh->prev_parent : sh->cgroup_parent;
   if (podpaths_init(&pp, sh->opt.run_root, sh->paths.key, &err) < 0 ||
-      podpaths_set_instance(&pp, sh->opt.root, p->ns, p->name, uid, &err) < 0) {
+      podpaths_set_instance(&pp, sh->opt.root, p->ns, p->name, uid, &err) < 0 ||
+      podpaths_set_cgroup(&pp, parent, &err) < 0) {
     fprintf(stderr, "podvisor shim: pod %s: earlier instance: %s\n", p->name, pv_err_str(&err));
     podpaths_free(&pp);
     return;
@@ -256,6 +272,7 @@ static int setup_keeper(shim *sh, pv_err *err) {
                           .root = sh->opt.root,
                           .pod_dir = sh->paths.pod_dir,
                           .uid = sh->paths.uid,
+                          .pod_cgroup = sh->paths.cgroup,
                           .sb = &sh->sb,
                           .pause = sh->pause,
                           .devnull = sh->devnull};
@@ -298,7 +315,7 @@ static int setup(shim *sh, pv_err *err) {
   char state[PATH_MAX];
   if (pv_path(state, sizeof state, "%s/containers", sh->paths.pod_dir) < 0)
     return pv_err_sys(err, "pod %s", p->name);
-  container_manager_options mo = {.state_dir = state};
+  container_manager_options mo = {.state_dir = state, .cgroup_parent = sh->cgroup_parent};
   if (container_manager_init(&sh->mgr, &mo, err) < 0)
     return -1;
   if (uv_loop_init(&sh->loop) < 0)
@@ -353,6 +370,7 @@ static bool close_cgroups(shim *sh, const spec_pod *p) {
   cgroup_handle *cg = NULL;
   pv_err_clear(&err);
   if (resource_manager_init(&rm, NULL, NULL) == 0 &&
+      resource_manager_set_parent(rm, sh->cgroup_parent, NULL) == 0 &&
       resource_manager_open_cgroup(rm, sh->paths.cgroup, &cg, NULL) == 0 &&
       resource_manager_destroy_cgroup(cg, &err) < 0) {
     fprintf(stderr, "podvisor shim: pod %s: %s\n", p->name, pv_err_str(&err));

@@ -2,7 +2,7 @@
  * shim.h - the pod keeper: one process per pod, on one libuv loop.
  *
  * Process model.  `podvisor-shim --root R --run-root RR --pod-key KEY
- * [--sync-fd N] [--lock-fd N]` (a lean executable installed beside
+ * [--sync-fd N] [--lock-fd N] [--cgroup-parent P]` (a lean executable installed beside
  * `podvisor`, which links only the shim, the core, proto/ and spec/, so that
  * a pod's keeper costs little memory; also `podvisor shim ...`), started by
  * a launcher (supervisor/podctl/ for `podvisor up` and the daemon), keeps
@@ -42,7 +42,14 @@
  *   <root>/pods/<uid>/containers/<name>-<restart>  overlay upper/work dirs
  *   <root>/pods/<uid>/volumes/<name>   emptyDir volumes
  *   <root>/logs/<ns>_<pod>_<uid>/<container>/<restart>.log  CRI logs
- *   cgroups podvisor/<uid>/<container>
+ *   cgroups <parent>/<uid>/<container>
+ * The parent is --cgroup-parent ("podvisor" without it; the launcher
+ * passes the one it resolved, resource.h), recorded with the uid in
+ * <run-root>/pods/<key>/cgroup.json (podsnap.h) before anything is
+ * created: a keeper started again for the same instance keeps the parent
+ * recorded there, so it finds and cleans that instance's cgroups even
+ * when the launcher's parent has changed; for a new instance the recorded
+ * one says where the previous instance's leftovers are.
  * On a clean stop everything but the logs is removed; earlier instances'
  * logs stay in their own directories.
  *
@@ -100,11 +107,12 @@ typedef struct shim_options {
   int new_instance;          /* --new-instance: a new uid even if the run dir has one */
   uint64_t log_max_size;     /* bytes per log file before rotation; 0 = 10 MiB */
   unsigned log_max_files;    /* files kept per container; 0 = 5 */
+  const char *cgroup_parent; /* NULL = "podvisor"; checked by shim_parse_args */
 } shim_options;
 
 /* Parses the shim's options (argv[0] is skipped): --root, --run-root,
  * --pod-key KEY, --sync-fd N, --lock-fd N, --log-max-size SIZE,
- * --log-max-files N, and the convenience --pod-file FILE, --pod, --namespace,
+ * --log-max-files N, --cgroup-parent PATH, and the convenience --pod-file FILE, --pod, --namespace,
  * --new-instance; exactly one of --pod-key and --pod-file.  Fields already
  * set in o are defaults (set sync_fd and lock_fd to -1 first).  Returns 0,
  * or -1 with err for a usage error.  The strings stay argv's. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/shim/shim.h"
 
@@ -47,7 +48,11 @@ int shim_parse_args(int argc, char **argv, shim_options *o, pv_err *err) {
       o->pod_name = v;
     else if (strcmp(a, "--namespace") == 0)
       o->pod_namespace = v;
-    else if (strcmp(a, "--log-max-size") == 0) {
+    else if (strcmp(a, "--cgroup-parent") == 0) {
+      if (resource_manager_check_parent(v, err) < 0)
+        return pv_err_wrap(err, "--cgroup-parent");
+      o->cgroup_parent = v;
+    } else if (strcmp(a, "--log-max-size") == 0) {
       int64_t sz;
       if (pv_parse_size(v, &sz, err) < 0)
         return pv_err_wrap(err, "--log-max-size");

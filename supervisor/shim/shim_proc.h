@@ -31,6 +31,11 @@ typedef struct shim {
   shim_options opt;
   spec_pod *pod;  /* the snapshot's pod until the keeper takes it */
   podpaths paths; /* every path of the pod (heap strings) */
+  /* The instance's cgroup parent, and the instance that ran here before
+   * with its own (cgroup.json, podsnap.h; "" when none was recorded). */
+  char cgroup_parent[RESOURCE_PARENT_MAX + 1];
+  char prev_uid[PODPATHS_UID_MAX + 1];
+  char prev_parent[RESOURCE_PARENT_MAX + 1];
   container_manager *mgr;
   sandbox sb;
   shim_pause *pause;

@@ -73,6 +73,33 @@ sleep 0.5
 kill -TERM $pid
 wait $pid; check "SIGTERM forwarded" 0 $?
 
+# --cgroup-parent: the container's cgroup is <parent>/<name> in every
+# hierarchy (or the unified tree); it goes at exit, the parent stays.
+cgp="pvrun.$$/x"
+hs=""
+for h in memory pids cpu cpuacct; do [ -d "/sys/fs/cgroup/$h" ] && hs="$hs /sys/fs/cgroup/$h"; done
+[ -n "$hs" ] || hs=/sys/fs/cgroup # the unified tree
+in_all() { # in_all REL: how many of the hierarchies lack REL
+  local h m=0
+  for h in $hs; do [ -d "$h/$1" ] || m=$((m + 1)); done
+  echo $m
+}
+"$PV" --root "$R" run --rm --name "e2e-$$-cg" --cgroup-parent "$cgp" busybox \
+  sh -c 'trap "exit 0" TERM; while :; do sleep 0.05; done' &
+pid=$!
+for _ in $(seq 100); do [ "$(in_all "$cgp/e2e-$$-cg")" = 0 ] && break; sleep 0.05; done
+check "--cgroup-parent: hierarchies without $cgp/e2e-$$-cg" 0 "$(in_all "$cgp/e2e-$$-cg")"
+# The SIGTERM below must find the trap set (pid 1 of a pid namespace
+# ignores a signal it has no handler for): wait for the loop's first sleep.
+set -- $hs
+for _ in $(seq 200); do [ "$(wc -l <"$1/$cgp/e2e-$$-cg/cgroup.procs" 2>/dev/null)" -ge 2 ] && break; sleep 0.05; done
+check "--cgroup-parent: none under podvisor/" 0 "$(ls -d /sys/fs/cgroup/podvisor/e2e-$$-cg /sys/fs/cgroup/*/podvisor/e2e-$$-cg 2>/dev/null | wc -l)"
+kill -TERM $pid
+wait $pid; check "--cgroup-parent: run exits 0" 0 $?
+check "--cgroup-parent: the container's cgroups gone" 0 "$(ls -d /sys/fs/cgroup/$cgp/e2e-$$-cg /sys/fs/cgroup/*/$cgp/e2e-$$-cg 2>/dev/null | wc -l)"
+check "--cgroup-parent: hierarchies without the parent" 0 "$(in_all "$cgp")"
+for h in $hs; do [ -d "$h/pvrun.$$" ] && rmdir "$h/$cgp" "$h/pvrun.$$"; done
+
 # Nothing left: no container dirs, no mounts, no cgroups.
 left=$(find "$R/containers" -mindepth 1 2>/dev/null | wc -l)
 check "no container dirs left" 0 "$left"

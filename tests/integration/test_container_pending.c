@@ -405,7 +405,9 @@ START_TEST(cgroup2_moves_by_migration) {
   }
   container_manager *m;
   char *state = testutil_tmpdir("pv-pending-v2");
-  container_manager_options o = {.state_dir = state, .cgroup_root = UNIFIED_ROOT};
+  /* The test's top directory is the cgroup parent: the pod directory goes
+   * with its last container, the top stays (removed by the fixture). */
+  container_manager_options o = {.state_dir = state, .cgroup_root = UNIFIED_ROOT, .cgroup_parent = v2_top};
   ck_assert_msg(container_manager_init(&m, &o, &err) == 0, "%s", pv_err_str(&err));
   char rel[256], dir[PATH_MAX], line[PATH_MAX];
   snprintf(rel, sizeof rel, "%s/pod/c", v2_top);

@@ -249,7 +249,7 @@ START_TEST(placement_semantics) {
                           "  - name: c\n    image: busybox\n");
   ck_assert_ptr_nonnull(p);
   placement pl;
-  ck_assert_msg(placement_build(&pl, root, "/x", "uid1", p, &p->containers[0], 2, &err) == 0, "%s",
+  ck_assert_msg(placement_build(&pl, root, "/x", "podvisor/uid1", p, &p->containers[0], 2, &err) == 0, "%s",
                 pv_err_str(&err));
   ck_assert_str_eq(pl.argv[0], "echo");
   ck_assert_str_eq(pl.argv[1], "x");
@@ -260,6 +260,11 @@ START_TEST(placement_semantics) {
   ck_assert(saw_b);
   ck_assert_str_eq(pl.cfg.id, "a-2");
   ck_assert_str_eq(pl.cfg.cgroup_path, "podvisor/uid1/a");
+  placement_free(&pl);
+  /* Under another cgroup parent (--cgroup-parent, a delegated subtree). */
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "pv.test/podvisor/uid1", p, &p->containers[0], 2, &err),
+                   0);
+  ck_assert_str_eq(pl.cfg.cgroup_path, "pv.test/podvisor/uid1/a");
   ck_assert_uint_eq(pl.cfg.limits.cpu_shares, 256);
   ck_assert_int_eq(pl.cfg.limits.cpu_quota_us, 50000);
   ck_assert_uint_eq(pl.cfg.limits.cpu_period_us, 100000);
@@ -270,11 +275,11 @@ START_TEST(placement_semantics) {
   ck_assert_uint_ne(pl.cfg.cap_add, 0);
   placement_free(&pl);
   /* args only: they replace the image cmd (podvisor images have no entrypoint). */
-  ck_assert_int_eq(placement_build(&pl, root, "/x", "uid1", p, &p->containers[1], 0, &err), 0);
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/uid1", p, &p->containers[1], 0, &err), 0);
   ck_assert_str_eq(pl.argv[0], "sh");
   placement_free(&pl);
   /* neither: the image cmd. */
-  ck_assert_int_eq(placement_build(&pl, root, "/x", "uid1", p, &p->containers[2], 0, &err), 0);
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/uid1", p, &p->containers[2], 0, &err), 0);
   ck_assert_ptr_nonnull(pl.argv[0]);
   placement_free(&pl);
   spec_pod_free(p);

@@ -40,10 +40,22 @@ static void drop_config(char *path) {
 START_TEST(flags_both_forms) {
   pvd_opts o;
   pvd_opts_set set;
-  const char *args[] = {
-      "--root",           "/r",  "--run-root=/rr", "--manifests", "/m", "--log-level=debug", "--keep-pods",
-      "--rescan-seconds", "2.5", "--listen",       "127.0.0.1:9", NULL};
+  const char *args[] = {"--root",
+                        "/r",
+                        "--run-root=/rr",
+                        "--manifests",
+                        "/m",
+                        "--log-level=debug",
+                        "--keep-pods",
+                        "--rescan-seconds",
+                        "2.5",
+                        "--listen",
+                        "127.0.0.1:9",
+                        "--cgroup-parent=pv.slice/pods",
+                        NULL};
   ck_assert_int_eq(parse(&o, &set, args), 0);
+  ck_assert_str_eq(o.cgroup_parent, "pv.slice/pods");
+  ck_assert(set.cgroup_parent);
   ck_assert_str_eq(o.root, "/r");
   ck_assert_str_eq(o.run_root, "/rr");
   ck_assert_str_eq(o.manifests, "/m");
@@ -62,7 +74,9 @@ START_TEST(usage_errors) {
   pvd_opts_set set;
   const char *unknown[] = {"--nope", NULL}, *missing[] = {"--root", NULL},
              *level[] = {"--log-level", "loud", NULL}, *rescan[] = {"--rescan-seconds", "x", NULL},
-             *help[] = {"--help", NULL};
+             *help[] = {"--help", NULL}, *abs_parent[] = {"--cgroup-parent", "/podvisor", NULL},
+             *up_parent[] = {"--cgroup-parent=a/../b", NULL},
+             *empty_part[] = {"--cgroup-parent", "a//b", NULL};
   ck_assert_int_eq(parse(&o, &set, unknown), 2);
   pvd_opts_free(&o);
   ck_assert_int_eq(parse(&o, &set, missing), 2);
@@ -73,12 +87,19 @@ START_TEST(usage_errors) {
   pvd_opts_free(&o);
   ck_assert_int_eq(parse(&o, &set, help), 1);
   pvd_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &set, abs_parent), 2);
+  pvd_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &set, up_parent), 2);
+  pvd_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &set, empty_part), 2);
+  pvd_opts_free(&o);
 }
 END_TEST
 
 START_TEST(config_fills_what_flags_leave) {
   char *path = write_config("root: /from-file\nrunRoot: /rr-file\nmanifests: /m-file\nlog-level: warn\n"
-                            "keep_pods: true\nrescanSeconds: 7\nlistenInsecure: yes\n");
+                            "keep_pods: true\nrescanSeconds: 7\nlistenInsecure: yes\n"
+                            "cgroup-parent: system.slice/pods\n");
   pvd_opts o;
   pvd_opts_set set;
   const char *args[] = {"--root", "/flag", "--log-level", "error", NULL};
@@ -91,6 +112,13 @@ START_TEST(config_fills_what_flags_leave) {
   ck_assert_int_eq(o.log_level, PVD_LOG_ERROR);
   ck_assert(o.keep_pods && o.listen_insecure);
   ck_assert_uint_eq(o.rescan_ms, 7000);
+  ck_assert_str_eq(o.cgroup_parent, "system.slice/pods");
+  pvd_opts_free(&o);
+  /* The flag wins over the file here too. */
+  const char *flag_parent[] = {"--cgroup-parent", "mine", NULL};
+  ck_assert_int_eq(parse(&o, &set, flag_parent), 0);
+  ck_assert_int_eq(pvd_config_load(path, true, &o, &set, &err), 0);
+  ck_assert_str_eq(o.cgroup_parent, "mine");
   pvd_opts_free(&o);
   drop_config(path);
 }
@@ -105,6 +133,7 @@ START_TEST(config_errors_name_line_and_column) {
       {"keepPods: maybe\n", ":1:1: keepPods: 'maybe' is not true or false"},
       {"root: [a, b]\n", ":1:7: the config is one mapping of scalars"},
       {"root: /a\n  bad: : x\n", "daemon.yaml:"},
+      {"root: /a\ncgroupParent: ../up\n", ":2:1: cgroupParent: cgroup parent '../up': not a relative path"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char *path = write_config(cases[i].text);

@@ -60,8 +60,21 @@ START_TEST(layout) {
   ck_assert_str_eq(pp.key, key);
   ck_assert_str_eq(pp.uid, "");
   ck_assert_ptr_null(pp.pod_dir);
+  ck_assert_int_eq(podpaths_set_cgroup(&pp, "pv.slice", &err), -1); /* no instance yet */
   ck_assert_int_eq(podpaths_set_instance(&pp, "/r", "shop", "web", "abc", &err), 0);
   ck_assert_str_eq(pp.log_dir, "/r/logs/shop_web_abc");
+  ck_assert_str_eq(pp.cgroup, "podvisor/abc");
+  /* The cgroup goes under the parent given; a bad one changes nothing. */
+  ck_assert_int_eq(podpaths_set_cgroup(&pp, "system.slice/pv.service/podvisor", &err), 0);
+  ck_assert_str_eq(pp.cgroup, "system.slice/pv.service/podvisor/abc");
+  ck_assert_int_eq(podpaths_set_cgroup(&pp, "../up", &err), -1);
+  ck_assert_int_eq(err.code, EINVAL);
+  ck_assert_ptr_nonnull(strstr(err.msg, "../up"));
+  ck_assert_str_eq(pp.cgroup, "system.slice/pv.service/podvisor/abc");
+  ck_assert_int_eq(podpaths_set_cgroup(&pp, NULL, &err), 0);
+  ck_assert_str_eq(pp.cgroup, "podvisor/abc");
+  snprintf(want, sizeof want, "/rr/pods/%s/cgroup.json", key);
+  ck_assert_str_eq(pp.cgroup_file, want);
   podpaths_free(&pp);
   spec_pod_free(p);
   spec_pod_free(q);

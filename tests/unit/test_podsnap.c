@@ -170,6 +170,33 @@ START_TEST(snapshot_round_trip) {
 }
 END_TEST
 
+/* The cgroup record of the run directory: what it says, and what it
+ * refuses to say (a missing, foreign or damaged record reads as none). */
+START_TEST(cgroup_record) {
+  spec_pod *p = parse(POD("{name: web}", "true"));
+  podpaths pp;
+  pv_err err;
+  char uid[PODPATHS_UID_MAX + 1], parent[64];
+  ck_assert_int_eq(podpaths_for_pod(&pp, root, run_root, p, &err), 0);
+  ck_assert_int_eq(podsnap_read_cgroup(&pp, uid, parent, sizeof parent), -1);
+  ck_assert_int_eq(pv_mkdir_p(pp.run_dir, 0700, &err), 0);
+  ck_assert_msg(podsnap_write_cgroup(&pp, "u-1", "pv.test/podvisor", &err) == 0, "%s", err.msg);
+  ck_assert_int_eq(podsnap_read_cgroup(&pp, uid, parent, sizeof parent), 0);
+  ck_assert_str_eq(uid, "u-1");
+  ck_assert_str_eq(parent, "pv.test/podvisor");
+  ck_assert_int_eq(podsnap_read_cgroup(&pp, uid, parent, 8), -1); /* does not fit */
+  static const char *bad[] = {"{\"uid\":\"u-1\",\"cgroupParent\":\"../x\"}",
+                              "{\"uid\":\"U_1\",\"cgroupParent\":\"podvisor\"}", "{\"uid\":\"u-1\"}",
+                              "not json"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_int_eq(pv_write_file_atomic(pp.cgroup_file, bad[i], strlen(bad[i]), 0644, &err), 0);
+    ck_assert_msg(podsnap_read_cgroup(&pp, uid, parent, sizeof parent) == -1, "%s", bad[i]);
+  }
+  podpaths_free(&pp);
+  spec_pod_free(p);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("podsnap");
   TCase *tc = tcase_create("core");
@@ -177,6 +204,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, lock_is_exclusive_and_names_the_keeper);
   tcase_add_test(tc, instance_uid_choice);
   tcase_add_test(tc, snapshot_round_trip);
+  tcase_add_test(tc, cgroup_record);
   suite_add_tcase(s, tc);
   return s;
 }
