@@ -186,7 +186,7 @@ START_TEST(not_delegated_keeps_the_root_layout) {
   cgroup_handle *cg;
   pv_err err;
   ck_assert_msg(resource_manager_create_cgroup(rm, "podvisor/p/c", NULL, &cg, &err) == 0, "%s", err.msg);
-  ck_assert_str_eq(get("", "cgroup.subtree_control"), "+cpu +memory +pids");
+  ck_assert_str_eq(get("", "cgroup.subtree_control"), "+cpu +memory +pids +io");
   resource_manager_close_cgroup(cg);
   resource_manager_cleanup(rm);
 }
