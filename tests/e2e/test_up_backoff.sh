@@ -65,7 +65,8 @@ ok "backoff sequence 200,400,800,1600,1600,1600 ms"
 
 # 2. After a long run (past the reset window) the image disappears and every
 # later start fails; those failed starts ran for 0 ms, so the wait doubles
-# (200, 400, 800, 1600 ms) instead of resetting on every failure from the
+# (400, 800, 1600, 3200 ms: each long enough for the test to read it from
+# the status) instead of resetting on every failure from the
 # stale start time.  Each wait is read from the status: the next restart's
 # deadline against the time the failure was recorded.
 "$PV" --root "$R" image import gone "$(rootfs)" >/dev/null || fail "import gone"
@@ -75,7 +76,7 @@ kind: Pod
 metadata:
   name: rt
   annotations:
-    podvisor.io/backoff-initial: "$((200 * SLOW))ms"
+    podvisor.io/backoff-initial: "$((400 * SLOW))ms"
     podvisor.io/backoff-max: "$((10 * SLOW))s"
     podvisor.io/backoff-reset: "${SLOW}s"
 spec:
@@ -98,7 +99,7 @@ grep -q '^busybox ' <<<"$imgs" || fail "images does not list busybox: $imgs"
 grep -q '^gone ' <<<"$imgs" && fail "image rm: gone is still listed: $imgs"
 wait_for rt '.containerStatuses[0].restartCount >= 1' true 10 || fail "no restart"
 # restartCount i, waiting: the wait after the i-th failed start.
-expect=($((200 * SLOW)) $((400 * SLOW)) $((800 * SLOW)) $((1600 * SLOW)))
+expect=($((400 * SLOW)) $((800 * SLOW)) $((1600 * SLOW)) $((3200 * SLOW)))
 for i in 1 2 3; do
   wait_for rt ".containerStatuses[0].restartCount == $i and .containerStatuses[0].state.waiting.reason == \"CrashLoopBackOff\"" true 10 ||
     fail "no backoff after failed start $i"
