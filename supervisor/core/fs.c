@@ -127,6 +127,39 @@ static int plan_dev(fs_plan *p) {
   return 0;
 }
 
+/* True when some hierarchy is mounted at sys/fs/cgroup/<name>[0..len). */
+static bool cgroup_mounted(const fs_config *c, const char *name, size_t len) {
+  for (size_t i = 0; i < c->n_cgroups; i++)
+    if (strlen(c->cgroups[i].name) == len && strncmp(c->cgroups[i].name, name, len) == 0)
+      return true;
+  return false;
+}
+
+/* A hierarchy of several controllers ("cpu,cpuacct", "net_cls,net_prio")
+ * gets a link per controller to it ("cpu" -> "cpu,cpuacct"), as systemd and
+ * the other runtimes make them: programs read /sys/fs/cgroup/cpu/cpu.shares
+ * and /sys/fs/cgroup/cpuacct/cpuacct.usage.  The host's own links are not
+ * mounts, so they never come from the host; a host without systemd may
+ * have none, and the container still gets them. */
+static int plan_cgroup_links(const fs_config *c, fs_plan *p, const char *name) {
+  if (strchr(name, ',') == NULL || strchr(name, '=') != NULL)
+    return 0;
+  for (const char *s = name; *s != '\0';) {
+    size_t len = strcspn(s, ",");
+    if (len > 0 && !cgroup_mounted(c, s, len)) {
+      char *dst;
+      if (asprintf(&dst, "sys/fs/cgroup/%.*s", (int)len, s) < 0 || fs_plan_own(p, dst) == NULL ||
+          add_link(p, name, dst) < 0)
+        return -1;
+      p->ops[p->n_ops - 1].phase = 1;
+    }
+    s += len;
+    if (*s == ',')
+      s++;
+  }
+  return 0;
+}
+
 /* The container's cgroups at /sys/fs/cgroup, mounted after it has entered
  * its cgroup namespace, so each mount's root is the container's own cgroup. */
 static int plan_cgroups(const fs_config *c, fs_plan *p) {
@@ -158,6 +191,8 @@ static int plan_cgroups(const fs_config *c, fs_plan *p) {
     if (op == NULL)
       return -1;
     op->phase = 1;
+    if (plan_cgroup_links(c, p, c->cgroups[i].name) < 0)
+      return -1;
   }
   op = fs_plan_add(p, OP_REMOUNT, "sys/fs/cgroup");
   if (op == NULL)

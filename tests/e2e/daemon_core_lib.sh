@@ -16,16 +16,17 @@ start_daemon() {
     --log-level debug "$@" </dev/null 2>>"$DLOG" >/dev/null &
   DAEMON_PID=$!
   local _
-  for _ in $(seq 200); do grep -q 'msg="ready"' "$DLOG" && return 0; kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
+  for _ in $(seq $((200 * SLOW))); do grep -q 'msg="ready"' "$DLOG" && return 0; kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.05; done
   cat "$DLOG" >&2
   fail "the daemon did not start"
 }
 : >"$T/daemon.yaml"
-# stop_daemon [SIGNAL]: signals the daemon (TERM) and waits for its exit (30 s); its code in DAEMON_RC.
+# stop_daemon [SIGNAL]: signals the daemon (TERM) and waits for its exit (30 s
+# times SLOW); its code in DAEMON_RC.
 stop_daemon() {
   local sig=${1:-TERM} _
   kill -"$sig" "$DAEMON_PID" 2>/dev/null
-  for _ in $(seq 300); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq $((300 * SLOW))); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
   kill -0 "$DAEMON_PID" 2>/dev/null && { cat "$DLOG" >&2; fail "the daemon did not exit after SIG$sig"; }
   wait "$DAEMON_PID" 2>/dev/null
   DAEMON_RC=$?
@@ -67,18 +68,20 @@ pid_of() { jq_status "$1" ".containerStatuses[] | select(.name == \"$2\") | .pod
 # running NAME: every container of the pod runs (its status says so).
 all_running='[.containerStatuses[] | .state.running != null] | all'
 wait_running() { wait_for "$1" "$all_running" true "${2:-20}"; }
-# wait_log PATTERN [timeout_s]: a line of the daemon's log matches (grep -E).
+# wait_log PATTERN [timeout_s]: a line of the daemon's log matches (grep -E);
+# the timeout is times SLOW.
 wait_log() {
   local _ t=${2:-10}
-  for _ in $(seq $((t * 20))); do grep -Eq -- "$1" "$DLOG" && return 0; sleep 0.05; done
+  for _ in $(seq $((t * 20 * SLOW))); do grep -Eq -- "$1" "$DLOG" && return 0; sleep 0.05; done
   echo "timeout: no log line matching: $1" >&2
   return 1
 }
-# wait_gone NAME [timeout_s]: the pod's run directory is gone.
+# wait_gone NAME [timeout_s]: the pod's run directory is gone (timeout times
+# SLOW).
 wait_gone() {
   local _ t=${2:-20} d
   d=$(rundir_of "$1")
-  for _ in $(seq $((t * 20))); do [ ! -e "$d" ] && return 0; sleep 0.05; done
+  for _ in $(seq $((t * 20 * SLOW))); do [ ! -e "$d" ] && return 0; sleep 0.05; done
   return 1
 }
 # no_cgroup CGROUP: no hierarchy holds the cgroup podvisor/<uid>.

@@ -24,7 +24,7 @@ trap _daemon_cleanup EXIT
 start_daemon() {
   "$PV" daemon --root "$R" --run-root "$RR" --manifests "$M" "$@" </dev/null >>"$T/daemon.log" 2>&1 &
   DAEMON_PID=$!
-  for _ in $(seq 200); do
+  for _ in $(seq $((200 * SLOW))); do
     curl -sf --unix-socket "$SOCK" http://localhost/healthz >/dev/null 2>&1 && return 0
     kill -0 "$DAEMON_PID" 2>/dev/null || break
     sleep 0.05
@@ -62,10 +62,11 @@ serving() {
   [ "$(curl -s --unix-socket "$SOCK" http://localhost/healthz)" = ok ] || fail "the daemon stopped serving"
   kill -0 "$DAEMON_PID" 2>/dev/null || fail "the daemon is gone"
 }
-# wait_pod NAME JQ VALUE [timeout_s]: polls GET pod until jq of it gives VALUE.
+# wait_pod NAME JQ VALUE [timeout_s]: polls GET pod until jq of it gives
+# VALUE (timeout times SLOW).
 wait_pod() {
   local n=$1 f=$2 v=$3 t=${4:-20} got=
-  for _ in $(seq $((t * 10))); do
+  for _ in $(seq $((t * 10 * SLOW))); do
     got=$(curl -s --unix-socket "$SOCK" "http://localhost/api/v1/namespaces/${NS:-default}/pods/$n" | jq -r "$f" 2>/dev/null)
     [ "$got" = "$v" ] && return 0
     sleep 0.1

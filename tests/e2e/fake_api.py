@@ -26,7 +26,6 @@ from http.server import BaseHTTPRequestHandler
 
 RUN_ROOT, LOG = sys.argv[1], sys.argv[2]
 LOG_LOCK = threading.Lock()
-NOW = int(time.time())
 
 
 def log(entry):
@@ -34,8 +33,11 @@ def log(entry):
         f.write(json.dumps(entry) + "\n")
 
 
+# Times are "ago" seconds before the request being answered (not before the
+# fake started): what the client prints as an age ("30m") must not depend
+# on how long the test ran before it asked (minutes in a slow guest).
 def ts(ago):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(NOW - ago))
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) - ago))
 
 
 COLUMNS = [
@@ -96,11 +98,12 @@ def event(name, pod_name, reason, message, first_ago, last_ago, count, typ="Norm
             "eventTime": None}
 
 
-EVENTS = [
-    event("web.1", "web", "BackOff", "Back-off restarting failed container app", 2700, 1800, 3, "Warning"),
-    event("web.0", "web", "Started", "Started container app", 3600, 3600, 1),
-    event("db.0", "db", "Created", "Created container db", 1200, 1200, 1),
-]
+def all_events():
+    return [
+        event("web.1", "web", "BackOff", "Back-off restarting failed container app", 2700, 1800, 3, "Warning"),
+        event("web.0", "web", "Started", "Started container app", 3600, 3600, 1),
+        event("db.0", "db", "Created", "Created container db", 1200, 1200, 1),
+    ]
 
 
 def status(code, reason, message, details=None):
@@ -241,11 +244,25 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(*not_found(name))
         prefix = "2024-05-01T10:00:00Z " if q.get("timestamps") == ["true"] else ""
         if q.get("follow") == ["true"]:
-            return self.stream((prefix + "tick %d\n" % i for i in range(1, 4)), "text/plain", 0.2)
+            return self.stream(self.follow(prefix), "text/plain", 0)
         lines = ["%sline %d from %s\n" % (prefix, i, q.get("container", ["?"])[0]) for i in range(1, 4)]
         if "tailLines" in q:
             lines = lines[-int(q["tailLines"][0]):]
         return self.reply(200, "".join(lines), "text/plain")
+
+    # logs -f: "tick 1", then the rest only once the test has seen it
+    # printed and made RUN_ROOT/follow.more (at most 60 s later), so that a
+    # client printing the stream only at its end cannot pass however slow
+    # the machine.
+    def follow(self, prefix):
+        yield prefix + "tick 1\n"
+        more = os.path.join(RUN_ROOT, "follow.more")
+        for _ in range(1200):
+            if os.path.exists(more):
+                break
+            time.sleep(0.05)
+        yield prefix + "tick 2\n"
+        yield prefix + "tick 3\n"
 
     def create(self, ns, body):
         obj = json.loads(body)
@@ -299,7 +316,7 @@ class Handler(BaseHTTPRequestHandler):
                                 "items": items})
 
     def events(self, ns, q, watch):
-        evs = [e for e in EVENTS if ns is None or e["metadata"]["namespace"] == ns]
+        evs = [e for e in all_events() if ns is None or e["metadata"]["namespace"] == ns]
         sel = q.get("fieldSelector", [""])[0]
         for term in filter(None, sel.split(",")):
             k, v = term.split("=", 1)

@@ -28,7 +28,7 @@ export TZ=UTC
 
 python3 "$SRC/tests/e2e/fake_api.py" "$RR" "$LOG" 2>"$T/fake.err" &
 FAKE=$!
-for _ in $(seq 100); do [ -e "$RR/fake.ready" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -e "$RR/fake.ready" ] && break; sleep 0.05; done
 [ -e "$RR/fake.ready" ] || fail "the fake daemon did not start: $(cat "$T/fake.err")"
 
 # pv ARGS...: runs podvisor against the fake daemon with a fresh request log;
@@ -153,13 +153,16 @@ expect_out "2024-05-01T10:00:00Z line 3 from log"
 expect_err ""
 nreq 1
 req 1 '.query == "container=log&previous=true&tailLines=1&timestamps=true"'
-# -f prints each line as it comes (the fake daemon waits 0.2 s between them).
+# -f prints each line as it comes: the fake daemon sends "tick 1", and the
+# rest only once it is printed here ($RR/follow.more).
 : >"$LOG"
+rm -f "$RR/follow.more"
 "$PV" --run-root "$RR" logs db -f >"$T/follow" 2>&1 &
 lp=$!
-for _ in $(seq 50); do grep -q 'tick 1' "$T/follow" && break; sleep 0.02; done
-grep -q 'tick 1' "$T/follow" || fail "logs -f: nothing yet: $(cat "$T/follow")"
-grep -q 'tick 3' "$T/follow" && fail "logs -f: the stream was not printed as it came"
+for _ in $(seq 200); do grep -q 'tick 1' "$T/follow" && break; sleep 0.05; done
+grep -q 'tick 1' "$T/follow" || fail "logs -f: tick 1 was sent and not printed: $(cat "$T/follow")"
+grep -q 'tick 2' "$T/follow" && fail "logs -f: tick 2 printed before it was sent"
+touch "$RR/follow.more"
 wait "$lp" || fail "logs -f: exit status $?"
 [ "$(cat "$T/follow")" = "$(printf 'tick 1\ntick 2\ntick 3')" ] || fail "logs -f: $(cat "$T/follow")"
 req 2 '.query == "container=app&follow=true"'

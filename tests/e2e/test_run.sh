@@ -104,7 +104,7 @@ for h in $hs; do [ -d "$h/pvrun.$$" ] && rmdir "$h/$cgp" "$h/pvrun.$$"; done
 left=$(find "$R/containers" -mindepth 1 2>/dev/null | wc -l)
 check "no container dirs left" 0 "$left"
 check "no mounts left" 0 "$(grep -c "$R" /proc/self/mountinfo)"
-check "no cgroups left" 0 "$(ls -d /sys/fs/cgroup/*/podvisor/e2e-$$-* 2>/dev/null | wc -l)"
+check "no cgroups left" 0 "$(ls -d /sys/fs/cgroup/podvisor/e2e-$$-* /sys/fs/cgroup/*/podvisor/e2e-$$-* 2>/dev/null | wc -l)"
 
 echo "run e2e: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The restart backoff.
-#   1. Against the clock: 200 ms initial, 1600 ms max.  Each run logs "start"
+#   1. Against the clock: 200 ms initial, 1600 ms max (every time here times
+#      SLOW, up_lib.sh: the steps must stay apart on a slow machine).  Each run logs "start"
 #      (its CRI timestamp is the start time of the run) and "bye" right before
 #      it exits: the gap from one run's "bye" to the next one's "start" is the
 #      backoff plus the shim's restart work, without the run itself.
@@ -15,8 +16,8 @@ kind: Pod
 metadata:
   name: crash
   annotations:
-    podvisor.io/backoff-initial: "200ms"
-    podvisor.io/backoff-max: "1600ms"
+    podvisor.io/backoff-initial: "$((200 * SLOW))ms"
+    podvisor.io/backoff-max: "$((1600 * SLOW))ms"
 spec:
   restartPolicy: Always
   containers:
@@ -29,14 +30,15 @@ start_shim "$T/pod.yaml" crash
 # of every run's log as it appears.
 d=$T/logs
 mkdir -p "$d"
-( while kill -0 "$LAST_SHIM" 2>/dev/null; do cp -p "$(logdir_of crash)"/c/*.log "$d"/ 2>/dev/null; sleep 0.05; done ) &
+ld=$(logdir_of crash)
+( while kill -0 "$LAST_SHIM" 2>/dev/null; do cp -p "$ld"/c/*.log "$d"/ 2>/dev/null; sleep 0.05; done ) &
 COPIER=$!
 wait_for crash '.containerStatuses[0].restartCount >= 6' true 25 || fail "never reached 6 restarts"
 stop_shim "$LAST_SHIM" || fail "shim did not stop"
 wait "$COPIER"
-cp -p "$(logdir_of crash)"/c/*.log "$d"/
+cp -p "$ld"/c/*.log "$d"/
 prev=""
-expect=(200 400 800 1600 1600 1600)
+expect=($((200 * SLOW)) $((400 * SLOW)) $((800 * SLOW)) $((1600 * SLOW)) $((1600 * SLOW)) $((1600 * SLOW)))
 over=()
 for i in 0 1 2 3 4 5 6; do
   line=$(head -1 "$d/$i.log") || fail "no $d/$i.log"
@@ -58,12 +60,13 @@ for i in 0 1 2 3 4 5 6; do
 done
 med=$(printf '%s\n' "${over[@]}" | sort -n | sed -n 3p)
 echo "median restart overhead ${med} ms"
-[ "$med" -le 150 ] || fail "median restart overhead $med ms"
+[ "$med" -le $((150 * SLOW)) ] || fail "median restart overhead $med ms"
 ok "backoff sequence 200,400,800,1600,1600,1600 ms"
 
 # 2. After a long run (past the reset window) the image disappears and every
 # later start fails; those failed starts ran for 0 ms, so the wait doubles
-# (200, 400, 800, 1600 ms) instead of resetting on every failure from the
+# (400, 800, 1600, 3200 ms: each long enough for the test to read it from
+# the status) instead of resetting on every failure from the
 # stale start time.  Each wait is read from the status: the next restart's
 # deadline against the time the failure was recorded.
 "$PV" --root "$R" image import gone "$(rootfs)" >/dev/null || fail "import gone"
@@ -73,26 +76,30 @@ kind: Pod
 metadata:
   name: rt
   annotations:
-    podvisor.io/backoff-initial: "200ms"
-    podvisor.io/backoff-max: "10s"
-    podvisor.io/backoff-reset: "1s"
+    podvisor.io/backoff-initial: "$((400 * SLOW))ms"
+    podvisor.io/backoff-max: "$((10 * SLOW))s"
+    podvisor.io/backoff-reset: "${SLOW}s"
 spec:
   containers:
   - name: c
     image: gone
-    command: ["sh", "-c", "sleep 1.5; exit 1"]
+    command: ["sh", "-c", "sleep $((15 * SLOW / 10)).$((15 * SLOW % 10)); exit 1"]
 Y
 start_shim "$T/rt.yaml" rt
 wait_for rt '.containerStatuses[0].state.running != null' true 10 || fail "never ran"
 # A running container keeps its image (it is locked while the container
 # exists): it goes between two runs, during the first backoff.
-for _ in $(seq 250); do "$PV" --root "$R" image rm gone >/dev/null 2>&1 && break; sleep 0.02; done
+end=$(($(date +%s) + 5 * SLOW))
+until "$PV" --root "$R" image rm gone >/dev/null 2>"$T/rm.err"; do
+  [ "$(date +%s)" -lt "$end" ] || fail "image rm gone: $(cat "$T/rm.err"); status: $(jq_status rt '.containerStatuses[0] | {restartCount, state}')"
+  sleep 0.02
+done
 imgs=$("$PV" --root "$R" images) || fail "images failed: $imgs"
 grep -q '^busybox ' <<<"$imgs" || fail "images does not list busybox: $imgs"
 grep -q '^gone ' <<<"$imgs" && fail "image rm: gone is still listed: $imgs"
 wait_for rt '.containerStatuses[0].restartCount >= 1' true 10 || fail "no restart"
 # restartCount i, waiting: the wait after the i-th failed start.
-expect=(200 400 800 1600)
+expect=($((400 * SLOW)) $((800 * SLOW)) $((1600 * SLOW)) $((3200 * SLOW)))
 for i in 1 2 3; do
   wait_for rt ".containerStatuses[0].restartCount == $i and .containerStatuses[0].state.waiting.reason == \"CrashLoopBackOff\"" true 10 ||
     fail "no backoff after failed start $i"
@@ -102,8 +109,8 @@ for i in 1 2 3; do
   ms=$(( ($(ts_ns "$next") - $(ts_ns "$fin")) / 1000000 ))
   want=${expect[$i]}
   echo "failed start $i: wait ${ms} ms (expected ${want} ms)"
-  # A backoff reset by each failure waits 200 ms every time.
-  [ "$ms" -ge $((want - 50)) ] && [ "$ms" -le $((want + 50)) ] || fail "backoff reset by failed starts: wait $ms ms after failed start $i, expected $want ms"
+  # A backoff reset by each failure waits the initial one every time.
+  [ "$ms" -ge $((want - 50 * SLOW)) ] && [ "$ms" -le $((want + 50 * SLOW)) ] || fail "backoff reset by failed starts: wait $ms ms after failed start $i, expected $want ms"
 done
 stop_shim "$LAST_SHIM" || fail stop
 ok "failed starts count as 0 ms runs"

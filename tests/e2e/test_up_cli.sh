@@ -50,7 +50,7 @@ stop_ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$stop_ms" -lt 10000 ] || fail "stop took $stop_ms ms: the container waited for SIGKILL"
 [ -z "$(ls -A "$RR/pods" 2>/dev/null)" ] || fail "run-root pod dirs left: $(ls "$RR/pods")"
 [ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || fail "root pod dirs left: $(ls -A "$R/pods")"
-for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
+left=$(cgroup_dirs "$cg"); [ -z "$left" ] || fail "cgroup left behind: $left"
 ok "up validates first, shows Running, stops on SIGTERM"
 "$PV" --root "$R" --run-root "$RR" up --logs "$T/hello.yaml" > "$T/logs.out" 2>&1 &
 up=$!

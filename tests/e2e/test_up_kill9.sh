@@ -45,7 +45,7 @@ wait_for doomed '[.containerStatuses[].state.running != null] | all' true 10 || 
 [ "$(jq_status doomed '.containerStatuses[0].restartCount')" -ge 1 ] || fail "restart count not carried forward"
 stop_shim "$LAST_SHIM" || fail stop
 [ "$(count)" = 0 ] || fail "processes left after stop"
-for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
+left=$(cgroup_dirs "$cg"); [ -z "$left" ] || fail "cgroup left behind: $left"
 [ ! -e "$pd" ] || fail "pod dir left"
 [ ! -e "$(rundir_of doomed)" ] || fail "run dir left"
 ok "leftovers cleaned by the next shim"
@@ -70,7 +70,7 @@ wait_for doomed '[.containerStatuses[].state.running != null] | all' true 10 || 
 [ "$(jq_status doomed '.containerStatuses[0].restartCount')" = 0 ] || fail "the old instance's restart count was carried forward"
 [ "$(jq_status doomed .metadata.uid)" = "$new" ] || fail "status names $(jq_status doomed .metadata.uid)"
 [ ! -e "$olddata" ] || fail "the old instance's pod dir was left"
-for h in /sys/fs/cgroup/*/$oldcg; do [ -e "$h" ] && fail "the old instance's cgroup $h was left"; done
+left=$(cgroup_dirs "$oldcg"); [ -z "$left" ] || fail "the old instance's cgroup was left: $left"
 [ -d "$oldlogs" ] && [ "$oldlogs" != "$(logdir_of doomed)" ] || fail "the old instance's logs were not kept apart"
 stop_shim "$LAST_SHIM" || fail stop
 ok "a new instance starts fresh and removes what the killed one left"

@@ -46,7 +46,7 @@ wait "$up1"; rc=$?
 kill -0 "$c1" 2>/dev/null && fail "container still running after stop"
 [ -z "$(ls -A "$RR/pods" 2>/dev/null)" ] || fail "run-root left: $(ls -R "$RR/pods")"
 [ -z "$(ls -A "$R/pods" 2>/dev/null)" ] || fail "pod dir left: $(ls -R "$R/pods")"
-for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
+left=$(cgroup_dirs "$cg"); [ -z "$left" ] || fail "cgroup left behind: $left"
 ok "clean stop leaves nothing, lock file included"
 # The lock dies with a SIGKILLed keeper: the next shim takes the pod over.
 start_shim "$T/pod.yaml" locked

@@ -12,8 +12,8 @@ kind: Pod
 metadata:
   name: again
   annotations:
-    podvisor.io/backoff-initial: "1s"
-    podvisor.io/backoff-max: "4s"
+    podvisor.io/backoff-initial: "${SLOW}s"
+    podvisor.io/backoff-max: "$((4 * SLOW))s"
 spec:
   terminationGracePeriodSeconds: 1
   containers:
@@ -22,7 +22,8 @@ spec:
     command: ["sh", "-c", "exit 3"]
 Y
 start_shim "$T/pod.yaml" again
-# Two exits: the second wait is 2 s.
+# Two exits: the second wait is 2 s (the backoffs are times SLOW, up_lib.sh:
+# the test must see each wait before it ends).
 wait_for again '.containerStatuses[0].restartCount' 1 15 || fail "no first restart"
 wait_for again '.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .containerStatuses[0].restartCount == 1' true 15 ||
   fail "not back in CrashLoopBackOff"
@@ -46,7 +47,7 @@ ok "backoff count, start times and deadline survive a shim restart"
 wait_for again '.containerStatuses[0].restartCount >= 2 and .containerStatuses[0].state.waiting.reason == "CrashLoopBackOff"' true 15 ||
   fail "no restart after the carried deadline"
 msg=$(jq_status again '.containerStatuses[0].state.waiting.message')
-[[ "$msg" == "back-off 4s "* ]] || fail "third wait: '$msg' (expected back-off 4s)"
+[[ "$msg" == "back-off $((4 * SLOW))s "* ]] || fail "third wait: '$msg' (expected back-off $((4 * SLOW))s)"
 stop_shim "$LAST_SHIM" || fail stop
 ok "the backoff sequence goes on where the predecessor left it"
 
@@ -70,7 +71,7 @@ n=$(jq_status limited '.containerStatuses[0].restartCount')
 kill -9 "$LAST_SHIM"
 start_shim "$T/limit.yaml" limited
 wait_for limited .podvisor.shimPid "$LAST_SHIM" 10 || fail "no status from the new shim"
-sleep 0.5
+sleep "$SLOW"
 [ "$(jq_status limited '.containerStatuses[0].state.waiting.reason')" = StartLimitReached ] ||
   fail "restarted past its start limit: $(jq_status limited '.containerStatuses[0].state')"
 [ "$(jq_status limited '.containerStatuses[0].restartCount')" = "$n" ] || fail "restart count changed"

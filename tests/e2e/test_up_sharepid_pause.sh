@@ -89,7 +89,7 @@ leftovers() { # leftovers NAME: fails on any process, cgroup, dir or mount left
   pd=$(poddir_of "$1")
   [ -n "$uid" ] || fail "no uid known for $1"
   [ "$(count)" = 0 ] || fail "$(count) container processes left"
-  for h in /sys/fs/cgroup/*/$cg; do [ -e "$h" ] && fail "cgroup $h left behind"; done
+  left=$(cgroup_dirs "$cg"); [ -z "$left" ] || fail "cgroup left behind: $left"
   [ ! -e "$pd" ] || fail "pod dir left"
   [ ! -e "$(rundir_of "$1")" ] || fail "run dir left"
   ! grep -q "$uid" /proc/self/mountinfo || fail "mount left: $(grep "$uid" /proc/self/mountinfo)"

@@ -9,6 +9,14 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/pv-e2e-XXXXXX")
 R=$T/root
 RR=$T/run
 SHIM_PIDS=""
+# SLOW: how many times slower than this host the machine runs (the test
+# guest under TCG exports PODVISOR_TEST_SLOW, tests/vm/guest.sh).  Timeouts,
+# deadlines and time budgets are multiplied by it, and so are the timings
+# a test sets up when what it checks is measured against the wall clock
+# (a backoff, a grace period); what a test asserts about order and
+# behaviour never changes.
+SLOW=${PODVISOR_TEST_SLOW:-1}
+case $SLOW in '' | *[!0-9]* | 0) SLOW=1 ;; esac
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 # skip WHAT WHY: a part this host cannot run, said on a line of its own and
@@ -47,11 +55,11 @@ rundir_of() { [ -n "${_RUN_DIR[$1]:-}" ] || _paths "$1"; echo "${_RUN_DIR[$1]}";
 status_of() { echo "$(rundir_of "$1")/status.json"; }
 sock_of() { echo "$(rundir_of "$1")/shim.sock"; }
 # _instance NAME: what is known of the pod's current instance (or of its
-# last one, once it is gone); a pod just started gets 5 s to write its
-# snapshot.
+# last one, once it is gone); a pod just started gets 5 s (times SLOW) to
+# write its snapshot.
 _instance() {
   local _i
-  for _i in $(seq 100); do
+  for _i in $(seq $((100 * SLOW))); do
     _paths "$1" && [ -n "${_UID[$1]:-}" ] && return 0
     sleep 0.05
   done
@@ -62,6 +70,28 @@ logdir_of() { _instance "$1"; echo "${_LOG_DIR[$1]:-}"; }
 poddir_of() { _instance "$1"; echo "${_DATA_DIR[$1]:-}"; }
 # The pod cgroup, relative to a hierarchy's root: podvisor/<uid>.
 cgroup_of() { _instance "$1"; echo "${_CGROUP[$1]:-}"; }
+# The cgroup layout podvisor uses here: CGROUP2 is 1 when /sys/fs/cgroup is
+# the unified hierarchy (every cgroup one directory there), 0 with v1
+# hierarchies (a directory per hierarchy; a hybrid host's unified cgroup2
+# at /sys/fs/cgroup/unified is not podvisor's).
+CGROUP2=0
+[ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] && CGROUP2=1
+# cgroup_dirs CG: the directories of cgroup CG (podvisor/<uid>[/NAME]) that
+# exist, in every hierarchy; nothing once it is gone.
+cgroup_dirs() {
+  local d
+  if [ "$CGROUP2" = 1 ]; then
+    [ -d "/sys/fs/cgroup/$1" ] && echo "/sys/fs/cgroup/$1"
+  else
+    for d in /sys/fs/cgroup/*/"$1"; do [ -d "$d" ] && echo "$d"; done
+  fi
+  return 0
+}
+# cgroup_procs_dir CG: where the processes of cgroup CG are listed: the
+# pids hierarchy on v1, the unified directory on v2.
+cgroup_procs_dir() {
+  if [ "$CGROUP2" = 1 ]; then echo "/sys/fs/cgroup/$1"; else echo "/sys/fs/cgroup/pids/$1"; fi
+}
 # start_shim FILE NAME [extra shim args...]: runs the shim in the background
 # (`shim run`: the snapshot keeps the run directory's instance uid).
 start_shim() {
@@ -70,18 +100,21 @@ start_shim() {
   LAST_SHIM=$!
   SHIM_PIDS="$SHIM_PIDS $LAST_SHIM"
 }
-# stop_shim PID: SIGTERM and wait (max 20 s).
+# stop_shim PID: SIGTERM and wait (max 20 s, times SLOW).
 stop_shim() {
   kill -TERM "$1" 2>/dev/null
-  for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq $((200 * SLOW))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
   return 1
 }
 # jq_status NAME FILTER: jq on the pod's status file ("" when absent).
 jq_status() { jq -r "$2" "$(status_of "$1")" 2>/dev/null || true; }
-# wait_for NAME FILTER VALUE [timeout_s]
+# wait_for NAME FILTER VALUE [timeout_s]: the timeout is times SLOW, and
+# counted in seconds (SECONDS), not in polls: a poll takes much longer than
+# its 50 ms sleep on a slow machine.
 wait_for() {
-  local n=$1 f=$2 v=$3 t=${4:-10} i
-  for i in $(seq $((t * 20))); do
+  local n=$1 f=$2 v=$3 t=${4:-10} end
+  end=$((SECONDS + t * SLOW))
+  while [ "$SECONDS" -le "$end" ]; do
     [ "$(jq_status "$n" "$f")" = "$v" ] && { _paths "$n"; return 0; }
     sleep 0.05
   done
@@ -93,12 +126,13 @@ wait_for() {
 ts_ns() { date -u -d "$1" +%s%N; }
 # pid_in_cgroup NAME CONTAINER CMDLINE: the host pid of the process of that
 # container of pod NAME whose command line is CMDLINE (arguments joined by
-# spaces, with a trailing space), from its pids cgroup (v1); "" after 5 s.
+# spaces, with a trailing space), from its cgroup; "" after 5 s (times
+# SLOW).
 pid_in_cgroup() {
-  local p _ cg
-  cg=$(cgroup_of "$1")
-  for _ in $(seq 100); do
-    for p in $(cat "/sys/fs/cgroup/pids/$cg/$2/cgroup.procs" 2>/dev/null); do
+  local p _ dir
+  dir=$(cgroup_procs_dir "$(cgroup_of "$1")/$2")
+  for _ in $(seq $((100 * SLOW))); do
+    for p in $(cat "$dir/cgroup.procs" 2>/dev/null); do
       [ "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" = "$3" ] && { echo "$p"; return 0; }
     done
     sleep 0.05

@@ -474,7 +474,8 @@ int main(void) {
   TCase *tc;
   Suite *s = ctrtest_suite("container_pending", "pending", &tc);
   if (!v1_freezer()) {
-    printf("integration/test_container_pending: skipped: no cgroup v1 freezer hierarchy at %s\n",
+    printf("integration/test_container_pending: skipped: no cgroup v1 freezer hierarchy at %s "
+           "(a survivor is held through SIGKILL by the v1 freezer; v2's cgroup.freeze lets it die)\n",
            FREEZER_ROOT);
     return 77;
   }
