@@ -28,10 +28,12 @@
 #   BUILD=<src>/build-bench   build tree (also holds the guest's kernel, vm/)
 #   N=100 RUNS=50 WARMUP=3    run.sh in the guest (its cycles, runs, warm-up)
 #   POD_RUNS=5 GAP_SECS=5 PODS=5   bench_pod.sh in the guest
-#   POD_RUNTIME=crun          podman's OCI runtime in the guest: runc 1.1.5
-#                             fails to start podman's infra container there
-#                             ("error reopening /dev/null inside container:
-#                             operation not permitted"); crun runs on pure v2
+#   POD_RUNTIME=crun          podman's OCI runtime in the guest (crun runs
+#                             natively on v2).  Neither crun nor runc 1.1.5
+#                             starts a pod of `podman kube play` there yet:
+#                             the infra container is denied /dev/null
+#                             (tests/bench/README.md); bench_pod.sh then
+#                             prints podvisor's figures alone and fails.
 #   FLOOR_SRC NICE PIDS_LIMIT  as run.sh's
 #   TIMEOUT=1200              seconds the whole guest may take
 #   OUTDIR=$BUILD/vm-results  where the results are copied on the host
