@@ -11,6 +11,12 @@
 # Needs root.  Installs what is missing (crun, hyperfine, jq, the build
 # dependencies), builds podvisor in Release mode, imports the busybox image
 # into a private store, and prints a markdown table (also written to $OUT).
+# tests/bench/vm.sh runs it again in a QEMU guest with pure cgroup v2.
+#
+# The cgroup layout is read at run time: crun 1.8.1 refuses a hybrid one (v1
+# controllers plus a cgroup2 that holds controllers), so only there crun runs
+# in a mount namespace without that cgroup2; on pure v2 or pure v1 it runs
+# as it is.
 #
 # Settings (environment):
 #   N=200         core API cycles            RUNS=200  runs of (b) and (c)
@@ -23,6 +29,11 @@
 #                 interface: ROOTFS N MODE); default: ../shared/anchors/nsbench.c
 #                 beside the source tree, when it exists; FLOOR_SRC=none
 #                 skips it and the ratio uses the 4 ms reference figure.
+#                 It makes v1 cgroups only: where there are none (pure v2),
+#                 its ctroci mode (the same without cgroups) is measured.
+#   PREBUILT=1    install nothing and build nothing: use the podvisor and
+#                 bench_core already in $BUILD (a guest of tests/bench/vm.sh,
+#                 which sees the host's file system read-only, does this)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -35,7 +46,8 @@ BUILD=${BUILD:-$SRC/build-bench}
 OUT=${OUT:-$BUILD/results.md}
 BENCH_ROOT=${BENCH_ROOT:-/var/tmp/podvisor-bench}
 FLOOR_SRC=${FLOOR_SRC:-$SRC/../shared/anchors/nsbench.c}
-FLOOR_REF_MS=4.0
+FLOOR_REF_MS=${FLOOR_REF_MS:-4.0}
+PREBUILT=${PREBUILT:-0}
 WORK="$BENCH_ROOT/work"
 CRUN_ID="pvbench-$$"
 
@@ -43,25 +55,34 @@ log() { echo "=== $*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (namespaces, mounts, cgroups)"
 
-# ------------------------------------------------------------ dependencies
-sh "$SRC/contrib/deps.sh"
-need=""
-for p in crun hyperfine jq; do
-  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need="$need $p"
-done
-if [ -n "$need" ]; then
-  log "installing:$need"
-  apt-get update -qq
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
-fi
-
-# ------------------------------------------------------------ build
-log "building podvisor and bench_core (Release) in $BUILD"
-cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" -j "$(nproc)" --target podvisor bench_core >/dev/null
 PV="$BUILD/podvisor"
 BENCH_CORE="$BUILD/tests/bench/bench_core"
+if [ "$PREBUILT" = 1 ]; then
+  for t in crun hyperfine jq cc; do
+    command -v "$t" >/dev/null || die "PREBUILT=1: $t is missing (install it on the host first: contrib/deps.sh bench)"
+  done
+  if [ ! -x "$PV" ] || [ ! -x "$BENCH_CORE" ]; then
+    die "PREBUILT=1: no $PV or $BENCH_CORE (cmake --build $BUILD --target podvisor bench_core)"
+  fi
+else
+  # ---------------------------------------------------------- dependencies
+  sh "$SRC/contrib/deps.sh"
+  need=""
+  for p in crun hyperfine jq; do
+    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need="$need $p"
+  done
+  if [ -n "$need" ]; then
+    log "installing:$need"
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+  fi
+
+  # ---------------------------------------------------------- build
+  log "building podvisor and bench_core (Release) in $BUILD"
+  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" -j "$(nproc)" --target podvisor bench_core >/dev/null
+fi
 
 # ------------------------------------------------------------ image and bundle
 mkdir -p "$WORK"
@@ -88,8 +109,24 @@ jq --arg root "$ROOTFS" --argjson pids "$PIDS_LIMIT" '
   "$WORK/bundle/config.json" > "$WORK/bundle/config.json.new"
 mv "$WORK/bundle/config.json.new" "$WORK/bundle/config.json"
 
-# crun 1.8.1 refuses a hybrid cgroup layout (v1 controllers plus a cgroup2
-# holding some controllers).  On such a host crun runs in a private mount
+# The cgroup layout of this host: "v2" (cgroup2 at /sys/fs/cgroup), "hybrid"
+# (v1 controllers and a cgroup2 at .../unified that holds controllers), or
+# "v1" (v1 controllers; a cgroup2 at .../unified, if any, holds none).
+cgroup_layout() {
+  local u=/sys/fs/cgroup/unified
+  if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+    echo v2
+  elif mountpoint -q "$u" && [ "$(stat -f -c %T "$u")" = cgroup2fs ] &&
+       [ -n "$(cat "$u/cgroup.controllers" 2>/dev/null)" ]; then
+    echo hybrid
+  else
+    echo v1
+  fi
+}
+LAYOUT=$(cgroup_layout)
+log "cgroup layout: $LAYOUT"
+
+# crun 1.8.1 refuses the hybrid layout.  There crun runs in a private mount
 # namespace in which that cgroup2 is unmounted; the host is left as it is.
 CRUN_NS=()
 NSDIR="$WORK/ns"
@@ -104,7 +141,7 @@ cleanup() {
 }
 trap cleanup EXIT
 U=/sys/fs/cgroup/unified
-if mountpoint -q "$U" && [ -n "$(cat "$U/cgroup.controllers" 2>/dev/null)" ]; then
+if [ "$LAYOUT" = hybrid ]; then
   log "hybrid cgroups: crun runs in a mount namespace without $U"
   mkdir -p "$NSDIR"
   if [ "$(stat -f -c %T "$NSDIR/mnt" 2>/dev/null)" != nsfs ]; then
@@ -160,11 +197,26 @@ else
 fi
 
 FLOOR_NOTE="reference figure measured on this VM, not in this run"
-if [ "$FLOOR_SRC" != none ] && [ -f "$FLOOR_SRC" ] && [ -d /sys/fs/cgroup/memory ] &&
-   [ -d /sys/fs/cgroup/cpu ] && [ -d /sys/fs/cgroup/pids ]; then
-  log "(d) kernel floor (ctrocicg mode of $FLOOR_SRC): $N iterations"
+# The floor's ctrocicg mode makes v1 memory, cpu and pids cgroups; without
+# them its ctroci mode (the same cycle without cgroups) is the floor.
+if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/cpu ] && [ -d /sys/fs/cgroup/pids ]; then
+  FLOOR_MODE=ctrocicg
+  FLOOR_WHAT="clone + OCI mounts + pivot_root + 3 v1 cgroups + exec + reap"
+else
+  FLOOR_MODE=ctroci
+  FLOOR_WHAT="clone + OCI mounts + pivot_root + exec + reap, no cgroups (ctroci: the micro-benchmark makes v1 cgroups only)"
+fi
+if [ "$FLOOR_SRC" != none ] && [ -f "$FLOOR_SRC" ]; then
+  log "(d) kernel floor ($FLOOR_MODE mode of $FLOOR_SRC): $N iterations"
+  # nsbench makes its base directories under /sys/fs/cgroup/{memory,cpu,pids}
+  # whatever the mode: without v1 it runs where those are plain directories
+  # of a tmpfs, in a mount namespace of its own (ctroci never uses them).
+  FLOOR_RUN=("$WORK/nsbench")
+  [ "$FLOOR_MODE" = ctrocicg ] || FLOOR_RUN=(unshare -m --propagation private sh -c \
+    'mount -t tmpfs nsbench /sys/fs/cgroup && mkdir /sys/fs/cgroup/memory /sys/fs/cgroup/cpu /sys/fs/cgroup/pids && exec "$@"' \
+    sh "$WORK/nsbench")
   if cc -O2 -o "$WORK/nsbench" "$FLOOR_SRC" 2>/dev/null &&
-     "${P[@]}" "$WORK/nsbench" "$ROOTFS" "$N" ctrocicg | tee "$WORK/floor.txt" >&2; then
+     "${P[@]}" "${FLOOR_RUN[@]}" "$ROOTFS" "$N" "$FLOOR_MODE" | tee "$WORK/floor.txt" >&2; then
     line=$(grep 'median=' "$WORK/floor.txt")
     MED[floor]=$(awk -v l="$line" 'BEGIN{match(l,/median=[0-9.]+/); print substr(l,RSTART+7,RLENGTH-7)/1000}')
     MIN[floor]=$(awk -v l="$line" 'BEGIN{match(l,/min=[0-9.]+/); print substr(l,RSTART+4,RLENGTH-4)/1000}')
@@ -179,16 +231,21 @@ fmt() { [ -n "${MED[$1]:-}" ] && printf '%.2f | %.2f–%.2f | %s' "${MED[$1]}" "
 ratio() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}' || printf 'n/a'; }
 verdict() { [ "$1" = n/a ] && { printf 'n/a'; return; }; awk -v r="$1" -v t="$2" 'BEGIN{print (r <= t) ? "met" : "MISSED"}'; }
 
-floor_ms=$(printf '%.2f' "${MED[floor]:-$FLOOR_REF_MS}")
+if [ -n "${MED[floor]:-}" ] || [ "$FLOOR_REF_MS" != none ]; then
+  floor_ms=$(printf '%.2f' "${MED[floor]:-$FLOOR_REF_MS}")
+else
+  floor_ms=n/a FLOOR_NOTE="not measured"
+fi
 r_run=$(ratio "${MED[run]:-}" "${MED[crun]:-}")
-r_core=$(ratio "${MED[core]:-}" "$floor_ms")
+r_core=n/a
+[ "$floor_ms" = n/a ] || r_core=$(ratio "${MED[core]:-}" "$floor_ms")
 core_ok=$( [ -n "${MED[core]:-}" ] && awk -v m="${MED[core]}" 'BEGIN{print (m <= 6.0) ? "met" : "MISSED"}' || echo n/a)
 
 mkdir -p "$(dirname "$OUT")"
 {
   echo "## podvisor start-up benchmark ($(date -u +%FT%TZ))"
   echo
-  echo "Host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //');" \
+  echo "Host: $(uname -r), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), cgroup layout $LAYOUT;" \
        "$(crun --version | head -1); $(hyperfine --version); load average before the run $LOAD0, nice $NICE. Workload: /bin/true in busybox:latest," \
        "pid+net+ipc+uts+mount+cgroup namespaces, pids limit $PIDS_LIMIT."
   echo
@@ -198,7 +255,7 @@ mkdir -p "$(dirname "$OUT")"
   echo "| (b) \`podvisor run --rm --pids-limit $PIDS_LIMIT busybox true\` (whole process, hyperfine -N) | $(fmt run) |"
   echo "| (c) \`crun run\` on the same rootfs (whole process, hyperfine -N) | $(fmt crun) |"
   if [ -n "${MED[floor]:-}" ]; then
-    echo "| kernel floor: clone + OCI mounts + pivot_root + 3 v1 cgroups + exec + reap | $(fmt floor) |"
+    echo "| kernel floor: $FLOOR_WHAT | $(fmt floor) |"
   fi
   echo
   echo "| ratio | value | target | |"
