@@ -22,6 +22,10 @@
  *  - A file that declares an applied pod is refused for that pod
  *    (DESIRED_PROBLEM_APPLIED); the applied pod is never touched.
  *  - A removed file removes its pods (unless another file alone declares them).
+ *  - An empty file modified less than DESIRED_RACY_NS before the scan is
+ *    taken as half-written (a shell's `>` truncates first) and keeps the
+ *    pods it declared; once it has stayed empty that long, it declares
+ *    nothing, as an emptied file should.
  *  - Re-scans are incremental: a file whose dev, inode, size, mtime and ctime
  *    are unchanged is not read again.  A file modified less than
  *    DESIRED_RACY_NS before the scan is parsed again on the next scan as

@@ -149,7 +149,16 @@ static int parse_file(desired_set *s, dfile *f, const struct stat *st, int64_t n
     f->n_diags = n_diags;
     f->invalid = r < 0;
     f->n_errors = dl.errors;
-    if (r == 0) {
+    /* Empty, and written just now: `cat web.yaml > pods/web.yaml` truncates
+     * before it writes, and a scan in between must not stop the pods.  The
+     * file keeps its claims until it has stayed empty past the racy window
+     * (the next scan after that reads it again, as for any racy file). */
+    bool rewriting = r == 0 && st->st_size == 0 && f->n_good > 0 &&
+                     now_ns - ts_ns(&st->st_mtim) < (int64_t)DESIRED_RACY_NS;
+    if (rewriting) {
+      free(good);
+      good = NULL;
+    } else if (r == 0) {
       for (size_t i = 0; i < f->n_good; i++)
         dspec_unref(f->good[i]);
       free(f->good);

@@ -228,6 +228,30 @@ START_TEST(removed_file_removes_its_pods) {
 }
 END_TEST
 
+/* A manifest truncated for a rewrite (`>`) keeps its pods while it is
+ * fresh; left empty past the racy window, it declares nothing. */
+START_TEST(file_emptied_for_a_rewrite_keeps_its_pods) {
+  fx_write_pod(dir, "web.yaml", &(fx_opts){.name = "web"});
+  desired_report rep = scan();
+  desired_report_free(&rep);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/web.yaml", dir);
+  ck_assert_int_eq(truncate(path, 0), 0);
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+  ck_assert_int_eq(desired_scan(set, mtime + 1000, &rep, NULL), 0);
+  ck_assert_uint_eq(rep.n_changes, 0);
+  ck_assert_ptr_nonnull(desired_find(set, "default", "web"));
+  desired_report_free(&rep);
+  ck_assert_int_eq(desired_scan(set, mtime + 2 * (int64_t)DESIRED_RACY_NS, &rep, NULL), 0);
+  ck_assert_uint_eq(rep.n_changes, 1);
+  ck_assert_int_eq(rep.changes[0].kind, DESIRED_REMOVED);
+  ck_assert_ptr_null(desired_find(set, "default", "web"));
+  desired_report_free(&rep);
+}
+END_TEST
+
 static const desired_problem *only_problem(desired_problem_kind kind) {
   ck_assert_uint_eq(desired_problem_count(set), 1);
   const desired_problem *p = desired_problem_at(set, 0);
@@ -561,6 +585,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, edit_of_a_pod_field_is_a_change_of_the_sandbox);
   tcase_add_test(tc, edit_of_labels_only_changes_metadata);
   tcase_add_test(tc, removed_file_removes_its_pods);
+  tcase_add_test(tc, file_emptied_for_a_rewrite_keeps_its_pods);
   tcase_add_test(tc, duplicate_name_in_two_files_is_refused_for_both);
   tcase_add_test(tc, invalid_edit_keeps_the_last_good_state);
   tcase_add_test(tc, file_never_valid_declares_nothing);
