@@ -108,12 +108,13 @@ stop_shim() {
 }
 # jq_status NAME FILTER: jq on the pod's status file ("" when absent).
 jq_status() { jq -r "$2" "$(status_of "$1")" 2>/dev/null || true; }
-# wait_for NAME FILTER VALUE [timeout_s]: the timeout is times SLOW, and
-# counted in seconds (SECONDS), not in polls: a poll takes much longer than
-# its 50 ms sleep on a slow machine.
+# wait_for NAME FILTER VALUE [timeout_s]: the deadline is twice the timeout
+# (the suite runs two tests at once; the timeout is what the step takes on
+# an idle machine), times SLOW, counted in seconds (SECONDS), not in polls:
+# a poll takes much longer than its 50 ms sleep on a slow machine.
 wait_for() {
   local n=$1 f=$2 v=$3 t=${4:-10} end
-  end=$((SECONDS + t * SLOW))
+  end=$((SECONDS + 2 * t * SLOW))
   while [ "$SECONDS" -le "$end" ]; do
     [ "$(jq_status "$n" "$f")" = "$v" ] && { _paths "$n"; return 0; }
     sleep 0.05
