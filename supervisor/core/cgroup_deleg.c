@@ -110,24 +110,6 @@ const char *resource_manager_delegated(const resource_manager *rm) {
   return rm->delegated;
 }
 
-/* Depth (components) of rel, 0 for "". */
-static int depth_of(const char *rel) {
-  int n = rel[0] != '\0';
-  for (const char *p = rel; *p != '\0'; p++)
-    n += *p == '/';
-  return n;
-}
-
-int cgroup_first_writable(const cgroup_handle *cg) {
-  const char *x = cg->rm->delegated;
-  if (x == NULL)
-    return 0;
-  size_t n = strlen(x);
-  if (strncmp(cg->relpath, x, n) != 0 || cg->relpath[n] != '/')
-    return 0;
-  return depth_of(x);
-}
-
 int cgroup_check_available(const cgroup_handle *cg, const resource_limits *l, pv_err *err) {
   const resource_manager *rm = cg->rm;
   static const struct {

@@ -201,3 +201,21 @@ bool cgroup_dir_is_v2(const char *dir) {
     return true;
   return cgroup_file_exists(dir, "cgroup.controllers");
 }
+
+/* Depth (components) of rel, 0 for "". */
+static int depth_of(const char *rel) {
+  int n = rel[0] != '\0';
+  for (const char *p = rel; *p != '\0'; p++)
+    n += *p == '/';
+  return n;
+}
+
+int cgroup_first_writable(const cgroup_handle *cg) {
+  const char *x = cg->rm->delegated;
+  if (x == NULL)
+    return 0;
+  size_t n = strlen(x);
+  if (strncmp(cg->relpath, x, n) != 0 || cg->relpath[n] != '/')
+    return 0;
+  return depth_of(x);
+}

@@ -125,8 +125,8 @@ int cgroup_self_path(const char *text, char *out, size_t size);
 bool cgroup_dir_is_delegated(const char *dir);
 /* v2 detect: fills rm->self and rm->delegated from rm->self_text. */
 int cgroup_detect_delegation(resource_manager *rm, pv_err *err);
-/* The first depth of cg's path a backend may write in: that of the
- * delegated cgroup when cg lies below it, else 0 (the root). */
+/* cgroup_file.c: the first depth of cg's path a backend may write in:
+ * that of the delegated cgroup when cg lies below it, else 0 (the root). */
 int cgroup_first_writable(const cgroup_handle *cg);
 /* v2: ENOTSUP naming the controller when a limit of l needs one that
  * rm->v2_avail lacks (not offered by the root, or not delegated). */
