@@ -101,9 +101,14 @@ wait_for rt '.containerStatuses[0].restartCount >= 1' true 10 || fail "no restar
 # restartCount i, waiting: the wait after the i-th failed start.
 expect=($((400 * SLOW)) $((800 * SLOW)) $((1600 * SLOW)) $((3200 * SLOW)))
 for i in 1 2 3; do
-  wait_for rt ".containerStatuses[0].restartCount == $i and .containerStatuses[0].state.waiting.reason == \"CrashLoopBackOff\"" true 10 ||
-    fail "no backoff after failed start $i"
-  w=$(jq_status rt '.containerStatuses[0] | select(.restartCount == '"$i"' and .state.waiting != null) | "\(.lastState.terminated.reason) \(.lastState.terminated.finishedAt) \(.podvisor.nextRestartAt)"')
+  # One snapshot of the status decides: the wait may end between two reads.
+  w="" end=$((SECONDS + 20 * SLOW))
+  while [ "$SECONDS" -le "$end" ]; do
+    w=$(jq_status rt '.containerStatuses[0] | select(.restartCount == '"$i"' and .state.waiting.reason == "CrashLoopBackOff") | "\(.lastState.terminated.reason) \(.lastState.terminated.finishedAt) \(.podvisor.nextRestartAt)"')
+    [ -n "$w" ] && break
+    sleep 0.05
+  done
+  [ -n "$w" ] || fail "no backoff after failed start $i: $(jq_status rt '.containerStatuses[0] | {restartCount, state}')"
   read -r why fin next <<<"$w"
   [ "$why" = StartError ] || fail "failed start $i: last state '$w'"
   ms=$(( ($(ts_ns "$next") - $(ts_ns "$fin")) / 1000000 ))

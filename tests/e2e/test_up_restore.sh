@@ -12,8 +12,8 @@ kind: Pod
 metadata:
   name: again
   annotations:
-    podvisor.io/backoff-initial: "${SLOW}s"
-    podvisor.io/backoff-max: "$((4 * SLOW))s"
+    podvisor.io/backoff-initial: "$((2 * SLOW))s"
+    podvisor.io/backoff-max: "$((8 * SLOW))s"
 spec:
   terminationGracePeriodSeconds: 1
   containers:
@@ -22,8 +22,8 @@ spec:
     command: ["sh", "-c", "exit 3"]
 Y
 start_shim "$T/pod.yaml" again
-# Two exits: the second wait is 2 s (the backoffs are times SLOW, up_lib.sh:
-# the test must see each wait before it ends).
+# Two exits: the second wait is 4 s (the backoffs are times SLOW, up_lib.sh:
+# the test must see each wait before it ends, across a shim restart).
 wait_for again '.containerStatuses[0].restartCount' 1 15 || fail "no first restart"
 wait_for again '.containerStatuses[0].state.waiting.reason == "CrashLoopBackOff" and .containerStatuses[0].restartCount == 1' true 15 ||
   fail "not back in CrashLoopBackOff"
@@ -34,20 +34,22 @@ deadline=$(jq_status again '.containerStatuses[0].podvisor.nextRestartAt')
 kill -9 "$LAST_SHIM"
 start_shim "$T/pod.yaml" again
 wait_for again .podvisor.shimPid "$LAST_SHIM" 10 || fail "no status from the new shim"
-[ "$(jq_status again '.containerStatuses[0].state.waiting.reason')" = CrashLoopBackOff ] ||
+# One snapshot of the status decides.
+now=$(jq_status again '.containerStatuses[0] | "\(.state.waiting.reason) \(.restartCount)"')
+[ "${now% *}" = CrashLoopBackOff ] ||
   fail "the new shim did not keep waiting: $(jq_status again '.containerStatuses[0].state')"
-[ "$(jq_status again '.containerStatuses[0].restartCount')" = 1 ] || fail "restart count changed"
+[ "${now#* }" = 1 ] || fail "restart count changed: $now"
 [ "$(jq_status again '.containerStatuses[0].podvisor.backoff.exits')" = 2 ] || fail "exit count not carried"
 d2=$(jq_status again '.containerStatuses[0].podvisor.nextRestartAt')
 dd=$(( ($(ts_ns "$d2") - $(ts_ns "$deadline")) / 1000000 ))
 [ "${dd#-}" -le 5 ] || fail "deadline moved by $dd ms ($deadline -> $d2)"
 ok "backoff count, start times and deadline survive a shim restart"
-# After the deadline it restarts; the third exit then waits 4 s (the count
+# After the deadline it restarts; the third exit then waits 8 s (the count
 # went on from 2, not from 0).
 wait_for again '.containerStatuses[0].restartCount >= 2 and .containerStatuses[0].state.waiting.reason == "CrashLoopBackOff"' true 15 ||
   fail "no restart after the carried deadline"
 msg=$(jq_status again '.containerStatuses[0].state.waiting.message')
-[[ "$msg" == "back-off $((4 * SLOW))s "* ]] || fail "third wait: '$msg' (expected back-off $((4 * SLOW))s)"
+[[ "$msg" == "back-off $((8 * SLOW))s "* ]] || fail "third wait: '$msg' (expected back-off $((8 * SLOW))s)"
 stop_shim "$LAST_SHIM" || fail stop
 ok "the backoff sequence goes on where the predecessor left it"
 
