@@ -10,7 +10,7 @@
 # exec costs a tenth of a second, so the whole suite takes about 25 min:
 # the guest then runs the tests that exercise cgroups and the container
 # life cycle (every integration suite, and the e2e tests in tcg_e2e
-# below), about 1.5 min with the boot on either layout.  guest.sh exports
+# below), about 2 min with the boot on either layout.  guest.sh exports
 # PODVISOR_TEST_SLOW=5 under TCG, by which the e2e tests stretch their
 # timeouts and wall-clock budgets (tests/e2e/up_lib.sh).
 #
