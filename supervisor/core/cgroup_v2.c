@@ -336,23 +336,24 @@ static int wait_frozen(const char *dir, int64_t deadline) {
 }
 
 static int v2_freeze(cgroup_handle *cg, bool on, pv_err *err) {
-  const char *v = on ? "1" : "0";
   size_t done = 0;
   for (size_t i = 0; i < cg->ndirs; i++) {
     const char *dir = cg->dirs[i].path;
     if (cg->dirs[i].removed)
       continue;
-    if (!cgroup_file_exists(dir, "cgroup.freeze")) {
-      if (on && done == 0)
-        return 0; /* no freezer (before 5.2) */
-      continue;
+    if (on) {
+      /* No cgroup.freeze (before 5.2), or frozen already and not by us:
+       * leave it to whoever did it. */
+      char v[8];
+      bool readable = cgroup_read(dir, "cgroup.freeze", v, sizeof v, NULL) == 0;
+      if (done == 0 && (!readable || v[0] == '1'))
+        return 0;
+      if (!readable)
+        continue;
     }
-    /* Frozen already, and not by us: leave it to whoever did it. */
-    if (on && is_frozen_by_request(dir) && done == 0)
-      return 0;
-    if (cgroup_write(dir, "cgroup.freeze", v, err) < 0) {
+    if (cgroup_write(dir, "cgroup.freeze", on ? "1" : "0", err) < 0) {
       if (errno == ENOENT)
-        continue; /* removed meanwhile */
+        continue; /* no freezer, or removed meanwhile */
       if (on) {
         int saved = errno;
         for (size_t k = 0; k < i; k++)
