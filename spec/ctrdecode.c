@@ -345,7 +345,7 @@ void ctrdecode_container(decode_ctx *c, const ytree_node *n, const ctrdecode_opt
       decode_pop(c, s);
     }
   }
-  security_container(c, n, o->pod_security, &ct->security);
+  security_container(c, n, o->pod_security, o->host_users, &ct->security);
   decode_bool(c, n, "stdin", &ct->stdin_open);
   decode_bool(c, n, "tty", &ct->tty);
 }

@@ -18,6 +18,7 @@ typedef struct ctrdecode_opts {
   bool is_init;
   bool host_network;
   const spec_security *pod_security;
+  int host_users; /* the pod's hostUsers tri-state */
 } ctrdecode_opts;
 
 /* Decodes the container mapping n into out (zeroed by the caller). */

@@ -107,6 +107,10 @@ static void put_container(struct hasher *h, const spec_container *c) {
   put_i64(h, "allowPrivilegeEscalation", s->allow_privilege_escalation);
   put_strv(h, "capAdd", &s->cap_add);
   put_strv(h, "capDrop", &s->cap_drop);
+  /* Fields added later are hashed only when set, so that the hash of a pod
+   * that does not use them (and its running containers) stays the same. */
+  if (s->unmasked_proc)
+    put_i64(h, "procMountUnmasked", 1);
   put_i64(h, "stdin", c->stdin_open);
   put_i64(h, "tty", c->tty);
   put_i64(h, "init", c->is_init);
@@ -124,6 +128,26 @@ static void put_sandbox(struct hasher *h, const spec_pod *p) {
   put_str(h, "subdomain", p->subdomain);
   put_i64(h, "hostNetwork", p->host_network);
   put_i64(h, "shareProcessNamespace", p->share_process_namespace);
+  /* Added later: hashed only when set (see put_container).  A change of any
+   * of them makes a new sandbox: the namespaces, the volumes' ownership and
+   * every container's groups are set up with the pod. */
+  if (p->host_pid)
+    put_i64(h, "hostPID", 1);
+  if (p->host_ipc)
+    put_i64(h, "hostIPC", 1);
+  if (p->fs_group >= 0) {
+    put_i64(h, "fsGroup", p->fs_group);
+    put_i64(h, "fsGroupChangePolicy", p->fs_group_change_policy);
+  }
+  if (p->n_supplemental_groups > 0) {
+    put_i64(h, "supplementalGroups", (int64_t)p->n_supplemental_groups);
+    for (size_t i = 0; i < p->n_supplemental_groups; i++)
+      put_i64(h, "gid", p->supplemental_groups[i]);
+  }
+  if (p->supplemental_groups_policy != SPEC_GROUPS_MERGE)
+    put_i64(h, "supplementalGroupsPolicy", p->supplemental_groups_policy);
+  if (p->sysctls.n > 0)
+    put_kvs(h, "sysctls", &p->sysctls);
   put_i64(h, "backoffInitial", (int64_t)p->backoff_initial_ms);
   put_i64(h, "backoffMax", (int64_t)p->backoff_max_ms);
   put_i64(h, "backoffReset", (int64_t)p->backoff_reset_ms);

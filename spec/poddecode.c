@@ -411,11 +411,17 @@ static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     p->termination_grace_period_seconds = grace;
     decode_bool(c, spec, "hostNetwork", &p->host_network);
     decode_bool(c, spec, "shareProcessNamespace", &p->share_process_namespace);
+    decode_bool(c, spec, "hostPID", &p->host_pid);
+    decode_bool(c, spec, "hostIPC", &p->host_ipc);
+    if (p->host_pid && p->share_process_namespace)
+      decode_error_key(c, spec, "shareProcessNamespace", "shareProcessNamespace and hostPID cannot both be enabled");
     hostname(c, spec, ytree_map_get(ytree_map_get(root, "metadata"), "name"), p);
     spec_security pod_sc;
     security_pod(c, spec, &pod_sc);
+    security_pod_spec(c, spec, p);
     volumes(c, spec, p);
-    ctrdecode_opts o = {.is_init = true, .host_network = p->host_network, .pod_security = &pod_sc};
+    ctrdecode_opts o = {
+        .is_init = true, .host_network = p->host_network, .pod_security = &pod_sc, .host_users = p->host_users};
     containers(c, spec, "initContainers", &o, &p->init_containers, &p->n_init_containers);
     o.is_init = false;
     containers(c, spec, "containers", &o, &p->containers, &p->n_containers);
@@ -442,6 +448,8 @@ spec_pod *poddecode_document(decode_ctx *c, const ytree_doc *doc) {
     return NULL;
   }
   p->termination_grace_period_seconds = 30;
+  p->host_users = -1;
+  p->fs_group = -1;
   p->backoff_initial_ms = 10000;
   p->backoff_max_ms = 300000;
   p->backoff_reset_ms = 600000;

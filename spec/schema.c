@@ -36,7 +36,7 @@ static const schema_field metadata[] = {
 static const schema_field pod_spec[] = {
     OK("containers"), OK("initContainers"), OK("volumes"), OK("restartPolicy"),
     OK("terminationGracePeriodSeconds"), OK("hostname"), OK("subdomain"), OK("hostNetwork"),
-    OK("shareProcessNamespace"), OK("securityContext"),
+    OK("shareProcessNamespace"), OK("securityContext"), OK("hostPID"), OK("hostIPC"),
     WARN("nodeSelector", SCHED), WARN("nodeName", SCHED), WARN("affinity", SCHED), WARN("tolerations", SCHED),
     WARN("schedulerName", SCHED), WARN("priorityClassName", SCHED), WARN("priority", SCHED),
     WARN("preemptionPolicy", SCHED), WARN("topologySpreadConstraints", SCHED), WARN("schedulingGates", SCHED),
@@ -48,8 +48,6 @@ static const schema_field pod_spec[] = {
     WARN("readinessGates", "readiness gates are set by cluster controllers, which podvisor has none of"),
     REFUSE("ephemeralContainers", "ephemeral debug containers are not implemented"),
     REFUSE("activeDeadlineSeconds", "deadlines are not implemented; the pod would run past its deadline"),
-    {"hostPID", SCHEMA_REFUSE_UNLESS_FALSE, "sharing the host's PID namespace is not implemented"},
-    {"hostIPC", SCHEMA_REFUSE_UNLESS_FALSE, "sharing the host's IPC namespace is not implemented"},
     {"setHostnameAsFQDN", SCHEMA_REFUSE_UNLESS_FALSE, "the hostname would differ from what the pod expects"},
     {"hostUsers", SCHEMA_REFUSE_UNLESS_TRUE, "user namespaces are not implemented"},
     REFUSE("hostAliases", "extra /etc/hosts entries are not implemented; lookups of those names would fail"),
@@ -123,14 +121,10 @@ static const schema_field security_context[] = {
 };
 
 static const schema_field pod_security_context[] = {
-    OK("runAsUser"), OK("runAsGroup"), OK("runAsNonRoot"),
+    OK("runAsUser"), OK("runAsGroup"), OK("runAsNonRoot"), OK("fsGroup"), OK("fsGroupChangePolicy"),
+    OK("supplementalGroups"), OK("supplementalGroupsPolicy"), OK("sysctls"),
     WARN("seccompProfile", SECCOMP), WARN("seLinuxOptions", SECCOMP), WARN("appArmorProfile", SECCOMP),
     WARN("seLinuxChangePolicy", SECCOMP), WARN("windowsOptions", "Windows options do not apply on Linux"),
-    WARN("fsGroupChangePolicy", "only matters with fsGroup, which is refused"),
-    REFUSE("fsGroup", "volume group ownership is not implemented; files would have other owners"),
-    REFUSE("supplementalGroups", "supplementary groups are not implemented; processes would lack them"),
-    REFUSE("supplementalGroupsPolicy", "supplementary groups are not implemented"),
-    REFUSE("sysctls", "namespaced sysctls are not implemented; the kernel settings would differ"),
 };
 
 static const schema_field capabilities[] = {OK("add"), OK("drop")};
@@ -150,6 +144,7 @@ static const schema_field volume[] = {
 
 static const schema_field empty_dir[] = {OK("medium"), OK("sizeLimit")};
 static const schema_field host_path[] = {OK("path"), OK("type")};
+static const schema_field sysctl[] = {OK("name"), OK("value")};
 
 static const struct {
   const schema_field *fields;
@@ -182,6 +177,7 @@ static const struct {
     [SCHEMA_VOLUME] = {volume, sizeof volume / sizeof volume[0], "spec.volumes[]"},
     [SCHEMA_EMPTY_DIR] = {empty_dir, 2, "spec.volumes[].emptyDir"},
     [SCHEMA_HOST_PATH] = {host_path, 2, "spec.volumes[].hostPath"},
+    [SCHEMA_SYSCTL] = {sysctl, 2, "spec.securityContext.sysctls[]"},
 };
 
 const schema_field *schema_fields(schema_object o, size_t *n) {
@@ -203,7 +199,7 @@ static const schema_object search_order[] = {
     SCHEMA_POD_SPEC, SCHEMA_METADATA, SCHEMA_CONTAINER, SCHEMA_TOP, SCHEMA_VOLUME, SCHEMA_PROBE,
     SCHEMA_RESOURCES, SCHEMA_SECURITY_CONTEXT, SCHEMA_POD_SECURITY_CONTEXT, SCHEMA_PORT, SCHEMA_VOLUME_MOUNT,
     SCHEMA_ENV, SCHEMA_EXEC, SCHEMA_HTTP_GET, SCHEMA_TCP_SOCKET, SCHEMA_LIFECYCLE, SCHEMA_LIFECYCLE_HANDLER,
-    SCHEMA_CAPABILITIES, SCHEMA_EMPTY_DIR, SCHEMA_HOST_PATH, SCHEMA_HTTP_HEADER,
+    SCHEMA_CAPABILITIES, SCHEMA_EMPTY_DIR, SCHEMA_HOST_PATH, SCHEMA_HTTP_HEADER, SCHEMA_SYSCTL,
 };
 
 static const char *closest(schema_object o, const char *name) {

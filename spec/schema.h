@@ -56,6 +56,7 @@ typedef enum schema_object {
   SCHEMA_VOLUME,
   SCHEMA_EMPTY_DIR,
   SCHEMA_HOST_PATH,
+  SCHEMA_SYSCTL,
   SCHEMA_N_OBJECTS
 } schema_object;
 

@@ -2,10 +2,12 @@
 #include "spec/security.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spec/suggest.h"
+#include "spec/sysctl.h"
 
 #define ID_MAX 2147483647 /* Kubernetes: user and group ids are 0..MaxInt32 */
 
@@ -77,7 +79,8 @@ static bool has_cap(const spec_strv *v, const char *name) {
   return false;
 }
 
-void security_container(decode_ctx *c, const ytree_node *cmap, const spec_security *pod, spec_security *out) {
+void security_container(decode_ctx *c, const ytree_node *cmap, const spec_security *pod, int host_users,
+                        spec_security *out) {
   security_init(out);
   size_t saved = decode_push_key(c, "securityContext");
   const ytree_node *m = ytree_map_get(cmap, "securityContext");
@@ -90,8 +93,13 @@ void security_container(decode_ctx *c, const ytree_node *cmap, const spec_securi
       out->allow_privilege_escalation = b;
     static const char *const proc_mounts[] = {"Default", "Unmasked"};
     int pm = 0;
-    if (decode_enum(c, m, "procMount", proc_mounts, 2, &pm) == 1 && pm == 1)
-      decode_error_key(c, m, "procMount", "not supported by podvisor: an unmasked /proc is not implemented");
+    if (decode_enum(c, m, "procMount", proc_mounts, 2, &pm) == 1 && pm == 1) {
+      /* Kubernetes (1.30 on, ProcMountType): an unmasked /proc only inside
+       * a user namespace, where root is not the host's root. */
+      if (host_users != 0)
+        decode_error_key(c, m, "procMount", "`hostUsers` must be false to use `Unmasked`");
+      out->unmasked_proc = true;
+    }
     size_t s2 = decode_push_key(c, "capabilities");
     const ytree_node *cm = ytree_map_get(m, "capabilities");
     if (decode_check_keys(c, cm, SCHEMA_CAPABILITIES)) {
@@ -125,4 +133,107 @@ void security_free(spec_security *s) {
     return;
   decode_strv_free(&s->cap_add);
   decode_strv_free(&s->cap_drop);
+}
+
+/* --- pod-only fields: groups and sysctls ------------------------------------ */
+
+/* supplementalGroups: a list of group ids, each 0..MaxInt32. */
+static void group_list(decode_ctx *c, const ytree_node *m, spec_pod *p) {
+  const ytree_node *l = ytree_map_get(m, "supplementalGroups");
+  if (ytree_is_null(l))
+    return;
+  size_t saved = decode_push_key(c, "supplementalGroups");
+  if (l->kind != YTREE_SEQ) {
+    decode_error(c, l, "expected a list of group ids, got %s", ytree_describe(l));
+  } else if (l->n > 0 && (p->supplemental_groups = calloc(l->n, sizeof *p->supplemental_groups)) == NULL) {
+    c->oom = 1;
+  } else {
+    for (size_t i = 0; i < l->n; i++) {
+      /* Plain decimal ids: what a group id is written as. */
+      const ytree_node *it = l->items[i];
+      size_t s2 = decode_push_index(c, i);
+      bool digits = it->kind == YTREE_SCALAR && it->stype == YTREE_INT && it->str[0] != '\0' &&
+                    strlen(it->str) <= 10 && strspn(it->str, "0123456789") == strlen(it->str);
+      long long v = digits ? strtoll(it->str, NULL, 10) : -1;
+      if (digits && v <= ID_MAX)
+        p->supplemental_groups[p->n_supplemental_groups++] = v;
+      else
+        decode_error(c, it, "expected a group id (an integer 0..%d), got %s", ID_MAX,
+                     it->kind == YTREE_SCALAR && it->stype == YTREE_INT ? it->str : ytree_describe(it));
+      decode_pop(c, s2);
+    }
+  }
+  decode_pop(c, saved);
+}
+
+/* One sysctl {name, value}: format, namespace and the host-namespace rules. */
+static void sysctl_entry(decode_ctx *c, const ytree_node *e, spec_pod *p, spec_kv *kv) {
+  if (!decode_check_keys(c, e, SCHEMA_SYSCTL))
+    return;
+  if (decode_string(c, e, "name", true, &kv->key) == 1) {
+    const ytree_node *at = ytree_map_get(e, "name");
+    size_t s = decode_push_key(c, "name");
+    spec_sysctl_ns ns = spec_sysctl_namespace(kv->key);
+    if (!spec_sysctl_name_valid(kv->key))
+      decode_error(c, at, "invalid sysctl name '%.80s': must be components of lower-case letters, digits, '-' "
+                          "and '_' separated by '.' or '/', like net.ipv4.tcp_syncookies", kv->key);
+    else if (ns == SPEC_SYSCTL_NOT_NAMESPACED)
+      decode_error(c, at, "sysctl '%.80s' is not namespaced: setting it would change the whole host, and the "
+                          "kubelet refuses it as unsafe (a pod may set kernel.shm*, kernel.msg*, kernel.sem, "
+                          "fs.mqueue.* and net.*)", kv->key);
+    else if (ns == SPEC_SYSCTL_NET && p->host_network)
+      decode_error(c, at, "sysctl '%.80s' is not allowed with hostNetwork: true (it would change the host's "
+                          "network namespace)", kv->key);
+    else if (ns == SPEC_SYSCTL_IPC && p->host_ipc)
+      decode_error(c, at, "sysctl '%.80s' is not allowed with hostIPC: true (it would change the host's IPC "
+                          "namespace)", kv->key);
+    for (size_t j = 0; j < p->sysctls.n; j++)
+      if (&p->sysctls.items[j] != kv && p->sysctls.items[j].key != NULL && strcmp(p->sysctls.items[j].key, kv->key) == 0)
+        decode_error(c, at, "duplicate sysctl '%.80s'", kv->key);
+    decode_pop(c, s);
+  }
+  if (decode_string(c, e, "value", true, &kv->value) == 1 && !spec_sysctl_value_valid(kv->value))
+    decode_error_key(c, e, "value", "invalid sysctl value: one line of at most %d printable characters",
+                     SPEC_SYSCTL_VALUE_MAX);
+}
+
+static void sysctls(decode_ctx *c, const ytree_node *m, spec_pod *p) {
+  const ytree_node *l = ytree_map_get(m, "sysctls");
+  if (ytree_is_null(l))
+    return;
+  size_t saved = decode_push_key(c, "sysctls");
+  if (l->kind != YTREE_SEQ) {
+    decode_error(c, l, "expected a list of {name, value}, got %s", ytree_describe(l));
+  } else if (l->n > 0 && (p->sysctls.items = calloc(l->n, sizeof *p->sysctls.items)) == NULL) {
+    c->oom = 1;
+  } else {
+    for (size_t i = 0; i < l->n; i++) {
+      size_t s2 = decode_push_index(c, i);
+      sysctl_entry(c, l->items[i], p, &p->sysctls.items[p->sysctls.n++]);
+      decode_pop(c, s2);
+    }
+  }
+  decode_pop(c, saved);
+}
+
+void security_pod_spec(decode_ctx *c, const ytree_node *podspec, spec_pod *p) {
+  p->fs_group = -1;
+  const ytree_node *m = ytree_map_get(podspec, "securityContext");
+  if (ytree_is_null(m) || m->kind != YTREE_MAP)
+    return; /* security_pod() reported a non-map */
+  size_t saved = decode_push_key(c, "securityContext");
+  decode_int(c, m, "fsGroup", 0, ID_MAX, &p->fs_group);
+  static const char *const fs_policies[] = {"Always", "OnRootMismatch"};
+  int fp = 0;
+  decode_enum(c, m, "fsGroupChangePolicy", fs_policies, 2, &fp);
+  p->fs_group_change_policy = (spec_fs_group_policy)fp;
+  if (fp != SPEC_FS_GROUP_ALWAYS && p->fs_group < 0)
+    decode_warn_key(c, m, "fsGroupChangePolicy", "ignored: fsGroup is not set");
+  group_list(c, m, p);
+  static const char *const g_policies[] = {"Merge", "Strict"};
+  int gp = 0;
+  decode_enum(c, m, "supplementalGroupsPolicy", g_policies, 2, &gp);
+  p->supplemental_groups_policy = (spec_groups_policy)gp;
+  sysctls(c, m, p);
+  decode_pop(c, saved);
 }

@@ -19,8 +19,16 @@ void security_init(spec_security *s);
 void security_pod(decode_ctx *c, const ytree_node *podspec, spec_security *out);
 
 /* Decodes a container's securityContext, then fills what it leaves unset
- * from pod (may be NULL). */
-void security_container(decode_ctx *c, const ytree_node *cmap, const spec_security *pod, spec_security *out);
+ * from pod (may be NULL).  host_users is the pod's hostUsers tri-state
+ * (procMount: Unmasked needs it false). */
+void security_container(decode_ctx *c, const ytree_node *cmap, const spec_security *pod, int host_users,
+                        spec_security *out);
+
+/* Decodes the pod-only fields of spec.securityContext into p: fsGroup,
+ * fsGroupChangePolicy, supplementalGroups, supplementalGroupsPolicy and
+ * sysctls (spec/sysctl.h: names, namespaces, and the hostNetwork/hostIPC
+ * rules, so p->host_network and p->host_ipc must be decoded first). */
+void security_pod_spec(decode_ctx *c, const ytree_node *podspec, spec_pod *p);
 
 void security_free(spec_security *s);
 

@@ -264,6 +264,8 @@ void spec_pod_free(spec_pod *p) {
   free(p->hostname);
   free(p->subdomain);
   free(p->effective_hostname);
+  free(p->supplemental_groups);
+  decode_kvs_free(&p->sysctls);
   free(p->source_file);
   free(p);
 }

@@ -77,6 +77,18 @@ typedef enum spec_hostpath_type {
 
 typedef enum spec_volume_kind { SPEC_VOLUME_EMPTY_DIR = 0, SPEC_VOLUME_HOST_PATH } spec_volume_kind;
 
+/* securityContext.fsGroupChangePolicy */
+typedef enum spec_fs_group_policy {
+  SPEC_FS_GROUP_ALWAYS = 0,          /* default: the whole volume, at every set-up */
+  SPEC_FS_GROUP_ON_ROOT_MISMATCH,    /* skipped when the volume root is already right */
+} spec_fs_group_policy;
+
+/* securityContext.supplementalGroupsPolicy */
+typedef enum spec_groups_policy {
+  SPEC_GROUPS_MERGE = 0, /* default: also the user's groups from the image's /etc/group */
+  SPEC_GROUPS_STRICT,    /* only runAsGroup, fsGroup and supplementalGroups */
+} spec_groups_policy;
+
 /* A NULL-terminated argv-like list of strings.  An absent field and "[]"
  * are the same (as in Kubernetes): n == 0 and argv == NULL. */
 typedef struct spec_strv {
@@ -144,6 +156,7 @@ typedef struct spec_security {
   int allow_privilege_escalation; /* tri-state; unset means true unless caps/privileged say otherwise */
   spec_strv cap_add;  /* upper case, without "CAP_"; "ALL" allowed */
   spec_strv cap_drop; /* upper case, without "CAP_"; "ALL" allowed */
+  bool unmasked_proc; /* procMount: Unmasked (accepted only with hostUsers: false) */
 } spec_security;
 
 typedef struct spec_container {
@@ -203,6 +216,18 @@ typedef struct spec_pod {
                                NULL with hostNetwork (the host's hostname is kept) */
   bool host_network;
   bool share_process_namespace;
+  bool host_pid; /* hostPID: the host's pid namespace (no pid namespace of the pod's own) */
+  bool host_ipc; /* hostIPC: the host's IPC namespace */
+  int host_users; /* hostUsers, tri-state (-1 unset = true); decoded by the user-namespace support */
+
+  /* spec.securityContext, the pod-only fields (runAsUser & co. are merged
+   * into each container's spec_security) */
+  int64_t fs_group;                            /* fsGroup, -1 unset */
+  spec_fs_group_policy fs_group_change_policy; /* default Always */
+  int64_t *supplemental_groups;                /* supplementalGroups, as written */
+  size_t n_supplemental_groups;
+  spec_groups_policy supplemental_groups_policy; /* default Merge */
+  spec_kvs sysctls; /* sysctls, in order; names as written (spec/sysctl.h), unique */
 
   /* podvisor.io/ annotations, in milliseconds */
   uint64_t backoff_initial_ms; /* podvisor.io/backoff-initial, default 10000 */

@@ -175,9 +175,25 @@ static bool volumes_equal(const spec_pod *a, const spec_pod *b) {
   return true;
 }
 
+/* The pod-only securityContext fields (fsGroup & co., sysctls). */
+static bool pod_security_equal(const spec_pod *a, const spec_pod *b) {
+  if (a->fs_group != b->fs_group || a->fs_group_change_policy != b->fs_group_change_policy ||
+      a->supplemental_groups_policy != b->supplemental_groups_policy ||
+      a->n_supplemental_groups != b->n_supplemental_groups || a->sysctls.n != b->sysctls.n)
+    return false;
+  for (size_t i = 0; i < a->n_supplemental_groups; i++)
+    if (a->supplemental_groups[i] != b->supplemental_groups[i])
+      return false;
+  for (size_t i = 0; i < a->sysctls.n; i++)
+    if (strcmp(a->sysctls.items[i].key, b->sysctls.items[i].key) != 0 ||
+        strcmp(a->sysctls.items[i].value, b->sysctls.items[i].value) != 0)
+      return false;
+  return true;
+}
+
 /* The pod-level fields that differ, as one phrase; false when none does. */
 static bool compare_fields(const spec_pod *a, const spec_pod *b, phrases *r) {
-  const char *f[12];
+  const char *f[16];
   size_t n = 0;
   if (a->restart_policy != b->restart_policy)
     f[n++] = "restartPolicy";
@@ -191,6 +207,12 @@ static bool compare_fields(const spec_pod *a, const spec_pod *b, phrases *r) {
     f[n++] = "hostNetwork";
   if (a->share_process_namespace != b->share_process_namespace)
     f[n++] = "shareProcessNamespace";
+  if (a->host_pid != b->host_pid)
+    f[n++] = "hostPID";
+  if (a->host_ipc != b->host_ipc)
+    f[n++] = "hostIPC";
+  if (!pod_security_equal(a, b))
+    f[n++] = "securityContext";
   if (!volumes_equal(a, b))
     f[n++] = "volumes";
   if (a->backoff_initial_ms != b->backoff_initial_ms)

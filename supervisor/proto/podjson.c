@@ -239,6 +239,31 @@ static json_t *security(const spec_security *s) {
     bad |= set_strv_opt(caps, "drop", &s->cap_drop);
     bad |= set(o, "capabilities", caps);
   }
+  if (s->unmasked_proc)
+    bad |= set(o, "procMount", json_string("Unmasked"));
+  return bad ? (json_decref(o), NULL) : o;
+}
+
+/* spec.securityContext: only its pod-only fields (the others are merged
+ * into the containers); NULL-free empty object when none is set. */
+static json_t *pod_security(const spec_pod *p) {
+  json_t *o = json_object();
+  int bad = o == NULL;
+  if (p->fs_group >= 0) {
+    bad |= set(o, "fsGroup", json_integer(p->fs_group));
+    if (p->fs_group_change_policy == SPEC_FS_GROUP_ON_ROOT_MISMATCH)
+      bad |= set(o, "fsGroupChangePolicy", json_string("OnRootMismatch"));
+  }
+  if (p->n_supplemental_groups > 0) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < p->n_supplemental_groups; i++)
+      bad |= json_array_append_new(a, json_integer(p->supplemental_groups[i])) < 0;
+    bad |= set(o, "supplementalGroups", a);
+  }
+  if (p->supplemental_groups_policy == SPEC_GROUPS_STRICT)
+    bad |= set(o, "supplementalGroupsPolicy", json_string("Strict"));
+  if (p->sysctls.n > 0)
+    bad |= set(o, "sysctls", name_values(&p->sysctls));
   return bad ? (json_decref(o), NULL) : o;
 }
 
@@ -367,6 +392,15 @@ static json_t *pod_spec(const spec_pod *p) {
   bad |= set(o, "terminationGracePeriodSeconds", json_integer(p->termination_grace_period_seconds));
   bad |= set(o, "hostNetwork", json_boolean(p->host_network));
   bad |= set(o, "shareProcessNamespace", json_boolean(p->share_process_namespace));
+  if (p->host_pid)
+    bad |= set(o, "hostPID", json_true());
+  if (p->host_ipc)
+    bad |= set(o, "hostIPC", json_true());
+  json_t *sc = pod_security(p);
+  if (sc == NULL || json_object_size(sc) > 0)
+    bad |= set(o, "securityContext", sc);
+  else
+    json_decref(sc);
   bad |= set_str_opt(o, "hostname", p->effective_hostname); /* NULL with hostNetwork */
   bad |= set_str_opt(o, "subdomain", p->subdomain);
   return bad ? (json_decref(o), NULL) : o;

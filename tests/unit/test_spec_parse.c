@@ -294,13 +294,13 @@ START_TEST(warned_and_refused) {
   ck_assert_ptr_null(find(&x, DIAG_WARNING, 7, "tolerations")); /* empty: nothing to ignore */
   ck_assert_ptr_null(find(&x, DIAG_ERROR, 8, "hostPID"));      /* false is the default */
   EXPECT(&x, DIAG_WARNING, 9, "spec.dnsPolicy: ignored");
-  EXPECT(&x, DIAG_ERROR, 10, "spec.securityContext.fsGroup: not supported by podvisor");
+  ck_assert_ptr_null(find(&x, DIAG_ERROR, 10, "fsGroup")); /* supported */
   EXPECT(&x, DIAG_WARNING, 10, "spec.securityContext.seccompProfile: ignored");
   EXPECT(&x, DIAG_ERROR, 14, "spec.containers[0].envFrom: not supported by podvisor");
   EXPECT(&x, DIAG_WARNING, 15, "terminationMessagePath: ignored");
   EXPECT(&x, DIAG_ERROR, 16, "ports[0].hostPort: not supported by podvisor");
   EXPECT(&x, DIAG_ERROR, 17, "lifecycle.preStop.httpGet: not supported by podvisor");
-  EXPECT(&x, DIAG_ERROR, 18, "spec.hostIPC: hostIPC: true is not supported by podvisor");
+  ck_assert_ptr_null(find(&x, DIAG_ERROR, 18, "hostIPC")); /* supported */
   EXPECT(&x, DIAG_ERROR, 21, "spec.volumes[0].secret: not supported by podvisor");
   ck_assert_uint_eq(x.pods.n, 0);
   done(&x);
