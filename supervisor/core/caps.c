@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -67,17 +68,26 @@ static int own_caps(uint64_t *out, uint64_t *bound, pv_err *err) {
   return 0;
 }
 
-int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, uid_t uid, gid_t gid,
+int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, const caps_ids *ids,
                    bool no_new_privs, pv_err *err) {
   memset(p, 0, sizeof *p);
-  p->uid = uid;
-  p->gid = gid;
-  p->set_ids = uid != 0 || gid != 0;
+  p->uid = ids->uid;
+  p->gid = ids->gid;
+  p->set_ids = ids->uid != 0 || ids->gid != 0 || ids->n_groups > 0;
+  if (ids->n_groups > 0) {
+    p->groups = malloc(ids->n_groups * sizeof *p->groups);
+    if (p->groups == NULL)
+      return pv_err_sys(err, "capabilities: copy %zu groups", ids->n_groups);
+    memcpy(p->groups, ids->groups, ids->n_groups * sizeof *p->groups);
+    p->n_groups = ids->n_groups;
+  }
   p->privileged = privileged;
   p->no_new_privs = no_new_privs;
   uint64_t have = 0, bound = 0;
-  if (own_caps(&have, &bound, err) < 0)
+  if (own_caps(&have, &bound, err) < 0) {
+    caps_plan_free(p);
     return -1;
+  }
   p->keep = privileged ? have : ((caps_default_set() | add) & ~drop & have);
   if (privileged)
     return 0;
@@ -85,8 +95,11 @@ int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, u
     if ((bound & BIT(c)) && !(p->keep & BIT(c)))
       p->drop[p->n_drop++] = c;
   p->state = cap_init();
-  if (p->state == NULL)
-    return pv_err_sys(err, "capabilities: cap_init");
+  if (p->state == NULL) {
+    pv_err_sys(err, "capabilities: cap_init");
+    caps_plan_free(p);
+    return -1;
+  }
   cap_value_t list[64];
   int n = 0;
   for (int c = 0; c < 64; c++)
@@ -109,6 +122,9 @@ void caps_plan_free(caps_plan *p) {
   if (p->state != NULL)
     cap_free(p->state);
   p->state = NULL;
+  free(p->groups);
+  p->groups = NULL;
+  p->n_groups = 0;
 }
 
 static int fail(int *step, int s) {
@@ -127,7 +143,7 @@ int caps_apply(const caps_plan *p, int *step) {
      * still install the planned sets (the kernel clears them otherwise). */
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
       return fail(step, CAPS_STEP_KEEPCAPS);
-    if (setgroups(0, NULL) < 0)
+    if (setgroups(p->n_groups, p->groups) < 0)
       return fail(step, CAPS_STEP_SETGROUPS);
     if (setresgid(p->gid, p->gid, p->gid) < 0)
       return fail(step, CAPS_STEP_SETGID);

@@ -47,6 +47,14 @@ enum {
   CAPS_STEP_NO_NEW_PRIVS,
 };
 
+/* Who the container's processes are: uid, gid and supplementary groups. */
+typedef struct caps_ids {
+  uid_t uid;
+  gid_t gid;
+  const gid_t *groups; /* copied by caps_plan_init() */
+  size_t n_groups;
+} caps_ids;
+
 typedef struct caps_plan {
   cap_t state;           /* effective = permitted = inheritable = keep */
   uint64_t keep;         /* the container's final capability set */
@@ -54,7 +62,9 @@ typedef struct caps_plan {
   int n_drop;
   uid_t uid;
   gid_t gid;
-  bool set_ids;          /* setgroups/setgid/setuid needed (uid or gid != 0) */
+  gid_t *groups;         /* supplementary groups (owned), n_groups of them */
+  size_t n_groups;
+  bool set_ids;          /* setgroups/setgid/setuid needed (uid, gid != 0 or groups given) */
   bool privileged;       /* leave the capability sets alone */
   bool no_new_privs;
 } caps_plan;
@@ -67,8 +77,10 @@ uint64_t caps_default_set(void);
  * gives every capability the kernel knows. */
 int caps_parse(const char *name, uint64_t *mask, pv_err *err);
 
-/* Parent side: computes the final set and builds the libcap state. */
-int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, uid_t uid, gid_t gid,
+/* Parent side: computes the final set and builds the libcap state.  With
+ * ids->n_groups > 0 the child calls setgroups() with exactly those groups;
+ * without, setgroups(0) clears the caller's when uid or gid is not 0. */
+int caps_plan_init(caps_plan *p, uint64_t add, uint64_t drop, bool privileged, const caps_ids *ids,
                    bool no_new_privs, pv_err *err);
 void caps_plan_free(caps_plan *p);
 

@@ -343,6 +343,7 @@ static int copy_fs_config(container *c, const container_config *cfg, pv_err *err
   }
   c->readonly_rootfs = cfg->readonly_rootfs;
   c->privileged = cfg->privileged;
+  c->unmasked_proc = cfg->unmasked_proc;
   return 0;
 }
 
@@ -355,6 +356,7 @@ static int plan_mounts(container *c, bool create, pv_err *err) {
   fc.dir = c->dir;
   fc.readonly_rootfs = c->readonly_rootfs;
   fc.privileged = c->privileged;
+  fc.unmasked_proc = c->unmasked_proc;
   fc.use_chroot = c->m->use_chroot;
   fc.cgroup_ns = (c->ns.flags & CLONE_NEWCGROUP) != 0;
   fc.cgroup2 = resource_manager_version(c->m->rm) == CGROUP_V2;
@@ -378,8 +380,8 @@ static int plan_mounts(container *c, bool create, pv_err *err) {
 static int make_plan(container *c, const container_config *cfg, pv_err *err) {
   if (plan_mounts(c, true, err) < 0)
     return -1;
-  if (caps_plan_init(&c->caps, cfg->cap_add, cfg->cap_drop, cfg->privileged, cfg->uid, cfg->gid,
-                     cfg->no_new_privs, err) < 0)
+  caps_ids ids = {.uid = cfg->uid, .gid = cfg->gid, .groups = cfg->groups, .n_groups = cfg->n_groups};
+  if (caps_plan_init(&c->caps, cfg->cap_add, cfg->cap_drop, cfg->privileged, &ids, cfg->no_new_privs, err) < 0)
     return pv_err_wrap(err, "container %s", c->id);
   return 0;
 }

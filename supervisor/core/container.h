@@ -88,11 +88,20 @@ typedef struct container_config {
   container_join join;     /* set by container_config_init to all -1 */
   const char *cgroup_path; /* relative; NULL = "<cgroup parent>/<id>" */
   resource_limits limits;
-  bool privileged;   /* keep every capability, no masked paths */
+  bool privileged;   /* keep every capability, no masked paths, writable /sys */
   uint64_t cap_add;  /* bit (1ULL << CAP_X) added to the default set */
   uint64_t cap_drop; /* removed from the default set */
   bool no_new_privs; /* set by container_config_init to true */
   bool readonly_rootfs;
+  /* No masked and no read-only paths in /proc and /sys (Kubernetes'
+   * procMount: Unmasked); /sys itself stays read-only unless privileged. */
+  bool unmasked_proc;
+  /* Supplementary groups (setgroups(2) before the uid changes) of every
+   * process of the container, exec'd ones included; deep-copied by create().
+   * n_groups == 0: none when uid or gid is not 0, the caller's own groups
+   * otherwise (nothing is changed then). */
+  const gid_t *groups;
+  size_t n_groups;
   const container_mount *mounts;
   size_t n_mounts;
   /* Host files bound read-only onto /etc/hosts and /etc/hostname (a pod

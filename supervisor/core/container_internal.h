@@ -48,7 +48,7 @@ struct container {
   char *rootfs;
   container_mount *mounts; /* the volumes, /etc/hosts and /etc/hostname */
   size_t n_mounts;
-  bool readonly_rootfs, privileged;
+  bool readonly_rootfs, privileged, unmasked_proc;
   int fds[3]; /* the caller's stdio fds, used by start only */
   int pdeathsig;
   bool new_pidns;

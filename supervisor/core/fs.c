@@ -210,7 +210,7 @@ static int plan_standard(const fs_config *c, fs_plan *p) {
   if (op == NULL)
     return -1;
   op->flags = NOSUID_NODEV_NOEXEC | (c->privileged ? 0 : MS_RDONLY);
-  if (c->privileged)
+  if (c->privileged || c->unmasked_proc)
     return 0;
   for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++)
     if (fs_plan_add(p, OP_MASK, masked_paths[i]) == NULL)

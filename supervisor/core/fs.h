@@ -97,6 +97,7 @@ typedef struct fs_config {
   const char *dir;    /* <state_dir>/<id> */
   bool readonly_rootfs;
   bool privileged;
+  bool unmasked_proc;             /* no masked or read-only paths (procMount: Unmasked) */
   bool use_chroot;                /* see fs_host_root_is_initramfs() */
   bool cgroup2;                   /* mount cgroup2 at /sys/fs/cgroup (needs cgroup_ns) */
   bool cgroup_ns;                 /* the container has its own cgroup namespace */

@@ -20,6 +20,7 @@
 
 #include "supervisor/core/image.h"
 #include "supervisor/core/util.h"
+#include "supervisor/shim/placement_ids.h"
 
 /* --- small owned-array helpers ----------------------------------------------- */
 
@@ -421,6 +422,9 @@ int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *er
       if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
         return pv_err_sys(err, "volume %s: mount tmpfs on %s", v->name, dir);
     }
+    if (p->fs_group >= 0 &&
+        placement_volume_ownership(dir, v->name, (gid_t)p->fs_group, p->fs_group_change_policy, err) < 0)
+      return -1;
   }
   return 0;
 }
@@ -518,8 +522,17 @@ int placement_build(placement *pl, const char *root, const char *pod_dir, const 
   cfg->uid = c->security.run_as_user >= 0 ? (uid_t)c->security.run_as_user : 0;
   cfg->gid = c->security.run_as_group >= 0 ? (gid_t)c->security.run_as_group : 0;
   cfg->privileged = c->security.privileged;
-  cfg->no_new_privs = !c->security.privileged;
+  /* Kubernetes: no_new_privs only with allowPrivilegeEscalation: false
+   * (which the decoder refuses with privileged or CAP_SYS_ADMIN). */
+  cfg->no_new_privs = c->security.allow_privilege_escalation == 0;
+  cfg->unmasked_proc = c->security.unmasked_proc;
   cfg->readonly_rootfs = c->security.read_only_root_fs;
+  if (placement_groups(pl->rootfs, p, cfg->uid, cfg->gid, &pl->groups, &pl->n_groups, err) < 0) {
+    pv_err_wrap(err, "container %s", c->name);
+    goto out;
+  }
+  cfg->groups = pl->groups;
+  cfg->n_groups = pl->n_groups;
   if (cap_list(&c->security.cap_add, &cfg->cap_add, c->name, err) < 0 ||
       cap_list(&c->security.cap_drop, &cfg->cap_drop, c->name, err) < 0)
     goto out;
@@ -542,6 +555,9 @@ void placement_free(placement *pl) {
     free(pl->mount_paths[i]);
   free(pl->mount_paths);
   free(pl->mounts);
+  free(pl->groups);
+  pl->groups = NULL;
+  pl->n_groups = 0;
   pl->argv = pl->envp = NULL;
   pl->mount_paths = NULL;
   pl->mounts = NULL;

@@ -19,8 +19,15 @@
  *    → CFS quota over a 100 ms period; limits.memory → memory limit (swap
  *    equal to it: no swap); pids limited to PLACEMENT_PIDS_LIMIT.
  *  - securityContext: runAsUser/Group (default 0), capabilities add/drop
- *    ("ALL" allowed), privileged, readOnlyRootFilesystem; no_new_privs is
- *    always set unless the container is privileged.
+ *    ("ALL" allowed), privileged, readOnlyRootFilesystem, procMount
+ *    (Unmasked: no masked or read-only /proc and /sys paths); no_new_privs
+ *    only with allowPrivilegeEscalation: false, as in Kubernetes (unset
+ *    means true), so setuid programs of the image (ping, su) work by default.
+ *  - supplementary groups: the primary gid, fsGroup, supplementalGroups and,
+ *    with supplementalGroupsPolicy: Merge, the user's groups of the image's
+ *    /etc/group (placement_ids.h).
+ *  - fsGroup: emptyDir volumes are given to that group when they are
+ *    prepared (placement_ids.h); hostPath volumes are left alone.
  *  - Volumes: emptyDir → <root>/pods/<uid>/volumes/<name> (medium Memory: a
  *    tmpfs mounted there by placement_prepare_volumes, sizeLimit as its
  *    size); hostPath → the host path after its type check.  A subPath is
@@ -57,6 +64,8 @@ typedef struct placement {
   size_t n_mounts;
   char **mount_paths; /* owned sources/destinations of mounts[] */
   size_t n_mount_paths;
+  gid_t *groups; /* owned supplementary groups (placement_ids.h) */
+  size_t n_groups;
 } placement;
 
 /* Builds the config of container c (restart number restart) of pod p,

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "spec/sysctl.h"
 #include "supervisor/core/util.h"
 
 void sandbox_hostname_from(const char *name, char buf[64]) {
@@ -130,6 +131,31 @@ static int start_pause(sandbox *sb, pv_err *err) {
   return 0;
 }
 
+/* Writes each sysctl into the current (the pod's) namespaces. */
+static int write_sysctls(const sandbox_config *cfg, pv_err *err) {
+  for (size_t i = 0; i < cfg->n_sysctls; i++) {
+    const char *name = cfg->sysctls[i].key, *value = cfg->sysctls[i].value;
+    char path[512];
+    if (!spec_sysctl_name_valid(name) || !spec_sysctl_path(name, path, sizeof path))
+      return pv_err_set(err, EINVAL, "sandbox: sysctl %s: invalid name", name);
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return pv_err_sys(err, "sandbox: sysctl %s=%s: open %s", name, value, path);
+    size_t len = strlen(value);
+    ssize_t n;
+    do
+      n = write(fd, value, len);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+      return pv_err_set(err, e, "sandbox: sysctl %s=%s: %s", name, value, strerror(e));
+    if ((size_t)n != len)
+      return pv_err_set(err, EIO, "sandbox: sysctl %s=%s: short write", name, value);
+  }
+  return 0;
+}
+
 void sandbox_init(sandbox *sb) {
   memset(sb, 0, sizeof *sb);
   sb->pause_pidfd = -1;
@@ -139,12 +165,15 @@ void sandbox_init(sandbox *sb) {
 int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
   sandbox_init(sb);
   sb->host_network = cfg->host_network;
-  int flags = CLONE_NEWIPC | CLONE_NEWNS;
+  sb->host_pid = cfg->host_pid && !cfg->share_pid;
+  int flags = CLONE_NEWNS;
+  if (!cfg->host_ipc)
+    flags |= CLONE_NEWIPC;
   if (!cfg->host_network)
     flags |= CLONE_NEWNET | CLONE_NEWUTS;
   if (unshare(flags) < 0)
-    return pv_err_sys(err, "sandbox: unshare %s namespaces",
-                      cfg->host_network ? "mnt/ipc" : "mnt/net/ipc/uts");
+    return pv_err_sys(err, "sandbox: unshare mnt%s%s namespaces", cfg->host_ipc ? "" : "/ipc",
+                      cfg->host_network ? "" : "/net/uts");
   /* Host mounts still propagate in, ours never propagate out: a pod's
    * tmpfs volumes and container mounts vanish with its last process, even
    * when the shim is SIGKILLed. */
@@ -157,6 +186,8 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
     if (sandbox_link_up("lo", err) < 0)
       return -1;
   }
+  if (write_sysctls(cfg, err) < 0)
+    return -1;
   if (cfg->before_pid_ns != NULL)
     cfg->before_pid_ns(cfg->ctx);
   if (cfg->share_pid) {
@@ -239,7 +270,7 @@ int sandbox_renew(sandbox *sb, sandbox_pause *old, pv_err *err) {
 
 int sandbox_container_namespaces(const sandbox *sb) {
   int ns = CLONE_NEWNS | CLONE_NEWCGROUP;
-  if (!sb->share_pid)
+  if (!sb->share_pid && !sb->host_pid)
     ns |= CLONE_NEWPID;
   return ns;
 }

@@ -17,6 +17,20 @@
  *   hostNetwork: true  → only IPC is private; the pod uses the node's network
  *                        and UTS namespaces (and so the node's hostname), as
  *                        Kubernetes does.
+ *   hostIPC: true      → no IPC namespace is unshared: the pod uses the
+ *                        node's (its shared memory, semaphores and message
+ *                        queues, /dev/mqueue included).
+ *   hostPID: true      → containers are created without CLONE_NEWPID and
+ *                        without a pause process: they live in the node's
+ *                        pid namespace and see every host process (their
+ *                        /proc is that namespace's).  Kubernetes refuses it
+ *                        together with shareProcessNamespace, and so does
+ *                        the decoder.
+ *   sysctls            → written to /proc/sys by the shim right after the
+ *                        unshare: /proc/sys/net and the IPC sysctls act on
+ *                        the writer's own namespaces, which are now the
+ *                        pod's.  A failed write fails the sandbox, naming
+ *                        the sysctl.
  *   shareProcessNamespace: true → the shim also unshares CLONE_NEWPID and
  *                        forks a tiny pause process, pid 1 of the pod, which
  *                        only reaps orphans.  Every later child of the shim
@@ -59,12 +73,21 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "spec/spec.h"
 #include "supervisor/core/error.h"
 
 typedef struct sandbox_config {
   const char *hostname; /* pod hostname (<= 63 chars); ignored with host_network */
   bool host_network;
   bool share_pid; /* shareProcessNamespace */
+  bool host_pid;  /* hostPID: containers stay in the host's pid namespace (never with share_pid) */
+  bool host_ipc;  /* hostIPC: no IPC namespace of the pod's own */
+  /* spec.securityContext.sysctls (names as spec/sysctl.h takes them),
+   * written once into the pod's IPC and network namespaces before any
+   * container starts; the decoder let through only namespaced ones that
+   * the host_* flags do not forbid. */
+  const spec_kv *sysctls;
+  size_t n_sysctls;
   /* Called once the mount, net, ipc and uts namespaces are entered and
    * before the pid namespace is: the last moment the process can create
    * threads (after unshare(CLONE_NEWPID) the kernel refuses CLONE_THREAD,
@@ -76,6 +99,7 @@ typedef struct sandbox_config {
 typedef struct sandbox {
   bool host_network;
   bool share_pid;
+  bool host_pid;
   pid_t pause_pid; /* 0 when there is no pause process */
   int pause_pidfd; /* -1 when there is no pause process */
   int own_pidns;   /* share_pid: the process's own pid namespace (nsfs fd); else -1 */
@@ -92,7 +116,8 @@ typedef struct sandbox_pause {
 void sandbox_init(sandbox *sb);
 
 /* Unshares the pod namespaces for the calling process, sets the hostname,
- * brings "lo" up and, with share_pid, forks the pause process. */
+ * brings "lo" up, writes the sysctls and, with share_pid, forks the pause
+ * process. */
 int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err);
 
 /* The CLONE_NEW* flags a container of this pod must create itself. */

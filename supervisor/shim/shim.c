@@ -307,6 +307,10 @@ static int setup(shim *sh, pv_err *err) {
   sandbox_config sc = {.hostname = p->effective_hostname,
                        .host_network = p->host_network,
                        .share_pid = p->share_process_namespace,
+                       .host_pid = p->host_pid,
+                       .host_ipc = p->host_ipc,
+                       .sysctls = p->sysctls.items,
+                       .n_sysctls = p->sysctls.n,
                        .before_pid_ns = start_thread_pool};
   if (pv_mkdir_p(sh->paths.pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->paths.log_dir, 0755, err) < 0)
     return -1;

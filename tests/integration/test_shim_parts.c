@@ -246,6 +246,7 @@ START_TEST(placement_semantics) {
                           "    resources: {requests: {cpu: 250m}, limits: {cpu: 500m, memory: 64Mi}}\n"
                           "    securityContext: {capabilities: {add: [NET_ADMIN], drop: [ALL]}}\n"
                           "  - name: b\n    image: busybox\n    args: [sh, -c, 'true']\n"
+                          "    securityContext: {allowPrivilegeEscalation: false}\n"
                           "  - name: c\n    image: busybox\n");
   ck_assert_ptr_nonnull(p);
   placement pl;
@@ -270,13 +271,16 @@ START_TEST(placement_semantics) {
   ck_assert_uint_eq(pl.cfg.limits.cpu_period_us, 100000);
   ck_assert_int_eq(pl.cfg.limits.memory_limit, 64 << 20);
   ck_assert_int_eq(pl.cfg.pdeathsig, SIGKILL);
-  ck_assert(pl.cfg.no_new_privs);
+  ck_assert(!pl.cfg.no_new_privs); /* allowPrivilegeEscalation unset means true, as in Kubernetes */
+  ck_assert_uint_eq(pl.cfg.n_groups, 1); /* the primary gid; the image lists root in no group */
+  ck_assert_uint_eq(pl.cfg.groups[0], 0);
   ck_assert_uint_eq(pl.cfg.cap_drop, ~0ULL);
   ck_assert_uint_ne(pl.cfg.cap_add, 0);
   placement_free(&pl);
   /* args only: they replace the image cmd (podvisor images have no entrypoint). */
   ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/uid1", p, &p->containers[1], 0, &err), 0);
   ck_assert_str_eq(pl.argv[0], "sh");
+  ck_assert(pl.cfg.no_new_privs); /* allowPrivilegeEscalation: false */
   placement_free(&pl);
   /* neither: the image cmd. */
   ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/uid1", p, &p->containers[2], 0, &err), 0);

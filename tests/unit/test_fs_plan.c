@@ -2,6 +2,7 @@
  * on a v1 host, read from the plan (nothing is mounted). */
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include "supervisor/core/fs.h"
 #include "supervisor/core/fs_internal.h"
@@ -88,12 +89,57 @@ START_TEST(link_never_replaces_a_mount) {
 }
 END_TEST
 
+/* The masked and read-only /proc and /sys paths: all of them by default,
+ * none with procMount: Unmasked or privileged; /sys is read-only unless
+ * privileged. */
+static void plan_flags(fs_plan *p, bool privileged, bool unmasked) {
+  fs_config c;
+  fs_config_init(&c);
+  c.rootfs = "/nonexistent/rootfs";
+  c.dir = "/nonexistent/ctr";
+  c.privileged = privileged;
+  c.unmasked_proc = unmasked;
+  ck_assert_msg(fs_populate_container_root(&c, p, &err) == 0, "%s", pv_err_str(&err));
+}
+
+static size_t count_kind(const fs_plan *p, int kind) {
+  size_t n = 0;
+  for (size_t i = 0; i < p->n_ops; i++)
+    n += p->ops[i].kind == kind;
+  return n;
+}
+
+START_TEST(masks_default_unmasked_privileged) {
+  fs_plan p;
+  plan_flags(&p, false, false);
+  ck_assert_int_ge(find_op(&p, OP_MASK, "proc/kcore"), 0);
+  ck_assert_int_ge(find_op(&p, OP_MASK, "sys/firmware"), 0);
+  ck_assert_int_ge(find_op(&p, OP_RO_PATH, "proc/sys"), 0);
+  int sys = find_op(&p, OP_SYSFS, "sys");
+  ck_assert(sys >= 0 && (p.ops[sys].flags & MS_RDONLY));
+  fs_plan_free(&p);
+  plan_flags(&p, false, true);
+  ck_assert_uint_eq(count_kind(&p, OP_MASK), 0);
+  ck_assert_uint_eq(count_kind(&p, OP_RO_PATH), 0);
+  sys = find_op(&p, OP_SYSFS, "sys");
+  ck_assert(sys >= 0 && (p.ops[sys].flags & MS_RDONLY)); /* Unmasked is about /proc, not a writable /sys */
+  fs_plan_free(&p);
+  plan_flags(&p, true, false);
+  ck_assert_uint_eq(count_kind(&p, OP_MASK), 0);
+  ck_assert_uint_eq(count_kind(&p, OP_RO_PATH), 0);
+  sys = find_op(&p, OP_SYSFS, "sys");
+  ck_assert(sys >= 0 && !(p.ops[sys].flags & MS_RDONLY));
+  fs_plan_free(&p);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("fs_plan");
   TCase *tc = tcase_create("cgroup_links");
   tcase_add_test(tc, comounted_hierarchies_get_links);
   tcase_add_test(tc, separate_hierarchies_get_no_links);
   tcase_add_test(tc, link_never_replaces_a_mount);
+  tcase_add_test(tc, masks_default_unmasked_privileged);
   suite_add_tcase(s, tc);
   return s;
 }
