@@ -101,6 +101,17 @@ START_TEST(proc_masked_and_readonly) {
   cfg.privileged = true;
   ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
   ck_assert_str_eq(out, "unmasked\nrw\n");
+
+  /* procMount: Unmasked: no masked or read-only /proc paths, but /sys stays
+   * read-only and the capabilities are the default ones. */
+  ctrtest_config_sh(
+      &cfg, "unmasked",
+      "[ $(cat /proc/timer_list | wc -l) -gt 0 ] && echo unmasked; "
+      "awk '$5 ~ /^\\/proc\\// {n++} END {print n + 0}' /proc/self/mountinfo; "
+      "awk '$5 == \"/sys\" {print $6}' /proc/self/mountinfo | cut -c1-2");
+  cfg.unmasked_proc = true;
+  ck_assert_int_eq(ctrtest_run_capture(&cfg, out, sizeof out, NULL), 0);
+  ck_assert_str_eq(out, "unmasked\n0\nro\n");
 }
 END_TEST
 
