@@ -28,8 +28,9 @@
  *
  * <root>/images is created 0700 (and an older, searchable one is narrowed to
  * 0700 when it belongs to the caller): images keep their set-user-ID
- * programs, which no_new_privs defuses inside a container but which any host
- * user could run straight from a searchable store.
+ * programs, which work inside a container as its image meant them (unless
+ * it sets no_new_privs) but which any host user could run straight from a
+ * searchable store, as root of the host.
  *
  * Every call blocks on the file system; none keeps state between calls.
  */
