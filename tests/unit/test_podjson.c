@@ -167,6 +167,44 @@ static const char every_field[] = HEAD
     "    securityContext: {privileged: true, runAsNonRoot: false, allowPrivilegeEscalation: true}\n"
     "    resources: {limits: {memory: \"0\"}, requests: {cpu: \"0.0001\"}}\n";
 
+/* The security fields every_field cannot hold (hostPID excludes
+ * shareProcessNamespace), none at its default; each one lost is noticed. */
+static const char security_fields[] = HEAD
+    "metadata: {name: sec}\n"
+    "spec:\n"
+    "  hostPID: true\n"
+    "  hostIPC: true\n"
+    "  securityContext:\n"
+    "    fsGroup: 2000\n"
+    "    fsGroupChangePolicy: OnRootMismatch\n"
+    "    supplementalGroups: [3000, 0]\n"
+    "    supplementalGroupsPolicy: Strict\n"
+    "    sysctls: [{name: net.ipv4.tcp_syncookies, value: \"0\"}, {name: net/ipv4/conf/all/rp_filter, value: \"2\"}]\n"
+    "  containers: [{name: a, image: busybox}]\n";
+
+START_TEST(roundtrip_security_fields) {
+  roundtrip_yaml(security_fields, "security_fields");
+  spec_pod *p = roundtrip_one_pod(security_fields);
+  static const char *const drop[][2] = {{"spec", "hostPID"}, {"spec", "hostIPC"},
+                                        {"securityContext", "fsGroupChangePolicy"},
+                                        {"securityContext", "supplementalGroups"},
+                                        {"securityContext", "supplementalGroupsPolicy"},
+                                        {"securityContext", "sysctls"}};
+  for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
+    json_t *doc = podjson_pod(p, NULL);
+    json_t *spec = json_object_get(doc, "spec");
+    json_t *at = strcmp(drop[i][0], "spec") == 0 ? spec : json_object_get(spec, "securityContext");
+    ck_assert_msg(json_object_del(at, drop[i][1]) == 0, "%s: not written", drop[i][1]);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    char why[1200];
+    ck_assert_msg(roundtrip_compare(p, text, why, sizeof why) != 0, "%s: not noticed", drop[i][1]);
+    free(text);
+    json_decref(doc);
+  }
+  spec_pod_free(p);
+}
+END_TEST
+
 START_TEST(roundtrip_every_field) {
   roundtrip_yaml(every_field, "every_field");
 }
@@ -377,6 +415,7 @@ int main(void) {
   tcase_add_test(tc, roundtrip_corpus);
   tcase_add_test(tc, roundtrip_examples);
   tcase_add_test(tc, roundtrip_every_field);
+  tcase_add_test(tc, roundtrip_security_fields);
   tcase_add_test(tc, document_shape);
   tcase_add_test(tc, quantity_forms);
   tcase_add_test(tc, roundtrip_host_network);
