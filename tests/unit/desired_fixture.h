@@ -46,6 +46,8 @@ typedef struct fx_opts {
   const char *subdomain;
   const char *start_limit; /* podvisor.io/start-limit, or NULL */
   int log_user;            /* the log container's own securityContext.runAsUser, 0: none */
+  bool host_pid;           /* spec.hostPID: true */
+  const char *pod_sc;      /* more spec.securityContext lines ("    fsGroup: 5\n"), or NULL */
 } fx_opts;
 
 static inline void fx_cat(char *buf, size_t len, const char *fmt, const char *a) {
@@ -100,10 +102,16 @@ static inline char *fx_pod(const fx_opts *o) {
     snprintf(num, sizeof num, "%d", o->grace);
     fx_cat(b, len, "  terminationGracePeriodSeconds: %s\n", num);
   }
+  if (o->host_pid)
+    fx_cat(b, len, "%s", "  hostPID: true\n");
+  if (o->run_as_user || o->pod_sc)
+    fx_cat(b, len, "%s", "  securityContext:\n");
   if (o->run_as_user) {
     snprintf(num, sizeof num, "%d", o->run_as_user);
-    fx_cat(b, len, "  securityContext:\n    runAsUser: %s\n", num);
+    fx_cat(b, len, "    runAsUser: %s\n", num);
   }
+  if (o->pod_sc)
+    fx_cat(b, len, "%s", o->pod_sc);
   if (o->volume) {
     fx_cat(b, len, "  volumes:\n  - name: %s\n    emptyDir:", o->volume);
     fx_cat(b, len, "%s", o->volume_memory ? "\n      medium: Memory\n" : " {}\n");

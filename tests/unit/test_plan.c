@@ -89,6 +89,13 @@ START_TEST(each_pod_level_field_is_named) {
       {{BASE}, {BASE, .start_limit = "5/60s"}, "recreate (podvisor.io/start-limit changed)"},
       {{BASE}, {BASE, .run_as_user = 1000}, "recreate (securityContext changed)"},
       {{BASE, .run_as_user = 1000}, {BASE, .run_as_user = 2000}, "recreate (securityContext changed)"},
+      {{BASE}, {BASE, .host_pid = true}, "recreate (hostPID changed)"},
+      {{BASE}, {BASE, .pod_sc = "    fsGroup: 5\n"}, "recreate (securityContext changed)"},
+      {{BASE}, {BASE, .pod_sc = "    sysctls: [{name: kernel.sem, value: \"1 2 3 4\"}]\n"},
+       "recreate (securityContext changed)"},
+      {{BASE, .pod_sc = "    supplementalGroups: [1]\n"},
+       {BASE, .pod_sc = "    supplementalGroups: [2]\n"},
+       "recreate (securityContext changed)"},
       {{BASE},
        {BASE, .share_pid = true, .grace = 1},
        "recreate (terminationGracePeriodSeconds, "
