@@ -13,7 +13,13 @@
  * is watched from here) → ... → krun_release (the keeper is done with it:
  * hooks killed, the container destroyed at once, the log pipes kept open
  * until the container's last writer is gone, so that no line is lost) →
- * KEV_RUN_CLOSED once every handle is closed → krun_free.  krun_close_logs
+ * KEV_RUN_CLOSED once every handle is closed → krun_free.
+ *
+ * Log writes that fail (a full disk): the pipes keep being drained, the
+ * output is dropped and counted (crilog.h); the run says so on stderr (the
+ * shim's log) once when the failures begin, and posts KEV_LOG: at once on those changes and on the run's first
+ * written record, at most once a second while bytes keep being dropped, and
+ * with the rest when its pipes close.  krun_close_logs
  * closes the pipes early (the pod is going away, or nothing ever ran).
  *
  * Ownership: the keeper owns the run and frees it only after RUN_CLOSED; the
@@ -68,6 +74,11 @@ typedef struct krun {
   logpump lp;
   bool lp_open;
   crilog *log;
+  /* What KEV_LOG events told the keeper of the log so far. */
+  uint64_t log_told_dropped;
+  int log_told_error;
+  bool log_told_written;
+  int64_t log_told_ns;
   int pending;       /* open handles + 1 until release */
   struct krun *next; /* the keeper's list */
 } krun;
