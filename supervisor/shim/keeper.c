@@ -232,7 +232,8 @@ static void start(keeper *k, kctr *c) {
                     .name = c->st->name,
                     .restart = c->st->restart_count,
                     .log_opts = &k->cfg.log_opts,
-                    .devnull = k->cfg.devnull};
+                    .devnull = k->cfg.devnull,
+                    .log_failing = c->log_error != 0};
   krun *r = krun_new(&rc, &err);
   if (r == NULL) {
     start_failed(k, c, NULL, &err);

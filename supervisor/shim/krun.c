@@ -147,6 +147,7 @@ krun *krun_new(const krun_config *cfg, pv_err *err) {
   r->serial = cfg->serial;
   r->restart = cfg->restart;
   r->devnull = cfg->devnull;
+  r->log_told_written = !cfg->log_failing;
   r->hook_fd[0] = r->hook_fd[1] = -1;
   r->pending = 1; /* dropped by krun_release */
   if (open_log(r, cfg, err) < 0)

@@ -13,14 +13,16 @@
  * is watched from here) → ... → krun_release (the keeper is done with it:
  * hooks killed, the container destroyed at once, the log pipes kept open
  * until the container's last writer is gone, so that no line is lost) →
- * KEV_RUN_CLOSED once every handle is closed → krun_free.
+ * KEV_RUN_CLOSED once every handle is closed → krun_free.  krun_close_logs
+ * closes the pipes early (the pod is going away, or nothing ever ran).
  *
  * Log writes that fail (a full disk): the pipes keep being drained, the
  * output is dropped and counted (crilog.h); the run says so on stderr (the
- * shim's log) once when the failures begin, and posts KEV_LOG: at once on those changes and on the run's first
- * written record, at most once a second while bytes keep being dropped, and
- * with the rest when its pipes close.  krun_close_logs
- * closes the pipes early (the pod is going away, or nothing ever ran).
+ * shim's log) once when the failures begin, and posts KEV_LOG: at once when
+ * its writes begin or stop failing, on its first written record when the
+ * container's writes were failing before it (cfg->log_failing), at most
+ * once a second while bytes keep being dropped, and with the rest when its
+ * pipes close.
  *
  * Ownership: the keeper owns the run and frees it only after RUN_CLOSED; the
  * run owns its runtime container until release.  spec and pod are the
@@ -53,6 +55,7 @@ typedef struct krun_config {
   unsigned restart;
   const crilog_opts *log_opts;
   int devnull; /* stdin of the container and of its hooks */
+  bool log_failing; /* the container's log writes failed last: tell the first that succeeds */
 } krun_config;
 
 typedef struct krun {
@@ -77,7 +80,7 @@ typedef struct krun {
   /* What KEV_LOG events told the keeper of the log so far. */
   uint64_t log_told_dropped;
   int log_told_error;
-  bool log_told_written;
+  bool log_told_written; /* nothing to tell of a first write (it was not failing) */
   int64_t log_told_ns;
   int pending;       /* open handles + 1 until release */
   struct krun *next; /* the keeper's list */
