@@ -56,13 +56,16 @@ static void log_condition(json_t *root, const kstatus_view *v) {
     return;
   char since[40] = "", msg[512];
   int64_t when = failing != NULL ? failing->log_failing_since : last != NULL ? last->log_resumed_at : 0;
-  if (when == 0 || status_format_time(when, since, sizeof since) < 0)
-    snprintf(since, sizeof since, "an unknown time");
+  bool known = when != 0 && status_format_time(when, since, sizeof since) > 0;
   if (failing != NULL)
     snprintf(msg, sizeof msg, "log writes failing: %s since %s (container %s, %llu bytes dropped)",
-             strerror(failing->log_error), since, failing->name, (unsigned long long)dropped);
-  else
+             strerror(failing->log_error), known ? since : "an unknown time", failing->name,
+             (unsigned long long)dropped);
+  else if (known)
     snprintf(msg, sizeof msg, "log writes resumed at %s (%llu bytes dropped before)", since,
+             (unsigned long long)dropped);
+  else
+    snprintf(msg, sizeof msg, "%llu bytes of output were dropped by failing log writes",
              (unsigned long long)dropped);
   json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "type", "podvisor.io/LogsWritable", "status",
                         failing != NULL ? "False" : "True", "reason",
