@@ -48,7 +48,11 @@ for _ in $(seq $((100 * SLOW))); do [ "$(counter)" -ge 10 ] && break; sleep 0.1;
 [ -z "$(cond .status)" ] || fail "a LogsWritable condition before anything failed"
 ok "container logging into a 2 MiB tmpfs"
 
-# Fill the tmpfs: the next log write fails with ENOSPC.
+# Fill the tmpfs: the next log write fails with ENOSPC.  Filled early in a
+# rotation cycle of the live file (under half its 256 KiB), so that no
+# rotation comes while the disk is full: it would delete the oldest file
+# and free room for a while (writes would resume, then fail again).
+for _ in $(seq $((500 * SLOW))); do [ "$(stat -c %s "$d/0.log" 2>/dev/null || echo 0)" -lt 131072 ] && break; sleep 0.01; done
 dd if=/dev/zero of="$LOGS/filler" bs=64k 2>/dev/null && fail "dd filled nothing: the tmpfs is not full"
 wait_for chatty '.conditions[] | select(.type == "podvisor.io/LogsWritable") | .status' False 10 ||
   fail "no LogsWritable=False condition once the disk is full"
