@@ -2,29 +2,37 @@
  * cmd_image.c - `podvisor image import|rm|ls|inspect`: the local image store
  * (supervisor/core/image.h) from the command line.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "spec/quantity.h"
 #include "supervisor/cli/cli.h"
 #include "supervisor/core/image.h"
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: podvisor image import [--cmd CMD] [--env K=V]... [--workdir DIR] NAME[:TAG] DIR|TARBALL\n"
+          "usage: podvisor image import [--cmd CMD] [--env K=V]... [--workdir DIR] [--max-size SIZE]\n"
+          "                             [--max-entries N] NAME[:TAG] DIR|TARBALL\n"
           "       podvisor image rm NAME[:TAG]...\n"
           "       podvisor image ls            (same as podvisor images)\n"
           "       podvisor image inspect NAME[:TAG]\n"
           "\n"
           "import copies a root file system directory, or unpacks a tarball (tar, cpio, zip...,\n"
           "optionally gzip/xz/zstd/bzip2 compressed), into the store as NAME:TAG, replacing an\n"
-          "existing image of that name atomically.  Device nodes are skipped.\n"
+          "existing image of that name atomically.  Device nodes and sockets are skipped (a container\n"
+          "gets its own /dev): their count and first names are shown on stderr.\n"
           "  --cmd CMD      default command: a JSON array ('[\"sh\",\"-c\",\"echo hi\"]') or words\n"
           "                 split on spaces ('sh -i'); default /bin/sh\n"
           "  --env K=V      add an environment variable (PATH is set by default)\n"
-          "  --workdir DIR  default working directory (default /)\n");
+          "  --workdir DIR  default working directory (default /)\n"
+          "  --max-size SIZE  refuse an image whose unpacked files add up to more than SIZE, a\n"
+          "                 quantity like 2Gi or 500M (sparse files count whole; default 16Gi; 0: none)\n"
+          "  --max-entries N  refuse an image of more than N files, directories and links\n"
+          "                 (default 4194304; 0: none)\n");
 }
 
 static void free_strv(char **v) {
@@ -71,21 +79,58 @@ static char **parse_cmd(const char *s) {
   return v;
 }
 
+/* --max-size / --max-entries: a non-negative quantity (2Gi, 500M, 1e9); 0
+ * means no limit.  -1 when s is not one. */
+static int parse_limit(const char *opt, const char *s, uint64_t *out) {
+  quantity q;
+  char why[160] = "";
+  if (quantity_parse(s, &q, why, sizeof why) < 0 || quantity_is_negative(&q) || q.no_digits) {
+    fprintf(stderr, "podvisor image import: invalid %s '%s': give a size like 2Gi or 500M%s%s\n", opt, s,
+            why[0] ? ": " : "", why);
+    return -1;
+  }
+  int64_t v = quantity_value_ceil(&q);
+  *out = v <= 0 ? IMAGE_IMPORT_NO_LIMIT : (uint64_t)v;
+  return 0;
+}
+
+/* Says what the import left out: "skipped 3 device nodes: /dev/null, ...". */
+static void print_skipped(const image_import_report *r) {
+  uint64_t n = r->skipped_devices + r->skipped_sockets;
+  if (n == 0)
+    return;
+  fprintf(stderr, "podvisor image import: skipped ");
+  if (r->skipped_devices > 0)
+    fprintf(stderr, "%llu device node%s", (unsigned long long)r->skipped_devices, r->skipped_devices == 1 ? "" : "s");
+  if (r->skipped_devices > 0 && r->skipped_sockets > 0)
+    fprintf(stderr, " and ");
+  if (r->skipped_sockets > 0)
+    fprintf(stderr, "%llu socket%s", (unsigned long long)r->skipped_sockets, r->skipped_sockets == 1 ? "" : "s");
+  fprintf(stderr, " (a container gets its own /dev):");
+  for (size_t i = 0; i < r->n_skipped_names; i++)
+    fprintf(stderr, "%s %s", i ? "," : "", r->skipped_names[i]);
+  fprintf(stderr, "%s\n", n > r->n_skipped_names ? ", ..." : "");
+}
+
 static int do_import(const cli_globals *g, int argc, char **argv) {
   static const struct option opts[] = {
       {"cmd", required_argument, NULL, 'c'},
       {"env", required_argument, NULL, 'e'},
       {"workdir", required_argument, NULL, 'w'},
+      {"max-size", required_argument, NULL, 's'},
+      {"max-entries", required_argument, NULL, 'n'},
       {"help", no_argument, NULL, 'h'},
       {0},
   };
-  image_import_options io = {0};
+  image_import_report report;
+  memset(&report, 0, sizeof report);
+  image_import_options io = {.report = &report};
   char **cmd = NULL;
   char **env = calloc((size_t)argc + 1, sizeof *env);
   size_t n_env = 0;
   int rc = 2, c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+c:e:w:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+c:e:w:s:n:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c':
       free_strv(cmd);
@@ -98,6 +143,14 @@ static int do_import(const cli_globals *g, int argc, char **argv) {
       break;
     case 'e': env[n_env++] = optarg; break;
     case 'w': io.working_dir = optarg; break;
+    case 's':
+      if (parse_limit("--max-size", optarg, &io.max_bytes) < 0)
+        goto out;
+      break;
+    case 'n':
+      if (parse_limit("--max-entries", optarg, &io.max_entries) < 0)
+        goto out;
+      break;
     case 'h':
       usage(stdout);
       rc = 0;
@@ -113,10 +166,12 @@ static int do_import(const cli_globals *g, int argc, char **argv) {
   io.env = env;
   pv_err err = {0};
   if (image_import_with(g->root, argv[optind], argv[optind + 1], &io, &err) < 0) {
-    fprintf(stderr, "podvisor image import: %s\n", pv_err_str(&err));
+    fprintf(stderr, "podvisor image import: %s%s\n", pv_err_str(&err),
+            err.code == EFBIG ? "; nothing was imported (see --max-size and --max-entries)" : "");
     rc = 1;
     goto out;
   }
+  print_skipped(&report);
   image_ref ref;
   image_ref_parse(argv[optind], &ref, NULL);
   printf("%s:%s\n", ref.name, ref.tag);

@@ -58,11 +58,34 @@ typedef struct image_info {
   int64_t created;     /* unix seconds */
 } image_info;
 
-/* Settings written into config.json at import; NULL fields take the defaults. */
+/* Limits of an import (image_unpack.h): the unpacked image's apparent size
+ * (file sizes as the archive or directory gives them, sparse files counted
+ * whole) and its number of entries.  16 GiB is well above what real root
+ * file systems unpack to (a CUDA development image is ~10 GiB) and stops a
+ * small archive of zeros or holes before it becomes a huge tree; 4 Mi
+ * entries is ~20 times a full distribution.  An import past a limit fails
+ * with EFBIG, naming the image and the limit, and leaves nothing behind. */
+#define IMAGE_IMPORT_DEFAULT_MAX_BYTES (16ULL << 30)
+#define IMAGE_IMPORT_DEFAULT_MAX_ENTRIES (4ULL << 20)
+#define IMAGE_IMPORT_NO_LIMIT UINT64_MAX
+#define IMAGE_IMPORT_SKIPPED_NAMES 5
+
+/* What an import wrote and left out. */
+typedef struct image_import_report {
+  uint64_t entries, bytes;
+  uint64_t skipped_devices, skipped_sockets; /* device nodes and sockets are not imported */
+  size_t n_skipped_names;
+  char skipped_names[IMAGE_IMPORT_SKIPPED_NAMES][256]; /* the first skipped, "/dev/null" */
+} image_import_report;
+
+/* Settings written into config.json at import; NULL (0) fields take the defaults. */
 typedef struct image_import_options {
   char *const *cmd;        /* NULL-terminated; NULL = ["/bin/sh"] */
   char *const *env;        /* "K=V" entries, added to (or replacing a key of) the default PATH */
   const char *working_dir; /* NULL = "/"; must be absolute */
+  uint64_t max_bytes;      /* 0 = IMAGE_IMPORT_DEFAULT_MAX_BYTES; IMAGE_IMPORT_NO_LIMIT = none */
+  uint64_t max_entries;    /* 0 = IMAGE_IMPORT_DEFAULT_MAX_ENTRIES; IMAGE_IMPORT_NO_LIMIT = none */
+  image_import_report *report; /* filled when not NULL (also when the import fails) */
 } image_import_options;
 
 int image_ref_parse(const char *s, image_ref *out, pv_err *err);

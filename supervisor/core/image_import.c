@@ -171,6 +171,17 @@ static int make_staging(const char *root, const char *nd, const char *tag, char 
   return pv_err_sys(err, "create a temporary directory in %s", nd);
 }
 
+static void report(image_import_report *out, const image_unpack_stats *st) {
+  _Static_assert(IMAGE_IMPORT_SKIPPED_NAMES == IMAGE_UNPACK_SKIPPED_NAMES, "skipped names");
+  _Static_assert(sizeof out->skipped_names == sizeof st->skipped_names, "skipped names");
+  out->entries = st->entries;
+  out->bytes = st->bytes;
+  out->skipped_devices = st->skipped_devices;
+  out->skipped_sockets = st->skipped_sockets;
+  out->n_skipped_names = st->n_skipped_names;
+  memcpy(out->skipped_names, st->skipped_names, sizeof out->skipped_names);
+}
+
 static int fill_staging(const char *tmp, const char *source, bool is_dir, const image_import_options *o,
                         pv_err *err) {
   char rootfs[PATH_MAX];
@@ -182,6 +193,9 @@ static int fill_staging(const char *tmp, const char *source, bool is_dir, const 
   if (rootfd < 0)
     return pv_err_sys(err, "open %s", rootfs);
   image_unpack_stats st = {0};
+  uint64_t mb = o != NULL ? o->max_bytes : 0, me = o != NULL ? o->max_entries : 0;
+  st.max_bytes = mb == 0 ? IMAGE_IMPORT_DEFAULT_MAX_BYTES : mb == IMAGE_IMPORT_NO_LIMIT ? 0 : mb;
+  st.max_entries = me == 0 ? IMAGE_IMPORT_DEFAULT_MAX_ENTRIES : me == IMAGE_IMPORT_NO_LIMIT ? 0 : me;
   int r;
   if (is_dir) {
     struct stat ts;
@@ -194,6 +208,8 @@ static int fill_staging(const char *tmp, const char *source, bool is_dir, const 
     r = image_unpack_archive(rootfd, source, &st, err);
   }
   close(rootfd);
+  if (o != NULL && o->report != NULL)
+    report(o->report, &st);
   if (r == 0)
     r = write_config(tmp, o, st.bytes, err);
   if (r == 0 && chmod(tmp, 0755) < 0)

@@ -49,6 +49,48 @@ int image_unpack_clean_path(const char *in, char *out, size_t outlen) {
   return 0;
 }
 
+const char *image_unpack_format_size(uint64_t bytes, char *buf, size_t len) {
+  static const char *const units[] = {"Ti", "Gi", "Mi", "Ki"};
+  for (int i = 0; i < 4; i++) {
+    uint64_t unit = 1ULL << (10 * (4 - i));
+    if (bytes >= unit && bytes % unit == 0) {
+      snprintf(buf, len, "%llu%s", (unsigned long long)(bytes / unit), units[i]);
+      return buf;
+    }
+  }
+  snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
+  return buf;
+}
+
+int image_unpack_charge(image_unpack_stats *st, uint64_t bytes, const char *what, pv_err *err) {
+  char lim[48];
+  if (st->max_entries > 0 && st->entries >= st->max_entries)
+    return pv_err_set(err, EFBIG, "%s: the image would have more than %llu entries, its limit", what,
+                      (unsigned long long)st->max_entries);
+  if (st->max_bytes > 0 && (bytes > st->max_bytes || st->bytes > st->max_bytes - bytes))
+    return pv_err_set(err, EFBIG,
+                      "%s: the unpacked image would pass its size limit of %s (%llu bytes so far, "
+                      "this entry %llu bytes; sparse files count whole)",
+                      what, image_unpack_format_size(st->max_bytes, lim, sizeof lim),
+                      (unsigned long long)st->bytes, (unsigned long long)bytes);
+  st->bytes += bytes;
+  return 0;
+}
+
+void image_unpack_note_skipped(image_unpack_stats *st, const char *rel, bool is_socket) {
+  if (is_socket)
+    st->skipped_sockets++;
+  else
+    st->skipped_devices++;
+  if (st->n_skipped_names < IMAGE_UNPACK_SKIPPED_NAMES) {
+    char *d = st->skipped_names[st->n_skipped_names++];
+    size_t n = strnlen(rel, sizeof st->skipped_names[0] - 2); /* a longer name is cut */
+    d[0] = '/';
+    memcpy(d + 1, rel, n);
+    d[n + 1] = '\0';
+  }
+}
+
 static int xclose(int fd) {
   return fd >= 0 ? close(fd) : 0;
 }
@@ -297,19 +339,19 @@ static int extract_hardlink(archive_ctx *c, int dfd, const char *base, const cha
 
 static int extract_file(archive_ctx *c, struct archive_entry *e, int dfd, const char *base, const meta *m,
                         const char *what) {
+  int64_t size = la.archive_entry_size_is_set(e) ? la.archive_entry_size(e) : 0;
+  if (image_unpack_charge(c->st, (uint64_t)(size > 0 ? size : 0), what, c->err) < 0)
+    return -1;
   if (make_room(dfd, base, false, what, c->err) < 0)
     return -1;
   int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return pv_err_sys(c->err, "%s: create", what);
-  int64_t size = la.archive_entry_size_is_set(e) ? la.archive_entry_size(e) : 0;
   int r = write_data(c, fd, size, what);
   if (r == 0)
     r = apply_meta_fd(fd, m, what, c->err);
   if (close(fd) < 0 && r == 0)
     r = pv_err_sys(c->err, "%s: close", what);
-  if (r == 0)
-    c->st->bytes += (uint64_t)(size > 0 ? size : 0);
   return r;
 }
 
@@ -322,6 +364,12 @@ static int extract_node(archive_ctx *c, struct archive_entry *e, const char *rel
   int r = 0;
   const char *hard = la.archive_entry_hardlink(e);
   mode_t type = la.archive_entry_filetype(e);
+  bool kept = hard != NULL || type == AE_IFDIR || type == AE_IFREG || type == AE_IFLNK || type == AE_IFIFO;
+  /* A regular file is charged its size in extract_file; a link its target's length below. */
+  if (kept && type != AE_IFREG && image_unpack_charge(c->st, 0, what, c->err) < 0) {
+    close(dfd);
+    return -1;
+  }
   if (hard != NULL) {
     r = extract_hardlink(c, dfd, base, hard, what);
   } else if (type == AE_IFDIR) {
@@ -345,7 +393,7 @@ static int extract_node(archive_ctx *c, struct archive_entry *e, const char *rel
     else
       r = apply_meta_link(dfd, base, m, what, c->err);
     if (r == 0)
-      c->st->bytes += strlen(target);
+      r = image_unpack_charge(c->st, strlen(target), what, c->err);
   } else if (type == AE_IFIFO) {
     r = make_room(dfd, base, false, what, c->err);
     if (r == 0 && mkfifoat(dfd, base, 0600) < 0)
@@ -356,7 +404,8 @@ static int extract_node(archive_ctx *c, struct archive_entry *e, const char *rel
       xclose(fd);
     }
   } else {
-    c->st->skipped_devices++; /* character/block devices, sockets: see the header */
+    /* character/block devices, sockets: see the header */
+    image_unpack_note_skipped(c->st, rel, type == AE_IFSOCK);
     close(dfd);
     return 0;
   }
@@ -526,6 +575,14 @@ static int copy_one(copy_ctx *c, int sfd, int dfd, const char *name, const char 
     return 0;
   meta m = meta_of(&s);
   int r = 0;
+  bool kept = S_ISDIR(s.st_mode) || S_ISREG(s.st_mode) || S_ISLNK(s.st_mode) || S_ISFIFO(s.st_mode);
+  if (!kept) {
+    image_unpack_note_skipped(c->st, sub, S_ISSOCK(s.st_mode));
+    return 0;
+  }
+  if (image_unpack_charge(c->st, S_ISREG(s.st_mode) || S_ISLNK(s.st_mode) ? (uint64_t)s.st_size : 0, what,
+                          c->err) < 0)
+    return -1;
   if (S_ISDIR(s.st_mode)) {
     if (mkdirat(dfd, name, 0700) < 0)
       return pv_err_sys(c->err, "%s: mkdir", what);
@@ -553,7 +610,6 @@ static int copy_one(copy_ctx *c, int sfd, int dfd, const char *name, const char 
       r = apply_meta_fd(out, &m, what, c->err);
     xclose(out);
     close(in);
-    c->st->bytes += (uint64_t)s.st_size;
   } else if (S_ISLNK(s.st_mode)) {
     char target[PATH_MAX];
     ssize_t n = readlinkat(sfd, name, target, sizeof target - 1);
@@ -563,16 +619,12 @@ static int copy_one(copy_ctx *c, int sfd, int dfd, const char *name, const char 
     if (symlinkat(target, dfd, name) < 0)
       return pv_err_sys(c->err, "%s: symlink", what);
     r = apply_meta_link(dfd, name, &m, what, c->err);
-    c->st->bytes += (uint64_t)n;
   } else if (S_ISFIFO(s.st_mode)) {
     if (mkfifoat(dfd, name, 0600) < 0)
       return pv_err_sys(c->err, "%s: mkfifo", what);
     int fd = openat(dfd, name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     r = fd < 0 ? pv_err_sys(c->err, "%s: open fifo", what) : apply_meta_fd(fd, &m, what, c->err);
     xclose(fd);
-  } else {
-    c->st->skipped_devices++;
-    return 0;
   }
   if (r == 0)
     c->st->entries++;

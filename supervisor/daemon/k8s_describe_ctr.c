@@ -126,6 +126,23 @@ static void podvisor_waiting(k8s_describe_ctx *d, const json_t *st) {
   }
 }
 
+/* podvisor's lines once the container's log writes failed (a full disk):
+ * the output lost, and whether the writes fail still or since when they
+ * succeed again. */
+static void podvisor_logs(k8s_describe_ctx *d, const json_t *st) {
+  if (k8s_json_at(st, "podvisor.logDroppedBytes") == NULL)
+    return;
+  char t[K8S_TIME_RFC1123_MAX];
+  k8s_describe_write(d, L2, "Log Dropped Bytes:\t%lld\n", (long long)k8s_json_int(st, "podvisor.logDroppedBytes"));
+  if (*k8s_json_str(st, "podvisor.logError") != '\0') {
+    k8s_describe_time(d, k8s_json_time(st, "podvisor.logFailingSince"), t);
+    k8s_describe_write(d, L2, "Log Writes:\tfailing: %s since %s\n", k8s_json_str(st, "podvisor.logError"), t);
+  } else if (k8s_json_time(st, "podvisor.logResumedAt") != 0) {
+    k8s_describe_time(d, k8s_json_time(st, "podvisor.logResumedAt"), t);
+    k8s_describe_write(d, L2, "Log Writes:\tresumed %s\n", t);
+  }
+}
+
 static void container_state(k8s_describe_ctx *d, const json_t *st) {
   state(d, "State", k8s_json_obj(st, "state"));
   podvisor_waiting(d, st);
@@ -133,6 +150,7 @@ static void container_state(k8s_describe_ctx *d, const json_t *st) {
     state(d, "Last State", k8s_json_obj(st, "lastState"));
   k8s_describe_write(d, L2, "Ready:\t%s\n", k8s_json_bool(st, "ready") ? "True" : "False");
   k8s_describe_write(d, L2, "Restart Count:\t%lld\n", (long long)k8s_json_int(st, "restartCount"));
+  podvisor_logs(d, st);
 }
 
 static int by_key(const void *a, const void *b) {

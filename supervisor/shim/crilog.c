@@ -32,6 +32,7 @@ struct crilog {
   size_t pend_len[2];
   size_t pend_cap[2];
   char *path;
+  int64_t now; /* the time of the call running */
 };
 
 /* Every call hands its records to the kernel before it returns, so the
@@ -176,28 +177,54 @@ static void put_header(crilog *log, char *dst, crilog_stream s, char tag, int64_
   dst[39] = ' ';
 }
 
+/* A write failed with errno e: the buffered records are dropped (counted),
+ * so memory stays bounded; the file is closed so the next write reopens it
+ * (and a deleted log frees its space).  An episode begins with the first
+ * failure. */
+static void drop_out(crilog *log, int e) {
+  log->stats.dropped_bytes += log->out_len;
+  log->out_len = 0;
+  if (log->fd >= 0)
+    close(log->fd);
+  log->fd = -1;
+  if (log->stats.error == 0) {
+    log->stats.episodes++;
+    log->stats.failing_since_ns = log->now;
+  }
+  log->stats.error = e != 0 ? e : EIO;
+}
+
 /* Hands the output buffer to the kernel.  On failure the buffered records
- * are dropped (counted), so memory stays bounded and later writes retry. */
+ * are dropped, and a part the kernel took is cut off again, so the file ends
+ * with a whole record; later writes retry. */
 static int flush_out(crilog *log, pv_err *err) {
   if (log->out_len == 0)
     return 0;
   if (log->fd < 0 && open_live(log, false) < 0) {
-    log->stats.dropped_bytes += log->out_len;
-    log->out_len = 0;
-    return pv_err_sys(err, "reopen log %s", log->path);
+    int e = errno;
+    pv_err_sys(err, "reopen log %s", log->path);
+    drop_out(log, e);
+    return -1;
   }
   const char *p = log->out;
   size_t left = log->out_len;
+  int64_t start = log->size;
   while (left > 0) {
     ssize_t n = write(log->fd, p, left);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      if (n == 0)
-        errno = EIO;
+      int e = n == 0 ? EIO : errno;
+      errno = e;
       pv_err_sys(err, "write log %s", log->path);
-      log->stats.dropped_bytes += left;
-      log->out_len = 0;
+      size_t done = log->out_len - left;
+      if (done > 0 && ftruncate(log->fd, start) == 0) {
+        log->size = start;
+        log->stats.bytes -= done;
+      } else {
+        log->out_len = left; /* what reached the file stays counted */
+      }
+      drop_out(log, e);
       return -1;
     }
     p += n;
@@ -206,6 +233,8 @@ static int flush_out(crilog *log, pv_err *err) {
     log->stats.bytes += (uint64_t)n;
   }
   log->out_len = 0;
+  log->stats.error = 0;
+  log->stats.failing_since_ns = 0;
   return 0;
 }
 
@@ -281,6 +310,7 @@ int crilog_write(crilog *log, crilog_stream s, const void *data, size_t len, int
   size_t *plen = &log->pend_len[s];
   int rc = 0;
   take_out(log);
+  log->now = now_ns;
   while (len > 0) {
     const char *nl = memchr(p, '\n', len);
     size_t seg = nl ? (size_t)(nl - p) : len;
@@ -324,6 +354,7 @@ int crilog_eof(crilog *log, crilog_stream s, int64_t now_ns, pv_err *err) {
   int rc = 0;
   if (log->pend_len[s] > 0) {
     take_out(log);
+    log->now = now_ns;
     rc = emit(log, s, 'P', log->pend[s], log->pend_len[s], NULL, 0, now_ns, err);
     if (flush_out(log, err) < 0)
       rc = -1;

@@ -43,9 +43,20 @@
  * since every call empties it), so a container that logs nothing costs no
  * buffer pages; a burst of any size is written through in bounded pieces.  Writes are plain
  * write(2) calls to a regular file; every crilog_write() ends with its data
- * handed to the kernel.  A failing write (ENOSPC, EIO) is reported through
- * pv_err, the records that could not be written are counted in
- * dropped_bytes, and later writes try again: the log never stops the shim.
+ * handed to the kernel.
+ *
+ * Failing writes (a full disk: ENOSPC, EDQUOT; EIO): the records that could
+ * not be written are dropped and counted in dropped_bytes, the call fails
+ * with pv_err, and the next call tries again, so the caller keeps draining
+ * the container's pipes and the container never blocks on them.  A record
+ * the kernel took only in part is cut off again (ftruncate back to the last
+ * whole record), so the file never holds a torn line.  After a failure the
+ * file is closed and reopened (created if gone) by the next write: an
+ * administrator who deletes the log to make room frees its space at once,
+ * and logging goes on in a new file.  The stats tell an episode of failures
+ * (error != 0 from the first failing write to the next one that succeeds,
+ * failing_since_ns when it began, episodes counts them), so a caller can say
+ * once that logging stopped and once that it resumed.
  */
 #ifndef PODVISOR_SHIM_CRILOG_H
 #define PODVISOR_SHIM_CRILOG_H
@@ -71,6 +82,9 @@ typedef struct crilog_stats {
   uint64_t bytes;         /* bytes written to files */
   uint64_t dropped_bytes; /* bytes lost to write errors */
   uint64_t rotations;
+  int error;                /* errno of the failing writes, 0 while they succeed */
+  int64_t failing_since_ns; /* the first failing write of this episode (now_ns) */
+  uint64_t episodes;        /* episodes of failing writes so far */
 } crilog_stats;
 
 typedef struct crilog crilog;

@@ -232,7 +232,8 @@ static void start(keeper *k, kctr *c) {
                     .name = c->st->name,
                     .restart = c->st->restart_count,
                     .log_opts = &k->cfg.log_opts,
-                    .devnull = k->cfg.devnull};
+                    .devnull = k->cfg.devnull,
+                    .log_failing = c->log_error != 0};
   krun *r = krun_new(&rc, &err);
   if (r == NULL) {
     start_failed(k, c, NULL, &err);
@@ -555,6 +556,24 @@ static void on_update(keeper *k, kctr *c, kpod *kp) {
   keeper_pod_unref(k, kp); /* the event's reference */
 }
 
+/* A run's log health changed (krun.h): the container's episode of failing
+ * writes begins or ends here; the shim's log hears of the end. */
+static void on_log(keeper *k, kctr *c, const kevent *ev) {
+  if (c == NULL)
+    return;
+  c->log_dropped += ev->log_dropped;
+  if (ev->log_error != 0 && c->log_error == 0) {
+    c->log_failing_since = ev->log_since;
+    c->log_episode_base = c->log_dropped - ev->log_dropped;
+  } else if (ev->log_error == 0 && c->log_error != 0) {
+    c->log_resumed_at = ev->log_since;
+    fprintf(stderr, "podvisor shim: container %s: log writes resumed (%llu bytes dropped meanwhile)\n",
+            c->st->name, (unsigned long long)(c->log_dropped - c->log_episode_base));
+  }
+  c->log_error = ev->log_error;
+  k->dirty = true;
+}
+
 static void render(keeper *k) {
   if (!k->dirty || k->phase == KEEPER_CLOSED || k->cfg.on_status == NULL)
     return;
@@ -653,6 +672,7 @@ static void handle(keeper *k, const kevent *ev) {
   case KEV_UPDATE: on_update(k, c, ev->pod); break;
   case KEV_SANDBOX_FAILED: begin_stop(k, -1); break;
   case KEV_TOUCH: k->dirty = true; break;
+  case KEV_LOG: on_log(k, c, ev); break;
   }
 }
 
@@ -688,8 +708,13 @@ void keeper_sandbox_failed(keeper *k, const char *message) {
 char *keeper_status_json(keeper *k) {
   kstatus_ctr cs[k->n_ctrs ? k->n_ctrs : 1];
   for (size_t i = 0; i < k->n_ctrs; i++)
-    cs[i] = (kstatus_ctr){
-        .name = k->ctrs[i].st->name, .bo = &k->ctrs[i].bo, .restart_gap_ns = k->ctrs[i].restart_gap_ns};
+    cs[i] = (kstatus_ctr){.name = k->ctrs[i].st->name,
+                          .bo = &k->ctrs[i].bo,
+                          .restart_gap_ns = k->ctrs[i].restart_gap_ns,
+                          .log_dropped = k->ctrs[i].log_dropped,
+                          .log_error = k->ctrs[i].log_error,
+                          .log_failing_since = k->ctrs[i].log_failing_since,
+                          .log_resumed_at = k->ctrs[i].log_resumed_at};
   const spec_pod *p = cur_pod(k);
   kstatus_view v = {.st = &k->status,
                     .name = p->name,

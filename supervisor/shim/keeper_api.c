@@ -91,6 +91,7 @@ void keeper_start(keeper *k, const ctrstate_pod *prev, const json_t *doc) {
       if (c == NULL)
         continue;
       kstatus_backoff_restore(doc, o->name, &c->bo);
+      kstatus_log_restore(doc, o->name, &c->log_dropped, &c->log_resumed_at);
       keeper_apply(c, (ctrstate_event){
                           .kind = CTRSTATE_EV_RESTORE, .prev = o, .policy = k->status.policy, .time = now});
       if (c->st->state == CTRSTATE_BACKOFF) {

@@ -38,6 +38,10 @@ typedef struct kctr {
   int64_t started_ms;
   int64_t exit_seen_ns;   /* when the last exit was reaped */
   int64_t restart_gap_ns; /* last reaped exit → next start returned */
+  /* Log health over every run (KEV_LOG, kstatus.h). */
+  uint64_t log_dropped, log_episode_base; /* base: log_dropped when the episode began */
+  int log_error;
+  int64_t log_failing_since, log_resumed_at;
 } kctr;
 
 typedef enum { KEEPER_RUNNING, KEEPER_STOPPING, KEEPER_CLOSING, KEEPER_CLOSED } keeper_phase;

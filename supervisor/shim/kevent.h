@@ -42,6 +42,7 @@ typedef enum kevent_kind {
   KEV_UPDATE,          /* ctr runs the spec in pod from now on, then restarts */
   KEV_SANDBOX_FAILED,  /* the pod's sandbox is gone for good: stop it */
   KEV_TOUCH,           /* something the status shows changed outside the keeper */
+  KEV_LOG,             /* run's log writes: log_dropped more bytes lost, log_error now */
 } kevent_kind;
 
 struct krun;
@@ -59,6 +60,9 @@ typedef struct kevent {
   bool gone;           /* HOOK_DONE: the container ended with its hook */
   int64_t grace_ms;    /* STOP */
   void *pod;           /* UPDATE: the keeper's own pod reference */
+  uint64_t log_dropped; /* LOG: bytes dropped since the run's last LOG event */
+  int log_error;        /* LOG: errno of the failing writes, 0 once they succeed */
+  int64_t log_since;    /* LOG: the episode's first failure (ns), or when writes resumed */
   struct kevent *next;
 } kevent;
 

@@ -70,16 +70,59 @@ static int open_log(krun *r, const krun_config *cfg, pv_err *err) {
   return crilog_open(&r->log, dir, cfg->restart, cfg->log_opts, err);
 }
 
+static const char *run_name(const krun *r) {
+  return r->spec != NULL ? r->spec->name : "?";
+}
+
+/* Tells the shim's log and the keeper what changed in the log's health
+ * (krun.h); what failed is in err when a write failed.  The keeper says
+ * when writes resume, for the container as a whole (a new run may be the
+ * one whose writes succeed). */
+static void log_report(krun *r, const pv_err *err, bool force, int64_t now) {
+  crilog_stats st;
+  crilog_get_stats(r->log, &st);
+  bool changed = st.error != r->log_told_error;
+  if (changed && st.error != 0)
+    fprintf(stderr,
+            "podvisor shim: container %s: log writes failing: %s; its output is dropped (and counted) "
+            "until they succeed again\n",
+            run_name(r), err != NULL && err->code != 0 ? pv_err_str(err) : strerror(st.error));
+  uint64_t delta = st.dropped_bytes - r->log_told_dropped;
+  bool first = !r->log_told_written && st.bytes > 0;
+  if (!changed && !first && !(delta > 0 && (force || now - r->log_told_ns >= 1000000000)))
+    return;
+  r->log_told_dropped = st.dropped_bytes;
+  r->log_told_error = st.error;
+  r->log_told_written |= st.bytes > 0;
+  r->log_told_ns = now;
+  kevq_post(r->q, &(kevent){.kind = KEV_LOG,
+                            .ctr = r->ctr,
+                            .run = r,
+                            .log_dropped = delta,
+                            .log_error = st.error,
+                            .log_since = st.error != 0 ? st.failing_since_ns : now});
+}
+
 static void lp_data(void *ctx, logpump_stream s, const char *buf, size_t len) {
   krun *r = ctx;
-  if (r->log != NULL)
-    crilog_write(r->log, s == LOGPUMP_STDERR ? CRILOG_STDERR : CRILOG_STDOUT, buf, len, now_ns(), NULL);
+  if (r->log == NULL)
+    return;
+  pv_err err;
+  pv_err_clear(&err);
+  int64_t now = now_ns();
+  crilog_write(r->log, s == LOGPUMP_STDERR ? CRILOG_STDERR : CRILOG_STDOUT, buf, len, now, &err);
+  log_report(r, &err, false, now);
 }
 
 static void lp_eof(void *ctx) {
   krun *r = ctx;
-  if (r->log != NULL)
-    crilog_flush(r->log, now_ns(), NULL);
+  if (r->log != NULL) {
+    pv_err err;
+    pv_err_clear(&err);
+    int64_t now = now_ns();
+    crilog_flush(r->log, now, &err);
+    log_report(r, &err, true, now);
+  }
   krun_close_logs(r);
 }
 
@@ -104,6 +147,7 @@ krun *krun_new(const krun_config *cfg, pv_err *err) {
   r->serial = cfg->serial;
   r->restart = cfg->restart;
   r->devnull = cfg->devnull;
+  r->log_told_written = !cfg->log_failing;
   r->hook_fd[0] = r->hook_fd[1] = -1;
   r->pending = 1; /* dropped by krun_release */
   if (open_log(r, cfg, err) < 0)

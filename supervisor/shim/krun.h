@@ -16,6 +16,14 @@
  * KEV_RUN_CLOSED once every handle is closed → krun_free.  krun_close_logs
  * closes the pipes early (the pod is going away, or nothing ever ran).
  *
+ * Log writes that fail (a full disk): the pipes keep being drained, the
+ * output is dropped and counted (crilog.h); the run says so on stderr (the
+ * shim's log) once when the failures begin, and posts KEV_LOG: at once when
+ * its writes begin or stop failing, on its first written record when the
+ * container's writes were failing before it (cfg->log_failing), at most
+ * once a second while bytes keep being dropped, and with the rest when its
+ * pipes close.
+ *
  * Ownership: the keeper owns the run and frees it only after RUN_CLOSED; the
  * run owns its runtime container until release.  spec and pod are the
  * keeper's, kept alive by it for the run's whole life.
@@ -47,6 +55,7 @@ typedef struct krun_config {
   unsigned restart;
   const crilog_opts *log_opts;
   int devnull; /* stdin of the container and of its hooks */
+  bool log_failing; /* the container's log writes failed last: tell the first that succeeds */
 } krun_config;
 
 typedef struct krun {
@@ -68,6 +77,11 @@ typedef struct krun {
   logpump lp;
   bool lp_open;
   crilog *log;
+  /* What KEV_LOG events told the keeper of the log so far. */
+  uint64_t log_told_dropped;
+  int log_told_error;
+  bool log_told_written; /* nothing to tell of a first write (it was not failing) */
+  int64_t log_told_ns;
   int pending;       /* open handles + 1 until release */
   struct krun *next; /* the keeper's list */
 } krun;

@@ -19,8 +19,11 @@
  * The read ends are non-blocking and close-on-exec, read by libuv (uv_pipe_t
  * embedded here).  Chunks of one stream reach the sink in order; a line may
  * be split over chunks, so the sink (crilog) joins partial lines.  Nothing
- * is dropped: a fast writer only fills the pipe and waits in the kernel,
- * while the loop keeps serving other work between reads.
+ * is dropped here: a fast writer only fills the pipe and waits in the
+ * kernel, while the loop keeps serving other work between reads.  The pipes
+ * are read whatever the sink does with a chunk: a sink that cannot write
+ * its file (a full disk) drops and counts it (crilog.h), so the container
+ * never blocks on a full pipe.
  *
  * Memory: reads go into one 16 KiB buffer shared by every pump of the
  * process, so cb->data must consume (copy or write) the chunk before it

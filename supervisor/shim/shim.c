@@ -480,7 +480,11 @@ int shim_main(const shim_options *o, pv_err *err) {
     uv_run(&sh->loop, UV_RUN_DEFAULT);
     pv_err ferr;
     pv_err_clear(&ferr);
-    if (statefile_finish(&sh->status_file, &ferr) < 0 || statefile_finish(&sh->pid_file, &ferr) < 0)
+    /* Both, even when the first fails: each closes its retry timer. */
+    int frc = statefile_finish(&sh->status_file, &ferr);
+    if (statefile_finish(&sh->pid_file, frc < 0 ? NULL : &ferr) < 0)
+      frc = -1;
+    if (frc < 0)
       fprintf(stderr, "podvisor shim: %s\n", pv_err_str(&ferr));
     uv_loop_close(&sh->loop);
   }

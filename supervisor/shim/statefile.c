@@ -20,6 +20,12 @@ int statefile_init(statefile *f, uv_loop_t *loop, const char *path, mode_t mode,
   f->on_error = on_error;
   f->ctx = ctx;
   f->req.data = f;
+  f->retry_ms = 1000;
+  if (uv_timer_init(loop, &f->retry) == 0) {
+    f->retry_open = true;
+    f->retry.data = f;
+    uv_unref((uv_handle_t *)&f->retry);
+  }
   return 0;
 }
 
@@ -34,27 +40,57 @@ static void write_work(uv_work_t *req) {
 
 static void start_write(statefile *f);
 
+static void on_retry(uv_timer_t *t) {
+  statefile *f = t->data;
+  if (!f->in_flight && f->pending != NULL)
+    start_write(f);
+}
+
+/* The write failed: its snapshot waits for the retry timer unless a newer
+ * one came meanwhile (that one is tried at once). */
+static void keep_failed(statefile *f) {
+  if (f->on_error != NULL && !f->failing)
+    f->on_error(f->ctx, &f->err);
+  f->failing = true;
+  if (f->pending != NULL) {
+    free(f->writing);
+  } else {
+    f->pending = f->writing;
+    f->pending_len = f->writing_len;
+    if (f->retry_open)
+      uv_timer_start(&f->retry, on_retry, f->retry_ms, 0);
+    if (f->retry_ms < 16000)
+      f->retry_ms *= 2;
+  }
+  f->writing = NULL;
+}
+
 /* On the loop: the write is done; the next snapshot, if one came meanwhile. */
 static void write_done(uv_work_t *req, int status) {
   statefile *f = req->data;
   f->in_flight = false;
-  free(f->writing);
-  f->writing = NULL;
   if (status < 0) { /* cancelled: cannot happen, nothing cancels it */
     f->rc = -1;
     pv_err_set(&f->err, ECANCELED, "state file %s: write cancelled", f->path);
   }
   if (f->rc < 0) {
-    if (f->on_error != NULL)
-      f->on_error(f->ctx, &f->err);
-  } else {
-    f->writes++;
+    keep_failed(f);
+    if (f->pending != NULL && !uv_is_active((uv_handle_t *)&f->retry))
+      start_write(f);
+    return;
   }
+  free(f->writing);
+  f->writing = NULL;
+  f->writes++;
+  f->failing = false;
+  f->retry_ms = 1000;
   if (f->pending != NULL)
     start_write(f);
 }
 
 static void start_write(statefile *f) {
+  if (f->retry_open)
+    uv_timer_stop(&f->retry);
   f->writing = f->pending;
   f->writing_len = f->pending_len;
   f->pending = NULL;
@@ -97,5 +133,10 @@ int statefile_finish(statefile *f, pv_err *err) {
   }
   free(f->path);
   f->path = NULL;
+  if (f->retry_open) {
+    f->retry_open = false;
+    uv_close((uv_handle_t *)&f->retry, NULL);
+    uv_run(f->loop, UV_RUN_NOWAIT);
+  }
   return rc;
 }

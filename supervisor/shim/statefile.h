@@ -20,8 +20,13 @@
  *    after the last snapshot handed over is on disk: the final state is
  *    never lost.  statefile_finish(), after the loop, writes synchronously
  *    what could not be queued (uv_queue_work failed) and frees the buffers.
- *  - Errors of the worker are reported on the loop through on_error (may be
- *    NULL); the next snapshot is tried anyway.
+ *  - A write that fails (a full disk) leaves the previous file in place
+ *    (the temp file is removed) and keeps its snapshot: it is written again
+ *    by a retry timer (1 s, doubling up to 16 s) unless a newer snapshot
+ *    replaces it first.  The timer does not keep the loop alive;
+ *    statefile_finish() makes the last attempt.  Errors of the worker are
+ *    reported on the loop through on_error (may be NULL), once per episode
+ *    of failures, not once per attempt.
  *
  * Ownership: the caller owns the statefile struct (it must stay put while a
  * write is in flight, i.e. until the loop ran out); the worker reads only
@@ -55,6 +60,9 @@ typedef struct statefile {
   int rc;               /* the worker's result */
   pv_err err;           /* the worker's error */
   unsigned long writes; /* completed writes (tests count coalescing) */
+  uv_timer_t retry;     /* a failed snapshot's next attempt (unreferenced) */
+  bool retry_open, failing;
+  uint64_t retry_ms;
 } statefile;
 
 /* Sets f up for path (mode for the file it creates).  Returns 0, or -1 with
@@ -70,7 +78,8 @@ void statefile_set(statefile *f, char *data, size_t len);
 bool statefile_busy(const statefile *f);
 
 /* After the loop ran out: writes a snapshot still waiting (synchronously),
- * frees the buffers and the path.  Returns 0 or -1 with err. */
+ * frees the buffers and the path, closes the retry timer (running the loop
+ * for its close).  Returns 0 or -1 with err. */
 int statefile_finish(statefile *f, pv_err *err);
 
 #endif

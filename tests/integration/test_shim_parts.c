@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -428,6 +429,64 @@ START_TEST(statefile_burst_and_shutdown) {
 }
 END_TEST
 
+static void count_error(void *ctx, const pv_err *err) {
+  (void)err;
+  (*(int *)ctx)++;
+}
+
+static void stop_loop(uv_timer_t *t) {
+  uv_close((uv_handle_t *)t, NULL);
+}
+
+/* A write that fails (here the file size limit, as a full disk would) keeps
+ * the previous file, leaves no temp file, is said once, and is retried by
+ * the statefile's timer once writes work again; the timer does not keep the
+ * loop alive and statefile_finish() closes it. */
+START_TEST(statefile_failed_write_is_retried) {
+  char *dir = testutil_tmpdir("pv-state");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/status.json", dir);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  statefile f;
+  pv_err err;
+  pv_err_clear(&err);
+  int errors = 0;
+  ck_assert_int_eq(statefile_init(&f, &loop, path, 0644, count_error, &errors, &err), 0);
+  state_set(&f, 1);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  assert_state_file(dir, path, 1);
+
+  struct rlimit old, lim;
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+  void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+  lim = old;
+  lim.rlim_cur = 16;
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  state_set(&f, 2);
+  uv_run(&loop, UV_RUN_DEFAULT); /* returns: the retry timer holds no reference */
+  state_set(&f, 3);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, prev);
+  ck_assert_int_eq(errors, 1);
+  ck_assert(statefile_busy(&f));
+  assert_state_file(dir, path, 1);
+
+  /* The retry comes 2 s after the second failure (1 s, doubling). */
+  uv_timer_t wait;
+  uv_timer_init(&loop, &wait);
+  uv_timer_start(&wait, stop_loop, 3000, 0);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  ck_assert(!statefile_busy(&f));
+  assert_state_file(dir, path, 3);
+  ck_assert_int_eq(statefile_finish(&f, &err), 0);
+  ck_assert_int_eq(uv_loop_close(&loop), 0);
+  testutil_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
 int main(void) {
   testutil_require_root("shim parts");
   Suite *s = suite_create("shim parts");
@@ -440,6 +499,7 @@ int main(void) {
   tcase_add_test(tc, probes_tcp_http);
   tcase_add_test(tc, placement_semantics);
   tcase_add_test(tc, statefile_burst_and_shutdown);
+  tcase_add_test(tc, statefile_failed_write_is_retried);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }

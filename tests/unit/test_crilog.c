@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -393,6 +395,92 @@ START_TEST(write_errors_are_reported_not_fatal) {
 }
 END_TEST
 
+/* A full disk (/dev/full says ENOSPC to every write): every chunk is
+ * dropped and counted, one episode of failures is told with its start, and
+ * once the file can be written again (here: the link to /dev/full removed,
+ * as an administrator deletes a log to make room) the next write reopens it,
+ * the episode ends and the new records land whole. */
+START_TEST(a_failing_log_drops_counts_and_resumes) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/0.log", tmp);
+  ck_assert_int_eq(symlink("/dev/full", path), 0);
+  crilog *log = open_log(0, 0, 0);
+  pv_err err;
+  crilog_stats st;
+  crilog_get_stats(log, &st);
+  ck_assert_int_eq(st.error, 0);
+  ck_assert_uint_eq(st.episodes, 0);
+  for (int i = 0; i < 5; i++) {
+    pv_err_clear(&err);
+    ck_assert_int_eq(crilog_write(log, CRILOG_STDOUT, "0123456789\n", 11, T0 + i, &err), -1);
+    ck_assert_int_eq(err.code, ENOSPC);
+  }
+  crilog_get_stats(log, &st);
+  ck_assert_int_eq(st.error, ENOSPC);
+  ck_assert_uint_eq(st.episodes, 1);
+  ck_assert_int_eq(st.failing_since_ns, T0); /* the first failure, not the last */
+  ck_assert_uint_eq(st.dropped_bytes, 5 * 51); /* five 51-byte records */
+  ck_assert_uint_eq(st.bytes, 0);
+
+  ck_assert_int_eq(unlink(path), 0);
+  put(log, CRILOG_STDOUT, "back\n", 5, T0 + 10);
+  put(log, CRILOG_STDERR, "again\n", 6, T0 + 11);
+  crilog_get_stats(log, &st);
+  ck_assert_int_eq(st.error, 0);
+  ck_assert_int_eq(st.failing_since_ns, 0);
+  ck_assert_uint_eq(st.episodes, 1);
+  ck_assert_uint_eq(st.dropped_bytes, 5 * 51);
+  ck_assert_uint_eq(st.bytes, 45 + 46);
+  recs r;
+  parse(path, &r);
+  ck_assert_uint_eq(r.n, 2);
+  ck_assert_str_eq(r.r[0].text, "back");
+  ck_assert_str_eq(r.r[1].text, "again");
+  free(r.buf);
+  ck_assert_int_eq(crilog_close(log, T0, &err), 0);
+}
+END_TEST
+
+/* A write the kernel takes only in part (here the file size limit cuts it,
+ * as a disk filling up does): what it took is cut off again, so the file
+ * ends with a whole record and a reader never sees a torn line; the whole
+ * chunk counts as dropped. */
+START_TEST(a_partly_written_chunk_leaves_no_torn_record) {
+  struct rlimit old, lim;
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+  void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+  crilog *log = open_log(0, 0, 0);
+  char path[512];
+  snprintf(path, sizeof path, "%s/0.log", tmp);
+  put(log, CRILOG_STDOUT, "first\n", 6, T0); /* 46 bytes */
+  lim = old;
+  lim.rlim_cur = 100;
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  pv_err err;
+  pv_err_clear(&err);
+  int rc = crilog_write(log, CRILOG_STDOUT, "a\nb\nc\n", 6, T0 + 1, &err); /* 3 x 42 bytes */
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, prev);
+  ck_assert_int_eq(rc, -1);
+  ck_assert_int_eq(err.code, EFBIG);
+  crilog_stats st;
+  crilog_get_stats(log, &st);
+  ck_assert_uint_eq(st.dropped_bytes, 3 * 42);
+  ck_assert_uint_eq(st.bytes, 46);
+  struct stat sb;
+  ck_assert_int_eq(stat(path, &sb), 0);
+  ck_assert_int_eq(sb.st_size, 46);
+  put(log, CRILOG_STDOUT, "d\n", 2, T0 + 2);
+  recs r;
+  parse(path, &r);
+  ck_assert_uint_eq(r.n, 2);
+  ck_assert_str_eq(r.r[0].text, "first");
+  ck_assert_str_eq(r.r[1].text, "d");
+  free(r.buf);
+  ck_assert_int_eq(crilog_close(log, T0, &err), 0);
+}
+END_TEST
+
 /* The header's date part is cached per second; when the wall clock steps
  * back (NTP, a manual date), the next record carries the earlier time, not
  * the cached later one.  Back by a second, forward again, back by a day to
@@ -437,6 +525,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, rotation_drops_the_oldest);
   tcase_add_test(tc, big_burst_reassembles);
   tcase_add_test(tc, write_errors_are_reported_not_fatal);
+  tcase_add_test(tc, a_failing_log_drops_counts_and_resumes);
+  tcase_add_test(tc, a_partly_written_chunk_leaves_no_torn_record);
   tcase_add_test(tc, timestamps_follow_a_clock_stepped_back);
   suite_add_tcase(s, tc);
   return s;

@@ -457,6 +457,94 @@ START_TEST(evil_tarballs_neutralised) {
 }
 END_TEST
 
+/* The limits' arithmetic: an entry that fits is counted, one that would
+ * pass the size or the entry limit is refused (EFBIG) without being
+ * counted, the message names the entry and the limit; 0 is no limit. */
+START_TEST(unpack_limits) {
+  image_unpack_stats st = {.max_bytes = 10 << 20, .max_entries = 3};
+  pv_err err = {0};
+  ck_assert_int_eq(image_unpack_charge(&st, 4 << 20, "a", &err), 0);
+  st.entries++;
+  ck_assert_int_eq(image_unpack_charge(&st, 6 << 20, "b", &err), 0); /* exactly at the limit */
+  st.entries++;
+  ck_assert_uint_eq(st.bytes, 10 << 20);
+  ck_assert_int_eq(image_unpack_charge(&st, 1, "img.tar: entry 'c'", &err), -1);
+  ck_assert_int_eq(err.code, EFBIG);
+  ck_assert_ptr_nonnull(strstr(err.msg, "img.tar: entry 'c'"));
+  ck_assert_ptr_nonnull(strstr(err.msg, "size limit of 10Mi"));
+  ck_assert_uint_eq(st.bytes, 10 << 20);
+  ck_assert_int_eq(image_unpack_charge(&st, 0, "d", &err), 0);
+  st.entries++;
+  ck_assert_int_eq(image_unpack_charge(&st, 0, "e", &err), -1); /* a fourth entry */
+  ck_assert_ptr_nonnull(strstr(err.msg, "more than 3 entries"));
+  /* No overflow near the top of the range. */
+  image_unpack_stats big = {.max_bytes = UINT64_MAX - 1, .bytes = UINT64_MAX - 10};
+  ck_assert_int_eq(image_unpack_charge(&big, 100, "f", &err), -1);
+  image_unpack_stats none = {0};
+  ck_assert_int_eq(image_unpack_charge(&none, UINT64_MAX / 2, "g", &err), 0);
+  char b[48];
+  ck_assert_str_eq(image_unpack_format_size(16ULL << 30, b, sizeof b), "16Gi");
+  ck_assert_str_eq(image_unpack_format_size(1536 << 10, b, sizeof b), "1536Ki");
+  ck_assert_str_eq(image_unpack_format_size(1000, b, sizeof b), "1000 bytes");
+  ck_assert_str_eq(image_unpack_format_size(3ULL << 40, b, sizeof b), "3Ti");
+}
+END_TEST
+
+/* Skipped entries are counted by kind, and the first few named. */
+START_TEST(unpack_skipped_names) {
+  image_unpack_stats st = {0};
+  const char *names[] = {"dev/null", "dev/zero", "run/s.sock", "dev/sda", "dev/sdb", "dev/sdc"};
+  for (size_t i = 0; i < 6; i++)
+    image_unpack_note_skipped(&st, names[i], i == 2);
+  ck_assert_uint_eq(st.skipped_devices, 5);
+  ck_assert_uint_eq(st.skipped_sockets, 1);
+  ck_assert_uint_eq(st.n_skipped_names, IMAGE_UNPACK_SKIPPED_NAMES);
+  ck_assert_str_eq(st.skipped_names[0], "/dev/null");
+  ck_assert_str_eq(st.skipped_names[2], "/run/s.sock");
+  ck_assert_str_eq(st.skipped_names[4], "/dev/sdb");
+}
+END_TEST
+
+/* An archive whose files add up past --max-size is refused before its big
+ * entry is written, naming the image and the limit, and leaves no image and
+ * no staging directory; with room it imports, and the report names the
+ * device node it skipped. */
+START_TEST(import_size_limit) {
+  fixture f;
+  fx_init(&f);
+  static char big[64 * 1024];
+  memset(big, 'z', sizeof big - 1);
+  const tentry e[] = {{"dev/", 'd', 0755, NULL}, {"dev/null", 'c', 0666, NULL}, {"big", 'f', 0644, big}};
+  char tar[600], p[700];
+  snprintf(tar, sizeof tar, "%s/big.tar.gz", f.base);
+  write_tar(tar, 1, e, sizeof e / sizeof e[0]);
+  image_import_report rep;
+  image_import_options o = {.max_bytes = 32 << 10, .report = &rep};
+  pv_err err = {0};
+  ck_assert_int_eq(image_import_with(f.root, "huge:1", tar, &o, &err), -1);
+  ck_assert_int_eq(err.code, EFBIG);
+  ck_assert_ptr_nonnull(strstr(err.msg, "huge:1"));
+  ck_assert_ptr_nonnull(strstr(err.msg, "32Ki"));
+  ck_assert_ptr_nonnull(strstr(err.msg, "'big'"));
+  snprintf(p, sizeof p, "%s/images", f.root);
+  ck_assert_int_le(count_entries(p), 0);
+  o.max_bytes = 64 << 10;
+  memset(&rep, 0, sizeof rep);
+  ck_assert_msg(image_import_with(f.root, "huge:1", tar, &o, &err) == 0, "%s", err.msg);
+  ck_assert_uint_eq(rep.skipped_devices, 1);
+  ck_assert_uint_eq(rep.n_skipped_names, 1);
+  ck_assert_str_eq(rep.skipped_names[0], "/dev/null");
+  ck_assert_uint_eq(rep.entries, 2);
+  o.max_bytes = 0;
+  o.max_entries = 1; /* dev/ then big: the second entry is one too many */
+  ck_assert_int_eq(image_import_with(f.root, "huge:2", tar, &o, &err), -1);
+  ck_assert_ptr_nonnull(strstr(err.msg, "more than 1 entries"));
+  snprintf(p, sizeof p, "%s/images/huge", f.root);
+  ck_assert_int_eq(count_entries(p), 1); /* huge:1 only, no staging left */
+  fx_free(&f);
+}
+END_TEST
+
 START_TEST(failed_imports_leave_nothing) {
   fixture f;
   fx_init(&f);
@@ -707,6 +795,9 @@ static Suite *image_suite(void) {
   tcase_add_test(t, evil_tarballs_refused);
   tcase_add_test(t, evil_tarballs_neutralised);
   tcase_add_test(t, failed_imports_leave_nothing);
+  tcase_add_test(t, unpack_limits);
+  tcase_add_test(t, unpack_skipped_names);
+  tcase_add_test(t, import_size_limit);
   tcase_add_test(t, import_store_parent);
   tcase_add_test(t, not_archives_refused);
   tcase_add_test(t, store_is_private);

@@ -263,6 +263,39 @@ START_TEST(describe_terminating_and_start_limit) {
 }
 END_TEST
 
+/* A container whose log writes fail (a full disk): its dropped bytes and
+ * since when, then when they resumed; the pod's LogsWritable condition is
+ * listed with the others. */
+START_TEST(describe_log_writes) {
+  const char *pod =
+      "{'metadata':{'name':'a','namespace':'ns'},'spec':{'containers':[{'name':'c','image':'x'}]},"
+      "'status':{'phase':'Running','conditions':[{'type':'Ready','status':'True'},"
+      "{'type':'podvisor.io/LogsWritable','status':'False','reason':'LogWritesFailing'}],"
+      "'containerStatuses':[{'name':'c','restartCount':0,'state':{'running':{'startedAt':"
+      "'2023-11-14T22:13:20Z'}},'podvisor':{'logDroppedBytes':123456,'logError':'No space left on device',"
+      "'logFailingSince':'2023-11-14T22:13:20Z'}}]}}";
+  char *s = describe(pod, NULL);
+  ck_assert_msg(strstr(s, "    Restart Count:      0\n    Log Dropped Bytes:  123456\n"
+                          "    Log Writes:         failing: No space left on device since Tue, 14 Nov 2023 "
+                          "22:13:20 +0000\n") != NULL,
+                "%s", s);
+  ck_assert_msg(strstr(s, "  podvisor.io/LogsWritable   False \n") != NULL, "%s", s);
+  free(s);
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", pod);
+  char *at = strstr(buf, "'logError'");
+  snprintf(at, sizeof buf - (size_t)(at - buf), "'logResumedAt':'2023-11-14T22:14:00Z'}}]}}");
+  s = describe(buf, NULL);
+  ck_assert_msg(strstr(s, "    Log Writes:         resumed Tue, 14 Nov 2023 22:14:00 +0000\n") != NULL, "%s", s);
+  free(s);
+  s = describe("{'metadata':{'name':'a','namespace':'ns'},'spec':{'containers':[{'name':'c','image':'x'}]},"
+               "'status':{'phase':'Running','containerStatuses':[{'name':'c','podvisor':{}}]}}",
+               NULL);
+  ck_assert_ptr_null(strstr(s, "Log "));
+  free(s);
+}
+END_TEST
+
 START_TEST(describe_annotations_gates_tolerations) {
   char long_value[200];
   memset(long_value, 'v', 150);
@@ -337,6 +370,7 @@ int main(void) {
   tcase_add_test(tc, describe_pending_pod_with_reason);
   tcase_add_test(tc, describe_terminating_and_start_limit);
   tcase_add_test(tc, describe_annotations_gates_tolerations);
+  tcase_add_test(tc, describe_log_writes);
   tcase_add_test(tc, describe_local_time_and_errors);
   suite_add_tcase(s, tc);
   return testutil_run(s);
