@@ -84,6 +84,8 @@ enum {
   FS_STEP_MOVE,
   FS_STEP_CHROOT,
   FS_STEP_READONLY,
+  FS_STEP_TARGET,         /* find or create the target of operation `index` inside the root */
+  FS_STEP_TARGET_REFUSED, /* a volume's target resolved to the root, /proc or /sys */
 };
 
 /* A cgroup v1 hierarchy to mount inside the container. */
