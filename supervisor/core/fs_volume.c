@@ -1,8 +1,10 @@
 /*
  * fs_volume.c - planning volumes: a destination is cleaned, resolved inside
- * the image with openat2(RESOLVE_IN_ROOT) so that no symlink of the image
- * can point a mount outside the container's root, and its missing mount
- * point is created in the upper layer (see fs.h, "Volumes").
+ * the image with openat2(RESOLVE_IN_ROOT) so that its missing directories
+ * are made in the upper layer with the image's modes, and its operation
+ * gets the bind's flags (see fs.h, "Volumes").  The child resolves the
+ * destination again, inside the mounted root (fs_target.c), and that is
+ * the one that counts.
  */
 #include <errno.h>
 #include <fcntl.h>
