@@ -328,116 +328,6 @@ int fs_cleanup_container_root(const char *dir, pv_err *err) {
 
 /* ---- execution (child: syscalls only) ---- */
 
-/* Every target is opened inside the new root (fs_target.c): a failure to
- * find or make it is FS_STEP_TARGET, a volume whose target went where no
- * volume may go is FS_STEP_TARGET_REFUSED, the operation itself is
- * FS_STEP_OP. */
-static int op_target(int root, const fs_op *op, int point, int *step) {
-  int fd = fs_target_open(root, op->dst, point, op->volume != NULL);
-  if (fd < 0) {
-    *step = FS_STEP_TARGET;
-    return -1;
-  }
-  int r = op->volume != NULL ? fs_target_refused(root, fd) : 0;
-  if (r != 0) {
-    *step = r > 0 ? FS_STEP_TARGET_REFUSED : FS_STEP_TARGET;
-    close(fd);
-    return -1;
-  }
-  *step = FS_STEP_OP;
-  return fd;
-}
-
-static int run_mount(int root, const fs_op *op, int *step) {
-  char path[32];
-  int t = op_target(root, op, op->point, step);
-  if (t < 0)
-    return -1;
-  int r = op->flags & MS_BIND ? fs_bind_tree(AT_FDCWD, op->src, op->flags & MS_REC, op, t)
-                              : mount(op->src, fs_fd_path(path, t), op->type, op->flags, op->data);
-  int saved = errno;
-  close(t);
-  errno = saved;
-  return r;
-}
-
-/* Operations that make an entry: relative to the fd of its parent. */
-static int run_make(int root, const fs_op *op, int *step) {
-  const char *name;
-  int dir = fs_target_parent(root, op->dst, &name);
-  if (dir < 0) {
-    *step = FS_STEP_TARGET;
-    return -1;
-  }
-  int r;
-  switch (op->kind) {
-  case OP_MKDIR: r = mkdirat(dir, name, op->mode) < 0 && errno != EEXIST ? -1 : 0; break;
-  case OP_MKNOD: r = mknodat(dir, name, op->mode, op->dev) < 0 && !(errno == EEXIST && S_ISREG(op->mode)) ? -1 : 0; break;
-  default: r = symlinkat(op->src, dir, name); break;
-  }
-  int saved = errno;
-  close(dir);
-  errno = saved;
-  return r;
-}
-
-/* Masks, read-only paths, sysfs and remounts: on an existing target. */
-static int run_on_target(int root, const fs_op *op, int t) {
-  char path[32];
-  struct stat st;
-  switch (op->kind) {
-  case OP_MASK: {
-    if (fstat(t, &st) < 0)
-      return -1;
-    if (S_ISDIR(st.st_mode))
-      return mount("tmpfs", fs_fd_path(path, t), "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, "size=0");
-    int null = fs_target_open(root, "dev/null", POINT_NONE, false);
-    if (null < 0)
-      return -1;
-    fs_op bind = {.kind = OP_MOUNT};
-    int r = fs_bind_tree(null, "", false, &bind, t);
-    int saved = errno;
-    close(null);
-    errno = saved;
-    return r;
-  }
-  case OP_RO_PATH: {
-    fs_op bind = {.kind = OP_MOUNT, .attr_top = fs_ms_to_attr(MS_RDONLY | NOSUID_NODEV_NOEXEC)};
-    return fs_bind_tree(t, "", true, &bind, t);
-  }
-  case OP_SYSFS: {
-    if (mount("sysfs", fs_fd_path(path, t), "sysfs", op->flags, NULL) == 0)
-      return 0;
-    if (errno != EPERM && errno != EBUSY)
-      return -1;
-    fs_op bind = {.kind = OP_MOUNT, .attr_all = fs_ms_to_attr(op->flags)};
-    return fs_bind_tree(AT_FDCWD, "/sys", true, &bind, t);
-  }
-  case OP_REMOUNT: return mount(NULL, fs_fd_path(path, t), NULL, MS_REMOUNT | op->flags, op->data);
-  default: errno = EINVAL; return -1;
-  }
-}
-
-static int run_op(int root, const fs_op *op, int *step) {
-  *step = FS_STEP_OP;
-  switch (op->kind) {
-  case OP_MOUNT: return run_mount(root, op, step);
-  case OP_MKDIR:
-  case OP_MKNOD:
-  case OP_SYMLINK: return run_make(root, op, step);
-  default: break;
-  }
-  /* A masked or read-only path the kernel does not have is no error. */
-  int t = op_target(root, op, op->kind == OP_SYSFS ? POINT_DIR : POINT_NONE, step);
-  if (t < 0)
-    return errno == ENOENT && (op->kind == OP_MASK || op->kind == OP_RO_PATH) ? 0 : -1;
-  int r = run_on_target(root, op, t);
-  int saved = errno;
-  close(t);
-  errno = saved;
-  return r;
-}
-
 int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *index) {
   if (phase == 0) {
     /* Nothing done in this namespace may propagate back to the host. */
@@ -463,7 +353,7 @@ int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *
   for (size_t i = 0; i < p->n_ops; i++) {
     if (p->ops[i].phase != phase)
       continue;
-    if (run_op(root, &p->ops[i], step) < 0) {
+    if (fs_run_op(root, &p->ops[i], step) < 0) {
       *index = (int)i;
       int saved = errno;
       close(root);

@@ -65,6 +65,11 @@ int fs_plan_volume(const fs_config *c, fs_plan *p, const container_mount *m, pv_
 
 /* ---- child side (fs_target.c): syscalls only, no allocation ---- */
 
+/* Runs op with root (an O_PATH fd of the new root) as the base of every
+ * path; on failure -1, errno and *step: FS_STEP_TARGET, FS_STEP_TARGET_REFUSED
+ * or FS_STEP_OP. */
+int fs_run_op(int root, const fs_op *op, int *step);
+
 /* An O_PATH fd of rel resolved inside root (an O_PATH fd of the new root)
  * with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), and with
  * RESOLVE_NO_SYMLINKS unless follow.  With point != POINT_NONE what is
