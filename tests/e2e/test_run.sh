@@ -65,6 +65,15 @@ check "volume modes on a submount" "rw rw,nodev,relatime writable
 ro ro,nodev,relatime readonly
 rro ro,nodev,relatime readonly
 ro-non-recursive rw,nodev,relatime writable" "$out"
+# An image without /proc, /dev and /sys: the mount points are made inside
+# the container's root, as crun and runc make them.
+bare=$(mktemp -d /tmp/pv-run-bare.XXXXXX)
+cp -a "$R/images/busybox/latest/rootfs/." "$bare/"
+rm -rf "$bare/proc" "$bare/dev" "$bare/sys"
+"$PV" --root "$R" image import bare "$bare" >/dev/null 2>&1 || check "import the bare image" ok failed
+rm -rf "$bare"
+out=$(run bare sh -c 'test -r /proc/self/status && test -c /dev/null && test -d /sys/kernel && echo ran' 2>&1)
+check "image without /proc /dev /sys" ran "$out"
 out=$(run busybox sh -c 'echo $PATH' | cut -c1-5)
 check "image env PATH" "/usr/" "$out"
 
