@@ -81,9 +81,10 @@
  * recursiveReadOnly; IfPossible falls back to the top mount when the
  * kernel refuses; open_tree, move_mount and mount_setattr need Linux 5.12,
  * openat2 5.6).  Flags are only added, never cleared: a source mounted
- * nosuid or noexec stays so.  nosuid is not added, as neither Kubernetes
- * (containerd and CRI-O give a volume "rbind" and "ro"/"rw" only) nor
- * docker adds it; nodev is podvisor's own (see above), as in podman.
+ * nosuid or noexec stays so (podman keeps them likewise).  nosuid is not
+ * added, as neither Kubernetes (containerd and CRI-O give a volume "rbind"
+ * and "ro"/"rw" only) nor docker nor podman adds it; nodev is podvisor's
+ * own (see above).
  * In the parent, the destination is also resolved inside the image, where
  * its missing directories are made in the upper layer with the mode and
  * owner of the image's (the child then finds them).  Destinations under
