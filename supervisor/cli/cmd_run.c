@@ -128,9 +128,10 @@ static int parse_volume(struct run_opts *o, const char *spec, pv_err *err) {
   }
   if (ctr == NULL || host[0] != '/' || ctr[0] != '/')
     return pv_err_set(err, EINVAL, "volume '%s': expected /HOST/PATH:/CONTAINER/PATH[:MODE]", spec);
-  /* As in podman and docker: ro is recursive where the kernel can do it
-   * (the submounts of the host path are read-only too), rro insists on it,
-   * ro-non-recursive leaves the submounts as they are. */
+  /* As in docker since 25 (and the modes are named as there): ro is
+   * recursive where the kernel can do it (the submounts of the host path
+   * are read-only too), rro insists on it, ro-non-recursive leaves the
+   * submounts as they are. */
   static const struct {
     const char *name;
     bool readonly;

@@ -52,7 +52,7 @@ out=$(run -v "$R/vol:/v:ro" busybox sh -c 'cat /v/f; touch /v/g 2>/dev/null && e
 check "volume ro" "data
 ro" "$out"
 # A host path with a submount: ro reaches it (recursive read-only, as in
-# podman and docker), ro-non-recursive does not, and it is nodev in every
+# docker since 25), ro-non-recursive does not, and it is nodev in every
 # mode.  The tmpfs lives in a mount namespace of its own, gone with it.
 mkdir -p "$R/vol/sub"
 out=$(unshare -m --propagation private sh -c '
