@@ -252,7 +252,9 @@ static int run_make(int root, const fs_op *op, int *step) {
   int r;
   switch (op->kind) {
   case OP_MKDIR: r = mkdirat(dir, name, op->mode) < 0 && errno != EEXIST ? -1 : 0; break;
-  case OP_MKNOD: r = mknodat(dir, name, op->mode, op->dev) < 0 && !(errno == EEXIST && S_ISREG(op->mode)) ? -1 : 0; break;
+  case OP_MKNOD:
+    r = mknodat(dir, name, op->mode, op->dev) < 0 && !(errno == EEXIST && S_ISREG(op->mode)) ? -1 : 0;
+    break;
   default: r = symlinkat(op->src, dir, name); break;
   }
   int saved = errno;

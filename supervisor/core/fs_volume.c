@@ -148,14 +148,15 @@ static int plan_volume_mount(const fs_config *c, fs_plan *p, const container_mou
   const char *name = m->name != NULL ? fs_plan_own(p, strdup(m->name)) : NULL;
   fs_op *op = NULL;
   if (d == NULL || vol == NULL || (m->name != NULL && name == NULL)) {
-    op = NULL;
+    /* out of memory: op stays NULL */
   } else if (m->tmpfs) {
     char *data = NULL;
     if (m->tmpfs_size > 0 && asprintf(&data, "size=%llu", (unsigned long long)m->tmpfs_size) < 0)
       data = NULL;
     const char *owned = m->tmpfs_size > 0 ? fs_plan_own(p, data) : NULL;
     if (m->tmpfs_size == 0 || owned != NULL)
-      op = fs_plan_add_mount(p, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0), owned);
+      op = fs_plan_add_mount(p, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0),
+                             owned);
   } else {
     const char *src = fs_plan_own(p, strdup(m->source));
     op = src != NULL ? fs_plan_add_mount(p, src, d, NULL, MS_BIND | MS_REC, NULL) : NULL;

@@ -177,9 +177,9 @@ static void drop_source(char *src) {
 
 /* Prints "<mount point> <per-mount options>" for each given mount point
  * and whether a file can be made in it. */
-#define SHOW_MOUNTS                                                                                 \
-  "for m in $MOUNTS; do "                                                                           \
-  "o=$(awk -v m=$m '$5 == m {o = $6} END {print o}' /proc/self/mountinfo); "                        \
+#define SHOW_MOUNTS                                                                                          \
+  "for m in $MOUNTS; do "                                                                                    \
+  "o=$(awk -v m=$m '$5 == m {o = $6} END {print o}' /proc/self/mountinfo); "                                 \
   "if touch $m/w 2>/dev/null; then w=writable; else w=readonly; fi; echo $m $o $w; done"
 
 START_TEST(bind_volume_submounts_get_nodev_and_rro) {
@@ -191,7 +191,8 @@ START_TEST(bind_volume_submounts_get_nodev_and_rro) {
       {.source = src, .destination = "/rrop", .readonly = true, .rro = CONTAINER_RRO_IF_POSSIBLE},
   };
   container_config cfg;
-  ctrtest_config_sh(&cfg, "submounts", "MOUNTS='/rw /rw/sub /ro /ro/sub /rro /rro/sub /rrop/sub'; " SHOW_MOUNTS);
+  ctrtest_config_sh(&cfg, "submounts",
+                    "MOUNTS='/rw /rw/sub /ro /ro/sub /rro /rro/sub /rrop/sub'; " SHOW_MOUNTS);
   cfg.mounts = mounts;
   cfg.n_mounts = sizeof mounts / sizeof mounts[0];
   char out[1024];

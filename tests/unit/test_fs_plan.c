@@ -203,7 +203,8 @@ END_TEST
 
 /* A privileged container keeps the devices of its volumes. */
 START_TEST(privileged_volumes_keep_devices) {
-  container_mount m = {.source = vsrc, .destination = "/data", .readonly = true, .rro = CONTAINER_RRO_ENABLED};
+  container_mount m = {
+      .source = vsrc, .destination = "/data", .readonly = true, .rro = CONTAINER_RRO_ENABLED};
   fs_plan p;
   plan_volumes(&p, &m, 1, true);
   int k = find_op(&p, OP_MOUNT, "data");
@@ -224,22 +225,26 @@ START_TEST(failed_volumes_are_named) {
   int k = find_op(&p, OP_MOUNT, "data"), t = find_op(&p, OP_MOUNT, "t");
   char buf[2 * PATH_MAX], want[2 * PATH_MAX];
   ck_assert(fs_step_describe(&p, FS_STEP_OP, k, buf, sizeof buf));
-  snprintf(want, sizeof want, "volume data (/data): bind mount %s on /data (resolved inside the container's root)",
-           vsrc);
+  snprintf(want, sizeof want,
+           "volume data (/data): bind mount %s on /data (resolved inside the container's root)", vsrc);
   ck_assert_str_eq(buf, want);
   ck_assert(fs_step_describe(&p, FS_STEP_TARGET, k, buf, sizeof buf));
-  ck_assert_str_eq(buf, "volume data (/data): find or create the mount point /data inside the container's root");
+  ck_assert_str_eq(buf,
+                   "volume data (/data): find or create the mount point /data inside the container's root");
   ck_assert(fs_step_describe(&p, FS_STEP_TARGET_REFUSED, k, buf, sizeof buf));
-  ck_assert_msg(strncmp(buf, "volume data (/data): the mount point /data resolves, through a symbolic link, to "
-                             "the container's root or into its /proc or /sys",
-                        strlen("volume data (/data): the mount point /data resolves, through a symbolic link, "
-                               "to the container's root or into its /proc or /sys")) == 0,
-                "%s", buf);
+  ck_assert_msg(
+      strncmp(buf,
+              "volume data (/data): the mount point /data resolves, through a symbolic link, to "
+              "the container's root or into its /proc or /sys",
+              strlen("volume data (/data): the mount point /data resolves, through a symbolic link, "
+                     "to the container's root or into its /proc or /sys")) == 0,
+      "%s", buf);
   ck_assert(fs_step_describe(&p, FS_STEP_OP, t, buf, sizeof buf));
   ck_assert_str_eq(buf, "volume /t: mount tmpfs on /t (resolved inside the container's root)");
   int proc = find_op(&p, OP_MOUNT, "proc");
   ck_assert(fs_step_describe(&p, FS_STEP_TARGET, proc, buf, sizeof buf));
-  ck_assert_str_eq(buf, "find or create /proc inside the container's root (no symbolic link is followed there)");
+  ck_assert_str_eq(buf,
+                   "find or create /proc inside the container's root (no symbolic link is followed there)");
   ck_assert(fs_step_describe(&p, FS_STEP_OP, proc, buf, sizeof buf));
   ck_assert_str_eq(buf, "mount proc on /proc");
   fs_plan_free(&p);

@@ -13,7 +13,7 @@
 #include "supervisor/core/fs_internal.h"
 #include "tests/testutil.h"
 
-static char *top;    /* holds root/ and outside/ */
+static char *top;                              /* holds root/ and outside/ */
 static char root[PATH_MAX], outside[PATH_MAX]; /* inside top, far shorter than PATH_MAX */
 static int rootfd = -1;
 

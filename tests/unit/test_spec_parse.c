@@ -634,7 +634,8 @@ START_TEST(recursive_read_only) {
   struct run x;
   parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
                  "    - {name: v, mountPath: /a, readOnly: true, recursiveReadOnly: Enabled}\n"
-                 "    - {name: v, mountPath: /b, readOnly: true, recursiveReadOnly: IfPossible, mountPropagation: None}\n"
+                 "    - {name: v, mountPath: /b, readOnly: true, recursiveReadOnly: IfPossible, "
+                 "mountPropagation: None}\n"
                  "    - {name: v, mountPath: /c, recursiveReadOnly: Disabled}\n"
                  "    - {name: v, mountPath: /d, readOnly: true}\n"
                  "  volumes: [{name: v, emptyDir: {}}]\n");
@@ -655,10 +656,12 @@ START_TEST(recursive_read_only) {
                  "  volumes: [{name: v, emptyDir: {}}]\n");
   EXPECT(&x, DIAG_ERROR, 10,
          "spec.containers[0].volumeMounts[0].recursiveReadOnly: may only be specified when readOnly is true");
-  EXPECT(&x, DIAG_ERROR, 11, "volumeMounts[1].recursiveReadOnly: may only be specified when readOnly is true");
+  EXPECT(&x, DIAG_ERROR, 11,
+         "volumeMounts[1].recursiveReadOnly: may only be specified when readOnly is true");
   EXPECT(&x, DIAG_ERROR, 12, "volumeMounts[2].recursiveReadOnly: unsupported value 'enabled'");
   EXPECT(&x, DIAG_ERROR, 13,
-         "volumeMounts[3].recursiveReadOnly: may only be specified when mountPropagation is None or not specified");
+         "volumeMounts[3].recursiveReadOnly: may only be specified when mountPropagation is None or not "
+         "specified");
   ck_assert_ptr_null(find(&x, DIAG_ERROR, 0, "recursive read-only mounts are not implemented"));
   ck_assert_uint_eq(x.pods.n, 0);
   done(&x);
