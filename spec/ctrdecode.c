@@ -153,11 +153,17 @@ static void mounts(decode_ctx *c, const ytree_node *cm, spec_container *ct) {
       if (decode_enum(c, e, "mountPropagation", props, 3, &prop) == 1 && prop != 0)
         decode_error_key(c, e, "mountPropagation",
                          "not supported by podvisor: only None (private mounts) is implemented");
+      /* Kubernetes' validateMountRecursiveReadOnly, same messages. */
       static const char *const rro[] = {"Disabled", "IfPossible", "Enabled"};
       int r = 0;
-      if (decode_enum(c, e, "recursiveReadOnly", rro, 3, &r) == 1 && r != 0)
-        decode_error_key(c, e, "recursiveReadOnly",
-                         "not supported by podvisor: recursive read-only mounts are not implemented");
+      if (decode_enum(c, e, "recursiveReadOnly", rro, 3, &r) == 1 && r != SPEC_RRO_DISABLED) {
+        m->recursive_read_only = (spec_rro)r;
+        if (!m->read_only)
+          decode_error_key(c, e, "recursiveReadOnly", "may only be specified when readOnly is true");
+        if (prop != 0)
+          decode_error_key(c, e, "recursiveReadOnly",
+                           "may only be specified when mountPropagation is None or not specified");
+      }
     }
     decode_pop(c, s2);
   }

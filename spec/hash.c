@@ -92,6 +92,9 @@ static void put_container(struct hasher *h, const spec_container *c) {
     put_str(h, "mountPath", c->mounts[i].mount_path);
     put_str(h, "subPath", c->mounts[i].sub_path);
     put_i64(h, "readOnly", c->mounts[i].read_only);
+    /* Only when set: the hashes of pods without it stay what they were. */
+    if (c->mounts[i].recursive_read_only != SPEC_RRO_DISABLED)
+      put_i64(h, "recursiveReadOnly", c->mounts[i].recursive_read_only);
   }
   put_probe(h, "liveness", &c->liveness);
   put_probe(h, "readiness", &c->readiness);

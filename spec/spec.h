@@ -122,11 +122,19 @@ typedef struct spec_resources {
   int64_t ephemeral_request, ephemeral_limit;  /* bytes, rounded up */
 } spec_resources;
 
+/* volumeMounts[].recursiveReadOnly; the order is the decoder's table's. */
+typedef enum spec_rro {
+  SPEC_RRO_DISABLED = 0, /* unset or Disabled: only the volume's top mount is read-only */
+  SPEC_RRO_IF_POSSIBLE,  /* its submounts too, when the kernel can */
+  SPEC_RRO_ENABLED,      /* its submounts too, or the container does not start */
+} spec_rro;
+
 typedef struct spec_mount {
   char *name;       /* a volume of the pod */
   char *mount_path; /* absolute path inside the container */
   char *sub_path;   /* relative path inside the volume, or NULL */
   bool read_only;
+  spec_rro recursive_read_only; /* not Disabled only with read_only */
 } spec_mount;
 
 typedef struct spec_probe {

@@ -76,7 +76,9 @@ static void usage(FILE *f) {
           "  --privileged         all capabilities, nothing masked, /sys writable\n"
           "  --cap-add CAP        add a capability (NET_ADMIN, ALL...)\n"
           "  --cap-drop CAP       drop a capability\n"
-          "  -v, --volume HOST:CTR[:ro|rw]  bind mount a host path\n"
+          "  -v, --volume HOST:CTR[:MODE]  bind mount a host path; MODE rw (default), ro\n"
+          "                       (submounts read-only too where the kernel can), rro\n"
+          "                       (the same, or fail) or ro-non-recursive\n"
           "  --cgroup-parent PATH cgroup parent, relative to the cgroup root (default podvisor)\n"
           "  --rm                 remove the container at exit (always done)\n",
           RUN_DEFAULT_PIDS_LIMIT);
@@ -125,11 +127,29 @@ static int parse_volume(struct run_opts *o, const char *spec, pv_err *err) {
       *mode++ = '\0';
   }
   if (ctr == NULL || host[0] != '/' || ctr[0] != '/')
-    return pv_err_set(err, EINVAL, "volume '%s': expected /HOST/PATH:/CONTAINER/PATH[:ro|rw]", spec);
-  if (mode != NULL && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0)
-    return pv_err_set(err, EINVAL, "volume '%s': unknown mode '%s' (ro or rw)", spec, mode);
-  o->vols[o->n_vols++] = (container_mount){.source = host, .destination = ctr,
-                                           .readonly = mode != NULL && strcmp(mode, "ro") == 0};
+    return pv_err_set(err, EINVAL, "volume '%s': expected /HOST/PATH:/CONTAINER/PATH[:MODE]", spec);
+  /* As in docker since 25 (and the modes are named as there): ro is
+   * recursive where the kernel can do it (the submounts of the host path
+   * are read-only too), rro insists on it, ro-non-recursive leaves the
+   * submounts as they are. */
+  static const struct {
+    const char *name;
+    bool readonly;
+    container_rro rro;
+  } modes[] = {
+      {"rw", false, CONTAINER_RRO_DISABLED},
+      {"ro", true, CONTAINER_RRO_IF_POSSIBLE},
+      {"rro", true, CONTAINER_RRO_ENABLED},
+      {"ro-non-recursive", true, CONTAINER_RRO_DISABLED},
+  };
+  size_t m = 0;
+  while (mode != NULL && m < sizeof modes / sizeof modes[0] && strcmp(mode, modes[m].name) != 0)
+    m++;
+  if (m == sizeof modes / sizeof modes[0])
+    return pv_err_set(err, EINVAL, "volume '%s': unknown mode '%s' (rw, ro, rro or ro-non-recursive)", spec,
+                      mode);
+  o->vols[o->n_vols++] = (container_mount){
+      .source = host, .destination = ctr, .readonly = modes[m].readonly, .rro = modes[m].rro};
   return 0;
 }
 

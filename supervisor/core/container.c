@@ -236,6 +236,7 @@ static void mounts_free(container_mount *v, size_t n) {
   for (size_t i = 0; v != NULL && i < n; i++) {
     free((char *)v[i].source);
     free((char *)v[i].destination);
+    free((char *)v[i].name);
   }
   free(v);
 }
@@ -337,8 +338,9 @@ static int copy_fs_config(container *c, const container_config *cfg, pv_err *err
     *dst = *src;
     dst->source = src->source != NULL ? strdup(src->source) : NULL;
     dst->destination = src->destination != NULL ? strdup(src->destination) : NULL;
+    dst->name = src->name != NULL ? strdup(src->name) : NULL;
     if ((src->source != NULL && dst->source == NULL) ||
-        (src->destination != NULL && dst->destination == NULL))
+        (src->destination != NULL && dst->destination == NULL) || (src->name != NULL && dst->name == NULL))
       return pv_err_sys(err, "container %s: copy the mounts", c->id);
   }
   c->readonly_rootfs = cfg->readonly_rootfs;

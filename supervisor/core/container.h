@@ -59,13 +59,29 @@ typedef enum {
 
 const char *container_state_name(container_state s);
 
-/* A bind mount (volume) or a tmpfs placed into the container. */
+/* recursiveReadOnly of a read-only bind (Kubernetes' field, fs.h "Volumes"). */
+typedef enum {
+  CONTAINER_RRO_DISABLED = 0, /* only the bind's top mount is read-only; submounts keep theirs */
+  CONTAINER_RRO_IF_POSSIBLE,  /* every submount too, or only the top when the kernel cannot */
+  CONTAINER_RRO_ENABLED,      /* every submount too, or the start fails */
+} container_rro;
+
+/* A bind mount (volume) or a tmpfs placed into the container.  The
+ * destination is resolved inside the container's root when the container
+ * starts (symbolic links followed as if that root were "/"), after the
+ * volumes before it in the list: a volume may be mounted inside another. */
 typedef struct container_mount {
   const char *source;      /* host path; ignored for tmpfs */
   const char *destination; /* absolute path inside the container */
   bool readonly;
   bool tmpfs;          /* mount a tmpfs instead of a bind */
   uint64_t tmpfs_size; /* bytes, 0 = kernel default */
+  /* Naming and recursion (both optional: zero keeps the defaults).  name
+   * is the volume's name, for messages only ("volume data at /data/sub");
+   * rro applies to a read-only bind (readonly set) and says whether its
+   * submounts are made read-only too. */
+  const char *name;
+  container_rro rro;
 } container_mount;
 
 /* Which namespaces a container joins instead of creating: open fds of

@@ -107,9 +107,12 @@ int fs_plan_add_dir(fs_plan *p, const char *dst, mode_t mode) {
 }
 
 static int plan_dev(fs_plan *p) {
-  if (fs_plan_add_mount(p, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
-                        "mode=755,size=65536k") == NULL ||
-      add_dev(p, "dev/null", "/dev/null") < 0 || add_dev(p, "dev/zero", "/dev/zero") < 0 ||
+  fs_op *dev = fs_plan_add_mount(p, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
+                                 "mode=755,size=65536k");
+  if (dev == NULL)
+    return -1;
+  dev->point = POINT_DIR;
+  if (add_dev(p, "dev/null", "/dev/null") < 0 || add_dev(p, "dev/zero", "/dev/zero") < 0 ||
       add_dev(p, "dev/full", "/dev/full") < 0 || add_dev(p, "dev/random", "/dev/random") < 0 ||
       add_dev(p, "dev/urandom", "/dev/urandom") < 0 || add_dev(p, "dev/tty", "/dev/tty") < 0 ||
       fs_plan_add_dir(p, "dev/pts", 0755) < 0 || fs_plan_add_dir(p, "dev/shm", 01777) < 0 ||
@@ -204,7 +207,11 @@ static int plan_cgroups(const fs_config *c, fs_plan *p) {
 }
 
 static int plan_standard(const fs_config *c, fs_plan *p) {
-  if (fs_plan_add_mount(p, "proc", "proc", "proc", NOSUID_NODEV_NOEXEC, NULL) == NULL || plan_dev(p) < 0)
+  fs_op *proc = fs_plan_add_mount(p, "proc", "proc", "proc", NOSUID_NODEV_NOEXEC, NULL);
+  if (proc == NULL)
+    return -1;
+  proc->point = POINT_DIR; /* an image may lack /proc, /dev or /sys */
+  if (plan_dev(p) < 0)
     return -1;
   fs_op *op = fs_plan_add(p, OP_SYSFS, "sys");
   if (op == NULL)
@@ -321,42 +328,6 @@ int fs_cleanup_container_root(const char *dir, pv_err *err) {
 
 /* ---- execution (child: syscalls only) ---- */
 
-static int run_op(const fs_op *op) {
-  struct stat st;
-  switch (op->kind) {
-  case OP_MOUNT:
-    if (mount(op->src, op->dst, op->type, op->flags, op->data) < 0)
-      return -1;
-    if (op->ro && mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | op->rflags, NULL) < 0)
-      return -1;
-    return 0;
-  case OP_MKDIR: return mkdir(op->dst, op->mode) < 0 && errno != EEXIST ? -1 : 0;
-  case OP_MKNOD:
-    return mknod(op->dst, op->mode, op->dev) < 0 && !(errno == EEXIST && S_ISREG(op->mode)) ? -1 : 0;
-  case OP_SYMLINK: return symlink(op->src, op->dst);
-  case OP_MASK:
-    if (stat(op->dst, &st) < 0)
-      return errno == ENOENT ? 0 : -1;
-    if (S_ISDIR(st.st_mode))
-      return mount("tmpfs", op->dst, "tmpfs", MS_RDONLY | NOSUID_NODEV_NOEXEC, "size=0");
-    return mount("dev/null", op->dst, NULL, MS_BIND, NULL);
-  case OP_RO_PATH:
-    if (mount(op->dst, op->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-      return errno == ENOENT ? 0 : -1;
-    return mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | NOSUID_NODEV_NOEXEC, NULL);
-  case OP_SYSFS:
-    if (mount("sysfs", op->dst, "sysfs", op->flags, NULL) == 0)
-      return 0;
-    if (errno != EPERM && errno != EBUSY)
-      return -1;
-    if (mount("/sys", op->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-      return -1;
-    return mount(NULL, op->dst, NULL, MS_REMOUNT | MS_BIND | op->flags, NULL);
-  case OP_REMOUNT: return mount(NULL, op->dst, NULL, MS_REMOUNT | op->flags, op->data);
-  default: errno = EINVAL; return -1;
-  }
-}
-
 int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *index) {
   if (phase == 0) {
     /* Nothing done in this namespace may propagate back to the host. */
@@ -373,15 +344,24 @@ int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *
       return -1;
     }
   }
+  /* The working directory is the new root, in both phases. */
+  int root = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) {
+    *step = FS_STEP_CHDIR;
+    return -1;
+  }
   for (size_t i = 0; i < p->n_ops; i++) {
     if (p->ops[i].phase != phase)
       continue;
-    if (run_op(&p->ops[i]) < 0) {
-      *step = FS_STEP_OP;
+    if (fs_run_op(root, &p->ops[i], step) < 0) {
       *index = (int)i;
+      int saved = errno;
+      close(root);
+      errno = saved;
       return -1;
     }
   }
+  close(root);
   return 0;
 }
 
@@ -443,7 +423,52 @@ static const char *op_verb(const fs_op *op) {
   }
 }
 
+/* "volume data (/data/sub)", or "volume /data/sub" when it has no name. */
+static void volume_label(const fs_op *op, char *buf, size_t len) {
+  if (op->volume_name != NULL)
+    snprintf(buf, len, "volume %s (%s)", op->volume_name, op->volume);
+  else
+    snprintf(buf, len, "volume %s", op->volume);
+}
+
+static void describe_op(const fs_op *op, char *buf, size_t len) {
+  char vol[PATH_MAX + 300];
+  if (op->volume != NULL) {
+    volume_label(op, vol, sizeof vol);
+    if (op->flags & MS_BIND)
+      snprintf(buf, len, "%s: bind mount %s on %s (resolved inside the container's root)", vol, op->src,
+               op->volume);
+    else
+      snprintf(buf, len, "%s: mount %s on %s (resolved inside the container's root)", vol, op->type,
+               op->volume);
+  } else if (op->kind == OP_MOUNT && !(op->flags & MS_BIND)) {
+    snprintf(buf, len, "mount %s on /%s", op->type, op->dst);
+  } else if (op->kind == OP_MOUNT) {
+    snprintf(buf, len, "bind mount %s on /%s", op->src, op->dst);
+  } else {
+    snprintf(buf, len, "%s /%s", op_verb(op), op->dst);
+  }
+}
+
+static void describe_target(const fs_op *op, bool refused, char *buf, size_t len) {
+  char vol[PATH_MAX + 300];
+  if (op->volume == NULL) {
+    snprintf(buf, len, "%s /%s inside the container's root (no symbolic link is followed there)",
+             op->point != POINT_NONE ? "find or create" : "find", op->dst);
+    return;
+  }
+  volume_label(op, vol, sizeof vol);
+  if (refused)
+    snprintf(buf, len,
+             "%s: the mount point %s resolves, through a symbolic link, to the container's root or into its "
+             "/proc or /sys, where no volume may be mounted",
+             vol, op->volume);
+  else
+    snprintf(buf, len, "%s: find or create the mount point %s inside the container's root", vol, op->volume);
+}
+
 bool fs_step_describe(const fs_plan *p, int step, int index, char *buf, size_t len) {
+  const fs_op *op = index >= 0 && (size_t)index < p->n_ops ? &p->ops[index] : NULL;
   switch (step) {
   case FS_STEP_PRIVATE: snprintf(buf, len, "make / private (rprivate)"); return true;
   case FS_STEP_OVERLAY:
@@ -456,17 +481,14 @@ bool fs_step_describe(const fs_plan *p, int step, int index, char *buf, size_t l
   case FS_STEP_CHROOT: snprintf(buf, len, "chroot into %s", p->merged); return true;
   case FS_STEP_READONLY: snprintf(buf, len, "remount / read-only"); return true;
   case FS_STEP_OP:
-    if (index >= 0 && (size_t)index < p->n_ops) {
-      const fs_op *op = &p->ops[index];
-      if (op->kind == OP_MOUNT && !(op->flags & MS_BIND))
-        snprintf(buf, len, "mount %s on /%s", op->type, op->dst);
-      else if (op->kind == OP_MOUNT)
-        snprintf(buf, len, "bind mount %s on /%s", op->src, op->dst);
-      else
-        snprintf(buf, len, "%s /%s", op_verb(op), op->dst);
-    } else {
+  case FS_STEP_TARGET:
+  case FS_STEP_TARGET_REFUSED:
+    if (op == NULL)
       snprintf(buf, len, "mount operation %d", index);
-    }
+    else if (step == FS_STEP_OP)
+      describe_op(op, buf, len);
+    else
+      describe_target(op, step == FS_STEP_TARGET_REFUSED, buf, len);
     return true;
   default: return false;
   }

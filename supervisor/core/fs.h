@@ -15,7 +15,7 @@
  * Plan, then execute.  In the parent, fs_populate_container_root() turns an
  * fs_config into an fs_plan: the overlay options and an ordered list of
  * operations (mount, mkdir, mknod, symlink, mask, read-only bind), with every
- * path computed and every volume destination resolved.  In the child,
+ * path string computed.  In the child,
  * fs_mount_container_filesystems() runs the list relative to the new root (phase
  * 0 before the child is placed in its cgroup, phase 1 after it has entered
  * its cgroup namespace: the cgroup file systems), and fs_setup_pivot_root()
@@ -43,20 +43,53 @@
  *
  * No device cgroup is used (see cgroup_v1.c), so device access is closed
  * off by mount flags instead: every file system a container can write to
- * (the overlay root, /dev, /dev/shm, tmpfs and bind volumes) is nodev.  A
- * node made with CAP_MKNOD (part of the default set, as with docker) cannot
- * be opened; the six usable nodes are bind mounts of the host's, which keep
- * the host mount's permission.  This is also why binding beats mknod here,
- * and it is what a rootless runtime has to do anyway.
- * A privileged container gets no masks and a read-write /sys.
+ * (the overlay root, /dev, /dev/shm, tmpfs and bind volumes, with every
+ * submount of a bind volume) is nodev.  A node made with CAP_MKNOD (part of
+ * the default set, as with docker) cannot be opened; the six usable nodes
+ * are bind mounts of the host's, which keep the host mount's permission.
+ * This is also why binding beats mknod here, and it is what a rootless
+ * runtime has to do anyway.
+ * A privileged container gets no masks, a read-write /sys, and bind
+ * volumes without nodev (a hostPath of /dev works as in Kubernetes).
  *
- * Volumes: bind mounts (recursive; read-only by a remount) or tmpfs.  The
- * destination is resolved inside the image with openat2(RESOLVE_IN_ROOT), so
- * a symlink in the image cannot point a mount outside the container's root;
- * a missing mount point is created in the upper layer (its missing parents
- * copy the mode and owner of the image's directories).  Destinations under
- * /dev are created in the child inside the /dev tmpfs; destinations under
- * /proc and /sys are refused.
+ * Mount targets.  Every target is resolved by the child, inside the new
+ * root, at the moment its operation runs (after the overlay and the
+ * operations before it: a volume under another volume sees the earlier
+ * one), with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), and the
+ * mount goes onto the opened fd (/proc/self/fd/N, or move_mount), so no
+ * path is looked up twice and nothing is mounted by a path the host
+ * resolves.  A volume's target follows symbolic links as if the root were
+ * "/", as runc's securejoin does: an init container's `ln -s /elsewhere
+ * /data/sub` in an emptyDir puts a sibling's volume for /data/sub at the
+ * container's own /elsewhere, which the link then shows at /data/sub.  A
+ * volume whose target resolves to the root itself or into the container's
+ * /proc, /sys or cgroup file systems is refused (FS_STEP_TARGET_REFUSED).
+ * The standard mounts' targets (/proc, /dev, /sys and what is inside them)
+ * follow no link at all.  What is missing is made the same way, one
+ * component at a time with mkdirat (or an O_EXCL|O_NOFOLLOW create for a
+ * file's mount point) relative to the fd of its resolved parent: an image
+ * without /proc, /dev or /sys runs, and a dangling link on a volume's way
+ * gets its target made inside the root.  The messages of FS_STEP_OP,
+ * FS_STEP_TARGET and FS_STEP_TARGET_REFUSED name the volume (its name when
+ * container_mount.name is set) and its destination.
+ *
+ * Volumes: bind mounts or tmpfs.  A bind is a clone of the source's whole
+ * tree (open_tree(OPEN_TREE_CLONE | AT_RECURSIVE)) whose flags are set with
+ * mount_setattr() before move_mount() attaches it: nodev on every mount of
+ * the tree (unless privileged), read-only on the top mount when readonly,
+ * and on every mount of it with container_mount.rro (Kubernetes'
+ * recursiveReadOnly; IfPossible falls back to the top mount when the
+ * kernel refuses; open_tree, move_mount and mount_setattr need Linux 5.12,
+ * openat2 5.6).  Flags are only added, never cleared: a source mounted
+ * nosuid or noexec stays so (podman keeps them likewise).  nosuid is not
+ * added, as neither Kubernetes (containerd and CRI-O give a volume "rbind"
+ * and "ro"/"rw" only) nor docker nor podman adds it; nodev is podvisor's
+ * own (see above).
+ * In the parent, the destination is also resolved inside the image, where
+ * its missing directories are made in the upper layer with the mode and
+ * owner of the image's (the child then finds them).  Destinations under
+ * /proc and /sys, and under /dev through the links /dev holds, are refused
+ * by name when the plan is built.
  *
  * pivot_root versus chroot: pivot_root cannot move the initial "rootfs" of
  * the kernel (initramfs-only machines).  fs_host_root_is_initramfs() detects
@@ -84,6 +117,8 @@ enum {
   FS_STEP_MOVE,
   FS_STEP_CHROOT,
   FS_STEP_READONLY,
+  FS_STEP_TARGET,         /* find or create the target of operation `index` inside the root */
+  FS_STEP_TARGET_REFUSED, /* a volume's target resolved to the root, /proc or /sys */
 };
 
 /* A cgroup v1 hierarchy to mount inside the container. */
@@ -127,7 +162,9 @@ void fs_config_init(fs_config *c);
  * itself: two containers never share one). */
 int fs_create_minimal_root(const fs_config *c, pv_err *err);
 
-/* Builds the plan and creates volume mount points in the upper layer. */
+/* Builds the plan and creates volume mount points in the upper layer
+ * (those the image's side of each destination needs; the child makes the
+ * rest, see "Mount targets"). */
 int fs_populate_container_root(const fs_config *c, fs_plan *p, pv_err *err);
 void fs_plan_free(fs_plan *p);
 
@@ -148,8 +185,10 @@ int fs_reuse_container_root(const char *dir, pv_err *err);
 int fs_cleanup_container_root(const char *dir, pv_err *err);
 
 /* Child side.  Phase 0: rprivate, overlay, chdir into it, then the phase 0
- * operations; phase 1: the cgroup mounts.  On failure: -1, errno, *step and
- * *index (the operation number for FS_STEP_OP). */
+ * operations; phase 1: the cgroup mounts.  Both run with the new root as
+ * the working directory, and resolve every target from it.  On failure:
+ * -1, errno, *step and *index (the operation number for FS_STEP_OP,
+ * FS_STEP_TARGET and FS_STEP_TARGET_REFUSED). */
 int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *index);
 /* Child side: pivot_root(".", "."), detach the old root, chdir "/", and
  * remount "/" read-only if asked; or fs_setup_chroot() when p->use_chroot. */

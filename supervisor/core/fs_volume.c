@@ -1,8 +1,10 @@
 /*
  * fs_volume.c - planning volumes: a destination is cleaned, resolved inside
- * the image with openat2(RESOLVE_IN_ROOT) so that no symlink of the image
- * can point a mount outside the container's root, and its missing mount
- * point is created in the upper layer (see fs.h, "Volumes").
+ * the image with openat2(RESOLVE_IN_ROOT) so that its missing directories
+ * are made in the upper layer with the image's modes, and its operation
+ * gets the bind's flags (see fs.h, "Volumes").  The child resolves the
+ * destination again, inside the mounted root (fs_target.c), and that is
+ * the one that counts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +139,42 @@ static int resolve_in_image(const fs_config *c, const char *rel, bool want_dir, 
   return 0;
 }
 
+/* The volume's mount: a tmpfs, or a bind of the source's whole tree.  A
+ * bind gets nodev on every mount of the tree (see fs.h, "Volumes"), and
+ * read-only on its top mount, or on all of it with recursiveReadOnly. */
+static int plan_volume_mount(const fs_config *c, fs_plan *p, const container_mount *m, const char *rel,
+                             bool want_dir, pv_err *err) {
+  const char *d = fs_plan_own(p, strdup(rel)), *vol = fs_plan_own(p, strdup(m->destination));
+  const char *name = m->name != NULL ? fs_plan_own(p, strdup(m->name)) : NULL;
+  fs_op *op = NULL;
+  if (d == NULL || vol == NULL || (m->name != NULL && name == NULL)) {
+    /* out of memory: op stays NULL */
+  } else if (m->tmpfs) {
+    char *data = NULL;
+    if (m->tmpfs_size > 0 && asprintf(&data, "size=%llu", (unsigned long long)m->tmpfs_size) < 0)
+      data = NULL;
+    const char *owned = m->tmpfs_size > 0 ? fs_plan_own(p, data) : NULL;
+    if (m->tmpfs_size == 0 || owned != NULL)
+      op = fs_plan_add_mount(p, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0),
+                             owned);
+  } else {
+    const char *src = fs_plan_own(p, strdup(m->source));
+    op = src != NULL ? fs_plan_add_mount(p, src, d, NULL, MS_BIND | MS_REC, NULL) : NULL;
+    if (op != NULL) {
+      bool rro = m->readonly && m->rro != CONTAINER_RRO_DISABLED;
+      op->attr_all = (c->privileged ? 0 : MOUNT_ATTR_NODEV) | (rro ? MOUNT_ATTR_RDONLY : 0);
+      op->attr_top = m->readonly ? MOUNT_ATTR_RDONLY : 0;
+      op->rro_fallback = m->rro == CONTAINER_RRO_IF_POSSIBLE;
+    }
+  }
+  if (op == NULL)
+    return pv_err_sys(err, "volume %s", m->destination);
+  op->point = want_dir ? POINT_DIR : POINT_FILE;
+  op->volume = vol;
+  op->volume_name = name;
+  return 0;
+}
+
 int fs_plan_volume(const fs_config *c, fs_plan *p, const container_mount *m, pv_err *err) {
   char rel[PATH_MAX], dst[PATH_MAX];
   if (clean_dest(m->destination, rel, sizeof rel, err) < 0)
@@ -155,7 +193,7 @@ int fs_plan_volume(const fs_config *c, fs_plan *p, const container_mount *m, pv_
     return pv_err_set(err, EINVAL, "volume destination %s: mounts inside /sys are not supported",
                       m->destination);
   if (strncmp(rel, "dev/", 4) == 0) {
-    /* Inside the /dev tmpfs, made by the child: only plain names, and not
+    /* Inside the /dev tmpfs, where the child makes the mount point: not
      * through the links /dev holds. */
     static const char *const links[] = {"fd", "stdin", "stdout", "stderr", "ptmx"};
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
@@ -163,41 +201,12 @@ int fs_plan_volume(const fs_config *c, fs_plan *p, const container_mount *m, pv_
       if (strncmp(rel + 4, links[i], l) == 0 && (rel[4 + l] == '\0' || rel[4 + l] == '/'))
         return pv_err_set(err, EINVAL, "volume destination %s goes through a link in /dev", m->destination);
     }
-    for (char *s = rel + 4; (s = strchr(s, '/')) != NULL; s++) {
-      *s = '\0';
-      const char *d = fs_plan_own(p, strdup(rel));
-      *s = '/';
-      if (d == NULL || fs_plan_add_dir(p, d, 0755) < 0)
-        return pv_err_sys(err, "volume %s", m->destination);
-    }
-    if (pv_path(dst, sizeof dst, "%s", rel) < 0)
-      return pv_err_sys(err, "volume %s", m->destination);
-    const char *d = fs_plan_own(p, strdup(dst));
-    fs_op *op = d ? fs_plan_add(p, want_dir ? OP_MKDIR : OP_MKNOD, d) : NULL;
-    if (op == NULL)
-      return pv_err_sys(err, "volume %s", m->destination);
-    op->mode = want_dir ? 0755 : (S_IFREG | 0644);
   } else if (resolve_in_image(c, rel, want_dir, dst, sizeof dst, err) < 0) {
+    /* The image's own directories on the way are copied into the upper
+     * layer (mode and owner); the child resolves the destination again,
+     * over the volumes mounted before this one, and makes what is still
+     * missing. */
     return -1;
   }
-  const char *d = fs_plan_own(p, strdup(dst));
-  fs_op *op;
-  if (m->tmpfs) {
-    char *data = NULL;
-    if (m->tmpfs_size > 0 && asprintf(&data, "size=%llu", (unsigned long long)m->tmpfs_size) < 0)
-      data = NULL;
-    op = d ? fs_plan_add_mount(p, "tmpfs", d, "tmpfs", MS_NOSUID | MS_NODEV | (m->readonly ? MS_RDONLY : 0),
-                               m->tmpfs_size > 0 ? fs_plan_own(p, data) : NULL)
-           : NULL;
-  } else {
-    const char *src = fs_plan_own(p, strdup(m->source));
-    op = d && src ? fs_plan_add_mount(p, src, d, NULL, MS_BIND | MS_REC, NULL) : NULL;
-    if (op != NULL) {
-      op->ro = true; /* always remounted: nodev, and read-only if asked */
-      op->rflags = MS_NODEV | (m->readonly ? MS_RDONLY : 0);
-    }
-  }
-  if (op == NULL)
-    return pv_err_sys(err, "volume %s", m->destination);
-  return 0;
+  return plan_volume_mount(c, p, m, rel, want_dir, err);
 }

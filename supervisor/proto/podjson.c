@@ -295,6 +295,9 @@ static json_t *mounts(const spec_container *c) {
     bad |= set(o, "mountPath", str(m->mount_path));
     bad |= set_str_opt(o, "subPath", m->sub_path);
     bad |= set(o, "readOnly", json_boolean(m->read_only));
+    static const char *const rro[] = {
+        [SPEC_RRO_DISABLED] = NULL, [SPEC_RRO_IF_POSSIBLE] = "IfPossible", [SPEC_RRO_ENABLED] = "Enabled"};
+    bad |= set_str_opt(o, "recursiveReadOnly", rro[m->recursive_read_only]);
     bad |= json_array_append_new(a, o) < 0;
   }
   return bad ? (json_decref(a), NULL) : a;

@@ -352,6 +352,10 @@ static int add_mounts(placement *pl, const char *pod_dir, const spec_pod *p, con
     pl->mounts[i].source = pl->mount_paths[i];
     pl->mounts[i].destination = m->mount_path;
     pl->mounts[i].readonly = m->read_only;
+    pl->mounts[i].name = m->name;
+    pl->mounts[i].rro = m->recursive_read_only == SPEC_RRO_ENABLED       ? CONTAINER_RRO_ENABLED
+                        : m->recursive_read_only == SPEC_RRO_IF_POSSIBLE ? CONTAINER_RRO_IF_POSSIBLE
+                                                                         : CONTAINER_RRO_DISABLED;
   }
   pl->n_mounts = c->n_mounts;
   return 0;

@@ -51,6 +51,29 @@ mkdir -p "$R/vol" && echo data >"$R/vol/f"
 out=$(run -v "$R/vol:/v:ro" busybox sh -c 'cat /v/f; touch /v/g 2>/dev/null && echo rw || echo ro')
 check "volume ro" "data
 ro" "$out"
+# A host path with a submount: ro reaches it (recursive read-only, as in
+# docker since 25), ro-non-recursive does not, and it is nodev in every
+# mode.  The tmpfs lives in a mount namespace of its own, gone with it.
+mkdir -p "$R/vol/sub"
+out=$(unshare -m --propagation private sh -c '
+  mount -t tmpfs -o size=1m pv-run-sub "$1/vol/sub" || exit 1
+  for m in rw ro rro ro-non-recursive; do
+    "$2" --root "$1" run --rm -v "$1/vol:/v:$m" busybox sh -c "o=\$(awk '"'"'\$5 == \"/v/sub\" {print \$6}'"'"' /proc/self/mountinfo)
+      touch /v/sub/w 2>/dev/null && echo $m \$o writable || echo $m \$o readonly"
+  done' sh "$R" "$PV")
+check "volume modes on a submount" "rw rw,nodev,relatime writable
+ro ro,nodev,relatime readonly
+rro ro,nodev,relatime readonly
+ro-non-recursive rw,nodev,relatime writable" "$out"
+# An image without /proc, /dev and /sys: the mount points are made inside
+# the container's root, as crun and runc make them.
+bare=$(mktemp -d /tmp/pv-run-bare.XXXXXX)
+cp -a "$R/images/busybox/latest/rootfs/." "$bare/"
+rm -rf "$bare/proc" "$bare/dev" "$bare/sys"
+"$PV" --root "$R" image import bare "$bare" >/dev/null 2>&1 || check "import the bare image" ok failed
+rm -rf "$bare"
+out=$(run bare sh -c 'test -r /proc/self/status && test -c /dev/null && test -d /sys/kernel && echo ran' 2>&1)
+check "image without /proc /dev /sys" ran "$out"
 out=$(run busybox sh -c 'echo $PATH' | cut -c1-5)
 check "image env PATH" "/usr/" "$out"
 

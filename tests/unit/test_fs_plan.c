@@ -1,8 +1,15 @@
-/* Unit tests for supervisor/core/fs.c: the /sys/fs/cgroup a container sees
- * on a v1 host, read from the plan (nothing is mounted). */
+/* Unit tests for supervisor/core/fs.c and fs_volume.c, read from the plan
+ * (nothing is mounted): the /sys/fs/cgroup a container sees on a v1 host,
+ * the standard mount points an image may lack, the targets and flags of
+ * volumes, and the messages that name a failed volume. */
+#include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "supervisor/core/fs.h"
 #include "supervisor/core/fs_internal.h"
@@ -133,6 +140,162 @@ START_TEST(masks_default_unmasked_privileged) {
 }
 END_TEST
 
+/* ---- volumes and standard mount points ---- */
+
+static char *vtop;
+static char vrootfs[PATH_MAX], vdir[PATH_MAX], vsrc[PATH_MAX], vfile[PATH_MAX];
+
+static void volumes_setup(void) {
+  vtop = testutil_tmpdir("pv-fs-plan");
+  ck_assert_ptr_nonnull(vtop);
+  ck_assert_uint_lt(strlen(vtop), 1024);
+  snprintf(vrootfs, sizeof vrootfs, "%.1024s/rootfs", vtop);
+  snprintf(vdir, sizeof vdir, "%.1024s/ctr", vtop);
+  snprintf(vsrc, sizeof vsrc, "%.1024s/src", vtop);
+  snprintf(vfile, sizeof vfile, "%.1024s/file", vtop);
+  ck_assert_int_eq(mkdir(vrootfs, 0755), 0);
+  ck_assert_int_eq(mkdir(vsrc, 0755), 0);
+  FILE *f = fopen(vfile, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+}
+
+static void volumes_teardown(void) {
+  testutil_rmtree(vtop);
+  free(vtop);
+}
+
+static void plan_volumes(fs_plan *p, const container_mount *m, size_t n, bool privileged) {
+  fs_config c;
+  fs_config_init(&c);
+  c.rootfs = vrootfs;
+  c.dir = vdir;
+  c.mounts = m;
+  c.n_mounts = n;
+  c.privileged = privileged;
+  ck_assert_msg(fs_create_minimal_root(&c, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(fs_populate_container_root(&c, p, &err) == 0, "%s", pv_err_str(&err));
+}
+
+/* /proc and /dev are made when the image lacks them (sysfs's op makes
+ * /sys), and the standard targets are not volumes: no link is followed. */
+START_TEST(standard_points_are_made) {
+  fs_plan p;
+  plan_volumes(&p, NULL, 0, false);
+  int proc = find_op(&p, OP_MOUNT, "proc"), dev = find_op(&p, OP_MOUNT, "dev");
+  ck_assert(proc >= 0 && dev >= 0 && find_op(&p, OP_SYSFS, "sys") >= 0);
+  ck_assert_int_eq(p.ops[proc].point, POINT_DIR);
+  ck_assert_int_eq(p.ops[dev].point, POINT_DIR);
+  for (size_t i = 0; i < p.n_ops; i++)
+    ck_assert_ptr_null(p.ops[i].volume);
+  fs_plan_free(&p);
+}
+END_TEST
+
+START_TEST(volume_targets_and_flags) {
+  container_mount m[] = {
+      {.source = vsrc, .destination = "/data/", .name = "data"},
+      {.source = vsrc, .destination = "//data//ro", .readonly = true},
+      {.source = vsrc, .destination = "/data/rro", .readonly = true, .rro = CONTAINER_RRO_ENABLED},
+      {.source = vsrc, .destination = "/data/rrop", .readonly = true, .rro = CONTAINER_RRO_IF_POSSIBLE},
+      {.source = vsrc, .destination = "/data/rw-rro", .rro = CONTAINER_RRO_ENABLED},
+      {.source = vfile, .destination = "/dev/termination-log", .name = "log"},
+      {.destination = "/scratch", .tmpfs = true, .readonly = true},
+  };
+  fs_plan p;
+  plan_volumes(&p, m, sizeof m / sizeof m[0], false);
+  static const struct {
+    const char *dst, *volume;
+    int point;
+    uint64_t all, top;
+    bool fallback;
+  } want[] = {
+      {"data", "/data/", POINT_DIR, MOUNT_ATTR_NODEV, 0, false},
+      {"data/ro", "//data//ro", POINT_DIR, MOUNT_ATTR_NODEV, MOUNT_ATTR_RDONLY, false},
+      {"data/rro", "/data/rro", POINT_DIR, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, MOUNT_ATTR_RDONLY, false},
+      {"data/rrop", "/data/rrop", POINT_DIR, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, MOUNT_ATTR_RDONLY, true},
+      /* recursiveReadOnly means nothing on a writable volume */
+      {"data/rw-rro", "/data/rw-rro", POINT_DIR, MOUNT_ATTR_NODEV, 0, false},
+      {"dev/termination-log", "/dev/termination-log", POINT_FILE, MOUNT_ATTR_NODEV, 0, false},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    int k = find_op(&p, OP_MOUNT, want[i].dst);
+    ck_assert_msg(k >= 0, "no mount on %s", want[i].dst);
+    const fs_op *op = &p.ops[k];
+    ck_assert_str_eq(op->volume, want[i].volume);
+    ck_assert_uint_eq(op->flags, MS_BIND | MS_REC);
+    ck_assert_int_eq(op->point, want[i].point);
+    ck_assert_uint_eq(op->attr_all, want[i].all);
+    ck_assert_uint_eq(op->attr_top, want[i].top);
+    ck_assert_int_eq(op->rro_fallback, want[i].fallback);
+  }
+  /* The child makes the mount point in /dev: no op of its own for it. */
+  ck_assert_int_lt(find_op(&p, OP_MKNOD, "dev/termination-log"), 0);
+  int t = find_op(&p, OP_MOUNT, "scratch");
+  ck_assert_int_ge(t, 0);
+  ck_assert_uint_eq(p.ops[t].flags, MS_NOSUID | MS_NODEV | MS_RDONLY);
+  ck_assert_str_eq(p.ops[t].volume, "/scratch");
+  ck_assert_ptr_null(p.ops[t].volume_name);
+  /* The image's side of the destinations is made in the upper layer. */
+  char path[PATH_MAX + 32];
+  struct stat st;
+  snprintf(path, sizeof path, "%s/upper/data/rro", vdir);
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert(S_ISDIR(st.st_mode));
+  fs_plan_free(&p);
+}
+END_TEST
+
+/* A privileged container keeps the devices of its volumes. */
+START_TEST(privileged_volumes_keep_devices) {
+  container_mount m = {
+      .source = vsrc, .destination = "/data", .readonly = true, .rro = CONTAINER_RRO_ENABLED};
+  fs_plan p;
+  plan_volumes(&p, &m, 1, true);
+  int k = find_op(&p, OP_MOUNT, "data");
+  ck_assert_int_ge(k, 0);
+  ck_assert_uint_eq(p.ops[k].attr_all, MOUNT_ATTR_RDONLY);
+  fs_plan_free(&p);
+}
+END_TEST
+
+/* Every way a volume fails to mount names it and its destination. */
+START_TEST(failed_volumes_are_named) {
+  container_mount m[] = {
+      {.source = vsrc, .destination = "/data", .name = "data"},
+      {.destination = "/t", .tmpfs = true},
+  };
+  fs_plan p;
+  plan_volumes(&p, m, 2, false);
+  int k = find_op(&p, OP_MOUNT, "data"), t = find_op(&p, OP_MOUNT, "t");
+  char buf[2 * PATH_MAX], want[2 * PATH_MAX];
+  ck_assert(fs_step_describe(&p, FS_STEP_OP, k, buf, sizeof buf));
+  snprintf(want, sizeof want,
+           "volume data (/data): bind mount %s on /data (resolved inside the container's root)", vsrc);
+  ck_assert_str_eq(buf, want);
+  ck_assert(fs_step_describe(&p, FS_STEP_TARGET, k, buf, sizeof buf));
+  ck_assert_str_eq(buf,
+                   "volume data (/data): find or create the mount point /data inside the container's root");
+  ck_assert(fs_step_describe(&p, FS_STEP_TARGET_REFUSED, k, buf, sizeof buf));
+  ck_assert_msg(
+      strncmp(buf,
+              "volume data (/data): the mount point /data resolves, through a symbolic link, to "
+              "the container's root or into its /proc or /sys",
+              strlen("volume data (/data): the mount point /data resolves, through a symbolic link, "
+                     "to the container's root or into its /proc or /sys")) == 0,
+      "%s", buf);
+  ck_assert(fs_step_describe(&p, FS_STEP_OP, t, buf, sizeof buf));
+  ck_assert_str_eq(buf, "volume /t: mount tmpfs on /t (resolved inside the container's root)");
+  int proc = find_op(&p, OP_MOUNT, "proc");
+  ck_assert(fs_step_describe(&p, FS_STEP_TARGET, proc, buf, sizeof buf));
+  ck_assert_str_eq(buf,
+                   "find or create /proc inside the container's root (no symbolic link is followed there)");
+  ck_assert(fs_step_describe(&p, FS_STEP_OP, proc, buf, sizeof buf));
+  ck_assert_str_eq(buf, "mount proc on /proc");
+  fs_plan_free(&p);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("fs_plan");
   TCase *tc = tcase_create("cgroup_links");
@@ -140,6 +303,13 @@ static Suite *suite(void) {
   tcase_add_test(tc, separate_hierarchies_get_no_links);
   tcase_add_test(tc, link_never_replaces_a_mount);
   tcase_add_test(tc, masks_default_unmasked_privileged);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("volumes");
+  tcase_add_checked_fixture(tc, volumes_setup, volumes_teardown);
+  tcase_add_test(tc, standard_points_are_made);
+  tcase_add_test(tc, volume_targets_and_flags);
+  tcase_add_test(tc, privileged_volumes_keep_devices);
+  tcase_add_test(tc, failed_volumes_are_named);
   suite_add_tcase(s, tc);
   return s;
 }

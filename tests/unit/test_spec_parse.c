@@ -628,6 +628,66 @@ START_TEST(pod_key) {
 }
 END_TEST
 
+/* volumeMounts[].recursiveReadOnly, with Kubernetes' validation: Enabled
+ * and IfPossible only on a readOnly mount without propagation. */
+START_TEST(recursive_read_only) {
+  struct run x;
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
+                 "    - {name: v, mountPath: /a, readOnly: true, recursiveReadOnly: Enabled}\n"
+                 "    - {name: v, mountPath: /b, readOnly: true, recursiveReadOnly: IfPossible, "
+                 "mountPropagation: None}\n"
+                 "    - {name: v, mountPath: /c, recursiveReadOnly: Disabled}\n"
+                 "    - {name: v, mountPath: /d, readOnly: true}\n"
+                 "  volumes: [{name: v, emptyDir: {}}]\n");
+  ck_assert_int_eq(x.r, 0);
+  const spec_container *c = &x.pods.items[0]->containers[0];
+  ck_assert_uint_eq(c->n_mounts, 4);
+  ck_assert_int_eq(c->mounts[0].recursive_read_only, SPEC_RRO_ENABLED);
+  ck_assert_int_eq(c->mounts[1].recursive_read_only, SPEC_RRO_IF_POSSIBLE);
+  ck_assert_int_eq(c->mounts[2].recursive_read_only, SPEC_RRO_DISABLED);
+  ck_assert_int_eq(c->mounts[3].recursive_read_only, SPEC_RRO_DISABLED);
+  done(&x);
+  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
+                 "    - {name: v, mountPath: /a, recursiveReadOnly: Enabled}\n"
+                 "    - {name: v, mountPath: /b, readOnly: false, recursiveReadOnly: IfPossible}\n"
+                 "    - {name: v, mountPath: /c, readOnly: true, recursiveReadOnly: enabled}\n"
+                 "    - {name: v, mountPath: /d, readOnly: true, recursiveReadOnly: Enabled,\n"
+                 "       mountPropagation: HostToContainer}\n"
+                 "  volumes: [{name: v, emptyDir: {}}]\n");
+  EXPECT(&x, DIAG_ERROR, 10,
+         "spec.containers[0].volumeMounts[0].recursiveReadOnly: may only be specified when readOnly is true");
+  EXPECT(&x, DIAG_ERROR, 11,
+         "volumeMounts[1].recursiveReadOnly: may only be specified when readOnly is true");
+  EXPECT(&x, DIAG_ERROR, 12, "volumeMounts[2].recursiveReadOnly: unsupported value 'enabled'");
+  EXPECT(&x, DIAG_ERROR, 13,
+         "volumeMounts[3].recursiveReadOnly: may only be specified when mountPropagation is None or not "
+         "specified");
+  ck_assert_ptr_null(find(&x, DIAG_ERROR, 0, "recursive read-only mounts are not implemented"));
+  ck_assert_uint_eq(x.pods.n, 0);
+  done(&x);
+}
+END_TEST
+
+/* recursiveReadOnly changes the container's hash; Disabled, the default,
+ * leaves it as it was without the field. */
+START_TEST(recursive_read_only_hash) {
+  static const char pod[] = HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
+                                 "    - {name: v, mountPath: /a, readOnly: true%s}\n"
+                                 "  volumes: [{name: v, emptyDir: {}}]\n";
+  static const char *const rro[] = {"", ", recursiveReadOnly: Disabled", ", recursiveReadOnly: IfPossible",
+                                    ", recursiveReadOnly: Enabled"};
+  char yaml[1024], pods[4][65], ctrs[4][65];
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(yaml, sizeof yaml, pod, rro[i]);
+    hash_of(yaml, pods[i], ctrs[i]);
+  }
+  ck_assert_str_eq(ctrs[0], ctrs[1]);
+  ck_assert_str_ne(ctrs[0], ctrs[2]);
+  ck_assert_str_ne(ctrs[0], ctrs[3]);
+  ck_assert_str_ne(ctrs[2], ctrs[3]);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("spec_parse");
   TCase *tc = tcase_create("parse");
@@ -649,6 +709,8 @@ int main(void) {
   tcase_add_test(tc, diag_format_text);
   tcase_add_test(tc, uid_shape);
   tcase_add_test(tc, pod_key);
+  tcase_add_test(tc, recursive_read_only);
+  tcase_add_test(tc, recursive_read_only_hash);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
