@@ -26,8 +26,9 @@
  *     (cgroup_devices.h), each within what the parent allows.  A privileged
  *     container's gets "a" in devices.allow instead, which also undoes the
  *     list on a directory adopted from an unprivileged run.  A host without
- *     a devices hierarchy cannot confine devices: such a create fails
- *     (ENOTSUP) rather than run a container open;
+ *     a devices hierarchy cannot confine devices: the create of a cgroup
+ *     with the allow-list fails (ENOTSUP) rather than run a container
+ *     open (a privileged one needs nothing there);
  *   - blkio: resource_limits has no block-io limit;
  *   - name=systemd: a tracking hierarchy of systemd, not a controller;
  *     podvisor does not pretend to be a systemd unit.  (podman leaks empty
@@ -220,7 +221,9 @@ static const char *need_dir(const cgroup_handle *cg, unsigned ctrl, const char *
 /* The device policy of l in the devices directory, in the order of
  * cgroup_devices_v1_writes(): the deny first, then the allows. */
 static int write_devices(const cgroup_handle *cg, const resource_limits *l, pv_err *err) {
-  if (l->devices == RESOURCE_DEVICES_UNSET)
+  /* Without a devices hierarchy every device is open: fine for "all". */
+  if (l->devices == RESOURCE_DEVICES_UNSET ||
+      (l->devices == RESOURCE_DEVICES_ALL && cgroup_dir_for(cg, CG_DEVICES) == NULL))
     return 0;
   const char *dir = need_dir(cg, CG_DEVICES, "devices", err);
   if (dir == NULL)
