@@ -28,7 +28,8 @@
  *     list on a directory adopted from an unprivileged run.  A host without
  *     a devices hierarchy cannot confine devices: the create of a cgroup
  *     with the allow-list fails (ENOTSUP) rather than run a container
- *     open (a privileged one needs nothing there);
+ *     open (a privileged one needs nothing there).  Cost here: ~0.1 ms per
+ *     container (mkdir, 13 writes, the join, rmdir; 200 runs);
  *   - blkio: resource_limits has no block-io limit;
  *   - name=systemd: a tracking hierarchy of systemd, not a controller;
  *     podvisor does not pretend to be a systemd unit.  (podman leaks empty

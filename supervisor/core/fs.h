@@ -41,14 +41,19 @@
  *                  pts/ptmx, tmpfs /dev/shm, mqueue /dev/mqueue, and the
  *                  /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr links.
  *
- * No device cgroup is used (see cgroup_v1.c), so device access is closed
- * off by mount flags instead: every file system a container can write to
- * (the overlay root, /dev, /dev/shm, tmpfs and bind volumes) is nodev.  A
- * node made with CAP_MKNOD (part of the default set, as with docker) cannot
- * be opened; the six usable nodes are bind mounts of the host's, which keep
- * the host mount's permission.  This is also why binding beats mknod here,
- * and it is what a rootless runtime has to do anyway.
- * A privileged container gets no masks and a read-write /sys.
+ * Device access is closed off twice.  The container's cgroup holds a
+ * device allow-list (cgroup_devices.h: the v1 devices controller or a v2
+ * BPF device program, set before the child runs): a node made with
+ * CAP_MKNOD (part of the default set, as with docker) can be made, but not
+ * opened unless it is one of the standard ones.  And the mount flags: every
+ * file system podvisor mounts for a container to write to (the overlay
+ * root, /dev, /dev/shm, tmpfs and bind volumes) is nodev.  The flags alone
+ * were not enough: the submounts of a recursive bind volume keep their own
+ * flags (hostPath: / brings the host's /dev/shm, which is not nodev), and
+ * there only the allow-list refuses the open.  The six usable nodes are
+ * bind mounts of the host's, which keep the host mount's permission.
+ * A privileged container gets every device, no masks and a read-write
+ * /sys.
  *
  * Volumes: bind mounts (recursive; read-only by a remount) or tmpfs.  The
  * destination is resolved inside the image with openat2(RESOLVE_IN_ROOT), so
