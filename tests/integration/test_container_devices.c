@@ -14,7 +14,8 @@
  *   - on a tmpfs the container mounts itself without nodev (CAP_SYS_ADMIN
  *     added), where no mount flag can stand in for the cgroup: EPERM;
  * while /dev/null and the other standard nodes work, and a privileged
- * container opens the device.
+ * container opens the device.  The rules stay over a restart and are put
+ * in place again on a cgroup directory another container left.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +185,77 @@ START_TEST(privileged_opens_every_device) {
 }
 END_TEST
 
+/* Starts c with a new stdout pipe, reads it to EOF and waits. */
+static void run_again(container *c, char *out, size_t len) {
+  pv_err err;
+  int p[2];
+  ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+  ck_assert_msg(container_manager_set_stdio(ctrtest_mgr, c, -1, p[1], -1, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_start(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  close(p[1]);
+  ctrtest_read_all(p[0], out, len);
+  close(p[0]);
+  container_exit ex;
+  ck_assert_msg(container_manager_wait(ctrtest_mgr, c, &ex, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_int_eq(ex.exit_code, 0);
+}
+
+static bool refused(const char *out) {
+  return strstr(out, "mknod=0\n") != NULL && strstr(out, "read=1\n") != NULL &&
+         strstr(out, "Operation not permitted") != NULL;
+}
+
+/* The rules live with the cgroup: a restart (STOPPED → RUNNING, the same
+ * cgroup) keeps them, and a container created on a cgroup directory left
+ * by another gets its own policy, never the leftover's (the devices
+ * directory of a privileged container on v1, no program on v2; and the
+ * other way round). */
+START_TEST(rules_kept_on_restart_and_renewed_on_adoption) {
+  container_config cfg;
+  char probe[512], out[1024], cgpath[256];
+  pv_err err;
+  probe_script(probe, sizeof probe, "mkdir -p /t && mount -t tmpfs -o mode=755 t /t &&", "/t/x");
+  ctrtest_config_sh(&cfg, "devagain", probe);
+  cfg.cap_add = 1ULL << CAP_SYS_ADMIN;
+  container *c;
+  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  run_again(c, out, sizeof out);
+  ck_assert_msg(refused(out), "first run: %s", out);
+  run_again(c, out, sizeof out);
+  ck_assert_msg(refused(out), "restart: %s", out);
+  ck_assert_msg(container_manager_destroy(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+
+  /* A privileged container's cgroup left behind, adopted by a normal one. */
+  resource_manager *rm = container_manager_resources(ctrtest_mgr);
+  snprintf(cgpath, sizeof cgpath, "%s/t%d-adopt", resource_manager_parent(rm), (int)getpid());
+  resource_limits l;
+  resource_limits_init(&l);
+  l.devices = RESOURCE_DEVICES_ALL;
+  cgroup_handle *cg;
+  ck_assert_msg(resource_manager_create_cgroup(rm, cgpath, &l, &cg, &err) == 0, "%s", pv_err_str(&err));
+  resource_manager_close_cgroup(cg);
+  ctrtest_config_sh(&cfg, "devadopt", probe);
+  cfg.cap_add = 1ULL << CAP_SYS_ADMIN;
+  cfg.cgroup_path = cgpath;
+  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  run_again(c, out, sizeof out);
+  ck_assert_msg(refused(out), "adopted from a privileged one: %s", out);
+  ck_assert_msg(container_manager_destroy(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+
+  /* And a normal container's, adopted by a privileged one. */
+  l.devices = RESOURCE_DEVICES_DEFAULT;
+  ck_assert_msg(resource_manager_create_cgroup(rm, cgpath, &l, &cg, &err) == 0, "%s", pv_err_str(&err));
+  resource_manager_close_cgroup(cg);
+  ctrtest_config_sh(&cfg, "devadopt2", probe);
+  cfg.privileged = true;
+  cfg.cgroup_path = cgpath;
+  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  run_again(c, out, sizeof out);
+  ck_assert_msg(strstr(out, "read=0\n") != NULL, "adopted from a normal one: %s", out);
+  ck_assert_msg(container_manager_destroy(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+}
+END_TEST
+
 int main(void) {
   TCase *tc;
   Suite *s = ctrtest_suite("container_devices", "devices", &tc);
@@ -191,5 +263,6 @@ int main(void) {
   tcase_add_test(tc, device_refused_through_a_volume_submount);
   tcase_add_test(tc, allow_list_refuses_what_it_does_not_name);
   tcase_add_test(tc, privileged_opens_every_device);
+  tcase_add_test(tc, rules_kept_on_restart_and_renewed_on_adoption);
   return testutil_run(s);
 }
