@@ -17,8 +17,8 @@
  *   c 1:3 null, 1:5 zero, 1:7 full, 1:8 random, 1:9 urandom, 5:0 tty,
  *     5:1 console, 5:2 ptmx, 136:* the pts of devpts: rwm;
  *   c 10:200 /dev/net/tun: rwm.  runc 1.2.0 and crun dropped it and both
- *     put it back (runc 1.2.4, January 2025) because users relied on it; a
- *     tun device is of no use without CAP_NET_ADMIN, which the default
+ *     put it back (runc 1.2.4, January 2025) because users relied on it;
+ *     making a tun interface needs CAP_NET_ADMIN, which the default
  *     capability set does not hold;
  *   c *:* m and b *:* m: mknod of any node (CAP_MKNOD is in the default
  *     set, as with docker), never opening one the list does not name.
