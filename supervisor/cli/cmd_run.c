@@ -73,7 +73,7 @@ static void usage(FILE *f) {
           "  -u, --user UID[:GID] numeric user and group to run as\n"
           "  --read-only          mount the root file system read-only\n"
           "  --network none|host  private network namespace (default) or the host's\n"
-          "  --privileged         all capabilities, nothing masked, /sys writable\n"
+          "  --privileged         all capabilities and devices, nothing masked, /sys writable\n"
           "  --cap-add CAP        add a capability (NET_ADMIN, ALL...)\n"
           "  --cap-drop CAP       drop a capability\n"
           "  -v, --volume HOST:CTR[:MODE]  bind mount a host path; MODE rw (default), ro\n"

@@ -15,9 +15,10 @@
  * capabilities to drop).  caps_apply() runs in the container child between
  * clone and exec and only makes syscalls.
  *
- * CAP_MKNOD is in the default set (as with docker) although podvisor uses no
- * device cgroup: every file system a container can write to is mounted
- * nodev (fs.h), so a node it makes cannot be opened.
+ * CAP_MKNOD is in the default set (as with docker): a node a container
+ * makes cannot be opened unless the device allow-list of its cgroup names
+ * it (cgroup_devices.h), and the file systems podvisor mounts for it are
+ * nodev besides (fs.h).
  *
  * A capability that the calling process itself lacks (CAP_SYS_RESOURCE is
  * missing from the bounding set on some hosts) is silently left out of the

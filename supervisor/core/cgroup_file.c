@@ -139,8 +139,8 @@ unsigned cgroup_ctrl_bit(const char *name, size_t len) {
     const char *name;
     unsigned bit;
   } names[] = {
-      {"cpu", CG_CPU},       {"cpuacct", CG_CPUACCT}, {"cpuset", CG_CPUSET},
-      {"memory", CG_MEMORY}, {"pids", CG_PIDS},      {"io", CG_IO},
+      {"cpu", CG_CPU},   {"cpuacct", CG_CPUACCT}, {"cpuset", CG_CPUSET},   {"memory", CG_MEMORY},
+      {"pids", CG_PIDS}, {"io", CG_IO},           {"devices", CG_DEVICES},
   };
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (strlen(names[i].name) == len && strncmp(names[i].name, name, len) == 0)

@@ -6,10 +6,13 @@
  * file helpers in cgroup_file.c, and the moves and listings of directories
  * in cgroup_tree.c): path validation, mkdir -p with a record of which
  * directories it created, the rollback of a failed create, cgroup.procs
- * writes, the kill walk and destroy.  A backend only knows its own files: it detects its layout, picks
- * the hierarchies a cgroup lives in, prepares freshly made directories
- * (v2: cgroup.subtree_control of the ancestors; v1: cpuset.cpus/mems), writes
- * limits and reads stats.  The ops table below is the whole contract.
+ * writes, the kill walk and destroy.  A backend only knows its own files:
+ * it detects its layout, picks the hierarchies a cgroup lives in, prepares
+ * freshly made directories (v2: cgroup.subtree_control of the ancestors;
+ * v1: cpuset.cpus/mems), puts the device allow-list in place
+ * (cgroup_devices.h: v1 devices.deny/allow, v2 a BPF program through
+ * rm->set_devices), writes limits and reads stats.  The ops table below is
+ * the whole contract.
  *
  * Delegation (cgroup_deleg.c): on v2 the manager knows the cgroup it was
  * delegated, if any (rm->delegated), and a backend never writes above it.
@@ -25,11 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "supervisor/core/cgroup_devices.h"
 #include "supervisor/core/error.h"
 #include "supervisor/core/resource.h"
 
 #define CGROUP_DEFAULT_ROOT "/sys/fs/cgroup"
-/* A host has at most five hierarchies podvisor cares about. */
+/* A host has at most six hierarchies podvisor cares about. */
 #define CGROUP_MAX_HIER 8
 
 /* Controllers podvisor uses, as a bit set. */
@@ -39,7 +43,8 @@ enum {
   CG_CPUSET = 1u << 2,
   CG_MEMORY = 1u << 3,
   CG_PIDS = 1u << 4,
-  CG_IO = 1u << 5, /* v2 only (v1 has blkio, not used) */
+  CG_IO = 1u << 5,      /* v2 only (v1 has blkio, not used) */
+  CG_DEVICES = 1u << 6, /* v1 only (v2 has a BPF program instead) */
 };
 
 /* One mounted hierarchy (v1), or the unified tree (v2). */
@@ -58,6 +63,14 @@ typedef struct cg_dir {
 
 typedef struct cgroup_ops cgroup_ops;
 
+/* v2: puts the device program insns (n instructions) on the cgroup
+ * directory dir, replacing the one there, or with n == 0 takes it off
+ * (nothing there is not an error).  The kernel has no file for this, so
+ * it is the one step a fake tree cannot play: the manager holds it as a
+ * hook (rm->set_devices), cgroup_bpf_set_devices() unless a test on a
+ * fake tree puts a recorder there. */
+typedef int (*cgroup_set_devices_fn)(const char *dir, const struct bpf_insn *insns, size_t n, pv_err *err);
+
 struct resource_manager {
   cgroup_version version;
   const cgroup_ops *ops;
@@ -68,9 +81,10 @@ struct resource_manager {
                       * root, or of the delegated cgroup when there is one */
   char *parent;      /* below it destroy removes empty directories; "podvisor" */
   /* v2 only, from the process's own cgroup (cgroup_deleg.c): */
-  char *self;            /* that cgroup, relative to the root ("" = the root); NULL unknown */
-  char *delegated;       /* the delegated cgroup it runs in, relative; NULL = none */
-  const char *self_text; /* during init only: /proc/self/cgroup's text to use */
+  char *self;                        /* that cgroup, relative to the root ("" = the root); NULL unknown */
+  char *delegated;                   /* the delegated cgroup it runs in, relative; NULL = none */
+  const char *self_text;             /* during init only: /proc/self/cgroup's text to use */
+  cgroup_set_devices_fn set_devices; /* v2 device programs, see above */
 };
 
 struct cgroup_handle {
@@ -90,7 +104,11 @@ struct cgroup_ops {
   /* The hierarchies (bit i = rm->hier[i]) a cgroup with these limits lives
    * in; limits == NULL means "every hierarchy it could be in" (open). */
   unsigned (*select)(const resource_manager *rm, const resource_limits *limits);
-  /* Runs once the directories exist (created or adopted), before limits. */
+  /* Runs once the directories exist (created or adopted), before limits.
+   * It also puts the device rules of limits->devices in place (v1: the
+   * devices.deny/allow writes, v2: the program): only at create, never on
+   * a live update, so a running container never sees a moment without
+   * rules. */
   int (*prepare)(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
   int (*set_limits)(cgroup_handle *cg, const resource_limits *limits, pv_err *err);
   int (*get_stats)(cgroup_handle *cg, resource_stats *st, pv_err *err);
@@ -131,6 +149,9 @@ int cgroup_first_writable(const cgroup_handle *cg);
 /* v2: ENOTSUP naming the controller when a limit of l needs one that
  * rm->v2_avail lacks (not offered by the root, or not delegated). */
 int cgroup_check_available(const cgroup_handle *cg, const resource_limits *l, pv_err *err);
+
+/* cgroup_bpf.c: the real cgroup_set_devices_fn, through bpf(2). */
+int cgroup_bpf_set_devices(const char *dir, const struct bpf_insn *insns, size_t n, pv_err *err);
 
 /* resource.c: reads cgroup.procs of one directory: a malloc'd buffer, or
  * NULL with *gone set when the directory no longer exists. */

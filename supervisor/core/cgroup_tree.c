@@ -13,7 +13,9 @@
  *     by one into the cgroup.procs of a new sibling, and the emptied
  *     directory removed.  The kernel silently skips a process that is
  *     already exiting, which keeps the old directory busy (EBUSY) until it
- *     is gone; the caller retries later.
+ *     is gone; the caller retries later.  The new sibling gets no device
+ *     program (cgroup_bpf.c): only processes already sent SIGKILL are moved
+ *     aside (container_pending.c), and they never run user code again.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -18,10 +18,18 @@
  *   - freezer: not used.  kill walks cgroup.procs until no new pid appears;
  *     pids.max bounds a fork race, and since a SIGKILLed parent cannot
  *     finish a fork, the walk converges in a pass or two;
- *   - devices: not used.  Containers get a private tmpfs /dev holding only
- *     the safe nodes; what a devices whitelist adds on top is refusing
- *     access to nodes a container makes itself, so the container layer
- *     must keep CAP_MKNOD out of the default capability set;
+ *   - devices: when the limits ask for a device policy (every container
+ *     does, see container.h).  The container's directory is a new child of
+ *     the pod's, which inherits the root's "a *:* rwm"; before any process
+ *     joins it gets "a" in devices.deny (no child yet, so the kernel takes
+ *     it) and one devices.allow write per rule of the allow-list
+ *     (cgroup_devices.h), each within what the parent allows.  A privileged
+ *     container's gets "a" in devices.allow instead, which also undoes the
+ *     list on a directory adopted from an unprivileged run.  A host without
+ *     a devices hierarchy cannot confine devices: the create of a cgroup
+ *     with the allow-list fails (ENOTSUP) rather than run a container
+ *     open (a privileged one needs nothing there).  Cost here: ~0.1 ms per
+ *     container (mkdir, 13 writes, the join, rmdir; 200 runs);
  *   - blkio: resource_limits has no block-io limit;
  *   - name=systemd: a tracking hierarchy of systemd, not a controller;
  *     podvisor does not pretend to be a systemd unit.  (podman leaks empty
@@ -170,7 +178,8 @@ static int v1_detect(resource_manager *rm, pv_err *err) {
   if (r < 0)
     return -1;
   if (rm->nhier == 0)
-    return pv_err_set(err, ENOENT, "no cgroup v1 hierarchy with cpu, cpuacct, cpuset, memory or pids");
+    return pv_err_set(err, ENOENT,
+                      "no cgroup v1 hierarchy with cpu, cpuacct, cpuset, memory, pids or devices");
   return 0;
 }
 
@@ -178,6 +187,8 @@ static unsigned v1_select(const resource_manager *rm, const resource_limits *lim
   unsigned want = V1_ALWAYS;
   if (limits == NULL || cgroup_wants_cpuset(limits))
     want |= CG_CPUSET;
+  if (limits == NULL || limits->devices != RESOURCE_DEVICES_UNSET)
+    want |= CG_DEVICES;
   unsigned sel = 0;
   for (size_t i = 0; i < rm->nhier; i++)
     if (rm->hier[i].ctrls & want)
@@ -198,8 +209,43 @@ static int inherit(const char *dir, const char *parent, const char *file, pv_err
   return cgroup_write(dir, file, val, err);
 }
 
+static const char *need_dir(const cgroup_handle *cg, unsigned ctrl, const char *name, pv_err *err) {
+  const char *dir = cgroup_dir_for(cg, ctrl);
+  if (dir == NULL)
+    pv_err_set(err, ENOTSUP,
+               "no %s hierarchy for this cgroup (cpuset is joined only when created with cpuset limits, "
+               "devices with a device policy)",
+               name);
+  return dir;
+}
+
+/* The device policy of l in the devices directory, in the order of
+ * cgroup_devices_v1_writes(): the deny first, then the allows. */
+static int write_devices(const cgroup_handle *cg, const resource_limits *l, pv_err *err) {
+  /* Without a devices hierarchy every device is open: fine for "all". */
+  if (l->devices == RESOURCE_DEVICES_UNSET ||
+      (l->devices == RESOURCE_DEVICES_ALL && cgroup_dir_for(cg, CG_DEVICES) == NULL))
+    return 0;
+  const char *dir = need_dir(cg, CG_DEVICES, "devices", err);
+  if (dir == NULL)
+    return pv_err_wrap(err, "device allow-list");
+  size_t n;
+  const cgroup_device_rule *rules = cgroup_devices_default(&n);
+  cgroup_dev_write w[CGROUP_DEVICES_DEFAULT_MAX + 1];
+  int nw = n <= CGROUP_DEVICES_DEFAULT_MAX
+               ? cgroup_devices_v1_writes(rules, n, l->devices == RESOURCE_DEVICES_ALL, w)
+               : -1;
+  if (nw < 0)
+    return pv_err_sys(err, "device allow-list");
+  for (int i = 0; i < nw; i++)
+    if (cgroup_write(dir, w[i].file, w[i].line, err) < 0)
+      return -1;
+  return 0;
+}
+
 static int v1_prepare(cgroup_handle *cg, const resource_limits *limits, pv_err *err) {
-  (void)limits;
+  if (write_devices(cg, limits, err) < 0)
+    return -1;
   for (size_t i = 0; i < cg->ndirs; i++) {
     const cg_dir *d = &cg->dirs[i];
     if (!(d->hier->ctrls & CG_CPUSET))
@@ -214,15 +260,6 @@ static int v1_prepare(cgroup_handle *cg, const resource_limits *limits, pv_err *
     }
   }
   return 0;
-}
-
-static const char *need_dir(const cgroup_handle *cg, unsigned ctrl, const char *name, pv_err *err) {
-  const char *dir = cgroup_dir_for(cg, ctrl);
-  if (dir == NULL)
-    pv_err_set(err, ENOTSUP,
-               "no %s hierarchy for this cgroup (cpuset is joined only when created with cpuset limits)",
-               name);
-  return dir;
 }
 
 static int write_cpu(const cgroup_handle *cg, const resource_limits *l, pv_err *err) {

@@ -43,9 +43,17 @@
  * .rename in its kernfs operations, unlike v1), so resource.c moves a
  * cgroup aside by migrating its processes into a new sibling instead.
  *
+ * Devices: v2 has no devices controller; a container's allow-list
+ * (cgroup_devices.h) is a BPF_PROG_TYPE_CGROUP_DEVICE program attached to
+ * its directory at create, before any process joins (cgroup_bpf.c says
+ * how it is attached and replaced).  A privileged container's directory
+ * gets no program, and loses one left by an unprivileged run.
+ *
  * Fake trees: tests run this backend on plain directories.  Nothing here
  * knows that: writes never create files, so a test's fake kernel supplies
- * the interface files the way the kernel would.
+ * the interface files the way the kernel would.  The device program is the
+ * exception, having no file: it goes through rm->set_devices, which such a
+ * test replaces.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -163,8 +171,30 @@ static bool is_frozen_by_request(const char *dir) {
   return cgroup_read(dir, "cgroup.freeze", v, sizeof v, NULL) == 0 && v[0] == '1';
 }
 
+/* The device policy of l: the program of the allow-list on the leaf, or
+ * (every device) none.  Only the leaf: the pod's directory and the parent
+ * stay open, the program of each container confines that container. */
+static int set_devices(cgroup_handle *cg, const resource_limits *l, pv_err *err) {
+  if (l->devices == RESOURCE_DEVICES_UNSET)
+    return 0;
+  struct bpf_insn prog[CGROUP_DEVICES_BPF_MAX(CGROUP_DEVICES_DEFAULT_MAX)];
+  int n = 0;
+  if (l->devices == RESOURCE_DEVICES_DEFAULT) {
+    size_t nrules;
+    const cgroup_device_rule *rules = cgroup_devices_default(&nrules);
+    n = nrules <= CGROUP_DEVICES_DEFAULT_MAX
+            ? cgroup_devices_bpf(rules, nrules, prog, sizeof prog / sizeof prog[0])
+            : -1;
+    if (n < 0)
+      return pv_err_sys(err, "device allow-list");
+  }
+  if (cg->rm->set_devices(cg->dirs[0].path, prog, (size_t)n, err) < 0)
+    return pv_err_wrap(err, "device allow-list");
+  return 0;
+}
+
 static int v2_prepare(cgroup_handle *cg, const resource_limits *limits, pv_err *err) {
-  if (enable_path(cg, wanted(limits), err) < 0)
+  if (enable_path(cg, wanted(limits), err) < 0 || set_devices(cg, limits, err) < 0)
     return -1;
   /* Adopted while frozen: a kill that froze it did not live to thaw it.
    * podvisor has no pause of its own, so the freeze can only be that. */

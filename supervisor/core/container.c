@@ -438,7 +438,12 @@ int container_manager_create(container_manager *m, const container_config *cfg, 
     pv_err_wrap(err, "container %s", c->id);
     goto fail;
   }
-  if (resource_manager_create_cgroup(m->rm, c->cgroup_path, &cfg->limits, &c->cg, err) < 0) {
+  /* Every container is confined to the device allow-list, unless it is
+   * privileged (all devices, as in Kubernetes) or the caller chose. */
+  resource_limits limits = cfg->limits;
+  if (limits.devices == RESOURCE_DEVICES_UNSET)
+    limits.devices = cfg->privileged ? RESOURCE_DEVICES_ALL : RESOURCE_DEVICES_DEFAULT;
+  if (resource_manager_create_cgroup(m->rm, c->cgroup_path, &limits, &c->cg, err) < 0) {
     pv_err_wrap(err, "container %s", c->id);
     goto fail;
   }

@@ -8,7 +8,7 @@
  *   kill  → only signals;  reap → collects an exit without blocking.
  *
  * Lifecycle: create (CONTAINER_CREATED: overlay dirs prepared, cgroup made
- * with limits) → start (CONTAINER_RUNNING: child cloned into new namespaces,
+ * with limits and the device allow-list) → start (CONTAINER_RUNNING: child cloned into new namespaces,
  * joins its cgroup itself before any other work, rootfs = overlay(image lower, per
  * container upper) + pivot_root, /proc /sys /dev mounted, sensitive /proc
  * paths masked, capabilities dropped, no_new_privs, exec) → exit observed by
@@ -16,7 +16,7 @@
  * destroy (CONTAINER_DESTROYED: no mount, cgroup directory or upper directory
  * left behind; the handle is freed).  A stopped container can be started
  * again (STOPPED → RUNNING), as `docker start` does: the same id, cgroup
- * (limits kept) and upper directory, so what the previous run wrote to its
+ * (limits and device rules kept) and upper directory, so what the previous run wrote to its
  * root file system is still there; the exit record is cleared.
  * destroy_deferred may leave the cgroup of a container without its own pid
  * namespace pending, in the manager's hands, until
@@ -103,8 +103,10 @@ typedef struct container_config {
   int namespaces;
   container_join join;     /* set by container_config_init to all -1 */
   const char *cgroup_path; /* relative; NULL = "<cgroup parent>/<id>" */
+  /* limits.devices unset (the default): the device allow-list of
+   * cgroup_devices.h, or every device when privileged. */
   resource_limits limits;
-  bool privileged;   /* keep every capability, no masked paths, writable /sys */
+  bool privileged;   /* keep every capability and device, no masked paths, writable /sys */
   uint64_t cap_add;  /* bit (1ULL << CAP_X) added to the default set */
   uint64_t cap_drop; /* removed from the default set */
   bool no_new_privs; /* set by container_config_init to true */

@@ -49,8 +49,8 @@
 /* Container-level child steps (namespace, fs and caps have their own). */
 enum { STEP_PDEATHSIG = 1, STEP_CGROUP, STEP_CWD, STEP_STDIO, STEP_TTY, STEP_EXEC };
 
-/* cpuset, cpu, cpuacct, memory, pids: at most one directory each. */
-#define MAX_PROCS 5
+/* cpuset, cpu, cpuacct, memory, pids, devices: at most one directory each. */
+#define MAX_PROCS 6
 
 struct fault {
   int step;
@@ -253,7 +253,7 @@ static int read_verdict(int sock, struct fault *f) {
  * hierarchies (tasks on v1, cgroup.procs on v2).  a->sock etc. start at
  * -1; spawn_close() closes them. */
 static int spawn_open(container *c, struct child_args *a, pv_err *err) {
-  static const char *const ctrls[] = {"cpuset", "cpu", "cpuacct", "memory", "pids"};
+  static const char *const ctrls[] = {"cpuset", "cpu", "cpuacct", "memory", "pids", "devices"};
   /* See the top of this file: the thread-only file where there is one. */
   const char *procs = resource_manager_version(c->m->rm) == CGROUP_V1 ? "tasks" : "cgroup.procs";
   int sv[2];

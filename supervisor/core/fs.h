@@ -41,16 +41,20 @@
  *                  pts/ptmx, tmpfs /dev/shm, mqueue /dev/mqueue, and the
  *                  /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr links.
  *
- * No device cgroup is used (see cgroup_v1.c), so device access is closed
- * off by mount flags instead: every file system a container can write to
- * (the overlay root, /dev, /dev/shm, tmpfs and bind volumes, with every
- * submount of a bind volume) is nodev.  A node made with CAP_MKNOD (part of
- * the default set, as with docker) cannot be opened; the six usable nodes
- * are bind mounts of the host's, which keep the host mount's permission.
- * This is also why binding beats mknod here, and it is what a rootless
- * runtime has to do anyway.
- * A privileged container gets no masks, a read-write /sys, and bind
- * volumes without nodev (a hostPath of /dev works as in Kubernetes).
+ * Device access is closed off twice.  The container's cgroup holds a
+ * device allow-list (cgroup_devices.h: the v1 devices controller or a v2
+ * BPF device program, set before the child runs): a node made with
+ * CAP_MKNOD (part of the default set, as with docker) can be made, but not
+ * opened unless it is one of the standard ones.  And the mount flags: every
+ * file system podvisor mounts for a container to write to (the overlay
+ * root, /dev, /dev/shm, tmpfs and bind volumes, with every submount of a
+ * bind volume) is nodev.  Either alone would do for the mounts podvisor
+ * makes; the allow-list also covers what a container with CAP_SYS_ADMIN
+ * mounts itself.  The six usable nodes are bind mounts of the host's,
+ * which keep the host mount's permission.
+ * A privileged container gets every device, no masks, a read-write /sys,
+ * and bind volumes without nodev (a hostPath of /dev works as in
+ * Kubernetes).
  *
  * Mount targets.  Every target is resolved by the child, inside the new
  * root, at the moment its operation runs (after the overlay and the

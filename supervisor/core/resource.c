@@ -84,6 +84,7 @@ int resource_manager_init_self(resource_manager **out, const char *root, const c
     return pv_err_sys(err, "cgroup root %s", root);
   }
   rm->self_text = self_text;
+  rm->set_devices = cgroup_bpf_set_devices;
   /* Strip trailing slashes so that joined paths read well. */
   for (size_t n = strlen(rm->root); n > 1 && rm->root[n - 1] == '/'; n--)
     rm->root[n - 1] = '\0';
@@ -291,6 +292,9 @@ static int check_limits(const char *rel, const resource_limits *l, pv_err *err) 
                       l->memory_swap, l->memory_limit);
   if (l->memory_limit < -1 || l->memory_swap < -1 || l->pids_limit < -1 || l->cpu_quota_us < -1)
     return pv_err_set(err, EINVAL, "cgroup %s: negative limit other than -1 (unlimited)", rel);
+  if (l->devices != RESOURCE_DEVICES_UNSET && l->devices != RESOURCE_DEVICES_DEFAULT &&
+      l->devices != RESOURCE_DEVICES_ALL)
+    return pv_err_set(err, EINVAL, "cgroup %s: unknown device policy %d", rel, (int)l->devices);
   if (memchr(l->cpuset_cpus, '\0', sizeof l->cpuset_cpus) == NULL ||
       memchr(l->cpuset_mems, '\0', sizeof l->cpuset_mems) == NULL)
     return pv_err_set(err, EINVAL, "cgroup %s: cpuset string not terminated", rel);

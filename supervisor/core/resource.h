@@ -55,6 +55,20 @@
 
 typedef enum { CGROUP_V1 = 1, CGROUP_V2 = 2 } cgroup_version;
 
+/* Which devices the processes of a cgroup may open or make (mknod).  The
+ * rules go in place at create (before any process joins), never on a live
+ * update: resource_manager_update() leaves them as they are. */
+typedef enum {
+  RESOURCE_DEVICES_UNSET = 0, /* leave them alone: what the parent allows (v1:
+                               * the cgroup does not join the devices hierarchy) */
+  RESOURCE_DEVICES_DEFAULT,   /* a container's allow-list (cgroup_devices.h): the
+                               * standard nodes, pts, tun, and mknod of anything;
+                               * v1: devices.deny "a" + devices.allow per rule;
+                               * v2: a BPF_PROG_TYPE_CGROUP_DEVICE program */
+  RESOURCE_DEVICES_ALL,       /* every device the parent allows (privileged);
+                               * v1: devices.allow "a"; v2: no program */
+} resource_devices;
+
 /* Limits.  A zero (or empty string) field means "not set: leave the kernel
  * default".  Values use v1 units; the v2 backend converts (shares→weight,
  * quota/period→cpu.max, memory_swap is memory+swap as in v1 and docker). */
@@ -67,6 +81,7 @@ typedef struct resource_limits {
   int64_t pids_limit;     /* -1 = max, 0 = unset */
   char cpuset_cpus[128];  /* "0-1", "" = unset */
   char cpuset_mems[128];
+  resource_devices devices;
 } resource_limits;
 
 typedef struct resource_stats {

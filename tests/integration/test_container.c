@@ -343,9 +343,9 @@ static pid_t first_child(pid_t pid) {
 }
 
 /* How many hierarchies a container's cgroup is in: on v1 those holding cpu,
- * cpuacct, memory or pids (three when cpu and cpuacct are co-mounted, four
- * when separate), read from this process's /proc/self/cgroup; on v2 the
- * unified one. */
+ * cpuacct, memory, pids or devices (the device allow-list: four when cpu
+ * and cpuacct are co-mounted, five when separate), read from this
+ * process's /proc/self/cgroup; on v2 the unified one. */
 static int cgroup_hierarchies_expected(void) {
   if (!cgroup_dir_exists("") || access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0)
     return 1;
@@ -361,7 +361,7 @@ static int cgroup_hierarchies_expected(void) {
     bool used = false;
     for (char *save = NULL, *t = strtok_r(ctrls, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
       used |= strcmp(t, "cpu") == 0 || strcmp(t, "cpuacct") == 0 || strcmp(t, "memory") == 0 ||
-              strcmp(t, "pids") == 0;
+              strcmp(t, "pids") == 0 || strcmp(t, "devices") == 0;
     n += used;
   }
   fclose(f);
