@@ -391,6 +391,20 @@ static void hostname(decode_ctx *c, const ytree_node *spec, const ytree_node *na
   }
 }
 
+/* hostUsers: false gives the pod a user namespace of its own.  As in
+ * Kubernetes, it cannot be combined with the host's network (nor with the
+ * host's pid or ipc namespaces, which podvisor does not share anyway). */
+static void host_users(decode_ctx *c, const ytree_node *spec, spec_pod *p) {
+  bool v = true;
+  if (decode_bool(c, spec, "hostUsers", &v) != 1)
+    return;
+  p->host_users = v ? 1 : 0;
+  if (!v && p->host_network)
+    decode_error_key(c, spec, "hostUsers",
+                     "hostUsers: false cannot be combined with hostNetwork: true (a user namespace owns "
+                     "the pod's network namespace), as in Kubernetes");
+}
+
 static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
   size_t s = decode_push_key(c, "spec");
   const ytree_node *spec = ytree_map_get(root, "spec");
@@ -411,6 +425,7 @@ static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     p->termination_grace_period_seconds = grace;
     decode_bool(c, spec, "hostNetwork", &p->host_network);
     decode_bool(c, spec, "shareProcessNamespace", &p->share_process_namespace);
+    host_users(c, spec, p);
     hostname(c, spec, ytree_map_get(ytree_map_get(root, "metadata"), "name"), p);
     spec_security pod_sc;
     security_pod(c, spec, &pod_sc);
@@ -442,6 +457,7 @@ spec_pod *poddecode_document(decode_ctx *c, const ytree_doc *doc) {
     return NULL;
   }
   p->termination_grace_period_seconds = 30;
+  p->host_users = -1;
   p->backoff_initial_ms = 10000;
   p->backoff_max_ms = 300000;
   p->backoff_reset_ms = 600000;

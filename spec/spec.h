@@ -203,6 +203,7 @@ typedef struct spec_pod {
                                NULL with hostNetwork (the host's hostname is kept) */
   bool host_network;
   bool share_process_namespace;
+  int host_users; /* tri-state -1 unset, 0 false, 1 true */
 
   /* podvisor.io/ annotations, in milliseconds */
   uint64_t backoff_initial_ms; /* podvisor.io/backoff-initial, default 10000 */

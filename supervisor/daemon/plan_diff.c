@@ -177,7 +177,7 @@ static bool volumes_equal(const spec_pod *a, const spec_pod *b) {
 
 /* The pod-level fields that differ, as one phrase; false when none does. */
 static bool compare_fields(const spec_pod *a, const spec_pod *b, phrases *r) {
-  const char *f[12];
+  const char *f[13];
   size_t n = 0;
   if (a->restart_policy != b->restart_policy)
     f[n++] = "restartPolicy";
@@ -191,6 +191,8 @@ static bool compare_fields(const spec_pod *a, const spec_pod *b, phrases *r) {
     f[n++] = "hostNetwork";
   if (a->share_process_namespace != b->share_process_namespace)
     f[n++] = "shareProcessNamespace";
+  if ((a->host_users == 0) != (b->host_users == 0))
+    f[n++] = "hostUsers";
   if (!volumes_equal(a, b))
     f[n++] = "volumes";
   if (a->backoff_initial_ms != b->backoff_initial_ms)

@@ -367,6 +367,8 @@ static json_t *pod_spec(const spec_pod *p) {
   bad |= set(o, "terminationGracePeriodSeconds", json_integer(p->termination_grace_period_seconds));
   bad |= set(o, "hostNetwork", json_boolean(p->host_network));
   bad |= set(o, "shareProcessNamespace", json_boolean(p->share_process_namespace));
+  if (p->host_users >= 0)
+    bad |= set(o, "hostUsers", json_boolean(p->host_users != 0));
   bad |= set_str_opt(o, "hostname", p->effective_hostname); /* NULL with hostNetwork */
   bad |= set_str_opt(o, "subdomain", p->subdomain);
   return bad ? (json_decref(o), NULL) : o;
