@@ -9,6 +9,26 @@
 . "$(dirname "$0")/up_lib.sh"
 # A pool of its own for this test's root: two ranges from host id 16777216.
 export PODVISOR_USERNS_POOL=16777216:2
+# The image rootfs is mounted idmapped: a file system that cannot be (tmpfs
+# before Linux 6.3, as /tmp of the test guest) gets the test's state on an
+# ext4 image of its own instead.
+idmap_capable() {
+  local v
+  case $(stat -f -c %T "$1") in
+  ext2/ext3 | xfs | btrfs) return 0 ;;
+  tmpfs) v=$(uname -r); v=${v%%-*}; [ "${v%%.*}" -gt 6 ] || { [ "${v%%.*}" = 6 ] && [ "$(echo "$v" | cut -d. -f2)" -ge 3 ]; } ;;
+  *) return 1 ;;
+  esac
+}
+if ! idmap_capable "$T"; then
+  command -v mkfs.ext4 >/dev/null || { echo "skipped: $T cannot be idmapped and there is no mkfs.ext4"; exit 77; }
+  truncate -s 256M "$T/ext4.img" && mkfs.ext4 -q "$T/ext4.img" && mkdir "$T/ext" &&
+    mount -o loop "$T/ext4.img" "$T/ext" || fail "make an ext4 file system for the test's root"
+  trap 'umount -l "$T/ext" 2>/dev/null; cleanup' EXIT
+  R=$T/ext/root
+  "$PV" --root "$R" image import busybox "$(rootfs)" >/dev/null || fail "image import"
+  echo "(state on an ext4 image: $(stat -f -c %T "$T") cannot be idmapped on $(uname -r))"
+fi
 mkdir -p "$T/hp"
 echo secret > "$T/hp/f"
 chmod 644 "$T/hp/f"
@@ -48,9 +68,18 @@ spec:
 Y
 }
 log_of() { echo "$(logdir_of "$1")/a/0.log"; }
+# wait_done POD: until container a has made its checks (its "done" line);
+# a start error ends the wait at once.
 wait_done() {
-  for _ in $(seq $((100 * SLOW))); do grep -q 'stdout F done$' "$(log_of "$1")" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$(log_of "$1")" "$T/shim-$1.log" >&2; fail "pod $1 did not finish its checks"
+  local f end=$((SECONDS + 20 * SLOW))
+  f=$(log_of "$1")
+  while [ "$SECONDS" -le "$end" ]; do
+    grep -q 'stdout F done$' "$f" 2>/dev/null && return 0
+    [ "$(jq_status "$1" '.containerStatuses[0].lastState.terminated.reason')" = StartError ] && break
+    sleep 0.1
+  done
+  cat "$f" "$T/shim-$1.log" >&2
+  fail "pod $1 did not finish its checks: $(jq_status "$1" '.containerStatuses[0].lastState.terminated.message')"
 }
 has() { grep -q "stdout F $2\$" "$(log_of "$1")" || { cat "$(log_of "$1")" >&2; fail "pod $1: no '$2' line"; }; }
 host_uid() { # host_uid POD: the host uid of container a's process
