@@ -151,6 +151,10 @@ static void put_sandbox(struct hasher *h, const spec_pod *p) {
     put_i64(h, "supplementalGroupsPolicy", p->supplemental_groups_policy);
   if (p->sysctls.n > 0)
     put_kvs(h, "sysctls", &p->sysctls);
+  /* Only a user namespace changes the sandbox: unset and true hash alike,
+   * and the hashes of pods without the field stay what they were. */
+  if (p->host_users == 0)
+    put_i64(h, "hostUsers", 0);
   put_i64(h, "backoffInitial", (int64_t)p->backoff_initial_ms);
   put_i64(h, "backoffMax", (int64_t)p->backoff_max_ms);
   put_i64(h, "backoffReset", (int64_t)p->backoff_reset_ms);

@@ -391,6 +391,23 @@ static void hostname(decode_ctx *c, const ytree_node *spec, const ytree_node *na
   }
 }
 
+/* hostUsers: false gives the pod a user namespace of its own.  As in
+ * Kubernetes, it cannot be combined with the host's network, pid or ipc
+ * namespace: a user namespace owns the pod's namespaces, and the host's are
+ * owned by the host's. */
+static void host_users(decode_ctx *c, const ytree_node *spec, spec_pod *p) {
+  bool v = true;
+  if (decode_bool(c, spec, "hostUsers", &v) != 1)
+    return;
+  p->host_users = v ? 1 : 0;
+  const char *shared = p->host_network ? "hostNetwork" : p->host_pid ? "hostPID" : p->host_ipc ? "hostIPC" : NULL;
+  if (!v && shared != NULL)
+    decode_error_key(c, spec, "hostUsers",
+                     "hostUsers: false cannot be combined with %s: true (a user namespace owns the pod's "
+                     "namespaces), as in Kubernetes",
+                     shared);
+}
+
 static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
   size_t s = decode_push_key(c, "spec");
   const ytree_node *spec = ytree_map_get(root, "spec");
@@ -415,6 +432,7 @@ static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     decode_bool(c, spec, "hostIPC", &p->host_ipc);
     if (p->host_pid && p->share_process_namespace)
       decode_error_key(c, spec, "shareProcessNamespace", "shareProcessNamespace and hostPID cannot both be enabled");
+    host_users(c, spec, p);
     hostname(c, spec, ytree_map_get(ytree_map_get(root, "metadata"), "name"), p);
     spec_security pod_sc;
     security_pod(c, spec, &pod_sc);

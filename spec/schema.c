@@ -36,7 +36,7 @@ static const schema_field metadata[] = {
 static const schema_field pod_spec[] = {
     OK("containers"), OK("initContainers"), OK("volumes"), OK("restartPolicy"),
     OK("terminationGracePeriodSeconds"), OK("hostname"), OK("subdomain"), OK("hostNetwork"),
-    OK("shareProcessNamespace"), OK("securityContext"), OK("hostPID"), OK("hostIPC"),
+    OK("shareProcessNamespace"), OK("securityContext"), OK("hostPID"), OK("hostIPC"), OK("hostUsers"),
     WARN("nodeSelector", SCHED), WARN("nodeName", SCHED), WARN("affinity", SCHED), WARN("tolerations", SCHED),
     WARN("schedulerName", SCHED), WARN("priorityClassName", SCHED), WARN("priority", SCHED),
     WARN("preemptionPolicy", SCHED), WARN("topologySpreadConstraints", SCHED), WARN("schedulingGates", SCHED),
@@ -49,7 +49,6 @@ static const schema_field pod_spec[] = {
     REFUSE("ephemeralContainers", "ephemeral debug containers are not implemented"),
     REFUSE("activeDeadlineSeconds", "deadlines are not implemented; the pod would run past its deadline"),
     {"setHostnameAsFQDN", SCHEMA_REFUSE_UNLESS_FALSE, "the hostname would differ from what the pod expects"},
-    {"hostUsers", SCHEMA_REFUSE_UNLESS_TRUE, "user namespaces are not implemented"},
     REFUSE("hostAliases", "extra /etc/hosts entries are not implemented; lookups of those names would fail"),
     REFUSE("dnsConfig", "custom resolver settings are not implemented; name lookups would differ"),
     REFUSE("runtimeClassName", "podvisor has a single runtime; another sandbox was asked for"),

@@ -226,7 +226,7 @@ typedef struct spec_pod {
   bool share_process_namespace;
   bool host_pid; /* hostPID: the host's pid namespace (no pid namespace of the pod's own) */
   bool host_ipc; /* hostIPC: the host's IPC namespace */
-  int host_users; /* hostUsers, tri-state (-1 unset = true); decoded by the user-namespace support */
+  int host_users; /* tri-state -1 unset, 0 false, 1 true */
 
   /* spec.securityContext, the pod-only fields (runAsUser & co. are merged
    * into each container's spec_security) */

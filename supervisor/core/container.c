@@ -48,7 +48,7 @@ const char *container_state_name(container_state s) {
 
 void container_config_init(container_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->join = (container_join){-1, -1, -1, -1};
+  cfg->join = (container_join){-1, -1, -1, -1, -1};
   cfg->no_new_privs = true;
   cfg->stdin_fd = cfg->stdout_fd = cfg->stderr_fd = -1;
   resource_limits_init(&cfg->limits);
@@ -253,8 +253,8 @@ void container_free(container *c) {
   free(c->rootfs);
   mounts_free(c->mounts, c->n_mounts);
   free(c->id);
-  int *joins[] = {&c->ns.join_net, &c->ns.join_ipc, &c->ns.join_uts, &c->ns.join_pid};
-  for (size_t i = 0; i < 4; i++)
+  int *joins[] = {&c->ns.join_net, &c->ns.join_ipc, &c->ns.join_uts, &c->ns.join_pid, &c->ns.join_user};
+  for (size_t i = 0; i < 5; i++)
     if (*joins[i] >= 0)
       close(*joins[i]);
   if (c->pidfd >= 0)
@@ -276,9 +276,9 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
                       "pid, mount, uts, ipc, net and cgroup are supported",
                       c->id, (unsigned)cfg->namespaces);
   c->new_pidns = (c->ns.flags & CLONE_NEWPID) && cfg->join.pid < 0;
-  int src[] = {cfg->join.net, cfg->join.ipc, cfg->join.uts, cfg->join.pid};
-  int *dst[] = {&c->ns.join_net, &c->ns.join_ipc, &c->ns.join_uts, &c->ns.join_pid};
-  for (size_t i = 0; i < 4; i++)
+  int src[] = {cfg->join.net, cfg->join.ipc, cfg->join.uts, cfg->join.pid, cfg->join.user};
+  int *dst[] = {&c->ns.join_net, &c->ns.join_ipc, &c->ns.join_uts, &c->ns.join_pid, &c->ns.join_user};
+  for (size_t i = 0; i < 5; i++)
     if (src[i] >= 0 && (*dst[i] = container_raise_fd(fcntl(src[i], F_DUPFD_CLOEXEC, 3))) < 0)
       return pv_err_sys(err, "container %s: duplicate the namespace fd %d to join", c->id, src[i]);
   if (cfg->hostname != NULL && namespace_set_hostname(&c->ns, cfg->hostname, err) < 0)
@@ -297,6 +297,8 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
   c->fds[1] = cfg->stdout_fd;
   c->fds[2] = cfg->stderr_fd;
   c->pdeathsig = cfg->pdeathsig;
+  c->userns_uid = cfg->userns_uid;
+  c->userns_gid = cfg->userns_gid;
   return 0;
 }
 
@@ -364,6 +366,9 @@ static int plan_mounts(container *c, bool create, pv_err *err) {
   fc.cgroup2 = resource_manager_version(c->m->rm) == CGROUP_V2;
   fc.mounts = c->mounts;
   fc.n_mounts = c->n_mounts;
+  fc.idmap_userns = c->ns.join_user;
+  fc.idmap_uid = c->userns_uid;
+  fc.idmap_gid = c->userns_gid;
   fs_cgroup_mount used[32];
   for (size_t i = 0; i < c->m->n_cgmounts && fc.n_cgroups < 32; i++) {
     char first[64];
@@ -428,7 +433,7 @@ int container_manager_create(container_manager *m, const container_config *cfg, 
   c->m = m;
   c->pidfd = -1;
   c->rootfs_lock = -1;
-  c->ns.join_net = c->ns.join_ipc = c->ns.join_uts = c->ns.join_pid = -1;
+  c->ns.join_net = c->ns.join_ipc = c->ns.join_uts = c->ns.join_pid = c->ns.join_user = -1;
   bool made_dir = false;
   if (copy_config(c, cfg, err) < 0 || copy_fs_config(c, cfg, err) < 0 || lock_rootfs(c, cfg->rootfs, err) < 0)
     goto fail;

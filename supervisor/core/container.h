@@ -85,9 +85,17 @@ typedef struct container_mount {
 } container_mount;
 
 /* Which namespaces a container joins instead of creating: open fds of
- * /proc/PID/ns/{net,ipc,uts,pid} (or bind-mounted nsfs files), -1 = none. */
+ * /proc/PID/ns/{net,ipc,uts,pid} (or bind-mounted nsfs files), -1 = none.
+ * user: a user namespace the container enters as its last step before it
+ * drops capabilities and execs (namespace_join_user), after its mounts:
+ * it becomes that namespace's root.  Its image rootfs and its upper layer
+ * are then mounted idmapped through that namespace (fs.h, "User
+ * namespace"), so that their files keep their image ownership inside;
+ * userns_uid/userns_gid are the host ids its root maps to (its /dev is
+ * owned by them).  The join fds are duplicated by create(). */
 typedef struct container_join {
   int net, ipc, uts, pid;
+  int user;
 } container_join;
 
 typedef struct container_config {
@@ -102,6 +110,8 @@ typedef struct container_config {
   /* CLONE_NEW{PID,NS,UTS,IPC,NET,CGROUP} to create.  0 means all six. */
   int namespaces;
   container_join join;     /* set by container_config_init to all -1 */
+  uid_t userns_uid;        /* with join.user: host uid and gid of the container's root */
+  gid_t userns_gid;
   const char *cgroup_path; /* relative; NULL = "<cgroup parent>/<id>" */
   /* limits.devices unset (the default): the device allow-list of
    * cgroup_devices.h, or every device when privileged. */

@@ -51,6 +51,8 @@ struct container {
   bool readonly_rootfs, privileged, unmasked_proc;
   int fds[3]; /* the caller's stdio fds, used by start only */
   int pdeathsig;
+  uid_t userns_uid; /* with ns.join_user: the host ids of the container's root */
+  gid_t userns_gid;
   bool new_pidns;
   namespace_config ns;
   fs_plan fs;

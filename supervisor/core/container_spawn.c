@@ -186,8 +186,13 @@ static int container_child(void *arg) {
     return child_fail(a->sock, STEP_CGROUP, index);
   if (namespace_join(&c->ns, &step) < 0 || fs_mount_container_filesystems(&c->fs, 0, &step, &index) < 0 ||
       namespace_setup_isolation(&c->ns, &step) < 0 ||
-      fs_mount_container_filesystems(&c->fs, 1, &step, &index) < 0 || fs_setup_pivot_root(&c->fs, &step) < 0)
+      fs_mount_container_filesystems(&c->fs, 1, &step, &index) < 0 || fs_setup_pivot_root(&c->fs, &step) < 0 ||
+      namespace_join_user(c->ns.join_user, &step) < 0)
     return child_fail(a->sock, step, index);
+  /* Joining a user namespace changed the credentials: that cleared the
+   * parent-death signal. */
+  if (c->ns.join_user >= 0 && c->pdeathsig && prctl(PR_SET_PDEATHSIG, c->pdeathsig) < 0)
+    return child_fail(a->sock, STEP_PDEATHSIG, 0);
   return child_finish(a, 0);
 }
 
@@ -200,7 +205,10 @@ static int exec_child(void *arg) {
   if (join_cgroup(a, &index) < 0)
     return child_fail(a->sock, STEP_CGROUP, index);
   int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
-  if (namespace_enter_process(a->c->pidfd, flags, &step) < 0)
+  /* The user namespace apart and last: joined together with the others,
+   * the mount namespace (the host's user namespace owns it) would be
+   * refused to the process it made root of the pod's. */
+  if (namespace_enter_process(a->c->pidfd, flags, &step) < 0 || namespace_join_user(a->c->ns.join_user, &step) < 0)
     return child_fail(a->sock, step, 0);
   return child_finish(a, 0);
 }

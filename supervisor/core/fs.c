@@ -31,6 +31,7 @@ static const char *const readonly_paths[] = {
 
 void fs_config_init(fs_config *c) {
   memset(c, 0, sizeof *c);
+  c->idmap_userns = -1;
 }
 
 /* ---- plan building (parent) ---- */
@@ -106,21 +107,26 @@ int fs_plan_add_dir(fs_plan *p, const char *dst, mode_t mode) {
   return 0;
 }
 
-static int plan_dev(fs_plan *p) {
-  fs_op *dev = fs_plan_add_mount(p, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME,
-                                 "mode=755,size=65536k");
+static int plan_dev(const fs_config *c, fs_plan *p) {
+  const char *data = fs_idmap_data(c, p, "mode=755,size=65536k", 0);
+  const char *pts = fs_idmap_data(c, p, "newinstance,ptmxmode=0666,mode=0620", 5);
+  const char *shm = fs_idmap_data(c, p, "mode=1777,size=65536k", 0);
+  if (data == NULL || pts == NULL || shm == NULL)
+    return -1;
+  if (c->idmap_userns < 0)
+    pts = "newinstance,ptmxmode=0666,mode=0620,gid=5";
+  fs_op *dev = fs_plan_add_mount(p, "tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NODEV | MS_STRICTATIME, data);
   if (dev == NULL)
     return -1;
-  dev->point = POINT_DIR;
+  dev->point = POINT_DIR; /* an image may lack /dev */
   if (add_dev(p, "dev/null", "/dev/null") < 0 || add_dev(p, "dev/zero", "/dev/zero") < 0 ||
       add_dev(p, "dev/full", "/dev/full") < 0 || add_dev(p, "dev/random", "/dev/random") < 0 ||
       add_dev(p, "dev/urandom", "/dev/urandom") < 0 || add_dev(p, "dev/tty", "/dev/tty") < 0 ||
       fs_plan_add_dir(p, "dev/pts", 0755) < 0 || fs_plan_add_dir(p, "dev/shm", 01777) < 0 ||
       fs_plan_add_dir(p, "dev/mqueue", 0755) < 0)
     return -1;
-  if (fs_plan_add_mount(p, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                        "newinstance,ptmxmode=0666,mode=0620,gid=5") == NULL ||
-      fs_plan_add_mount(p, "shm", "dev/shm", "tmpfs", NOSUID_NODEV_NOEXEC, "mode=1777,size=65536k") == NULL ||
+  if (fs_plan_add_mount(p, "devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, pts) == NULL ||
+      fs_plan_add_mount(p, "shm", "dev/shm", "tmpfs", NOSUID_NODEV_NOEXEC, shm) == NULL ||
       fs_plan_add_mount(p, "mqueue", "dev/mqueue", "mqueue", NOSUID_NODEV_NOEXEC, NULL) == NULL)
     return -1;
   if (add_link(p, "pts/ptmx", "dev/ptmx") < 0 || add_link(p, "/proc/self/fd", "dev/fd") < 0 ||
@@ -211,7 +217,7 @@ static int plan_standard(const fs_config *c, fs_plan *p) {
   if (proc == NULL)
     return -1;
   proc->point = POINT_DIR; /* an image may lack /proc, /dev or /sys */
-  if (plan_dev(p) < 0)
+  if (plan_dev(c, p) < 0)
     return -1;
   fs_op *op = fs_plan_add(p, OP_SYSFS, "sys");
   if (op == NULL)
@@ -245,7 +251,7 @@ int fs_populate_container_root(const fs_config *c, fs_plan *p, pv_err *err) {
     fs_plan_free(p);
     return pv_err_sys(err, "plan the rootfs of %s", c->dir);
   }
-  if (plan_standard(c, p) < 0 || plan_cgroups(c, p) < 0) {
+  if (fs_idmap_plan(c, p) < 0 || plan_standard(c, p) < 0 || plan_cgroups(c, p) < 0) {
     pv_err_sys(err, "plan the mounts of %s", c->dir);
     fs_plan_free(p);
     return -1;
@@ -283,6 +289,16 @@ int fs_create_minimal_root(const fs_config *c, pv_err *err) {
       pv_rm_rf(c->dir, NULL);
       return -1;
     }
+  }
+  /* The root of the container's "/" (the overlay takes a directory's
+   * owner from its upper layer). */
+  uid_t uid = 0;
+  gid_t gid = 0;
+  if (fs_idmap_upper_owner(c, &uid, &gid) &&
+      (pv_path(path, sizeof path, "%s/upper", c->dir) < 0 || chown(path, uid, gid) < 0)) {
+    pv_err_sys(err, "chown %s/upper to the container's root (%u:%u)", c->dir, (unsigned)uid, (unsigned)gid);
+    pv_rm_rf(c->dir, NULL);
+    return -1;
   }
   return 0;
 }
@@ -335,6 +351,8 @@ int fs_mount_container_filesystems(const fs_plan *p, int phase, int *step, int *
       *step = FS_STEP_PRIVATE;
       return -1;
     }
+    if (fs_idmap_layers(p, step, index) < 0)
+      return -1;
     if (mount("overlay", p->merged, "overlay", MS_NODEV, p->overlay_data) < 0) {
       *step = FS_STEP_OVERLAY;
       return -1;
@@ -480,6 +498,7 @@ bool fs_step_describe(const fs_plan *p, int step, int index, char *buf, size_t l
   case FS_STEP_MOVE: snprintf(buf, len, "move %s onto /", p->merged); return true;
   case FS_STEP_CHROOT: snprintf(buf, len, "chroot into %s", p->merged); return true;
   case FS_STEP_READONLY: snprintf(buf, len, "remount / read-only"); return true;
+  case FS_STEP_IDMAP: fs_idmap_describe(p, index, buf, len); return true;
   case FS_STEP_OP:
   case FS_STEP_TARGET:
   case FS_STEP_TARGET_REFUSED:

@@ -95,6 +95,23 @@
  * /proc and /sys, and under /dev through the links /dev holds, are refused
  * by name when the plan is built.
  *
+ * User namespace (fs_config.idmap_userns >= 0).  The container's root is
+ * a host id <base> that owns none of the image's files (unpacked as host
+ * root).  So the image rootfs is mounted idmapped through the pod's user
+ * namespace over itself, in the child's private mount namespace, before
+ * the overlay is mounted from it: a file owned by N on disk shows as host
+ * id base+N, which is N inside the container.  The upper layer is a plain
+ * directory holding host ids (base+N: what the container writes, and what
+ * copy-up copies from the idmapped lower); its root and the mount points
+ * podvisor makes there are owned accordingly (fs_idmap.c says why upper/
+ * cannot be idmapped as well).  /dev and /dev/shm are owned by the container's root
+ * (uid=, gid= options), devpts' tty group is its gid 5.  Volumes are not
+ * idmapped: an emptyDir is made owned by the pod's root by the shim, and a
+ * hostPath keeps the host's ownership (host root's files show as the
+ * overflow id 65534 inside, and the container's root cannot write them),
+ * as Kubernetes does.  The file system under the state dir and the images
+ * must support idmapped mounts (ext4, xfs, btrfs, tmpfs since 6.3).
+ *
  * pivot_root versus chroot: pivot_root cannot move the initial "rootfs" of
  * the kernel (initramfs-only machines).  fs_host_root_is_initramfs() detects
  * that case (the root mount's type is "rootfs" in /proc/self/mountinfo) and
@@ -123,6 +140,7 @@ enum {
   FS_STEP_READONLY,
   FS_STEP_TARGET,         /* find or create the target of operation `index` inside the root */
   FS_STEP_TARGET_REFUSED, /* a volume's target resolved to the root, /proc or /sys */
+  FS_STEP_IDMAP, /* idmap the image rootfs (the lower layer) */
 };
 
 /* A cgroup v1 hierarchy to mount inside the container. */
@@ -144,6 +162,12 @@ typedef struct fs_config {
   size_t n_cgroups;
   const container_mount *mounts; /* volumes */
   size_t n_mounts;
+  /* A container that joins a user namespace (see "User namespace" above):
+   * its nsfs fd (-1 = none; fs_config_init sets -1) and the host ids of
+   * its root. */
+  int idmap_userns;
+  uid_t idmap_uid;
+  gid_t idmap_gid;
 } fs_config;
 
 typedef struct fs_op fs_op;
@@ -158,6 +182,9 @@ typedef struct fs_plan {
   size_t n_owned, cap_owned;
   bool use_chroot;
   bool readonly_rootfs;
+  bool idmap;                 /* the layers are idmapped (fs_idmap.c) */
+  int idmap_userns;           /* the user namespace to idmap through (not owned) */
+  const char *idmap_paths[1]; /* the image rootfs */
 } fs_plan;
 
 void fs_config_init(fs_config *c);

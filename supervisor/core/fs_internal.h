@@ -6,6 +6,7 @@
 #ifndef PODVISOR_CORE_FS_INTERNAL_H
 #define PODVISOR_CORE_FS_INTERNAL_H
 
+#include <stdbool.h>
 #include <sys/mount.h>
 #include <sys/types.h>
 
@@ -94,5 +95,20 @@ int fs_bind_tree(int dirfd, const char *path, bool recursive, const fs_op *op, i
 const char *fs_fd_path(char *buf, int fd);
 /* MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC as MOUNT_ATTR_* flags. */
 uint64_t fs_ms_to_attr(unsigned long ms);
+/* fs_idmap.c: the layers to idmap (nothing without a user namespace). */
+int fs_idmap_plan(const fs_config *c, fs_plan *p);
+/* Mount data for a file system the container's root must own: data with
+ * ",uid=U,gid=G" of the root's host ids appended (data itself without a
+ * user namespace); with gid_offset > 0, only ",gid=<root's gid + offset>"
+ * (devpts' tty group).  Owned by the plan; NULL on ENOMEM. */
+const char *fs_idmap_data(const fs_config *c, fs_plan *p, const char *data, unsigned gid_offset);
+/* The owner an entry podvisor makes in the upper layer gets: *uid, *gid
+ * (the image's, or 0) shifted to the host ids of the container's root when
+ * the container has a user namespace (true), else left alone (false). */
+bool fs_idmap_upper_owner(const fs_config *c, uid_t *uid, gid_t *gid);
+/* Child side, after / is private and before the overlay: the layers
+ * idmapped over themselves; FS_STEP_IDMAP and the layer's index on failure. */
+int fs_idmap_layers(const fs_plan *p, int *step, int *index);
+void fs_idmap_describe(const fs_plan *p, int index, char *buf, size_t len);
 
 #endif

@@ -22,8 +22,9 @@
 #include "supervisor/core/util.h"
 
 /* Copies the mode and owner of the image's directory lower/rel to the new
- * upper/rel, so the merged directory looks like the image's. */
-static int mkdir_like(const char *lower, const char *upper, const char *rel, pv_err *err) {
+ * upper/rel, so the merged directory looks like the image's (owners in the
+ * upper layer's terms: fs_idmap_upper_owner). */
+static int mkdir_like(const fs_config *c, const char *lower, const char *upper, const char *rel, pv_err *err) {
   char l[PATH_MAX], u[PATH_MAX];
   struct stat st;
   if (pv_path(l, sizeof l, "%s/%s", lower, rel) < 0 || pv_path(u, sizeof u, "%s/%s", upper, rel) < 0)
@@ -34,7 +35,10 @@ static int mkdir_like(const char *lower, const char *upper, const char *rel, pv_
       return 0;
     return pv_err_sys(err, "create mount point %s", u);
   }
-  if (in_lower && chown(u, st.st_uid, st.st_gid) < 0)
+  uid_t uid = in_lower ? st.st_uid : 0;
+  gid_t gid = in_lower ? st.st_gid : 0;
+  bool shift = fs_idmap_upper_owner(c, &uid, &gid);
+  if ((in_lower || shift) && chown(u, uid, gid) < 0)
     return pv_err_sys(err, "chown %s", u);
   return 0;
 }
@@ -127,7 +131,7 @@ static int resolve_in_image(const fs_config *c, const char *rel, bool want_dir, 
       int f = r < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
       r = f < 0 ? pv_err_sys(err, "create mount point %s/%s", upper, out) : close(f);
     } else {
-      r = mkdir_like(lower, upper, out, err);
+      r = mkdir_like(c, lower, upper, out, err);
     }
     if (r < 0)
       return -1;

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ struct ns_clone_args {
 void namespace_config_init(namespace_config *c) {
   memset(c, 0, sizeof *c);
   c->flags = NAMESPACE_ALL;
-  c->join_net = c->join_ipc = c->join_uts = c->join_pid = -1;
+  c->join_net = c->join_ipc = c->join_uts = c->join_pid = c->join_user = -1;
 }
 
 int namespace_set_hostname(namespace_config *c, const char *name, pv_err *err) {
@@ -195,6 +196,18 @@ int namespace_join(const namespace_config *c, int *step) {
   return 0;
 }
 
+int namespace_join_user(int fd, int *step) {
+  if (fd < 0)
+    return 0;
+  if (join_one(fd, CLONE_NEWUSER, step, NS_STEP_JOIN_USER) < 0)
+    return -1;
+  if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+    *step = NS_STEP_USER_ROOT;
+    return -1;
+  }
+  return 0;
+}
+
 /* A new network namespace has only "lo", and it is down. */
 static int loopback_up(void) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -244,6 +257,8 @@ const char *namespace_step_name(int step) {
   case NS_STEP_HOSTNAME: return "sethostname";
   case NS_STEP_ENTER: return "setns into the container's namespaces";
   case NS_STEP_LOOPBACK: return "bring the loopback interface up";
+  case NS_STEP_JOIN_USER: return "join the pod's user namespace";
+  case NS_STEP_USER_ROOT: return "become root of the pod's user namespace (setgroups, setresgid, setresuid)";
   default: return NULL;
   }
 }

@@ -59,11 +59,14 @@ enum {
   NS_STEP_HOSTNAME,
   NS_STEP_ENTER,
   NS_STEP_LOOPBACK,
+  NS_STEP_JOIN_USER,
+  NS_STEP_USER_ROOT,
 };
 
 typedef struct namespace_config {
   int flags;                                  /* CLONE_NEW* to create (NAMESPACE_ALL by default) */
   int join_net, join_ipc, join_uts, join_pid; /* fds to join, -1 = none */
+  int join_user; /* the user namespace joined last (namespace_join_user), -1 = none */
   char hostname[65];                          /* "" = leave the hostname alone */
 } namespace_config;
 
@@ -102,6 +105,16 @@ int namespace_create_container_into(const namespace_config *c, int cgroup_fd, bo
 
 /* Child side: setns() into the joined net, ipc and uts namespaces. */
 int namespace_join(const namespace_config *c, int *step);
+
+/* Child side, single threaded: setns() into the user namespace behind fd
+ * (nothing when fd is -1) and become its root: setgroups() to none,
+ * setresgid(0) and setresuid(0), so that the process is the namespace's
+ * uid 0 (its mapped host id) instead of the unmapped host root, with every
+ * capability inside it and none outside.  Joining changes the credentials,
+ * which clears PR_SET_PDEATHSIG: the caller sets it again.  Mounts that the
+ * host's user namespace owns can no longer be made afterwards, so this
+ * comes after the last mount. */
+int namespace_join_user(int fd, int *step);
 
 /* Child side, once the child is in its cgroup:
  * unshare(CLONE_NEWCGROUP) if requested, sethostname() in a new uts

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "supervisor/core/idpool.h"
 #include "supervisor/core/util.h"
 #include "supervisor/daemon/daemon_core.h"
 #include "supervisor/proto/podjson.h"
@@ -203,6 +204,8 @@ static void set_paths(pvd_entry *e, const char *uid) {
 typedef struct rm_work {
   uv_work_t req;
   char *paths[2];
+  char *userns_dir; /* <root>/userns: the instance's id range goes with its data */
+  char uid[IDPOOL_OWNER_MAX + 1];
 } rm_work;
 
 static void rm_run(uv_work_t *req) {
@@ -210,6 +213,10 @@ static void rm_run(uv_work_t *req) {
   for (int i = 0; i < 2; i++)
     if (w->paths[i] != NULL)
       (void)pv_rm_rf(w->paths[i], NULL);
+  /* A keeper that stopped cleanly gave it back already; one that died
+   * (kill -9) could not (idpool.h). */
+  if (w->userns_dir != NULL && w->uid[0] != '\0')
+    (void)idpool_release(w->userns_dir, w->uid, NULL);
 }
 
 static void rm_done(uv_work_t *req, int status) {
@@ -217,6 +224,7 @@ static void rm_done(uv_work_t *req, int status) {
   rm_work *w = req->data;
   free(w->paths[0]);
   free(w->paths[1]);
+  free(w->userns_dir);
   free(w);
 }
 
@@ -238,6 +246,9 @@ static void remove_leftovers(pvd_entry *e) {
     return;
   w->paths[0] = e->paths.pod_dir != NULL ? strdup(e->paths.pod_dir) : NULL;
   w->paths[1] = e->paths.log_dir != NULL ? strdup(e->paths.log_dir) : NULL;
+  if (asprintf(&w->userns_dir, "%s/userns", e->d->opts.root) < 0)
+    w->userns_dir = NULL;
+  snprintf(w->uid, sizeof w->uid, "%s", e->pub.uid);
   w->req.data = w;
   if (uv_queue_work(&e->d->loop, &w->req, rm_run, rm_done) < 0)
     rm_done(&w->req, 0);

@@ -193,7 +193,7 @@ static bool pod_security_equal(const spec_pod *a, const spec_pod *b) {
 
 /* The pod-level fields that differ, as one phrase; false when none does. */
 static bool compare_fields(const spec_pod *a, const spec_pod *b, phrases *r) {
-  const char *f[16];
+  const char *f[17];
   size_t n = 0;
   if (a->restart_policy != b->restart_policy)
     f[n++] = "restartPolicy";
@@ -213,6 +213,8 @@ static bool compare_fields(const spec_pod *a, const spec_pod *b, phrases *r) {
     f[n++] = "hostIPC";
   if (!pod_security_equal(a, b))
     f[n++] = "securityContext";
+  if ((a->host_users == 0) != (b->host_users == 0))
+    f[n++] = "hostUsers";
   if (!volumes_equal(a, b))
     f[n++] = "volumes";
   if (a->backoff_initial_ms != b->backoff_initial_ms)

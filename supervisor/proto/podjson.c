@@ -404,6 +404,8 @@ static json_t *pod_spec(const spec_pod *p) {
     bad |= set(o, "securityContext", sc);
   else
     json_decref(sc);
+  if (p->host_users >= 0)
+    bad |= set(o, "hostUsers", json_boolean(p->host_users != 0));
   bad |= set_str_opt(o, "hostname", p->effective_hostname); /* NULL with hostNetwork */
   bad |= set_str_opt(o, "subdomain", p->subdomain);
   return bad ? (json_decref(o), NULL) : o;

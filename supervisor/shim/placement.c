@@ -433,6 +433,21 @@ int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *er
   return 0;
 }
 
+int placement_own_volumes(const char *pod_dir, const spec_pod *p, uid_t uid, gid_t gid, pv_err *err) {
+  for (size_t i = 0; i < p->n_volumes; i++) {
+    const spec_volume *v = &p->volumes[i];
+    if (v->kind == SPEC_VOLUME_HOST_PATH)
+      continue; /* the host's files keep the host's owners */
+    char dir[PATH_MAX];
+    if (volume_source(pod_dir, v, dir, sizeof dir) < 0)
+      return pv_err_sys(err, "volume %s", v->name);
+    if (chown(dir, uid, gid) < 0)
+      return pv_err_sys(err, "volume %s: chown %s to the pod's root (%u:%u)", v->name, dir, (unsigned)uid,
+                        (unsigned)gid);
+  }
+  return 0;
+}
+
 /* Unmounts and removes <pod_dir>/subpaths/<container>/<idx>. */
 static void release_sub_paths(const char *pod_dir) {
   char top[PATH_MAX];

@@ -79,6 +79,12 @@ void placement_free(placement *pl);
 /* Creates the emptyDir directories (tmpfs for medium Memory) and checks or
  * creates hostPath sources according to their type. */
 int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *err);
+/* hostUsers: false: makes the pod's own volumes (emptyDir) owned by the
+ * host ids of the pod's root, so that they show as root's inside and the
+ * container's root writes them without capabilities over host files;
+ * hostPath volumes keep the host's owners, as in Kubernetes.  Call after
+ * placement_prepare_volumes(). */
+int placement_own_volumes(const char *pod_dir, const spec_pod *p, uid_t uid, gid_t gid, pv_err *err);
 /* Unmounts memory-backed emptyDirs; the caller removes pod_dir afterwards. */
 void placement_release_volumes(const char *pod_dir, const spec_pod *p);
 

@@ -25,6 +25,11 @@ static int rc_create(void *ctx, runtime_start *rs, runtime_ctr **out, pv_err *er
   if (placement_build(&pl, rt->root, rt->pod_dir, rt->pod_cgroup, rs->pod, rs->ctr, rs->restart, err) < 0)
     return -1;
   pl.cfg.namespaces = sandbox_container_namespaces(rt->sb);
+  if (rt->sb->userns >= 0) {
+    pl.cfg.join.user = rt->sb->userns;
+    pl.cfg.userns_uid = (uid_t)rt->sb->userns_base;
+    pl.cfg.userns_gid = (gid_t)rt->sb->userns_base;
+  }
   pl.cfg.stdin_fd = rs->stdin_fd;
   pl.cfg.stdout_fd = rs->stdout_fd;
   pl.cfg.stderr_fd = rs->stderr_fd;

@@ -63,12 +63,19 @@ static void on_sigchld(int sig) {
   errno = saved;
 }
 
-static void pause_main(void) {
+static void pause_main(int userns) {
   /* As pid 1 of a new namespace its parent is outside it (getppid() is 0),
    * so the usual "did my parent die before prctl" check cannot be made; the
    * window is a few instructions right after fork. */
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   prctl(PR_SET_NAME, "podvisor-pause");
+  /* In a pod with a user namespace the pause is the pod's root too, not
+   * the host's: no container can signal or trace a host root process then,
+   * and none of the pod's runs as one. */
+  if (userns >= 0 && sandbox_userns_join(userns) < 0)
+    _exit(125);
+  if (userns >= 0)
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of credentials */
   /* A replacement is forked from the running shim: it must hold none of the
    * shim's files (log pipes would never see EOF, the lock would outlive a
    * stopping shim) and run none of its signal handlers (libuv's would wake
@@ -115,7 +122,7 @@ static int start_pause(sandbox *sb, pv_err *err) {
     return -1;
   }
   if (pid == 0)
-    pause_main();
+    pause_main(sb->userns);
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0) {
     pv_err_sys(err, "sandbox: pidfd_open pause process %d", (int)pid);
@@ -160,6 +167,7 @@ void sandbox_init(sandbox *sb) {
   memset(sb, 0, sizeof *sb);
   sb->pause_pidfd = -1;
   sb->own_pidns = -1;
+  sb->userns = -1;
 }
 
 int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
@@ -171,9 +179,16 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
     flags |= CLONE_NEWIPC;
   if (!cfg->host_network)
     flags |= CLONE_NEWNET | CLONE_NEWUTS;
+  if (cfg->userns_base != 0) {
+    if (cfg->host_network)
+      return pv_err_set(err, EINVAL, "sandbox: a user namespace needs the pod's own network namespace");
+    if (sandbox_userns_enter(sb, cfg->userns_base, cfg->userns_size, err) < 0)
+      return -1;
+    flags = CLONE_NEWNS; /* net, ipc and uts are the user namespace's now */
+  }
   if (unshare(flags) < 0)
-    return pv_err_sys(err, "sandbox: unshare mnt%s%s namespaces", cfg->host_ipc ? "" : "/ipc",
-                      cfg->host_network ? "" : "/net/uts");
+    return pv_err_sys(err, "sandbox: unshare mnt%s%s namespaces", (flags & CLONE_NEWIPC) ? "/ipc" : "",
+                      (flags & CLONE_NEWNET) ? "/net/uts" : "");
   /* Host mounts still propagate in, ours never propagate out: a pod's
    * tmpfs volumes and container mounts vanish with its last process, even
    * when the shim is SIGKILLed. */
@@ -299,6 +314,10 @@ void sandbox_release(sandbox *sb) {
   if (sb->pause_pidfd >= 0) {
     close(sb->pause_pidfd);
     sb->pause_pidfd = -1;
+  }
+  if (sb->userns >= 0) {
+    close(sb->userns);
+    sb->userns = -1;
   }
   if (sb->own_pidns >= 0) {
     /* Whatever the process forks from now on (a sanitizer's leak checker

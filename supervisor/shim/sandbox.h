@@ -62,6 +62,27 @@
  * the thread that called sandbox_enter() (the shim's loop thread), which is
  * also the thread that creates the containers.
  *
+ * User namespace (hostUsers: false, userns_base != 0).  The pod gets a user
+ * namespace mapping uid and gid 0..size-1 to host ids base.. (idpool.h), and
+ * its network, IPC and UTS namespaces are owned by it, so that the
+ * container's root has its capabilities over them (binding port 80,
+ * raw sockets for ping, sethostname) and over nothing of the host's.  A
+ * process cannot create namespaces owned by a user namespace it is not in,
+ * and the shim must stay host root (cgroups, mounts, other pods' files):
+ * so a helper forked for the purpose unshares user+net+ipc+uts at once
+ * (the kernel creates the user namespace first and makes it the owner of
+ * the others), the shim writes its uid_map and gid_map, enters its net,
+ * ipc and uts namespaces with setns() (host root has every capability in
+ * every user namespace below the host's), keeps an fd of the user namespace
+ * (sandbox.userns) and lets the helper end.  Containers join that user
+ * namespace as their last step before exec (container_join.user), after
+ * every mount is made: their mount, pid and cgroup namespaces stay owned by
+ * the host's user namespace, so the container's root cannot mount or
+ * unmount anything (its masks stay), as in any unprivileged container.
+ * The pause process (share_pid) joins the user namespace too: no process
+ * of the pod runs as host root.  A user namespace needs the pod's own
+ * network namespace (host_network is refused with it, as Kubernetes does).
+ *
  * sandbox_enter() blocks briefly (a few syscalls and a fork); call it once,
  * single threaded, before uv_loop_init().  sandbox_renew() blocks as briefly
  * (a setns, an unshare and a fork); the others never block.  Errors name the
@@ -71,6 +92,7 @@
 #define PODVISOR_SHIM_SANDBOX_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "spec/spec.h"
@@ -88,6 +110,8 @@ typedef struct sandbox_config {
    * the host_* flags do not forbid. */
   const spec_kv *sysctls;
   size_t n_sysctls;
+  uint32_t userns_base; /* host id of the pod's root (user namespace); 0 = none */
+  uint32_t userns_size; /* ids mapped from userns_base */
   /* Called once the mount, net, ipc and uts namespaces are entered and
    * before the pid namespace is: the last moment the process can create
    * threads (after unshare(CLONE_NEWPID) the kernel refuses CLONE_THREAD,
@@ -103,6 +127,8 @@ typedef struct sandbox {
   pid_t pause_pid; /* 0 when there is no pause process */
   int pause_pidfd; /* -1 when there is no pause process */
   int own_pidns;   /* share_pid: the process's own pid namespace (nsfs fd); else -1 */
+  int userns;      /* the pod's user namespace (nsfs fd), -1 when it has none */
+  uint32_t userns_base; /* the host id of its root (its gid too), 0 without one */
 } sandbox;
 
 /* A pause process handed over to the caller by sandbox_renew(). */
@@ -119,6 +145,15 @@ void sandbox_init(sandbox *sb);
  * brings "lo" up, writes the sysctls and, with share_pid, forks the pause
  * process. */
 int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err);
+
+/* Creates the pod's user namespace with its net, ipc and uts namespaces,
+ * moves the calling process into the latter three and keeps the former in
+ * sb->userns (see "User namespace" above).  Single threaded callers only
+ * (it forks).  Exposed for tests. */
+int sandbox_userns_enter(sandbox *sb, uint32_t base, uint32_t size, pv_err *err);
+/* In a single-threaded child: joins the user namespace behind fd and
+ * becomes its root (namespace_join_user). */
+int sandbox_userns_join(int userns);
 
 /* The CLONE_NEW* flags a container of this pod must create itself. */
 int sandbox_container_namespaces(const sandbox *sb);

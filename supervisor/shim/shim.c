@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/core/idpool.h"
 #include "supervisor/core/util.h"
 #include "supervisor/proto/podsnap.h"
 #include "supervisor/shim/placement.h"
@@ -127,6 +128,36 @@ static void remove_run_dir(shim *sh, bool left_behind) {
   (void)rmdir(run_dir); /* ENOTEMPTY: the next keeper already came */
 }
 
+/* <root>/userns, where the pods' id ranges are kept (idpool.h). */
+static int userns_dir(const shim *sh, char *buf, size_t len) {
+  return pv_path(buf, len, "%s/userns", sh->opt.root);
+}
+
+/* hostUsers: false: the pod's id range, the one this instance had already
+ * when the shim runs it again.  The ids stay the pod's until its data goes
+ * (release_ids). */
+static int acquire_ids(shim *sh, pv_err *err) {
+  const spec_pod *p = sh->pod;
+  if (p->host_users != 0)
+    return 0;
+  char dir[PATH_MAX];
+  idpool_config cfg;
+  if (userns_dir(sh, dir, sizeof dir) < 0)
+    return pv_err_sys(err, "pod %s: user namespace ranges under %s", p->name, sh->opt.root);
+  if (idpool_config_from_env(&cfg, err) < 0 || idpool_acquire(dir, &cfg, p->uid, &sh->userns_base, err) < 0)
+    return pv_err_wrap(err, "pod %s", p->name);
+  return 0;
+}
+
+/* Gives instance uid's id range back (a pod without one: nothing). */
+static void release_ids(const shim *sh, const char *uid) {
+  char dir[PATH_MAX];
+  pv_err err;
+  pv_err_clear(&err);
+  if (userns_dir(sh, dir, sizeof dir) == 0 && idpool_release(dir, uid, &err) < 0)
+    fprintf(stderr, "podvisor shim: pod instance %s: %s\n", uid, pv_err_str(&err));
+}
+
 /* Removes what a killed keeper of instance uid left: its cgroups below
  * <parent>/<uid>, the parent recorded for that instance (its containers
  * died with it through pdeathsig: the manager kills and removes them, and
@@ -154,8 +185,10 @@ static void clean_instance(shim *sh, const char *uid, bool whole) {
       resource_manager_destroy_cgroup(cg, NULL) < 0)
     resource_manager_close_cgroup(cg);
   char dir[PATH_MAX];
-  if (whole)
+  if (whole) {
     pv_rm_rf(pp.pod_dir, NULL); /* never crosses into a mount left behind */
+    release_ids(sh, uid);
+  }
   else if (pv_path(dir, sizeof dir, "%s/containers", pp.pod_dir) == 0)
     pv_rm_rf(dir, NULL);
   podpaths_free(&pp);
@@ -304,6 +337,9 @@ static int setup(shim *sh, pv_err *err) {
       make_paths(sh, err) < 0)
     return -1;
   const spec_pod *p = sh->pod;
+  if (pv_mkdir_p(sh->paths.pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->paths.log_dir, 0755, err) < 0 ||
+      acquire_ids(sh, err) < 0)
+    return -1;
   sandbox_config sc = {.hostname = p->effective_hostname,
                        .host_network = p->host_network,
                        .share_pid = p->share_process_namespace,
@@ -311,9 +347,9 @@ static int setup(shim *sh, pv_err *err) {
                        .host_ipc = p->host_ipc,
                        .sysctls = p->sysctls.items,
                        .n_sysctls = p->sysctls.n,
+                       .userns_base = sh->userns_base,
+                       .userns_size = sh->userns_base != 0 ? IDPOOL_RANGE : 0,
                        .before_pid_ns = start_thread_pool};
-  if (pv_mkdir_p(sh->paths.pod_dir, 0700, err) < 0 || pv_mkdir_p(sh->paths.log_dir, 0755, err) < 0)
-    return -1;
   if (sandbox_enter(&sh->sb, &sc, err) < 0)
     return -1;
   char state[PATH_MAX];
@@ -335,7 +371,8 @@ static int setup(shim *sh, pv_err *err) {
   /* What a SIGKILLed keeper of this instance left (start_keeper removes
    * what another instance left). */
   clean_instance(sh, sh->paths.uid, false);
-  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->paths.pod_dir, p, err) < 0)
+  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->paths.pod_dir, p, err) < 0 ||
+      (sh->userns_base != 0 && placement_own_volumes(sh->paths.pod_dir, p, sh->userns_base, sh->userns_base, err) < 0))
     return -1;
   sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (shim_pause_new(&sh->pause, &sh->loop, &sh->sb, p->name, err) < 0 || setup_keeper(sh, err) < 0)
@@ -396,6 +433,10 @@ static void teardown(shim *sh) {
   if (keeper && sh->paths.pod_dir != NULL && p != NULL) {
     placement_release_volumes(sh->paths.pod_dir, p);
     pv_rm_rf(sh->paths.pod_dir, NULL);
+    /* Processes left behind may still run with the pod's ids: its range is
+     * then kept until the pod's next keeper cleans up after them. */
+    if (!left_behind && sh->userns_base != 0)
+      release_ids(sh, sh->paths.uid);
   }
   sandbox_release(&sh->sb);
   if (keeper)

@@ -35,6 +35,7 @@ typedef struct shim {
    * with its own (cgroup.json, podsnap.h; "" when none was recorded). */
   char cgroup_parent[RESOURCE_PARENT_MAX + 1];
   char prev_uid[PODPATHS_UID_MAX + 1];
+  uint32_t userns_base; /* hostUsers: false: the pod's id range (idpool.h), else 0 */
   char prev_parent[RESOURCE_PARENT_MAX + 1];
   container_manager *mgr;
   sandbox sb;

@@ -296,6 +296,46 @@ START_TEST(failed_volumes_are_named) {
 }
 END_TEST
 
+/* A container in a user namespace: the image rootfs is idmapped, and
+ * /dev, /dev/shm and devpts belong to the container's root. */
+START_TEST(user_namespace_plan) {
+  fs_config c;
+  fs_config_init(&c);
+  ck_assert_int_eq(c.idmap_userns, -1);
+  c.rootfs = "/nonexistent/rootfs";
+  c.dir = "/nonexistent/ctr";
+  fs_plan p;
+  ck_assert_msg(fs_populate_container_root(&c, &p, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert(!p.idmap);
+  int dev = find_op(&p, OP_MOUNT, "dev"), pts = find_op(&p, OP_MOUNT, "dev/pts");
+  ck_assert_str_eq(p.ops[dev].data, "mode=755,size=65536k");
+  ck_assert_str_eq(p.ops[pts].data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  fs_plan_free(&p);
+  c.idmap_userns = 7;
+  c.idmap_uid = 65536;
+  c.idmap_gid = 131072;
+  ck_assert_msg(fs_populate_container_root(&c, &p, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert(p.idmap);
+  ck_assert_int_eq(p.idmap_userns, 7);
+  ck_assert_str_eq(p.idmap_paths[0], "/nonexistent/rootfs");
+  dev = find_op(&p, OP_MOUNT, "dev");
+  pts = find_op(&p, OP_MOUNT, "dev/pts");
+  int shm = find_op(&p, OP_MOUNT, "dev/shm");
+  ck_assert_str_eq(p.ops[dev].data, "mode=755,size=65536k,uid=65536,gid=131072");
+  ck_assert_str_eq(p.ops[pts].data, "newinstance,ptmxmode=0666,mode=0620,gid=131077");
+  ck_assert_str_eq(p.ops[shm].data, "mode=1777,size=65536k,uid=65536,gid=131072");
+  char what[256];
+  ck_assert(fs_step_describe(&p, FS_STEP_IDMAP, 0, what, sizeof what));
+  ck_assert_ptr_nonnull(strstr(what, "/nonexistent/rootfs idmapped"));
+  uid_t u = 3;
+  gid_t g = 4;
+  ck_assert(fs_idmap_upper_owner(&c, &u, &g));
+  ck_assert_uint_eq(u, 65539);
+  ck_assert_uint_eq(g, 131076);
+  fs_plan_free(&p);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("fs_plan");
   TCase *tc = tcase_create("cgroup_links");
@@ -303,6 +343,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, separate_hierarchies_get_no_links);
   tcase_add_test(tc, link_never_replaces_a_mount);
   tcase_add_test(tc, masks_default_unmasked_privileged);
+  tcase_add_test(tc, user_namespace_plan);
   suite_add_tcase(s, tc);
   tc = tcase_create("volumes");
   tcase_add_checked_fixture(tc, volumes_setup, volumes_teardown);

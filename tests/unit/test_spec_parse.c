@@ -407,6 +407,27 @@ START_TEST(podvisor_annotations) {
 }
 END_TEST
 
+START_TEST(host_users_tri_state) {
+  struct run x;
+  static const char *const ins[] = {"", "  hostUsers: true\n", "  hostUsers: false\n"};
+  static const int want[] = {-1, 1, 0};
+  for (int i = 0; i < 3; i++) {
+    char y[512];
+    snprintf(y, sizeof y, HEAD "%s  containers: [{name: a, image: busybox}]\n", ins[i]);
+    parse(&x, y);
+    ck_assert_int_eq(x.r, 0);
+    ck_assert_int_eq(x.pods.items[0]->host_users, want[i]);
+    done(&x);
+  }
+  parse(&x, HEAD "  hostNetwork: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostNetwork: true");
+  done(&x);
+  parse(&x, HEAD "  hostUsers: 0\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 6, "expected a boolean");
+  done(&x);
+}
+END_TEST
+
 START_TEST(security_and_sidecars) {
   struct run x;
   parse(&x, HEAD "  securityContext: {runAsUser: 1000, runAsNonRoot: true}\n  hostNetwork: true\n"
@@ -711,6 +732,7 @@ int main(void) {
   tcase_add_test(tc, pod_key);
   tcase_add_test(tc, recursive_read_only);
   tcase_add_test(tc, recursive_read_only_hash);
+  tcase_add_test(tc, host_users_tri_state);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
