@@ -6,7 +6,9 @@ set -eu
 # .tar.xz images, a shim started with SIGTERM pending).  libhttp-parser-dev:
 # the daemon's API server; libcurl4-openssl-dev: the CLI's client of it
 # (headers only at build time: the CLI dlopen()s libcurl); curl: its tests.
-pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
+# libseccomp-dev: the containers' system call filters (its libseccomp.a is
+# linked into the shim).
+pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev libseccomp-dev check
 libarchive-dev libjansson-dev libmd-dev libhttp-parser-dev libcurl4-openssl-dev busybox-static iproute2 procps jq python3
 xz-utils curl"
 # bench: tests/bench/run.sh (crun, hyperfine) and bench_pod.sh (podman with

@@ -296,6 +296,7 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
   c->fds[1] = cfg->stdout_fd;
   c->fds[2] = cfg->stderr_fd;
   c->pdeathsig = cfg->pdeathsig;
+  c->seccomp = cfg->seccomp;
   return 0;
 }
 

@@ -51,6 +51,7 @@ struct container {
   bool readonly_rootfs, privileged;
   int fds[3]; /* the caller's stdio fds, used by start only */
   int pdeathsig;
+  const struct sock_fprog *seccomp; /* borrowed from the config, NULL = none */
   bool new_pidns;
   namespace_config ns;
   fs_plan fs;
