@@ -364,6 +364,7 @@ static bool close_cgroups(shim *sh, const spec_pod *p) {
     left = true;
   }
   sh->mgr = NULL;
+  seccache_free(&sh->rt.seccomp); /* no container borrows a program any more */
   /* The pod-level cgroup directory is ours too; a child cgroup left behind
    * above keeps it busy, which is said, not hidden. */
   resource_manager *rm = NULL;
