@@ -378,13 +378,16 @@ static int run_container(const cli_globals *g, struct run_opts *o, const image_i
 /* The container's filter, as Docker chooses it: none when privileged or
  * seccomp=unconfined, else the file's profile or RuntimeDefault, compiled
  * for the container's capabilities. */
-static int run_seccomp(struct run_opts *o, seccomp_prog *prog, pv_err *err) {
+static int run_seccomp(const cli_globals *g, struct run_opts *o, seccomp_prog *prog, pv_err *err) {
   memset(prog, 0, sizeof *prog);
   if (o->privileged || (o->seccomp != NULL && strcmp(o->seccomp, "unconfined") == 0))
     return 0;
   uint64_t caps = (caps_default_set() | o->cap_add) & ~o->cap_drop;
-  int r = o->seccomp != NULL ? seccomp_profile_load_oci(o->seccomp, caps, prog, err)
-                             : seccomp_profile_default(caps, prog, err);
+  /* Programs compiled by an earlier run are read back from the disk cache. */
+  char dir[PATH_MAX];
+  const char *cache = pv_path(dir, sizeof dir, "%s/%s", g->root, SECCOMP_CACHE_DIR) == 0 ? dir : NULL;
+  int r = o->seccomp != NULL ? seccomp_profile_load_oci(o->seccomp, caps, cache, prog, err)
+                             : seccomp_profile_default(caps, cache, prog, err);
   if (r < 0)
     return pv_err_wrap(err, "--security-opt seccomp");
   o->filter = &prog->fprog;
@@ -421,7 +424,7 @@ int cmd_run(const cli_globals *g, int argc, char **argv) {
   }
   pv_err_clear(&err);
   seccomp_prog prog;
-  int rc = run_seccomp(&final, &prog, &err) < 0 ? 125 : run_container(g, &final, &img, &err);
+  int rc = run_seccomp(g, &final, &prog, &err) < 0 ? 125 : run_container(g, &final, &img, &err);
   if (err.code != 0)
     fprintf(stderr, "podvisor run: %s\n", pv_err_str(&err));
   seccomp_prog_free(&prog);

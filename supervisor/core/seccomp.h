@@ -16,10 +16,16 @@
  * CAP_SYS_ADMIN, ptrace with CAP_SYS_PTRACE, and so on.  A profile is
  * therefore compiled for one capability set (a bit mask of 1ULL << CAP_X,
  * the container's bounding set: caps_default_set() + add - drop) into a
- * classic BPF program.  Compiling takes milliseconds (libseccomp builds and
- * optimises a decision tree); installing the result is one system call,
- * so a caller that starts many containers compiles each (profile, caps)
- * pair once and keeps the program (the shim's seccache.h).
+ * classic BPF program.  Compiling takes milliseconds (5 to 15 for
+ * RuntimeDefault: libseccomp builds and optimises a decision tree for
+ * three ABIs on x86_64); installing the result is one system call.  So a
+ * caller that starts many containers compiles each (profile, caps) pair
+ * once and keeps the program (the shim's seccache.h), and compiled
+ * programs can be kept on disk for the next process (cache_dir below:
+ * podvisor uses <root>/cache/seccomp, SECCOMP_CACHE_DIR), where the next
+ * `podvisor run` or shim reads one in microseconds.  A cache entry is
+ * keyed by the SHA-256 of the parsed profile, the capabilities, the
+ * architecture and the libseccomp version, so it is never stale.
  *
  * Errors: 0 or -1 with errno set and a message in *err naming the file and
  * the entry ("p.json: syscalls[3]: unknown system call 'mkdri'").
@@ -46,8 +52,13 @@ typedef struct seccomp_prog {
   struct sock_fprog fprog;
 } seccomp_prog;
 
-/* Compiles RuntimeDefault for a container holding caps. */
-int seccomp_profile_default(uint64_t caps, seccomp_prog *out, pv_err *err);
+/* The cache directory below podvisor's --root. */
+#define SECCOMP_CACHE_DIR "cache/seccomp"
+
+/* Compiles RuntimeDefault for a container holding caps.  cache_dir: the
+ * directory of compiled programs (created 0700 when missing; a cache that
+ * cannot be read or written only costs a compile), NULL for none. */
+int seccomp_profile_default(uint64_t caps, const char *cache_dir, seccomp_prog *out, pv_err *err);
 
 /* Reads an OCI/Docker profile from path and compiles it for caps.
  * Understood: defaultAction, defaultErrnoRet, architectures, archMap (its
@@ -57,9 +68,11 @@ int seccomp_profile_default(uint64_t caps, seccomp_prog *out, pv_err *err);
  * _KILL, _KILL_PROCESS, _KILL_THREAD, _TRAP, _TRACE, _LOG (SCMP_ACT_NOTIFY
  * needs a listener and is refused).  A system call name that libseccomp
  * does not know is an error: a typo would silently change the profile. */
-int seccomp_profile_load_oci(const char *path, uint64_t caps, seccomp_prog *out, pv_err *err);
+int seccomp_profile_load_oci(const char *path, uint64_t caps, const char *cache_dir, seccomp_prog *out,
+                             pv_err *err);
 
-/* The same from a JSON text in memory; name is used in messages. */
+/* The same from a JSON text in memory, without a cache; name is used in
+ * messages. */
 int seccomp_profile_parse_oci(const char *json, const char *name, uint64_t caps, seccomp_prog *out,
                               pv_err *err);
 

@@ -46,4 +46,9 @@ const seccomp_profile *seccomp_default_profile(void);
 /* Compiles p for a container holding caps into out (seccomp.c). */
 int seccomp_compile(const seccomp_profile *p, uint64_t caps, seccomp_prog *out, pv_err *err);
 
+/* The same through the on-disk cache in cache_dir (NULL: none), see
+ * seccomp_cache.c. */
+int seccomp_compile_cached(const seccomp_profile *p, uint64_t caps, const char *cache_dir, seccomp_prog *out,
+                           pv_err *err);
+
 #endif

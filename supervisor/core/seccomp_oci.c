@@ -272,8 +272,8 @@ static int parse_profile(struct oci *o, const json_t *root, const char *name, pv
   return 0;
 }
 
-int seccomp_profile_parse_oci(const char *json, const char *name, uint64_t caps, seccomp_prog *out,
-                              pv_err *err) {
+static int parse_compile(const char *json, const char *name, uint64_t caps, const char *cache_dir,
+                         seccomp_prog *out, pv_err *err) {
   memset(out, 0, sizeof *out);
   json_error_t je;
   json_t *root = json_loads(json, JSON_REJECT_DUPLICATES, &je);
@@ -282,13 +282,19 @@ int seccomp_profile_parse_oci(const char *json, const char *name, uint64_t caps,
   struct oci o = {0};
   int rc = parse_profile(&o, root, name, err);
   if (rc == 0)
-    rc = seccomp_compile(&o.p, caps, out, err);
+    rc = seccomp_compile_cached(&o.p, caps, cache_dir, out, err);
   oci_free(&o);
   json_decref(root);
   return rc;
 }
 
-int seccomp_profile_load_oci(const char *path, uint64_t caps, seccomp_prog *out, pv_err *err) {
+int seccomp_profile_parse_oci(const char *json, const char *name, uint64_t caps, seccomp_prog *out,
+                              pv_err *err) {
+  return parse_compile(json, name, caps, NULL, out, err);
+}
+
+int seccomp_profile_load_oci(const char *path, uint64_t caps, const char *cache_dir, seccomp_prog *out,
+                             pv_err *err) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "re");
   if (f == NULL)
@@ -305,7 +311,7 @@ int seccomp_profile_load_oci(const char *path, uint64_t caps, seccomp_prog *out,
     rc = pv_err_set(err, EFBIG, "seccomp profile %s: larger than 1 MiB", path);
   else {
     buf[n] = '\0';
-    rc = seccomp_profile_parse_oci(buf, path, caps, out, err);
+    rc = parse_compile(buf, path, caps, cache_dir, out, err);
   }
   free(buf);
   fclose(f);

@@ -49,8 +49,9 @@ int seccache_get(seccache *sc, const char *path, uint64_t caps, const struct soc
     free(e);
     return pv_err_sys(err, "seccomp profile %s", path != NULL ? path : "RuntimeDefault");
   }
-  int rc = path != NULL ? seccomp_profile_load_oci(path, caps, &e->prog, err)
-                        : seccomp_profile_default(caps, &e->prog, err);
+  const char *disk = sc->disk_dir[0] != '\0' ? sc->disk_dir : NULL;
+  int rc = path != NULL ? seccomp_profile_load_oci(path, caps, disk, &e->prog, err)
+                        : seccomp_profile_default(caps, disk, &e->prog, err);
   if (rc < 0) {
     free(e->path);
     free(e);
@@ -69,6 +70,12 @@ int seccache_get(seccache *sc, const char *path, uint64_t caps, const struct soc
   return 0;
 }
 
+void seccache_init(seccache *sc, const char *disk_dir) {
+  memset(sc, 0, sizeof *sc);
+  if (disk_dir != NULL && strlen(disk_dir) < sizeof sc->disk_dir)
+    strcpy(sc->disk_dir, disk_dir);
+}
+
 void seccache_free(seccache *sc) {
   if (sc == NULL)
     return;
@@ -78,5 +85,7 @@ void seccache_free(seccache *sc) {
     free(e->path);
     free(e);
   }
-  memset(sc, 0, sizeof *sc);
+  sc->head = NULL;
+  sc->n = 0;
+  sc->compiles = 0;
 }

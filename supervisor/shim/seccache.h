@@ -28,12 +28,19 @@
 
 typedef struct seccache_entry seccache_entry;
 
-/* Zero-initialised = empty. */
+/* Zero-initialised = empty, without a disk cache. */
 typedef struct seccache {
   seccache_entry *head;
-  size_t n;           /* entries */
-  unsigned compiles;  /* programs compiled so far (= misses) */
+  size_t n;          /* entries */
+  unsigned compiles; /* programs made so far (misses: compiled, or read from the disk cache) */
+  /* The directory of compiled programs shared by every podvisor process
+   * (seccomp.h, <root>/cache/seccomp), "" = none: a miss here is then a
+   * file read, not a compile, unless no process compiled it before. */
+  char disk_dir[4096];
 } seccache;
+
+/* An empty cache over the disk cache disk_dir (NULL = none). */
+void seccache_init(seccache *sc, const char *disk_dir);
 
 /* The program of path (NULL = RuntimeDefault) for a container holding caps
  * (1ULL << CAP_X bits).  0 and *out set, or -1 with a message naming the

@@ -276,6 +276,9 @@ static int setup_keeper(shim *sh, pv_err *err) {
                           .sb = &sh->sb,
                           .pause = sh->pause,
                           .devnull = sh->devnull};
+  char seccomp_dir[PATH_MAX];
+  seccache_init(&sh->rt.seccomp, pv_path(seccomp_dir, sizeof seccomp_dir, "%s/%s", sh->opt.root,
+                                         SECCOMP_CACHE_DIR) == 0 ? seccomp_dir : NULL);
   keeper_config kc = {.loop = &sh->loop,
                       .uid = sh->paths.uid,
                       .log_dir = sh->paths.log_dir,

@@ -30,7 +30,7 @@ static container_mount probe_mount;
 
 static void setup(void) {
   pv_err_clear(&err);
-  ck_assert_msg(seccomp_profile_default(caps_default_set(), &runtime_default, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(seccomp_profile_default(caps_default_set(), NULL, &runtime_default, &err) == 0, "%s", pv_err_str(&err));
   const char *probe = getenv("PODVISOR_SYSPROBE");
   ck_assert_msg(probe != NULL && access(probe, X_OK) == 0, "PODVISOR_SYSPROBE (the sysprobe helper) not set");
   snprintf(probe_dir, sizeof probe_dir, "%s", probe);
@@ -96,7 +96,7 @@ START_TEST(profile_file_blocks_mkdir_with_its_errno) {
         f);
   fclose(f);
   seccomp_prog p;
-  ck_assert_msg(seccomp_profile_load_oci(path, caps_default_set(), &p, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(seccomp_profile_load_oci(path, caps_default_set(), NULL, &p, &err) == 0, "%s", pv_err_str(&err));
   char out[2048];
   ck_assert_int_eq(run_sh("sc-file", "mkdir /tmp/x 2>&1; echo mkdir=$?; touch /tmp/y && echo touch=$?", &p.fprog,
                           out, sizeof out, NULL),
