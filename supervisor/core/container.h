@@ -11,7 +11,8 @@
  * with limits) → start (CONTAINER_RUNNING: child cloned into new namespaces,
  * joins its cgroup itself before any other work, rootfs = overlay(image lower, per
  * container upper) + pivot_root, /proc /sys /dev mounted, sensitive /proc
- * paths masked, capabilities dropped, no_new_privs, seccomp filter, exec) → exit observed by
+ * paths masked, capabilities dropped, no_new_privs, the seccomp filter
+ * (config.seccomp), exec) → exit observed by
  * wait/reap (CONTAINER_STOPPED, with exit code, signal and OOM kill) →
  * destroy (CONTAINER_DESTROYED: no mount, cgroup directory or upper directory
  * left behind; the handle is freed).  A stopped container can be started
@@ -34,7 +35,10 @@
  *
  * Ownership: the manager owns its containers; container pointers stay valid
  * until container_manager_destroy() or container_manager_cleanup().  The
- * config is deep-copied by create(); the caller keeps its own.
+ * config is deep-copied by create(); the caller keeps its own.  One
+ * exception: the seccomp program (config.seccomp) is borrowed, compiled
+ * once by the caller for many containers (seccomp.h), and must outlive
+ * every container created with it.
  *
  * Errors: 0 on success, -1 with errno set and a message in *err that names
  * the container and the step.
