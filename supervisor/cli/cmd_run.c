@@ -174,7 +174,8 @@ static int parse_security_opt(struct run_opts *o, const char *arg, pv_err *err) 
     o->seccomp = arg + 8;
     return 0;
   }
-  return pv_err_set(err, EINVAL, "--security-opt %s: only seccomp=unconfined or seccomp=FILE is supported", arg);
+  return pv_err_set(err, EINVAL, "--security-opt %s: only seccomp=unconfined or seccomp=FILE is supported",
+                    arg);
 }
 
 static int parse_opt(struct run_opts *o, int c, const char *arg, pv_err *err) {

@@ -56,7 +56,8 @@ static int add_rules(scmp_filter_ctx ctx, const seccomp_profile *p, uint64_t cap
       if (nr == __NR_SCMP_ERROR) {
         if (p->skip_unknown)
           continue;
-        return pv_err_set(err, EINVAL, "%s: syscalls[%zu]: unknown system call '%s'", p->name, i, r->names[k]);
+        return pv_err_set(err, EINVAL, "%s: syscalls[%zu]: unknown system call '%s'", p->name, i,
+                          r->names[k]);
       }
       int rc = add_rule(ctx, r, nr);
       if (rc < 0) {

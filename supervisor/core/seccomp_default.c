@@ -42,40 +42,43 @@
 
 #include "supervisor/core/seccomp_internal.h"
 
-#define N(...) .names = (const char *const[]){__VA_ARGS__}, \
-               .n_names = sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+#define N(...)                                                                                               \
+  .names = (const char *const[]){__VA_ARGS__},                                                               \
+  .n_names = sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
 #define CAP(c) (1ULL << (c))
 #define ALLOW .action = SCMP_ACT_ALLOW
 
 /* Every namespace flag of clone(2). */
-#define CLONE_NS_FLAGS \
+#define CLONE_NS_FLAGS                                                                                       \
   (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
 
 static const seccomp_rule rules[] = {
-    /* Files, directories, links and their metadata. */
-    {ALLOW, N("access", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range", "creat",
-              "dup", "dup2", "dup3", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate", "fchdir",
-              "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64", "fdatasync",
-              "flock", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
-              "ftruncate64", "futimesat", "getcwd", "getdents", "getdents64", "lchown", "lchown32", "link",
-              "linkat", "_llseek", "lseek", "lstat", "lstat64", "mkdir", "mkdirat", "mknod", "mknodat",
-              "name_to_handle_at", "newfstatat", "open", "openat", "openat2", "pread64", "preadv", "preadv2",
-              "pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat", "readv", "rename",
-              "renameat", "renameat2", "rmdir", "sendfile", "sendfile64", "splice", "stat", "stat64", "statfs",
-              "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "tee", "truncate",
-              "truncate64", "umask", "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes",
-              "vmsplice", "write", "writev")},
+    /* Files, directories, links, pipes and their metadata. */
+    {ALLOW,
+     N("access", "cachestat", "chdir", "chmod", "chown", "chown32", "close", "close_range", "copy_file_range",
+       "creat", "dup", "dup2", "dup3", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate",
+       "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32", "fchownat", "fcntl", "fcntl64",
+       "fdatasync", "flock", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64", "fsync", "ftruncate",
+       "ftruncate64", "futimesat", "getcwd", "getdents", "getdents64", "lchown", "lchown32", "link", "linkat",
+       "_llseek", "lseek", "lstat", "lstat64", "mkdir", "mkdirat", "mknod", "mknodat", "name_to_handle_at",
+       "newfstatat", "open", "openat", "openat2", "pipe", "pipe2", "pread64", "preadv", "preadv2", "pwrite64",
+       "pwritev", "pwritev2", "read", "readahead", "readdir", "readlink", "readlinkat", "readv", "rename",
+       "renameat", "renameat2", "rmdir", "sendfile", "sendfile64", "splice", "stat", "stat64", "statfs",
+       "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range", "syncfs", "tee", "truncate",
+       "truncate64", "umask", "unlink", "unlinkat", "utime", "utimensat", "utimensat_time64", "utimes",
+       "vmsplice", "write", "writev")},
     /* Extended attributes (overlay and security labels are checked by the
      * kernel against the caller's capabilities). */
     {ALLOW, N("fgetxattr", "flistxattr", "fremovexattr", "fsetxattr", "getxattr", "lgetxattr", "listxattr",
               "llistxattr", "lremovexattr", "lsetxattr", "removexattr", "setxattr")},
     /* Waiting for events: poll, select, epoll, inotify, eventfd, timerfd,
      * signalfd, and fanotify marks (fanotify_init needs CAP_SYS_ADMIN). */
-    {ALLOW, N("epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait", "epoll_pwait2",
-              "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "fanotify_mark", "inotify_add_watch",
-              "inotify_init", "inotify_init1", "inotify_rm_watch", "_newselect", "pause", "poll", "ppoll",
-              "ppoll_time64", "pselect6", "pselect6_time64", "select", "signalfd", "signalfd4", "timerfd_create",
-              "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64")},
+    {ALLOW,
+     N("epoll_create", "epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait", "epoll_pwait2",
+       "epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "fanotify_mark", "inotify_add_watch",
+       "inotify_init", "inotify_init1", "inotify_rm_watch", "_newselect", "pause", "poll", "ppoll",
+       "ppoll_time64", "pselect6", "pselect6_time64", "select", "signalfd", "signalfd4", "timerfd_create",
+       "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64")},
     /* Asynchronous I/O (the old aio interface; io_uring stays blocked, see
      * the top of this file). */
     {ALLOW, N("io_cancel", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64", "io_setup",
@@ -86,48 +89,52 @@ static const seccomp_rule rules[] = {
               "pkey_alloc", "pkey_free", "pkey_mprotect", "remap_file_pages")},
     /* Processes, threads, signals and their own credentials (setuid and
      * friends only move between ids the kernel lets the caller use). */
-    {ALLOW, N("capget", "capset", "execve", "execveat", "exit", "exit_group", "fork", "futex", "futex_requeue",
-              "futex_time64", "futex_wait", "futex_waitv", "futex_wake", "get_robust_list", "get_thread_area",
-              "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32",
-              "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getresgid", "getresgid32", "getresuid",
-              "getresuid32", "getrlimit", "getrusage", "getsid", "gettid", "getuid", "getuid32", "kill",
-              "pidfd_open", "pidfd_send_signal", "prctl", "prlimit64", "process_mrelease", "restart_syscall",
-              "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn",
-              "rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "seccomp",
-              "set_robust_list", "set_thread_area", "set_tid_address", "setfsgid", "setfsgid32", "setfsuid",
-              "setfsuid32", "setgid", "setgid32", "setgroups", "setgroups32", "setpgid", "setpriority", "setregid",
-              "setregid32", "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32",
-              "setrlimit", "setsid", "setuid", "setuid32", "sigaltstack", "sigprocmask", "sigreturn", "tgkill",
-              "tkill", "ugetrlimit", "vfork", "wait4", "waitid", "waitpid")},
+    {ALLOW,
+     N("capget", "capset", "execve", "execveat", "exit", "exit_group", "fork", "futex", "futex_requeue",
+       "futex_time64", "futex_wait", "futex_waitv", "futex_wake", "get_robust_list", "get_thread_area",
+       "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32", "getgroups", "getgroups32",
+       "getpgid", "getpgrp", "getpid", "getppid", "getpriority", "getresgid", "getresgid32", "getresuid",
+       "getresuid32", "getrlimit", "getrusage", "getsid", "gettid", "getuid", "getuid32", "kill",
+       "pidfd_open", "pidfd_send_signal", "prctl", "prlimit64", "process_mrelease", "restart_syscall", "rseq",
+       "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo", "rt_sigreturn", "rt_sigsuspend",
+       "rt_sigtimedwait", "rt_sigtimedwait_time64", "rt_tgsigqueueinfo", "seccomp", "set_robust_list",
+       "set_thread_area", "set_tid_address", "setfsgid", "setfsgid32", "setfsuid", "setfsuid32", "setgid",
+       "setgid32", "setgroups", "setgroups32", "setpgid", "setpriority", "setregid", "setregid32",
+       "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit",
+       "setsid", "setuid", "setuid32", "sigaction", "sigaltstack", "signal", "sigpending", "sigprocmask",
+       "sigreturn", "sigsuspend", "tgkill", "tkill", "ugetrlimit", "vfork", "wait4", "waitid", "waitpid")},
     /* Scheduling (the kernel checks CAP_SYS_NICE for raising priorities). */
-    {ALLOW, N("getcpu", "sched_get_priority_max", "sched_get_priority_min", "sched_getaffinity", "sched_getattr",
-              "sched_getparam", "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64",
-              "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler", "sched_yield")},
+    {ALLOW,
+     N("getcpu", "sched_get_priority_max", "sched_get_priority_min", "sched_getaffinity", "sched_getattr",
+       "sched_getparam", "sched_getscheduler", "sched_rr_get_interval", "sched_rr_get_interval_time64",
+       "sched_setaffinity", "sched_setattr", "sched_setparam", "sched_setscheduler", "sched_yield")},
     /* Clocks and timers (reading them; setting the clock needs CAP_SYS_TIME,
      * below; adjtimex without it only reads). */
-    {ALLOW, N("adjtimex", "alarm", "clock_adjtime", "clock_adjtime64", "clock_getres", "clock_getres_time64",
-              "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "getitimer",
-              "gettimeofday", "nanosleep", "setitimer", "time", "timer_create", "timer_delete", "timer_getoverrun",
-              "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64", "times")},
+    {ALLOW,
+     N("adjtimex", "alarm", "clock_adjtime", "clock_adjtime64", "clock_getres", "clock_getres_time64",
+       "clock_gettime", "clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "getitimer",
+       "gettimeofday", "nanosleep", "setitimer", "time", "timer_create", "timer_delete", "timer_getoverrun",
+       "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64", "times")},
     /* Sockets, except the creation of one (below). */
-    {ALLOW, N("accept", "accept4", "bind", "connect", "getpeername", "getsockname", "getsockopt", "listen", "recv",
-              "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg", "send", "sendmmsg", "sendmsg", "sendto",
-              "setsockopt", "shutdown", "socketcall", "socketpair")},
+    {ALLOW, N("accept", "accept4", "bind", "connect", "getpeername", "getsockname", "getsockopt", "listen",
+              "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg", "send", "sendmmsg", "sendmsg",
+              "sendto", "setsockopt", "shutdown", "socketcall", "socketpair")},
     /* Any socket but AF_VSOCK: a vsock talks to the hypervisor, past the
      * network namespace. */
     {ALLOW, N("socket"), .n_args = 1, .args = {{0, SCMP_CMP_NE, AF_VSOCK, 0}}},
     /* System V and POSIX IPC (in the pod's IPC namespace). */
-    {ALLOW, N("ipc", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64",
-              "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "msgctl", "msgget", "msgrcv", "msgsnd", "semctl",
-              "semget", "semop", "semtimedop", "semtimedop_time64", "shmat", "shmctl", "shmdt", "shmget")},
+    {ALLOW,
+     N("ipc", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive", "mq_timedreceive_time64",
+       "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "msgctl", "msgget", "msgrcv", "msgsnd", "semctl",
+       "semget", "semop", "semtimedop", "semtimedop_time64", "shmat", "shmctl", "shmdt", "shmget")},
     /* Self-sandboxing: Landlock only takes rights away. */
     {ALLOW, N("landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self")},
     /* System information. */
     {ALLOW, N("getrandom", "sysinfo", "uname")},
     /* Architecture-specific calls that libc needs (TLS, LDT, cache flushes). */
-    {ALLOW, N("arch_prctl", "modify_ldt", "arm_fadvise64_64", "arm_sync_file_range", "breakpoint", "cacheflush",
-              "set_tls", "sync_file_range2", "swapcontext", "riscv_flush_icache", "s390_pci_mmio_read",
-              "s390_pci_mmio_write", "s390_runtime_instr")},
+    {ALLOW, N("arch_prctl", "modify_ldt", "arm_fadvise64_64", "arm_sync_file_range", "breakpoint",
+              "cacheflush", "set_tls", "sync_file_range2", "swapcontext", "riscv_flush_icache",
+              "s390_pci_mmio_read", "s390_pci_mmio_write", "s390_runtime_instr")},
     /* Tracing one's own children: since 4.8 seccomp rechecks the tracee's
      * system calls after a tracer changed them, so ptrace cannot skip the
      * filter; containers run debuggers and strace. */
@@ -150,9 +157,10 @@ static const seccomp_rule rules[] = {
     {.action = SCMP_ACT_ERRNO(ENOSYS), N("clone3"), .caps_none = CAP(CAP_SYS_ADMIN)},
     /* CAP_SYS_ADMIN: mounts, namespaces, host names, BPF and perf (before
      * CAP_BPF and CAP_PERFMON existed), quotas, the kernel log. */
-    {ALLOW, N("bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
-              "lookup_dcookie", "mount", "mount_setattr", "move_mount", "open_tree", "perf_event_open", "quotactl",
-              "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog", "umount", "umount2", "unshare"),
+    {ALLOW,
+     N("bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie",
+       "mount", "mount_setattr", "move_mount", "open_tree", "perf_event_open", "quotactl", "quotactl_fd",
+       "setdomainname", "sethostname", "setns", "syslog", "umount", "umount2", "unshare"),
      .caps_all = CAP(CAP_SYS_ADMIN)},
     {ALLOW, N("open_by_handle_at"), .caps_all = CAP(CAP_DAC_READ_SEARCH)},
     {ALLOW, N("reboot"), .caps_all = CAP(CAP_SYS_BOOT)},
@@ -163,7 +171,8 @@ static const seccomp_rule rules[] = {
     {ALLOW, N("iopl", "ioperm"), .caps_all = CAP(CAP_SYS_RAWIO)},
     {ALLOW, N("settimeofday", "stime", "clock_settime", "clock_settime64"), .caps_all = CAP(CAP_SYS_TIME)},
     {ALLOW, N("vhangup"), .caps_all = CAP(CAP_SYS_TTY_CONFIG)},
-    {ALLOW, N("get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"), .caps_all = CAP(CAP_SYS_NICE)},
+    {ALLOW, N("get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"),
+     .caps_all = CAP(CAP_SYS_NICE)},
     {ALLOW, N("syslog"), .caps_all = CAP(CAP_SYSLOG)},
     {ALLOW, N("bpf"), .caps_all = CAP(CAP_BPF)},
     {ALLOW, N("perf_event_open"), .caps_all = CAP(CAP_PERFMON)},

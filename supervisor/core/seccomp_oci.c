@@ -52,8 +52,8 @@ static int parse_action(const json_t *v, const json_t *ret, uint32_t *out, const
   if (s == NULL)
     return pv_err_set(err, EINVAL, "%s: action: expected a string such as \"SCMP_ACT_ALLOW\"", where);
   if (strcmp(s, "SCMP_ACT_NOTIFY") == 0)
-    return pv_err_set(err, EINVAL, "%s: action SCMP_ACT_NOTIFY needs a seccomp agent, which podvisor does not run",
-                      where);
+    return pv_err_set(err, EINVAL,
+                      "%s: action SCMP_ACT_NOTIFY needs a seccomp agent, which podvisor does not run", where);
   for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
     if (strcmp(s, actions[i].name) != 0)
       continue;
@@ -73,8 +73,12 @@ static const struct {
   const char *name;
   enum scmp_compare op;
 } ops[] = {
-    {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
-    {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+    {"SCMP_CMP_NE", SCMP_CMP_NE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT},
+    {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+    {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT},
     {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
@@ -156,12 +160,14 @@ static int parse_filter(const json_t *f, bool includes, seccomp_rule *r, const c
     for (char *p = buf; *p; p++)
       *p = (char)tolower((unsigned char)*p);
     if (s == NULL || cap_from_name(buf, &cv) < 0 || cv < 0 || cv > 63)
-      return pv_err_set(err, EINVAL, "%s: %s.caps[%zu]: unknown capability '%.64s'", where, key, i, s ? s : "");
+      return pv_err_set(err, EINVAL, "%s: %s.caps[%zu]: unknown capability '%.64s'", where, key, i,
+                        s ? s : "");
     *(includes ? &r->caps_all : &r->caps_none) |= 1ULL << cv;
   }
   if (json_is_array(arches) && json_array_size(arches) > 0) {
     bool listed = false;
-    json_array_foreach(arches, i, v) listed |= json_is_string(v) && strcmp(json_string_value(v), native_go_arch()) == 0;
+    json_array_foreach(arches, i, v) listed |=
+        json_is_string(v) && strcmp(json_string_value(v), native_go_arch()) == 0;
     if (listed != includes)
       r->skip = true;
   }
@@ -191,7 +197,8 @@ static int parse_syscall(const json_t *s, size_t i, seccomp_rule *r, const char 
   for (k = 0; k < r->n_names; k++)
     if (seccomp_syscall_resolve_name(r->names[k]) == __NR_SCMP_ERROR)
       return pv_err_set(err, EINVAL, "%s: unknown system call '%.64s'", where, r->names[k]);
-  if (parse_action(json_object_get(s, "action"), json_object_get(s, "errnoRet"), &r->action, where, err) < 0 ||
+  if (parse_action(json_object_get(s, "action"), json_object_get(s, "errnoRet"), &r->action, where, err) <
+          0 ||
       parse_args(json_object_get(s, "args"), r, where, err) < 0 ||
       parse_filter(json_object_get(s, "includes"), true, r, where, err) < 0 ||
       parse_filter(json_object_get(s, "excludes"), false, r, where, err) < 0)
@@ -239,7 +246,8 @@ static int parse_arches(struct oci *o, const json_t *root, pv_err *err) {
       continue;
     const json_t *sub;
     size_t k;
-    json_array_foreach(json_object_get(v, "subArchitectures"), k, sub) if (add_arch(o, sub, where, err) < 0) return -1;
+    json_array_foreach(json_object_get(v, "subArchitectures"), k,
+                       sub) if (add_arch(o, sub, where, err) < 0) return -1;
   }
   return 0;
 }

@@ -30,7 +30,8 @@ static container_mount probe_mount;
 
 static void setup(void) {
   pv_err_clear(&err);
-  ck_assert_msg(seccomp_profile_default(caps_default_set(), NULL, &runtime_default, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(seccomp_profile_default(caps_default_set(), NULL, &runtime_default, &err) == 0, "%s",
+                pv_err_str(&err));
   const char *probe = getenv("PODVISOR_SYSPROBE");
   ck_assert_msg(probe != NULL && access(probe, X_OK) == 0, "PODVISOR_SYSPROBE (the sysprobe helper) not set");
   snprintf(probe_dir, sizeof probe_dir, "%s", probe);
@@ -59,14 +60,16 @@ static int run_sh(const char *name, const char *script, const struct sock_fprog 
 
 START_TEST(runtime_default_confines) {
   char out[2048];
-  ck_assert_int_eq(run_sh("sc-default",
-                          "grep '^Seccomp:' /proc/self/status; unshare -U true 2>&1; echo unshare=$?; " PROBES,
-                          &runtime_default.fprog, out, sizeof out, NULL),
-                   0);
+  ck_assert_int_eq(
+      run_sh("sc-default",
+             "grep '^Seccomp:' /proc/self/status; unshare -U true 2>&1; echo unshare=$?; " PROBES,
+             &runtime_default.fprog, out, sizeof out, NULL),
+      0);
   ck_assert_msg(strstr(out, "Seccomp:\t2\n") != NULL, "%s", out);
-  ck_assert_msg(strstr(out, "Operation not permitted") != NULL && strstr(out, "unshare=1") != NULL, "%s", out);
+  ck_assert_msg(strstr(out, "Operation not permitted") != NULL && strstr(out, "unshare=1") != NULL, "%s",
+                out);
   char want[64];
-  static const char *const blocked[] = {"keyctl",     "add_key",    "bpf",           "userfaultfd",
+  static const char *const blocked[] = {"keyctl",          "add_key",    "bpf",           "userfaultfd",
                                         "perf_event_open", "kexec_load", "clone_newuser", "setns"};
   for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) {
     snprintf(want, sizeof want, "%s E%d\n", blocked[i], EPERM);
@@ -96,10 +99,11 @@ START_TEST(profile_file_blocks_mkdir_with_its_errno) {
         f);
   fclose(f);
   seccomp_prog p;
-  ck_assert_msg(seccomp_profile_load_oci(path, caps_default_set(), NULL, &p, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(seccomp_profile_load_oci(path, caps_default_set(), NULL, &p, &err) == 0, "%s",
+                pv_err_str(&err));
   char out[2048];
-  ck_assert_int_eq(run_sh("sc-file", "mkdir /tmp/x 2>&1; echo mkdir=$?; touch /tmp/y && echo touch=$?", &p.fprog,
-                          out, sizeof out, NULL),
+  ck_assert_int_eq(run_sh("sc-file", "mkdir /tmp/x 2>&1; echo mkdir=$?; touch /tmp/y && echo touch=$?",
+                          &p.fprog, out, sizeof out, NULL),
                    0);
   ck_assert_msg(strstr(out, "Permission denied") != NULL && strstr(out, "mkdir=1") != NULL, "%s", out);
   ck_assert_msg(strstr(out, "touch=0") != NULL, "%s", out);
@@ -133,7 +137,8 @@ START_TEST(installed_with_and_without_no_new_privs) {
   for (size_t i = 0; i < sizeof adjust / sizeof adjust[0]; i++) {
     char out[2048], name[32];
     snprintf(name, sizeof name, "sc-order%zu", i);
-    ck_assert_int_eq(run_sh(name, "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; /probe/sysprobe keyctl",
+    ck_assert_int_eq(run_sh(name,
+                            "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; /probe/sysprobe keyctl",
                             &runtime_default.fprog, out, sizeof out, adjust[i]),
                      0);
     ck_assert_msg(strstr(out, "Seccomp:\t2\n") != NULL, "case %zu: %s", i, out);

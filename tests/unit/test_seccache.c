@@ -61,8 +61,9 @@ START_TEST(files_by_path_and_version) {
   snprintf(p1, sizeof p1, "%s/a.json", dir);
   snprintf(p2, sizeof p2, "%s/b.json", dir);
   write_file(p1, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
-  write_file(p2, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": "
-                 "\"SCMP_ACT_ERRNO\"}]}");
+  write_file(p2,
+             "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": "
+             "\"SCMP_ACT_ERRNO\"}]}");
   seccache sc = {0};
   pv_err err;
   pv_err_clear(&err);
@@ -77,15 +78,17 @@ START_TEST(files_by_path_and_version) {
   /* An edit (another size and mtime) is a new version; the old program
    * stays valid for the containers that use it. */
   unsigned short old_len = a->len;
-  write_file(p1, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"rmdir\"], \"action\": "
-                 "\"SCMP_ACT_ERRNO\"}]}");
+  write_file(p1,
+             "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"rmdir\"], \"action\": "
+             "\"SCMP_ACT_ERRNO\"}]}");
   ck_assert_int_eq(seccache_get(&sc, p1, 0, &a2, &err), 0);
   ck_assert_ptr_ne(a, a2);
   ck_assert_uint_eq(a->len, old_len);
   ck_assert_uint_eq(sc.compiles, 4);
   /* A broken file fails with its name and leaves nothing cached. */
-  write_file(p2, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdri\"], \"action\": "
-                 "\"SCMP_ACT_ERRNO\"}]}");
+  write_file(p2,
+             "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdri\"], \"action\": "
+             "\"SCMP_ACT_ERRNO\"}]}");
   ck_assert_int_lt(seccache_get(&sc, p2, 0, &b, &err), 0);
   ck_assert_ptr_nonnull(strstr(pv_err_str(&err), "b.json: syscalls[0]: unknown system call 'mkdri'"));
   ck_assert_uint_eq(sc.n, 4);

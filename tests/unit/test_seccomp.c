@@ -43,11 +43,21 @@ static int under(const seccomp_prog *p, probe_fn fn) {
   return WEXITSTATUS(st);
 }
 
-static long do_getpid(void) { return syscall(SYS_getpid) > 0 ? 0 : -1; }
-static long do_keyctl(void) { return syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0); }
-static long do_add_key(void) { return syscall(SYS_add_key, "user", "k", "v", 1, -3); }
-static long do_bpf(void) { return syscall(SYS_bpf, 0, NULL, 0); }
-static long do_unshare_user(void) { return syscall(SYS_unshare, CLONE_NEWUSER); }
+static long do_getpid(void) {
+  return syscall(SYS_getpid) > 0 ? 0 : -1;
+}
+static long do_keyctl(void) {
+  return syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0);
+}
+static long do_add_key(void) {
+  return syscall(SYS_add_key, "user", "k", "v", 1, -3);
+}
+static long do_bpf(void) {
+  return syscall(SYS_bpf, 0, NULL, 0);
+}
+static long do_unshare_user(void) {
+  return syscall(SYS_unshare, CLONE_NEWUSER);
+}
 static long do_clone_newuser(void) {
   long r = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
   if (r == 0)
@@ -64,15 +74,39 @@ static long do_fork(void) {
     waitpid(p, NULL, 0);
   return p < 0 ? -1 : 0;
 }
-static long do_clone3(void) { return syscall(SYS_clone3, NULL, 0); }
-static long do_setns(void) { return syscall(SYS_setns, -1, 0); } /* EBADF when the filter lets it through */
-static long do_mount(void) { return syscall(SYS_mount, "none", "/nonexistent", "tmpfs", 0, NULL); }
-static long do_kexec(void) { return syscall(SYS_kexec_load, 0, 0, NULL, 0); }
-static long do_userfaultfd(void) { return syscall(SYS_userfaultfd, 0); }
-static long do_personality_norandom(void) { return syscall(SYS_personality, ADDR_NO_RANDOMIZE); }
-static long do_personality_query(void) { return syscall(SYS_personality, 0xffffffff) < 0 ? -1 : 0; }
-static long do_mkdir(void) { return syscall(SYS_mkdir, "/proc/self/nope", 0700); } /* ENOENT when allowed */
-static long do_vsock(void) { return syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0); }
+static long do_pipe(void) {
+  int p[2];
+  if (syscall(SYS_pipe2, p, 0) < 0 || syscall(SYS_pipe, p) < 0)
+    return -1;
+  return 0;
+}
+static long do_clone3(void) {
+  return syscall(SYS_clone3, NULL, 0);
+}
+static long do_setns(void) {
+  return syscall(SYS_setns, -1, 0);
+} /* EBADF when the filter lets it through */
+static long do_mount(void) {
+  return syscall(SYS_mount, "none", "/nonexistent", "tmpfs", 0, NULL);
+}
+static long do_kexec(void) {
+  return syscall(SYS_kexec_load, 0, 0, NULL, 0);
+}
+static long do_userfaultfd(void) {
+  return syscall(SYS_userfaultfd, 0);
+}
+static long do_personality_norandom(void) {
+  return syscall(SYS_personality, ADDR_NO_RANDOMIZE);
+}
+static long do_personality_query(void) {
+  return syscall(SYS_personality, 0xffffffff) < 0 ? -1 : 0;
+}
+static long do_mkdir(void) {
+  return syscall(SYS_mkdir, "/proc/self/nope", 0700);
+} /* ENOENT when allowed */
+static long do_vsock(void) {
+  return syscall(SYS_socket, 40 /* AF_VSOCK */, SOCK_STREAM, 0);
+}
 static long do_unix_socket(void) {
   long fd = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
   if (fd >= 0)
@@ -88,6 +122,7 @@ START_TEST(runtime_default_blocks_the_dangerous_calls) {
   ck_assert_uint_gt(p.fprog.len, 10);
   ck_assert_int_eq(under(&p, do_getpid), 0);
   ck_assert_int_eq(under(&p, do_fork), 0);
+  ck_assert_int_eq(under(&p, do_pipe), 0);
   ck_assert_int_eq(under(&p, do_unix_socket), 0);
   ck_assert_int_eq(under(&p, do_personality_query), 0);
   ck_assert_int_eq(under(&p, do_mkdir), ENOENT);
@@ -141,19 +176,21 @@ START_TEST(runtime_default_compiles_in_milliseconds) {
 }
 END_TEST
 
-static const char MKDIR_PROFILE[] = "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n"
-                                    " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],\n"
-                                    " \"syscalls\": [\n"
-                                    "  {\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\",\n"
-                                    "   \"errnoRet\": 13, \"comment\": \"ignored\"},\n"
-                                    "  {\"name\": \"keyctl\", \"action\": \"SCMP_ACT_ERRNO\"}\n"
-                                    " ]}\n";
+static const char MKDIR_PROFILE[] =
+    "{\"defaultAction\": \"SCMP_ACT_ALLOW\",\n"
+    " \"architectures\": [\"SCMP_ARCH_X86_64\", \"SCMP_ARCH_X86\"],\n"
+    " \"syscalls\": [\n"
+    "  {\"names\": [\"mkdir\", \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\",\n"
+    "   \"errnoRet\": 13, \"comment\": \"ignored\"},\n"
+    "  {\"name\": \"keyctl\", \"action\": \"SCMP_ACT_ERRNO\"}\n"
+    " ]}\n";
 
 START_TEST(oci_profile_applies_its_rules) {
   seccomp_prog p;
   pv_err err;
   pv_err_clear(&err);
-  ck_assert_msg(seccomp_profile_parse_oci(MKDIR_PROFILE, "mk.json", 0, &p, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(seccomp_profile_parse_oci(MKDIR_PROFILE, "mk.json", 0, &p, &err) == 0, "%s",
+                pv_err_str(&err));
   ck_assert_int_eq(under(&p, do_mkdir), EACCES);
   ck_assert_int_eq(under(&p, do_keyctl), EPERM); /* errnoRet defaults to EPERM */
   ck_assert_int_eq(under(&p, do_getpid), 0);
@@ -170,21 +207,25 @@ START_TEST(oci_profile_args_and_caps) {
       " {\"names\": [\"getpid\", \"exit\", \"exit_group\", \"fork\", \"clone\", \"wait4\", \"rt_sigreturn\"],"
       "  \"action\": \"SCMP_ACT_ALLOW\"},\n"
       " {\"names\": [\"socket\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [\n"
-      "   {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 2, \"op\": \"SCMP_CMP_EQ\"}]},\n"
-      " {\"names\": [\"setns\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},\n"
-      " {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ALLOW\", \"excludes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},\n"
-      " {\"names\": [\"kexec_load\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"arches\": [\"s390x\"]}}\n"
+      "   {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 0, \"value\": 2, \"op\": "
+      "\"SCMP_CMP_EQ\"}]},\n"
+      " {\"names\": [\"setns\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"caps\": "
+      "[\"CAP_SYS_ADMIN\"]}},\n"
+      " {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_ALLOW\", \"excludes\": {\"caps\": "
+      "[\"CAP_SYS_ADMIN\"]}},\n"
+      " {\"names\": [\"kexec_load\"], \"action\": \"SCMP_ACT_ALLOW\", \"includes\": {\"arches\": "
+      "[\"s390x\"]}}\n"
       "]}";
   seccomp_prog p;
   pv_err err;
   pv_err_clear(&err);
   ck_assert_msg(seccomp_profile_parse_oci(json, "a.json", 0, &p, &err) == 0, "%s", pv_err_str(&err));
   ck_assert_int_eq(under(&p, do_getpid), 0);
-  ck_assert_int_eq(under(&p, do_unix_socket), 0);   /* AF_UNIX = 1 */
-  ck_assert_int_eq(under(&p, do_vsock), ENOSYS);    /* the default action's errno */
-  ck_assert_int_eq(under(&p, do_setns), ENOSYS);    /* needs CAP_SYS_ADMIN */
-  ck_assert_int_eq(under(&p, do_mkdir), ENOENT);    /* allowed without it */
-  ck_assert_int_eq(under(&p, do_kexec), ENOSYS);    /* another architecture's rule */
+  ck_assert_int_eq(under(&p, do_unix_socket), 0); /* AF_UNIX = 1 */
+  ck_assert_int_eq(under(&p, do_vsock), ENOSYS);  /* the default action's errno */
+  ck_assert_int_eq(under(&p, do_setns), ENOSYS);  /* needs CAP_SYS_ADMIN */
+  ck_assert_int_eq(under(&p, do_mkdir), ENOENT);  /* allowed without it */
+  ck_assert_int_eq(under(&p, do_kexec), ENOSYS);  /* another architecture's rule */
   seccomp_prog_free(&p);
   ck_assert(seccomp_profile_parse_oci(json, "a.json", 1ULL << CAP_SYS_ADMIN, &p, &err) == 0);
   ck_assert_int_eq(under(&p, do_setns), EBADF);
@@ -201,7 +242,8 @@ START_TEST(oci_profile_errors_name_the_entry) {
       {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": "
        "\"SCMP_ACT_ERRNO\"}, {\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_BOGUS\"}]}",
        "p.json: syscalls[1]: unknown action 'SCMP_ACT_BOGUS'"},
-      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\", \"mkdri\"], \"action\": "
+      {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\", \"mkdri\"], "
+       "\"action\": "
        "\"SCMP_ACT_ERRNO\"}]}",
        "p.json: syscalls[0]: unknown system call 'mkdri'"},
       {"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\"], \"action\": "
@@ -306,7 +348,8 @@ START_TEST(disk_cache) {
   seccomp_prog_free(&c);
   /* Truncate every entry: each is ignored, compiled and rewritten. */
   char cmd[4300];
-  snprintf(cmd, sizeof cmd, "for f in '%s'/*.bpf; do head -c 100 \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done", dir);
+  snprintf(cmd, sizeof cmd,
+           "for f in '%s'/*.bpf; do head -c 100 \"$f\" > \"$f.t\" && mv \"$f.t\" \"$f\"; done", dir);
   ck_assert_int_eq(system(cmd), 0);
   ck_assert_int_eq(seccomp_profile_default(caps_default_set(), dir, &b, &err), 0);
   ck_assert_uint_eq(a.fprog.len, b.fprog.len);

@@ -61,9 +61,10 @@ END_TEST
 
 START_TEST(pod_level_is_the_default_a_container_overrides) {
   struct run x;
-  parse(&x, HEAD "  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: team/strict.json}\n"
-                 "  containers:\n  - name: a\n    image: busybox\n"
-                 "  - name: b\n    image: busybox\n    securityContext: {seccompProfile: {type: Unconfined}}\n");
+  parse(&x,
+        HEAD "  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: team/strict.json}\n"
+             "  containers:\n  - name: a\n    image: busybox\n"
+             "  - name: b\n    image: busybox\n    securityContext: {seccompProfile: {type: Unconfined}}\n");
   ck_assert_int_eq(x.r, 0);
   const spec_pod *p = x.pods.items[0];
   ck_assert_int_eq(p->containers[0].security.seccomp, SPEC_SECCOMP_LOCALHOST);
@@ -94,7 +95,8 @@ START_TEST(bad_profiles_are_errors) {
   static const struct {
     const char *sc, *want;
   } cases[] = {
-      {"{seccompProfile: {type: Localhost}}", "seccompProfile: localhostProfile is required with type Localhost"},
+      {"{seccompProfile: {type: Localhost}}",
+       "seccompProfile: localhostProfile is required with type Localhost"},
       {"{seccompProfile: {type: RuntimeDefault, localhostProfile: a.json}}",
        "seccompProfile.localhostProfile: only allowed with type Localhost"},
       {"{seccompProfile: {type: Localhost, localhostProfile: ../etc/shadow}}", "without '..'"},
@@ -106,8 +108,8 @@ START_TEST(bad_profiles_are_errors) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char yaml[512];
-    snprintf(yaml, sizeof yaml, HEAD "  containers:\n  - name: a\n    image: busybox\n    securityContext: %s\n",
-             cases[i].sc);
+    snprintf(yaml, sizeof yaml,
+             HEAD "  containers:\n  - name: a\n    image: busybox\n    securityContext: %s\n", cases[i].sc);
     struct run x;
     parse(&x, yaml);
     ck_assert_msg(x.r != 0, "case %zu accepted", i);
