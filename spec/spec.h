@@ -153,7 +153,7 @@ typedef struct spec_security {
   spec_strv cap_add;  /* upper case, without "CAP_"; "ALL" allowed */
   spec_strv cap_drop; /* upper case, without "CAP_"; "ALL" allowed */
   /* seccompProfile: the container's, else the pod's (merged in).  Unset
-   * means RuntimeDefault, podvisor's default (the kubelet's SeccompDefault);
+   * means RuntimeDefault, podvisor's default (the kubelet's with --seccomp-default);
    * a privileged container runs without a filter whatever this says, as in
    * Kubernetes. */
   spec_seccomp seccomp;

@@ -22,7 +22,7 @@
  *    ("ALL" allowed), privileged, readOnlyRootFilesystem; no_new_privs is
  *    always set unless the container is privileged.
  *  - seccompProfile: RuntimeDefault when unset (podvisor's default, the
- *    kubelet's with SeccompDefault); Localhost names a file below
+ *    kubelet's with --seccomp-default); Localhost names a file below
  *    <root>/seccomp/ (PLACEMENT_SECCOMP_DIR), like the kubelet's
  *    /var/lib/kubelet/seccomp/; a privileged container is unconfined
  *    whatever it says, as in Kubernetes.
