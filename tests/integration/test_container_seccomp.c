@@ -175,6 +175,35 @@ START_TEST(exec_gets_the_filter) {
 }
 END_TEST
 
+/* Gives c a new stdout pipe, starts it, reads its stdout and reaps it. */
+static void start_read_wait(container *c, char *out, size_t len) {
+  int p[2];
+  ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+  ck_assert_msg(container_manager_set_stdio(ctrtest_mgr, c, -1, p[1], -1, &err) == 0, "%s", pv_err_str(&err));
+  ck_assert_msg(container_manager_start(ctrtest_mgr, c, &err) == 0, "%s", pv_err_str(&err));
+  close(p[1]);
+  ctrtest_read_all(p[0], out, len);
+  close(p[0]);
+  container_exit ex;
+  ck_assert_msg(container_manager_wait(ctrtest_mgr, c, &ex, &err) == 0, "%s", pv_err_str(&err));
+}
+
+/* A start after a stop installs the borrowed program again. */
+START_TEST(restart_keeps_the_filter) {
+  container_config cfg;
+  ctrtest_config_sh(&cfg, "sc-again", "grep '^Seccomp:' /proc/self/status");
+  cfg.seccomp = &runtime_default.fprog;
+  container *c;
+  ck_assert_msg(container_manager_create(ctrtest_mgr, &cfg, &c, &err) == 0, "%s", pv_err_str(&err));
+  for (int run = 0; run < 2; run++) {
+    char out[256];
+    start_read_wait(c, out, sizeof out);
+    ck_assert_msg(strcmp(out, "Seccomp:\t2\n") == 0, "run %d: %s", run, out);
+  }
+  ck_assert_int_eq(container_manager_destroy(ctrtest_mgr, c, &err), 0);
+}
+END_TEST
+
 int main(void) {
   TCase *tc;
   Suite *s = ctrtest_suite("container_seccomp", "seccomp", &tc);
@@ -184,5 +213,6 @@ int main(void) {
   tcase_add_test(tc, profile_file_blocks_mkdir_with_its_errno);
   tcase_add_test(tc, installed_with_and_without_no_new_privs);
   tcase_add_test(tc, exec_gets_the_filter);
+  tcase_add_test(tc, restart_keeps_the_filter);
   return testutil_run(s);
 }
