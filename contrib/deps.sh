@@ -6,19 +6,23 @@ set -eu
 # .tar.xz images, a shim started with SIGTERM pending).  libhttp-parser-dev:
 # the daemon's API server; libcurl4-openssl-dev: the CLI's client of it
 # (headers only at build time: the CLI dlopen()s libcurl); curl: its tests.
-pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev check
+# libseccomp-dev: the containers' system call filters (its libseccomp.a is
+# linked into the shim).
+pkgs="build-essential cmake pkg-config libyaml-dev libuv1-dev libcap-dev libseccomp-dev check
 libarchive-dev libjansson-dev libmd-dev libhttp-parser-dev libcurl4-openssl-dev busybox-static iproute2 procps jq python3
 xz-utils curl"
 # bench: tests/bench/run.sh (crun, hyperfine) and bench_pod.sh (podman with
 # runc, which crun satisfies in podman's dependencies, and catatonit, the
 # init of `podman kube play`'s infra container: only a recommendation of
-# podman, so --no-install-recommends leaves it out).
+# podman, so --no-install-recommends leaves it out); containers-common
+# (golang-github-containers-common) for podman's default seccomp profile,
+# which run.sh gives crun.
 # vm: tests/vm/ (QEMU with its virtiofsd, the initramfs tools, attr for
 # the delegated-cgroup test's trusted.delegate).
 # clang alone does not bring the libFuzzer runtime with --no-install-recommends.
 for group in "$@"; do
   case $group in
-    bench) pkgs="$pkgs crun hyperfine podman runc catatonit" ;;
+    bench) pkgs="$pkgs crun hyperfine podman runc catatonit golang-github-containers-common" ;;
     fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
     vm) pkgs="$pkgs qemu-system-x86 cpio kmod attr" ;;
     *) echo "deps.sh: unknown group '$group' (bench, fuzz, vm)" >&2; exit 2 ;;

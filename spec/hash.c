@@ -114,6 +114,12 @@ static void put_container(struct hasher *h, const spec_container *c) {
    * that does not use them (and its running containers) stays the same. */
   if (s->unmasked_proc)
     put_i64(h, "procMountUnmasked", 1);
+  /* Only a profile other than the default: a pod that never named one
+   * (unset = RuntimeDefault) keeps the hash it had before seccomp existed. */
+  if (s->seccomp == SPEC_SECCOMP_UNCONFINED || s->seccomp == SPEC_SECCOMP_LOCALHOST) {
+    put_i64(h, "seccomp", s->seccomp);
+    put_str(h, "seccompLocalhost", s->seccomp_localhost);
+  }
   put_i64(h, "stdin", c->stdin_open);
   put_i64(h, "tty", c->tty);
   put_i64(h, "init", c->is_init);

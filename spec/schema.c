@@ -14,8 +14,8 @@
 static const char API_SERVER[] = "set by the Kubernetes API server; podvisor ignores it";
 static const char SCHED[] = "a scheduling setting; podvisor runs every pod on this host";
 static const char SA[] = "podvisor has no service accounts and mounts no API token";
-static const char SECCOMP[] = "podvisor does not apply seccomp, SELinux or AppArmor profiles yet; "
-                              "the containers run without that extra confinement";
+static const char MAC[] = "podvisor does not apply SELinux or AppArmor profiles yet; "
+                          "the containers run without that extra confinement";
 static const char VOLTYPE[] = "only emptyDir and hostPath volumes are implemented; "
                               "the container would start without the files it expects";
 
@@ -115,18 +115,19 @@ static const schema_field lifecycle_handler[] = {
 static const schema_field security_context[] = {
     OK("runAsUser"), OK("runAsGroup"), OK("runAsNonRoot"), OK("privileged"), OK("readOnlyRootFilesystem"),
     OK("allowPrivilegeEscalation"), OK("capabilities"), OK("procMount"),
-    WARN("seccompProfile", SECCOMP), WARN("seLinuxOptions", SECCOMP), WARN("appArmorProfile", SECCOMP),
+    OK("seccompProfile"), WARN("seLinuxOptions", MAC), WARN("appArmorProfile", MAC),
     WARN("windowsOptions", "Windows options do not apply on Linux"),
 };
 
 static const schema_field pod_security_context[] = {
     OK("runAsUser"), OK("runAsGroup"), OK("runAsNonRoot"), OK("fsGroup"), OK("fsGroupChangePolicy"),
     OK("supplementalGroups"), OK("supplementalGroupsPolicy"), OK("sysctls"),
-    WARN("seccompProfile", SECCOMP), WARN("seLinuxOptions", SECCOMP), WARN("appArmorProfile", SECCOMP),
-    WARN("seLinuxChangePolicy", SECCOMP), WARN("windowsOptions", "Windows options do not apply on Linux"),
+    OK("seccompProfile"), WARN("seLinuxOptions", MAC), WARN("appArmorProfile", MAC),
+    WARN("seLinuxChangePolicy", MAC), WARN("windowsOptions", "Windows options do not apply on Linux"),
 };
 
 static const schema_field capabilities[] = {OK("add"), OK("drop")};
+static const schema_field seccomp_profile[] = {OK("type"), OK("localhostProfile")};
 
 static const schema_field volume[] = {
     OK("name"), OK("emptyDir"), OK("hostPath"),
@@ -173,6 +174,7 @@ static const struct {
                                      sizeof pod_security_context / sizeof pod_security_context[0],
                                      "spec.securityContext"},
     [SCHEMA_CAPABILITIES] = {capabilities, 2, "spec.containers[].securityContext.capabilities"},
+    [SCHEMA_SECCOMP_PROFILE] = {seccomp_profile, 2, "spec.containers[].securityContext.seccompProfile"},
     [SCHEMA_VOLUME] = {volume, sizeof volume / sizeof volume[0], "spec.volumes[]"},
     [SCHEMA_EMPTY_DIR] = {empty_dir, 2, "spec.volumes[].emptyDir"},
     [SCHEMA_HOST_PATH] = {host_path, 2, "spec.volumes[].hostPath"},
@@ -198,7 +200,7 @@ static const schema_object search_order[] = {
     SCHEMA_POD_SPEC, SCHEMA_METADATA, SCHEMA_CONTAINER, SCHEMA_TOP, SCHEMA_VOLUME, SCHEMA_PROBE,
     SCHEMA_RESOURCES, SCHEMA_SECURITY_CONTEXT, SCHEMA_POD_SECURITY_CONTEXT, SCHEMA_PORT, SCHEMA_VOLUME_MOUNT,
     SCHEMA_ENV, SCHEMA_EXEC, SCHEMA_HTTP_GET, SCHEMA_TCP_SOCKET, SCHEMA_LIFECYCLE, SCHEMA_LIFECYCLE_HANDLER,
-    SCHEMA_CAPABILITIES, SCHEMA_EMPTY_DIR, SCHEMA_HOST_PATH, SCHEMA_HTTP_HEADER, SCHEMA_SYSCTL,
+    SCHEMA_CAPABILITIES, SCHEMA_SECCOMP_PROFILE, SCHEMA_EMPTY_DIR, SCHEMA_HOST_PATH, SCHEMA_HTTP_HEADER, SCHEMA_SYSCTL,
 };
 
 static const char *closest(schema_object o, const char *name) {

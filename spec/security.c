@@ -29,6 +29,38 @@ void security_init(spec_security *s) {
   s->allow_privilege_escalation = -1;
 }
 
+/* seccompProfile {type, localhostProfile}, as Kubernetes validates it: the
+ * type is required, localhostProfile goes with Localhost only and is a
+ * path below the profile root (relative, no ".." segment). */
+static void seccomp_profile(decode_ctx *c, const ytree_node *m, spec_security *out) {
+  static const char *const types[] = {"RuntimeDefault", "Unconfined", "Localhost"};
+  size_t saved = decode_push_key(c, "seccompProfile");
+  const ytree_node *sp = ytree_map_get(m, "seccompProfile");
+  if (decode_check_keys(c, sp, SCHEMA_SECCOMP_PROFILE)) {
+    int t = 0;
+    int r = decode_enum(c, sp, "type", types, 3, &t);
+    if (r == 0)
+      decode_error(c, sp, "type is required (RuntimeDefault, Unconfined or Localhost)");
+    else if (r == 1)
+      out->seccomp = (spec_seccomp)(SPEC_SECCOMP_RUNTIME_DEFAULT + t);
+    char *lp = NULL;
+    int lr = decode_string(c, sp, "localhostProfile", false, &lp);
+    if (r == 1 && out->seccomp == SPEC_SECCOMP_LOCALHOST && lr == 0)
+      decode_error(c, sp, "localhostProfile is required with type Localhost");
+    else if (r == 1 && out->seccomp != SPEC_SECCOMP_LOCALHOST && lr == 1)
+      decode_error_key(c, sp, "localhostProfile", "only allowed with type Localhost");
+    else if (lr == 1 && (lp[0] == '\0' || lp[0] == '/' || decode_has_backsteps(lp)))
+      decode_error_key(c, sp, "localhostProfile",
+                       "'%.200s' must be a relative path below the profile directory, without '..'", lp);
+    else if (lr == 1) {
+      out->seccomp_localhost = lp;
+      lp = NULL;
+    }
+    free(lp);
+  }
+  decode_pop(c, saved);
+}
+
 static void ids(decode_ctx *c, const ytree_node *m, spec_security *out) {
   decode_int(c, m, "runAsUser", 0, ID_MAX, &out->run_as_user);
   decode_int(c, m, "runAsGroup", 0, ID_MAX, &out->run_as_group);
@@ -41,8 +73,10 @@ void security_pod(decode_ctx *c, const ytree_node *podspec, spec_security *out) 
   security_init(out);
   size_t saved = decode_push_key(c, "securityContext");
   const ytree_node *m = ytree_map_get(podspec, "securityContext");
-  if (decode_check_keys(c, m, SCHEMA_POD_SECURITY_CONTEXT))
+  if (decode_check_keys(c, m, SCHEMA_POD_SECURITY_CONTEXT)) {
     ids(c, m, out);
+    seccomp_profile(c, m, out);
+  }
   decode_pop(c, saved);
 }
 
@@ -87,6 +121,7 @@ void security_container(decode_ctx *c, const ytree_node *cmap, const spec_securi
   if (decode_check_keys(c, m, SCHEMA_SECURITY_CONTEXT)) {
     ids(c, m, out);
     decode_bool(c, m, "privileged", &out->privileged);
+    seccomp_profile(c, m, out);
     decode_bool(c, m, "readOnlyRootFilesystem", &out->read_only_root_fs);
     bool b;
     if (decode_bool(c, m, "allowPrivilegeEscalation", &b) == 1)
@@ -121,6 +156,11 @@ void security_container(decode_ctx *c, const ytree_node *cmap, const spec_securi
       out->run_as_group = pod->run_as_group;
     if (out->run_as_non_root < 0)
       out->run_as_non_root = pod->run_as_non_root;
+    if (out->seccomp == SPEC_SECCOMP_UNSET) {
+      out->seccomp = pod->seccomp;
+      if (pod->seccomp_localhost != NULL)
+        out->seccomp_localhost = decode_strdup(c, pod->seccomp_localhost);
+    }
   }
   if (out->run_as_non_root == 1 && out->run_as_user == 0)
     decode_error(c, m != NULL ? m : cmap, "runAsNonRoot is true but runAsUser is 0 (root); the container would "
@@ -133,6 +173,8 @@ void security_free(spec_security *s) {
     return;
   decode_strv_free(&s->cap_add);
   decode_strv_free(&s->cap_drop);
+  free(s->seccomp_localhost);
+  s->seccomp_localhost = NULL;
 }
 
 /* --- pod-only fields: groups and sysctls ------------------------------------ */

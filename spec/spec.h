@@ -155,6 +155,14 @@ typedef struct spec_probe {
 } spec_probe;
 
 /* Tri-state booleans: -1 unset, 0 false, 1 true. */
+/* securityContext.seccompProfile.type. */
+typedef enum spec_seccomp {
+  SPEC_SECCOMP_UNSET = 0,          /* neither the container nor the pod says: RuntimeDefault */
+  SPEC_SECCOMP_RUNTIME_DEFAULT,    /* podvisor's built-in profile */
+  SPEC_SECCOMP_UNCONFINED,         /* no filter */
+  SPEC_SECCOMP_LOCALHOST,          /* a JSON profile file below <root>/seccomp/ */
+} spec_seccomp;
+
 typedef struct spec_security {
   int64_t run_as_user;  /* -1 = image default (pod-level value merged in) */
   int64_t run_as_group; /* -1 = image default (pod-level value merged in) */
@@ -165,6 +173,12 @@ typedef struct spec_security {
   spec_strv cap_add;  /* upper case, without "CAP_"; "ALL" allowed */
   spec_strv cap_drop; /* upper case, without "CAP_"; "ALL" allowed */
   bool unmasked_proc; /* procMount: Unmasked (accepted only with hostUsers: false) */
+  /* seccompProfile: the container's, else the pod's (merged in).  Unset
+   * means RuntimeDefault, podvisor's default (the kubelet's with --seccomp-default);
+   * a privileged container runs without a filter whatever this says, as in
+   * Kubernetes. */
+  spec_seccomp seccomp;
+  char *seccomp_localhost; /* type Localhost: localhostProfile, a relative path without ".." */
 } spec_security;
 
 typedef struct spec_container {

@@ -38,6 +38,7 @@
 #include "supervisor/core/container.h"
 #include "supervisor/core/image.h"
 #include "supervisor/core/namespace.h"
+#include "supervisor/core/seccomp.h"
 #include "supervisor/core/util.h"
 
 #define RUN_DEFAULT_PIDS_LIMIT 2048
@@ -55,6 +56,9 @@ struct run_opts {
   gid_t gid;
   bool readonly, privileged;
   uint64_t cap_add, cap_drop;
+  /* --security-opt seccomp=: NULL = RuntimeDefault, "unconfined" or a profile file. */
+  const char *seccomp;
+  const struct sock_fprog *filter; /* compiled from it, NULL = unconfined */
   char **cmd;
 };
 
@@ -76,6 +80,8 @@ static void usage(FILE *f) {
           "  --privileged         all capabilities and devices, nothing masked, /sys writable\n"
           "  --cap-add CAP        add a capability (NET_ADMIN, ALL...)\n"
           "  --cap-drop CAP       drop a capability\n"
+          "  --security-opt seccomp=unconfined|FILE  no system call filter, or an OCI/Docker JSON\n"
+          "                       profile (default: podvisor's RuntimeDefault; none with --privileged)\n"
           "  -v, --volume HOST:CTR[:MODE]  bind mount a host path; MODE rw (default), ro\n"
           "                       (submounts read-only too where the kernel can), rro\n"
           "                       (the same, or fail) or ro-non-recursive\n"
@@ -179,7 +185,18 @@ static int parse_user(struct run_opts *o, const char *s, pv_err *err) {
 }
 
 enum { OPT_RM = 256, OPT_NAME, OPT_SWAP, OPT_CPUS, OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_PRIV, OPT_CAPADD,
-       OPT_CAPDROP, OPT_CGPARENT };
+       OPT_CAPDROP, OPT_CGPARENT, OPT_SECOPT };
+
+/* --security-opt KEY=VALUE: seccomp=unconfined or seccomp=FILE (Docker's
+ * "seccomp:FILE" spelling too). */
+static int parse_security_opt(struct run_opts *o, const char *arg, pv_err *err) {
+  if ((strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0) && arg[8] != '\0') {
+    o->seccomp = arg + 8;
+    return 0;
+  }
+  return pv_err_set(err, EINVAL, "--security-opt %s: only seccomp=unconfined or seccomp=FILE is supported",
+                    arg);
+}
 
 static int parse_opt(struct run_opts *o, int c, const char *arg, pv_err *err) {
   double d;
@@ -230,6 +247,7 @@ static int parse_opt(struct run_opts *o, int c, const char *arg, pv_err *err) {
     *(c == OPT_CAPADD ? &o->cap_add : &o->cap_drop) |= cap;
     return 0;
   case 'v': return parse_volume(o, arg, err);
+  case OPT_SECOPT: return parse_security_opt(o, arg, err);
   case OPT_CGPARENT:
     o->cgroup_parent = arg;
     return resource_manager_check_parent(arg, err) < 0 ? pv_err_wrap(err, "--cgroup-parent") : 0;
@@ -249,6 +267,7 @@ static int parse_args(struct run_opts *o, int argc, char **argv, pv_err *err) {
       {"privileged", no_argument, NULL, OPT_PRIV}, {"cap-add", required_argument, NULL, OPT_CAPADD},
       {"cap-drop", required_argument, NULL, OPT_CAPDROP}, {"volume", required_argument, NULL, 'v'},
       {"cgroup-parent", required_argument, NULL, OPT_CGPARENT},
+      {"security-opt", required_argument, NULL, OPT_SECOPT},
       {"help", no_argument, NULL, 'H'},            {NULL, 0, NULL, 0},
   };
   resource_limits_init(&o->limits);
@@ -329,6 +348,7 @@ static int run_container(const cli_globals *g, struct run_opts *o, const image_i
   cfg.mounts = o->vols;
   cfg.n_mounts = o->n_vols;
   cfg.pdeathsig = SIGKILL;
+  cfg.seccomp = o->filter;
   if (strcmp(o->network, "host") == 0)
     cfg.namespaces = NAMESPACE_ALL & ~CLONE_NEWNET;
   if (cfg.argv == NULL || cfg.argv[0] == NULL) {
@@ -376,6 +396,25 @@ static int run_container(const cli_globals *g, struct run_opts *o, const image_i
   return rc;
 }
 
+/* The container's filter, as Docker chooses it: none when privileged or
+ * seccomp=unconfined, else the file's profile or RuntimeDefault, compiled
+ * for the container's capabilities. */
+static int run_seccomp(const cli_globals *g, struct run_opts *o, seccomp_prog *prog, pv_err *err) {
+  memset(prog, 0, sizeof *prog);
+  if (o->privileged || (o->seccomp != NULL && strcmp(o->seccomp, "unconfined") == 0))
+    return 0;
+  uint64_t caps = (caps_default_set() | o->cap_add) & ~o->cap_drop;
+  /* Programs compiled by an earlier run are read back from the disk cache. */
+  char dir[PATH_MAX];
+  const char *cache = pv_path(dir, sizeof dir, "%s/%s", g->root, SECCOMP_CACHE_DIR) == 0 ? dir : NULL;
+  int r = o->seccomp != NULL ? seccomp_profile_load_oci(o->seccomp, caps, cache, prog, err)
+                             : seccomp_profile_default(caps, cache, prog, err);
+  if (r < 0)
+    return pv_err_wrap(err, "--security-opt seccomp");
+  o->filter = &prog->fprog;
+  return 0;
+}
+
 int cmd_run(const cli_globals *g, int argc, char **argv) {
   struct run_opts o;
   memset(&o, 0, sizeof o);
@@ -405,9 +444,11 @@ int cmd_run(const cli_globals *g, int argc, char **argv) {
     free(o.env[i]);
   }
   pv_err_clear(&err);
-  int rc = run_container(g, &final, &img, &err);
+  seccomp_prog prog;
+  int rc = run_seccomp(g, &final, &prog, &err) < 0 ? 125 : run_container(g, &final, &img, &err);
   if (err.code != 0)
     fprintf(stderr, "podvisor run: %s\n", pv_err_str(&err));
+  seccomp_prog_free(&prog);
   run_opts_free(&final);
   image_info_free(&img);
   return rc;

@@ -299,6 +299,7 @@ static int copy_config(container *c, const container_config *cfg, pv_err *err) {
   c->pdeathsig = cfg->pdeathsig;
   c->userns_uid = cfg->userns_uid;
   c->userns_gid = cfg->userns_gid;
+  c->seccomp = cfg->seccomp;
   return 0;
 }
 

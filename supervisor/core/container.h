@@ -11,7 +11,8 @@
  * with limits and the device allow-list) → start (CONTAINER_RUNNING: child cloned into new namespaces,
  * joins its cgroup itself before any other work, rootfs = overlay(image lower, per
  * container upper) + pivot_root, /proc /sys /dev mounted, sensitive /proc
- * paths masked, capabilities dropped, no_new_privs, exec) → exit observed by
+ * paths masked, capabilities dropped, no_new_privs, the seccomp filter
+ * (config.seccomp), exec) → exit observed by
  * wait/reap (CONTAINER_STOPPED, with exit code, signal and OOM kill) →
  * destroy (CONTAINER_DESTROYED: no mount, cgroup directory or upper directory
  * left behind; the handle is freed).  A stopped container can be started
@@ -34,7 +35,10 @@
  *
  * Ownership: the manager owns its containers; container pointers stay valid
  * until container_manager_destroy() or container_manager_cleanup().  The
- * config is deep-copied by create(); the caller keeps its own.
+ * config is deep-copied by create(); the caller keeps its own.  One
+ * exception: the seccomp program (config.seccomp) is borrowed, compiled
+ * once by the caller for many containers (seccomp.h), and must outlive
+ * every container created with it.
  *
  * Errors: 0 on success, -1 with errno set and a message in *err that names
  * the container and the step.
@@ -98,6 +102,8 @@ typedef struct container_join {
   int user;
 } container_join;
 
+struct sock_fprog; /* <linux/filter.h>; see seccomp.h */
+
 typedef struct container_config {
   const char *id;       /* [A-Za-z0-9_.-]{1,128}, unique per manager */
   const char *rootfs;   /* image rootfs: the overlay's read-only lower dir (locked shared, see above) */
@@ -145,6 +151,16 @@ typedef struct container_config {
   int stderr_fd; /* -1 = inherit the caller's */
   int pdeathsig; /* signal to the container's init when the thread that started it
                   * dies (PR_SET_PDEATHSIG, set again after setuid); 0 = none */
+  /* System call filter (a seccomp_prog's fprog, seccomp.h); NULL = none
+   * (unconfined).  Borrowed, not copied: it must outlive the container,
+   * since a start after a stop installs it again.  The child installs it
+   * as the last step before execve, after setuid and the capability drop
+   * when no_new_privs is set; without no_new_privs the kernel wants
+   * CAP_SYS_ADMIN for it, so it goes in just before the capability drop,
+   * and the profile must then allow what that drop uses (capset, prctl,
+   * setgroups, setresgid, setresuid; RuntimeDefault does).  Every exec
+   * into the container (container_manager_exec) gets the same filter. */
+  const struct sock_fprog *seccomp;
 } container_config;
 
 typedef struct container_exit {
@@ -280,7 +296,7 @@ int container_manager_adopt_leftovers(container_manager *m, const char *parent, 
 /* Runs a process inside a running container: all its namespaces (one
  * setns() on the init's pidfd, so a recycled pid can never be entered), its
  * cgroup (joined by the process itself, first thing after the clone), its
- * capabilities and no_new_privs.  Blocks until the process has exec'd.
+ * capabilities, no_new_privs and seccomp filter.  Blocks until the process has exec'd.
  * With x->tty the process leads a new session whose controlling terminal
  * is its stdin.  Returns the host pid and a pidfd (the caller reaps it with
  * waitid(P_PIDFD) and closes the pidfd). */

@@ -53,6 +53,7 @@ struct container {
   int pdeathsig;
   uid_t userns_uid; /* with ns.join_user: the host ids of the container's root */
   gid_t userns_gid;
+  const struct sock_fprog *seccomp; /* borrowed from the config, NULL = none */
   bool new_pidns;
   namespace_config ns;
   fs_plan fs;

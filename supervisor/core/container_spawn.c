@@ -44,10 +44,11 @@
 #include <unistd.h>
 
 #include "supervisor/core/container_internal.h"
+#include "supervisor/core/seccomp.h"
 #include "supervisor/core/util.h"
 
 /* Container-level child steps (namespace, fs and caps have their own). */
-enum { STEP_PDEATHSIG = 1, STEP_CGROUP, STEP_CWD, STEP_STDIO, STEP_TTY, STEP_EXEC };
+enum { STEP_PDEATHSIG = 1, STEP_CGROUP, STEP_CWD, STEP_STDIO, STEP_TTY, STEP_SECCOMP, STEP_EXEC };
 
 /* cpuset, cpu, cpuacct, memory, pids, devices: at most one directory each. */
 #define MAX_PROCS 6
@@ -148,7 +149,23 @@ static void exec_any(const struct child_args *a, int *index) {
   errno = saved;
 }
 
-/* The last steps, shared by start and exec: cwd, stdio, caps, exec. */
+/* The seccomp filter goes in as late as the kernel allows.  With
+ * no_new_privs (set by caps_apply) that is after setuid and the capability
+ * drop, right before execve, so the filter need not allow what podvisor's
+ * own steps use.  Without no_new_privs the kernel accepts a filter only
+ * from a holder of CAP_SYS_ADMIN, which the drop may take away: the filter
+ * then goes in just before it (runc's order as well). */
+static bool seccomp_before_caps(const container *c) {
+  return c->seccomp != NULL && !c->caps.no_new_privs;
+}
+
+static int install_seccomp(const struct child_args *a) {
+  if (seccomp_install(a->c->seccomp) < 0)
+    return child_fail(a->sock, STEP_SECCOMP, 0);
+  return 0;
+}
+
+/* The last steps, shared by start and exec: cwd, stdio, caps, seccomp, exec. */
 static int child_finish(const struct child_args *a, int step) {
   container *c = a->c;
   int index = -1;
@@ -162,11 +179,15 @@ static int child_finish(const struct child_args *a, int step) {
     return child_fail(a->sock, STEP_TTY, 0);
   reset_signals();
   umask(022);
+  if (seccomp_before_caps(c) && install_seccomp(a) != 0)
+    return 125;
   if (caps_apply(&c->caps, &step) < 0)
     return child_fail(a->sock, step, 0);
   /* setuid/setgid clear the parent-death signal: set it again. */
   if (!a->exec && c->pdeathsig && c->caps.set_ids && prctl(PR_SET_PDEATHSIG, c->pdeathsig) < 0)
     return child_fail(a->sock, STEP_PDEATHSIG, 0);
+  if (c->seccomp != NULL && !seccomp_before_caps(c) && install_seccomp(a) != 0)
+    return 125;
   exec_any(a, &index);
   return child_fail(a->sock, STEP_EXEC, index);
 }
@@ -233,6 +254,7 @@ static void describe_fault(const container *c, const struct child_args *a, const
   case STEP_CWD: snprintf(buf, len, "chdir to the working directory %s", a->cwd); break;
   case STEP_STDIO: snprintf(buf, len, "set up stdin/stdout/stderr"); break;
   case STEP_TTY: snprintf(buf, len, "make stdin the controlling terminal of a new session"); break;
+  case STEP_SECCOMP: snprintf(buf, len, "install the seccomp filter"); break;
   case STEP_EXEC:
     if (f->index >= 0)
       snprintf(buf, len, "exec %s", a->paths[f->index]);

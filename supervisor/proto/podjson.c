@@ -239,6 +239,15 @@ static json_t *security(const spec_security *s) {
     bad |= set_strv_opt(caps, "drop", &s->cap_drop);
     bad |= set(o, "capabilities", caps);
   }
+  if (s->seccomp != SPEC_SECCOMP_UNSET) {
+    static const char *const types[] = {[SPEC_SECCOMP_RUNTIME_DEFAULT] = "RuntimeDefault",
+                                        [SPEC_SECCOMP_UNCONFINED] = "Unconfined",
+                                        [SPEC_SECCOMP_LOCALHOST] = "Localhost"};
+    json_t *sp = json_object();
+    bad |= set(sp, "type", json_string(types[s->seccomp]));
+    bad |= set_str_opt(sp, "localhostProfile", s->seccomp_localhost);
+    bad |= set(o, "seccompProfile", sp);
+  }
   if (s->unmasked_proc)
     bad |= set(o, "procMount", json_string("Unmasked"));
   return bad ? (json_decref(o), NULL) : o;

@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "supervisor/core/caps.h"
 #include "supervisor/core/image.h"
 #include "supervisor/core/util.h"
 #include "supervisor/shim/placement_ids.h"
@@ -185,6 +186,38 @@ static int cap_list(const spec_strv *l, uint64_t *out, const char *cname, pv_err
       return pv_err_set(err, EINVAL, "container %s: unknown capability %s", cname, l->argv[i]);
     *out |= m;
   }
+  return 0;
+}
+
+/* True when path has a ".." segment. */
+static bool has_dotdot(const char *path) {
+  for (const char *p = path; (p = strstr(p, "..")) != NULL; p += 2)
+    if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+      return true;
+  return false;
+}
+
+/* The filter of c (see placement.h); after the capabilities are known. */
+static int plan_seccomp(placement *pl, const char *root, const spec_container *c, pv_err *err) {
+  const spec_security *s = &c->security;
+  pl->seccomp_caps = (caps_default_set() | pl->cfg.cap_add) & ~pl->cfg.cap_drop;
+  if (s->privileged || s->seccomp == SPEC_SECCOMP_UNCONFINED) {
+    pl->seccomp = PLACEMENT_SECCOMP_NONE;
+    return 0;
+  }
+  if (s->seccomp != SPEC_SECCOMP_LOCALHOST) {
+    pl->seccomp = PLACEMENT_SECCOMP_DEFAULT;
+    return 0;
+  }
+  /* spec/ refused absolute paths and ".." already; checked again because
+   * this is what keeps the profile inside the directory. */
+  const char *lp = s->seccomp_localhost;
+  if (lp == NULL || lp[0] == '\0' || lp[0] == '/' || has_dotdot(lp))
+    return pv_err_set(err, EINVAL, "container %s: seccomp localhostProfile '%s' is not a path below %s/%s",
+                      c->name, lp != NULL ? lp : "", root, PLACEMENT_SECCOMP_DIR);
+  if (pv_path(pl->seccomp_path, sizeof pl->seccomp_path, "%s/%s/%s", root, PLACEMENT_SECCOMP_DIR, lp) < 0)
+    return pv_err_sys(err, "container %s: seccomp localhostProfile %s", c->name, lp);
+  pl->seccomp = PLACEMENT_SECCOMP_FILE;
   return 0;
 }
 
@@ -553,7 +586,7 @@ int placement_build(placement *pl, const char *root, const char *pod_dir, const 
   cfg->groups = pl->groups;
   cfg->n_groups = pl->n_groups;
   if (cap_list(&c->security.cap_add, &cfg->cap_add, c->name, err) < 0 ||
-      cap_list(&c->security.cap_drop, &cfg->cap_drop, c->name, err) < 0)
+      cap_list(&c->security.cap_drop, &cfg->cap_drop, c->name, err) < 0 || plan_seccomp(pl, root, c, err) < 0)
     goto out;
   placement_limits(&cfg->limits, &c->resources);
   cfg->mounts = pl->mounts;

@@ -28,6 +28,11 @@
  *    /etc/group (placement_ids.h).
  *  - fsGroup: emptyDir volumes are given to that group when they are
  *    prepared (placement_ids.h); hostPath volumes are left alone.
+ *  - seccompProfile: RuntimeDefault when unset (podvisor's default, the
+ *    kubelet's with --seccomp-default); Localhost names a file below
+ *    <root>/seccomp/ (PLACEMENT_SECCOMP_DIR), like the kubelet's
+ *    /var/lib/kubelet/seccomp/; a privileged container is unconfined
+ *    whatever it says, as in Kubernetes.
  *  - Volumes: emptyDir → <root>/pods/<uid>/volumes/<name> (medium Memory: a
  *    tmpfs mounted there by placement_prepare_volumes, sizeLimit as its
  *    size); hostPath → the host path after its type check.  A subPath is
@@ -51,6 +56,15 @@
 #include "supervisor/core/error.h"
 
 #define PLACEMENT_PIDS_LIMIT 4096
+/* Where Localhost seccomp profiles live, below the root. */
+#define PLACEMENT_SECCOMP_DIR "seccomp"
+
+/* Which seccomp filter a container runs under (see placement_build). */
+typedef enum placement_seccomp {
+  PLACEMENT_SECCOMP_NONE = 0,  /* unconfined: Unconfined, or privileged */
+  PLACEMENT_SECCOMP_DEFAULT,   /* RuntimeDefault (also when unset) */
+  PLACEMENT_SECCOMP_FILE,      /* Localhost: seccomp_path */
+} placement_seccomp;
 
 typedef struct placement {
   container_config cfg;
@@ -66,6 +80,12 @@ typedef struct placement {
   size_t n_mount_paths;
   gid_t *groups; /* owned supplementary groups (placement_ids.h) */
   size_t n_groups;
+  /* The seccomp filter asked for; cfg.seccomp stays NULL: the caller
+   * compiles (or finds in its cache, seccache.h) the program of
+   * (seccomp, seccomp_path) for seccomp_caps and sets cfg.seccomp. */
+  placement_seccomp seccomp;
+  char seccomp_path[4096]; /* FILE: <root>/seccomp/<localhostProfile> */
+  uint64_t seccomp_caps;   /* the container's capabilities: default set + add - drop */
 } placement;
 
 /* Builds the config of container c (restart number restart) of pod p,

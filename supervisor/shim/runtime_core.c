@@ -24,6 +24,12 @@ static int rc_create(void *ctx, runtime_start *rs, runtime_ctr **out, pv_err *er
   placement pl;
   if (placement_build(&pl, rt->root, rt->pod_dir, rt->pod_cgroup, rs->pod, rs->ctr, rs->restart, err) < 0)
     return -1;
+  if (pl.seccomp != PLACEMENT_SECCOMP_NONE &&
+      seccache_get(&rt->seccomp, pl.seccomp == PLACEMENT_SECCOMP_FILE ? pl.seccomp_path : NULL, pl.seccomp_caps,
+                   &pl.cfg.seccomp, err) < 0) {
+    placement_free(&pl);
+    return pv_err_wrap(err, "container %s", rs->ctr->name);
+  }
   pl.cfg.namespaces = sandbox_container_namespaces(rt->sb);
   if (rt->sb->userns >= 0) {
     pl.cfg.join.user = rt->sb->userns;

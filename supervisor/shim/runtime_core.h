@@ -5,7 +5,8 @@
  *
  * create renews a dead shared pid namespace first (shim_pause.h), then
  * builds the run's config (image, argv, env, limits, security, volumes) and
- * creates it with the sandbox's namespaces; destroy is
+ * creates it with the sandbox's namespaces and its seccomp program (from
+ * the cache, seccache.h); destroy is
  * container_manager_destroy_deferred, the container's directory tree
  * removed in libuv's thread pool so that the restart that follows is not
  * delayed; exec'd processes are the shim's children, reaped through their
@@ -22,6 +23,7 @@
 #include "supervisor/core/container.h"
 #include "supervisor/shim/runtime.h"
 #include "supervisor/shim/sandbox.h"
+#include "supervisor/shim/seccache.h"
 #include "supervisor/shim/shim_pause.h"
 
 typedef struct runtime_core {
@@ -34,6 +36,9 @@ typedef struct runtime_core {
   const sandbox *sb;
   shim_pause *pause; /* NULL without a shared pid namespace */
   int devnull;
+  /* The containers' seccomp programs, compiled once per (profile, caps)
+   * for the shim's life; the shim frees it after the manager's close. */
+  seccache seccomp;
 } runtime_core;
 
 extern const runtime_ops runtime_core_ops;

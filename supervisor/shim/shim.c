@@ -309,6 +309,9 @@ static int setup_keeper(shim *sh, pv_err *err) {
                           .sb = &sh->sb,
                           .pause = sh->pause,
                           .devnull = sh->devnull};
+  char seccomp_dir[PATH_MAX];
+  seccache_init(&sh->rt.seccomp, pv_path(seccomp_dir, sizeof seccomp_dir, "%s/%s", sh->opt.root,
+                                         SECCOMP_CACHE_DIR) == 0 ? seccomp_dir : NULL);
   keeper_config kc = {.loop = &sh->loop,
                       .uid = sh->paths.uid,
                       .log_dir = sh->paths.log_dir,
@@ -405,6 +408,7 @@ static bool close_cgroups(shim *sh, const spec_pod *p) {
     left = true;
   }
   sh->mgr = NULL;
+  seccache_free(&sh->rt.seccomp); /* no container borrows a program any more */
   /* The pod-level cgroup directory is ours too; a child cgroup left behind
    * above keeps it busy, which is said, not hidden. */
   resource_manager *rm = NULL;

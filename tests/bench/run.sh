@@ -7,6 +7,15 @@
 #   (c) `crun run` on an equivalent OCI bundle  (same rootfs, same namespaces)
 # plus, when the reference micro-benchmark source is available, the kernel
 # floor of such a cycle (clone + mounts + pivot_root + cgroups + exec + reap).
+# Seccomp is priced on its own: podvisor runs its containers under
+# RuntimeDefault by default, so (b) has the filter and (b-u) is the same run
+# with --security-opt seccomp=unconfined; (b-c) clears podvisor's cache of
+# compiled programs before every run (the cost of the first start after an
+# upgrade or a new profile); (a-s) is (a) with the filter; (c) has no filter
+# (`crun spec` has none) and (c-s) is crun with podman's default profile
+# (containers-common's seccomp.json, turned into the bundle's linux.seccomp
+# for the bundle's capabilities, as podman does), which crun compiles at
+# every start.
 #
 # Needs root.  Installs what is missing (crun, hyperfine, jq, the build
 # dependencies), builds podvisor in Release mode, imports the busybox image
@@ -31,6 +40,8 @@
 #                 skips it and the ratio uses the 4 ms reference figure.
 #                 It makes v1 cgroups only: where there are none (pure v2),
 #                 its ctroci mode (the same without cgroups) is measured.
+#   SECCOMP_PROFILE  podman's default profile (Docker format) for (c-s);
+#                 default /usr/share/containers/seccomp.json (containers-common)
 #   PREBUILT=1    install nothing and build nothing: use the podvisor and
 #                 bench_core already in $BUILD (a guest of tests/bench/vm.sh,
 #                 which sees the host's file system read-only, does this)
@@ -48,6 +59,7 @@ BENCH_ROOT=${BENCH_ROOT:-/var/tmp/podvisor-bench}
 FLOOR_SRC=${FLOOR_SRC:-$SRC/../shared/anchors/nsbench.c}
 FLOOR_REF_MS=${FLOOR_REF_MS:-4.0}
 PREBUILT=${PREBUILT:-0}
+SECCOMP_PROFILE=${SECCOMP_PROFILE:-/usr/share/containers/seccomp.json}
 WORK="$BENCH_ROOT/work"
 CRUN_ID="pvbench-$$"
 
@@ -68,7 +80,7 @@ else
   # ---------------------------------------------------------- dependencies
   sh "$SRC/contrib/deps.sh"
   need=""
-  for p in crun hyperfine jq; do
+  for p in crun hyperfine jq golang-github-containers-common; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need="$need $p"
   done
   if [ -n "$need" ]; then
@@ -95,7 +107,8 @@ rm -rf "$WORK/bundle"
 mkdir -p "$WORK/bundle"
 (cd "$WORK/bundle" && crun spec)
 # Same isolation as podvisor: pid, network, ipc, uts, mount and cgroup
-# namespaces, a pids limit, no seccomp (crun spec has none), no user ns.
+# namespaces, a pids limit, no seccomp (crun spec has none; bundle-seccomp
+# below adds one), no user ns.
 # crun keeps its default read-only root (it has no overlay to write into).
 jq --arg root "$ROOTFS" --argjson pids "$PIDS_LIMIT" '
     .process.terminal = false
@@ -108,6 +121,28 @@ jq --arg root "$ROOTFS" --argjson pids "$PIDS_LIMIT" '
   | .linux.resources.pids = {"limit": $pids}' \
   "$WORK/bundle/config.json" > "$WORK/bundle/config.json.new"
 mv "$WORK/bundle/config.json.new" "$WORK/bundle/config.json"
+
+# The same bundle with podman's default seccomp profile as its
+# linux.seccomp: the Docker-format rules whose includes/excludes match the
+# bundle's capabilities and amd64 (what podman writes into the config.json
+# it hands crun).
+if [ -f "$SECCOMP_PROFILE" ]; then
+  rm -rf "$WORK/bundle-seccomp"
+  cp -r "$WORK/bundle" "$WORK/bundle-seccomp"
+  jq --slurpfile prof "$SECCOMP_PROFILE" '
+    .process.capabilities.bounding as $caps
+    | def ok: ((.includes.caps // []) - $caps | length == 0)
+              and (((.excludes.caps // []) - ((.excludes.caps // []) - $caps)) | length == 0)
+              and ((.includes.arches // ["amd64"]) | index("amd64") != null)
+              and ((.excludes.arches // []) | index("amd64") == null);
+    .linux.seccomp = ($prof[0] | {defaultAction, defaultErrnoRet,
+        architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        syscalls: [.syscalls[] | select(ok) | {names, action}
+                   + (if .errnoRet then {errnoRet} else {} end) + (if .args then {args} else {} end)]})' \
+    "$WORK/bundle/config.json" > "$WORK/bundle-seccomp/config.json"
+else
+  log "no $SECCOMP_PROFILE (containers-common): crun is measured without seccomp only"
+fi
 
 # The cgroup layout of this host: "v2" (cgroup2 at /sys/fs/cgroup), "hybrid"
 # (v1 controllers and a cgroup2 at .../unified that holds controllers), or
@@ -175,6 +210,16 @@ else
   log "bench_core failed"
 fi
 
+if "${P[@]}" "$BENCH_CORE" -n "$N" -w "$WARMUP" --root "$BENCH_ROOT" --seccomp | tee "$WORK/bench_core_seccomp.txt" >&2; then
+  line=$(grep '^bench_core n=' "$WORK/bench_core_seccomp.txt")
+  MED[cores]=$(sed 's/.*median_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  MIN[cores]=$(sed 's/.*min_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  MAX[cores]=$(sed 's/.*max_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  CNT[cores]=$N
+else
+  log "bench_core --seccomp failed"
+fi
+
 log "(b) podvisor run --rm busybox true: $RUNS runs"
 # The same pids limit as the other two ways (podvisor run's default is higher;
 # the value does not change the cost, one write either way).
@@ -186,6 +231,18 @@ else
   log "podvisor run failed"
 fi
 
+RUN_CMD="$PV --root $BENCH_ROOT run --rm --pids-limit $PIDS_LIMIT"
+log "(b-u) podvisor run --security-opt seccomp=unconfined: $RUNS runs"
+if "${P[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/podvisor-run-unconfined.json" \
+     "$RUN_CMD --security-opt seccomp=unconfined busybox true" >&2; then
+  from_json runu "$WORK/podvisor-run-unconfined.json"
+fi
+log "(b-c) podvisor run, its seccomp program cache cleared before every run: $RUNS runs"
+if "${P[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --export-json "$WORK/podvisor-run-cold.json" \
+     --prepare "rm -rf $BENCH_ROOT/cache/seccomp" "$RUN_CMD busybox true" >&2; then
+  from_json runc "$WORK/podvisor-run-cold.json"
+fi
+
 log "(c) crun run on the same rootfs: $RUNS runs"
 if "${CRUN_NS[@]}" crun run --bundle "$WORK/bundle" "$CRUN_ID" </dev/null &&
    "${CRUN_NS[@]}" "${P[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
@@ -194,6 +251,18 @@ if "${CRUN_NS[@]}" crun run --bundle "$WORK/bundle" "$CRUN_ID" </dev/null &&
   from_json crun "$WORK/crun-run.json"
 else
   log "crun run failed"
+fi
+
+if [ -f "$WORK/bundle-seccomp/config.json" ]; then
+  log "(c-s) crun run with podman's default seccomp profile: $RUNS runs"
+  if "${CRUN_NS[@]}" crun run --bundle "$WORK/bundle-seccomp" "$CRUN_ID" </dev/null &&
+     "${CRUN_NS[@]}" "${P[@]}" hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" \
+       --prepare "sh -c 'crun delete -f $CRUN_ID >/dev/null 2>&1; exit 0'" \
+       --export-json "$WORK/crun-run-seccomp.json" "crun run --bundle $WORK/bundle-seccomp $CRUN_ID" >&2; then
+    from_json cruns "$WORK/crun-run-seccomp.json"
+  else
+    log "crun run with seccomp failed"
+  fi
 fi
 
 FLOOR_NOTE="reference figure measured on this VM, not in this run"
@@ -236,7 +305,9 @@ if [ -n "${MED[floor]:-}" ] || [ "$FLOOR_REF_MS" != none ]; then
 else
   floor_ms=n/a FLOOR_NOTE="not measured"
 fi
-r_run=$(ratio "${MED[run]:-}" "${MED[crun]:-}")
+r_run=$(ratio "${MED[runu]:-}" "${MED[crun]:-}")
+r_runs=$(ratio "${MED[run]:-}" "${MED[cruns]:-}")
+diff_ms() { [ -n "${1:-}" ] && [ -n "${2:-}" ] && awk -v a="$1" -v b="$2" 'BEGIN{printf "%+.2f ms", a-b}' || printf 'n/a'; }
 r_core=n/a
 [ "$floor_ms" = n/a ] || r_core=$(ratio "${MED[core]:-}" "$floor_ms")
 core_ok=$( [ -n "${MED[core]:-}" ] && awk -v m="${MED[core]}" 'BEGIN{print (m <= 6.0) ? "met" : "MISSED"}' || echo n/a)
@@ -252,15 +323,24 @@ mkdir -p "$(dirname "$OUT")"
   echo "| way | median ms | min–max ms | runs |"
   echo "|---|---:|---:|---:|"
   echo "| (a) core API in process: create+start+wait+destroy (bench_core) | $(fmt core) |"
-  echo "| (b) \`podvisor run --rm --pids-limit $PIDS_LIMIT busybox true\` (whole process, hyperfine -N) | $(fmt run) |"
-  echo "| (c) \`crun run\` on the same rootfs (whole process, hyperfine -N) | $(fmt crun) |"
+  echo "| (a-s) the same under seccomp RuntimeDefault (program compiled once, before the cycles) | $(fmt cores) |"
+  echo "| (b) \`podvisor run --rm --pids-limit $PIDS_LIMIT busybox true\` (whole process, hyperfine -N; seccomp RuntimeDefault, the default) | $(fmt run) |"
+  echo "| (b-u) the same with \`--security-opt seccomp=unconfined\` | $(fmt runu) |"
+  echo "| (b-c) (b) with podvisor's cache of compiled seccomp programs cleared before every run | $(fmt runc) |"
+  echo "| (c) \`crun run\` on the same rootfs (whole process, hyperfine -N; no seccomp, as \`crun spec\`) | $(fmt crun) |"
+  echo "| (c-s) \`crun run\` with podman's default seccomp profile | $(fmt cruns) |"
   if [ -n "${MED[floor]:-}" ]; then
     echo "| kernel floor: $FLOOR_WHAT | $(fmt floor) |"
   fi
   echo
   echo "| ratio | value | target | |"
   echo "|---|---:|---:|---|"
-  echo "| podvisor run / crun run | $r_run | ≤ 0.50 | $(verdict "$r_run" 0.5) |"
+  echo "| podvisor run / crun run, both without seccomp (b-u)/(c) | $r_run | ≤ 0.50 | $(verdict "$r_run" 0.5) |"
+  echo "| podvisor run / crun run, both with seccomp (b)/(c-s) | $r_runs | ≤ 0.50 | $(verdict "$r_runs" 0.5) |"
+  echo "| seccomp per start: podvisor run (b)-(b-u), cache warm | $(diff_ms "${MED[run]:-}" "${MED[runu]:-}") | | |"
+  echo "| seccomp per start: podvisor run, compiling (b-c)-(b-u) | $(diff_ms "${MED[runc]:-}" "${MED[runu]:-}") | | |"
+  echo "| seccomp per start: core API (a-s)-(a) | $(diff_ms "${MED[cores]:-}" "${MED[core]:-}") | ≤ 1 ms | |"
+  echo "| seccomp per start: crun (c-s)-(c) | $(diff_ms "${MED[cruns]:-}" "${MED[crun]:-}") | | |"
   echo "| core API / kernel floor ($floor_ms ms, $FLOOR_NOTE) | $r_core | – | |"
   echo "| core API cycle | ${MED[core]:-n/a} ms | ≤ 6 ms | $core_ok |"
 } | tee "$OUT"

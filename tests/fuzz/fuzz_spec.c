@@ -85,6 +85,10 @@ static void walk_container(const spec_pod *p, const spec_container *c) {
   put_strv(&c->pre_stop);
   put_strv(&c->security.cap_add);
   put_strv(&c->security.cap_drop);
+  put(c->security.seccomp_localhost);
+  if ((c->security.seccomp == SPEC_SECCOMP_LOCALHOST) != (c->security.seccomp_localhost != NULL) &&
+      p->error_count == 0)
+    __builtin_trap(); /* a valid pod has a localhostProfile exactly with type Localhost */
   put(c->hash);
 }
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "supervisor/core/caps.h"
 #include "supervisor/core/image.h"
 #include "supervisor/core/util.h"
 #include "supervisor/shim/logpump.h"
@@ -293,6 +294,52 @@ START_TEST(placement_semantics) {
 }
 END_TEST
 
+/* seccompProfile → the filter placement asks for: RuntimeDefault when
+ * unset, the pod's value under a container's own, Localhost below
+ * <root>/seccomp/, nothing for Unconfined or a privileged container; the
+ * capability set the profile is compiled for. */
+START_TEST(placement_seccomp_profiles) {
+  const char *rootfs = testutil_busybox_rootfs();
+  ck_assert_ptr_nonnull(rootfs);
+  char *root = testutil_tmpdir("pv-place-sc");
+  pv_err err;
+  ck_assert_msg(image_import(root, "busybox", rootfs, &err) == 0, "%s", pv_err_str(&err));
+  spec_pod *p = parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                          "  securityContext: {seccompProfile: {type: Localhost, localhostProfile: t/p.json}}\n"
+                          "  containers:\n"
+                          "  - name: a\n    image: busybox\n"
+                          "  - name: b\n    image: busybox\n    securityContext: {seccompProfile: {type: Unconfined}}\n"
+                          "  - name: c\n    image: busybox\n    securityContext:\n"
+                          "      seccompProfile: {type: RuntimeDefault}\n"
+                          "      capabilities: {add: [SYS_ADMIN], drop: [KILL]}\n"
+                          "  - name: d\n    image: busybox\n    securityContext: {privileged: true}\n");
+  ck_assert_ptr_nonnull(p);
+  placement pl;
+  ck_assert_msg(placement_build(&pl, root, "/x", "podvisor/u", p, &p->containers[0], 0, &err) == 0, "%s",
+                pv_err_str(&err));
+  ck_assert_int_eq(pl.seccomp, PLACEMENT_SECCOMP_FILE);
+  char want[4096];
+  snprintf(want, sizeof want, "%s/seccomp/t/p.json", root);
+  ck_assert_str_eq(pl.seccomp_path, want);
+  ck_assert_uint_eq(pl.seccomp_caps, caps_default_set());
+  ck_assert_ptr_null(pl.cfg.seccomp); /* the caller's cache fills it */
+  placement_free(&pl);
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/u", p, &p->containers[1], 0, &err), 0);
+  ck_assert_int_eq(pl.seccomp, PLACEMENT_SECCOMP_NONE);
+  placement_free(&pl);
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/u", p, &p->containers[2], 0, &err), 0);
+  ck_assert_int_eq(pl.seccomp, PLACEMENT_SECCOMP_DEFAULT);
+  ck_assert_uint_eq(pl.seccomp_caps, (caps_default_set() | (1ULL << CAP_SYS_ADMIN)) & ~(1ULL << CAP_KILL));
+  placement_free(&pl);
+  ck_assert_int_eq(placement_build(&pl, root, "/x", "podvisor/u", p, &p->containers[3], 0, &err), 0);
+  ck_assert_int_eq(pl.seccomp, PLACEMENT_SECCOMP_NONE); /* privileged: unconfined, as in Kubernetes */
+  placement_free(&pl);
+  spec_pod_free(p);
+  testutil_rmtree(root);
+  free(root);
+}
+END_TEST
+
 /* --- state files: durable writes off the loop, coalesced, never torn ------------------ */
 
 /* Document n: "doc <n> <filler of a length depending on n> end <n>\n", so a
@@ -498,6 +545,7 @@ int main(void) {
   tcase_add_test(tc, logpump_order);
   tcase_add_test(tc, probes_tcp_http);
   tcase_add_test(tc, placement_semantics);
+  tcase_add_test(tc, placement_seccomp_profiles);
   tcase_add_test(tc, statefile_burst_and_shutdown);
   tcase_add_test(tc, statefile_failed_write_is_retried);
   suite_add_tcase(s, tc);

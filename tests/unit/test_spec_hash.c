@@ -251,6 +251,16 @@ static const struct row rows[] = {
      SIDE | SETUP | WORKER, NULL, NULL},
     {"pod runAsNonRoot", "    runAsGroup: 3000\n", "    runAsGroup: 3000\n    runAsNonRoot: false\n",
      SIDE | SETUP | WORKER, NULL, NULL},
+    /* seccompProfile: a profile other than the default changes the hash;
+     * RuntimeDefault written out is the default itself (no restart) */
+    {"seccompProfile Unconfined", "      allowPrivilegeEscalation: false\n",
+     "      allowPrivilegeEscalation: false\n      seccompProfile: {type: Unconfined}\n", WEB, NULL, NULL},
+    {"seccompProfile RuntimeDefault written out", "      allowPrivilegeEscalation: false\n",
+     "      allowPrivilegeEscalation: false\n      seccompProfile: {type: RuntimeDefault}\n", NONE, NULL, NULL},
+    {"seccompProfile localhostProfile", "a.json", "b.json", WEB, "      allowPrivilegeEscalation: false\n",
+     "      allowPrivilegeEscalation: false\n      seccompProfile: {type: Localhost, localhostProfile: a.json}\n"},
+    {"pod seccompProfile", "    runAsGroup: 3000\n", "    runAsGroup: 3000\n    seccompProfile: {type: Unconfined}\n",
+     WEB | SIDE | SETUP | WORKER, NULL, NULL},
 
     /* pod-level fields (REFERENCE.md: sandbox_hash) */
     {"metadata.name", "  name: shop\n", "  name: shop2\n", SANDBOX, NULL, NULL},

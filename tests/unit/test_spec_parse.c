@@ -295,7 +295,7 @@ START_TEST(warned_and_refused) {
   ck_assert_ptr_null(find(&x, DIAG_ERROR, 8, "hostPID"));      /* false is the default */
   EXPECT(&x, DIAG_WARNING, 9, "spec.dnsPolicy: ignored");
   ck_assert_ptr_null(find(&x, DIAG_ERROR, 10, "fsGroup")); /* supported */
-  EXPECT(&x, DIAG_WARNING, 10, "spec.securityContext.seccompProfile: ignored");
+  ck_assert_ptr_null(find(&x, DIAG_WARNING, 10, "seccompProfile")); /* applied */
   EXPECT(&x, DIAG_ERROR, 14, "spec.containers[0].envFrom: not supported by podvisor");
   EXPECT(&x, DIAG_WARNING, 15, "terminationMessagePath: ignored");
   EXPECT(&x, DIAG_ERROR, 16, "ports[0].hostPort: not supported by podvisor");
