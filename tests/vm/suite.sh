@@ -27,7 +27,7 @@ set -u
 layout=${1:?usage: suite.sh v2|v1 BUILD}
 build=${2:?usage: suite.sh v2|v1 BUILD}
 here=$(cd "$(dirname "$0")" && pwd)
-tcg_e2e='e2e/test_(run|up_oom|up_sandbox|daemon_shutdown|cgroup_delegated)$'
+tcg_e2e='e2e/test_(run|run_devices|up_oom|up_sandbox|up_userns|up_volume_targets|daemon_shutdown|cgroup_delegated)$'
 
 accel=$(bash "$here/vm.sh" --build "$build" --print-accel | tail -n 1) || exit $?
 sel=(-L 'integration|e2e' -E fuzz_smoke)
