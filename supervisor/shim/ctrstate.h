@@ -133,6 +133,10 @@ typedef enum ctrstate_term_reason {
   CTRSTATE_TERM_ERROR,
   CTRSTATE_TERM_OOMKILLED,
   CTRSTATE_TERM_START_ERROR,
+  /* "ShimDied": it died with its keeper (exit 137), as recorded by whoever
+   * saw the keeper die (podctl_clean_dead); a successor restores it as a
+   * container that was live when its keeper died. */
+  CTRSTATE_TERM_SHIM_DIED,
 } ctrstate_term_reason;
 
 typedef struct ctrstate_term {
