@@ -124,7 +124,7 @@ const podpaths *podctl_shim_paths(const podctl_shim *s);
 int podctl_shim_take_log_fd(podctl_shim *s);
 
 /* After the keeper of pp's instance died without stopping its pod (kill -9,
- * a crash; exit status `status`), at once: its status file says every
+ * a crash; exit status `status`, -1 unknown), at once: its status file says every
  * container that was live terminated (reason "ShimDied", exit 137; phase
  * Failed when final), its socket and pid file go, what is left in its
  * cgroups is killed and every cgroup of the instance removed, and its

@@ -89,7 +89,10 @@ static int mark_status(const podpaths *pp, int status, bool final, pv_err *err) 
     return 0; /* no status written yet: nothing says Running */
   char now[64], msg[128];
   now_rfc3339(now, sizeof now);
-  snprintf(msg, sizeof msg, "the pod's keeper exited with status %d; the container died with it", status);
+  if (status > 0)
+    snprintf(msg, sizeof msg, "the pod's keeper exited with status %d; the container died with it", status);
+  else
+    snprintf(msg, sizeof msg, "the pod's keeper died; the container died with it");
   const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
   for (int k = 0; k < 2; k++) {
     json_t *arr = json_object_get(doc, keys[k]), *e;
