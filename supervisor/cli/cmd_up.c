@@ -29,6 +29,15 @@
  * `up` stops the keepers by itself and exits 0 if all succeeded, else 1, as
  * `docker compose up` does once every container has exited.
  *
+ * A keeper that dies on its own (kill -9, a crash) takes its containers
+ * with it (PR_SET_PDEATHSIG).  `up` then at once marks the pod's status
+ * (every live container terminated, reason ShimDied, exit 137) and removes
+ * what the keeper left (its cgroups, socket, upper dirs: podctl_clean_dead),
+ * and, as the pod's restartPolicy asks, starts a new keeper on the same
+ * instance after 1 s, doubling up to 60 s for deaths in a row (Always,
+ * OnFailure), which carries the restart counts on; with Never the pod has
+ * Failed and nothing of it is left.
+ *
  * A keeper's stderr goes to its run directory's shim.log, never to `up`'s
  * own stderr: a keeper must not block on a pipe nobody reads or die with
  * `up`'s terminal.  `up` follows that file (inotify) and copies new lines to

@@ -12,7 +12,9 @@
  * to PENDING (the reconcile launches the desired spec), DELETE removes the
  * pod's run directory, data and logs and then the entry, SHUTDOWN waits for
  * the daemon's end.  A keeper that dies on its own (kill -9) leaves the
- * entry PENDING with had_keeper: the reconcile relaunches it on the same
+ * entry PENDING with had_keeper; its pod's status is marked (ShimDied) and
+ * its leftovers removed in the thread pool (podctl_clean_dead), and then
+ * the reconcile relaunches it on the same
  * instance, and the new keeper carries the restart counts forward from the
  * status file its predecessor left (keep_instance).
  *
