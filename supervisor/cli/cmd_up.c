@@ -414,9 +414,11 @@ static void on_relaunch(uv_timer_t *t) {
  * Returns true when a new keeper will start. */
 static bool on_keeper_died(upod *u, podctl_shim *s, int status) {
   up *x = u->up;
-  if (x->stopping || status <= 0 || u->launch_err.code != 0 || u->key[0] == '\0')
+  if (status <= 0 || u->launch_err.code != 0 || u->key[0] == '\0')
     return false;
-  bool final = u->spec->restart_policy == SPEC_RESTART_NEVER;
+  /* While stopping, a keeper that died was killed (at the end of the grace
+   * period, or by someone else): nothing starts again, nothing may stay. */
+  bool final = u->spec->restart_policy == SPEC_RESTART_NEVER || x->stopping;
   pv_err err;
   pv_err_clear(&err);
   if (podctl_clean_dead(podctl_shim_paths(s), status, final, &err) < 0)
