@@ -177,12 +177,11 @@ int podctl_clean_dead(const podpaths *pp, int status, bool final, pv_err *err) {
   int lock = take_lock(pp);
   if (lock < 0)
     return 0;
-  int rc = mark_status(pp, status, final, err);
+  /* The leftovers first, the status last: a status that says ShimDied
+   * tells that nothing of the dead keeper is left. */
   (void)unlink(pp->socket);
   (void)unlink(pp->pid_file);
-  pv_err e2;
-  if (remove_cgroups(pp, rc == 0 ? err : &e2) < 0)
-    rc = -1;
+  int rc = remove_cgroups(pp, err);
   if (pp->pod_dir != NULL) {
     char dir[PATH_MAX];
     if (final)
@@ -190,6 +189,9 @@ int podctl_clean_dead(const podpaths *pp, int status, bool final, pv_err *err) {
     else if (pv_path(dir, sizeof dir, "%s/containers", pp->pod_dir) == 0)
       (void)pv_rm_rf(dir, NULL); /* the upper dirs; the pod's volumes stay for its next keeper */
   }
+  pv_err e2;
+  if (mark_status(pp, status, final, rc == 0 ? err : &e2) < 0)
+    rc = -1;
   if (final)
     (void)pv_rm_rf(pp->run_dir, NULL);
   close(lock);
