@@ -302,6 +302,24 @@ static void containers(decode_ctx *c, const ytree_node *spec, const char *key, c
   decode_pop(c, s);
 }
 
+/* At most SPEC_MAX_CONTAINERS containers, init and app together; the
+ * diagnostic points at the first container over the limit. */
+static void container_limit(decode_ctx *c, const ytree_node *spec, const spec_pod *p) {
+  size_t total = p->n_init_containers + p->n_containers;
+  if (total <= SPEC_MAX_CONTAINERS)
+    return;
+  bool in_init = p->n_init_containers > SPEC_MAX_CONTAINERS;
+  const char *key = in_init ? "initContainers" : "containers";
+  size_t idx = in_init ? SPEC_MAX_CONTAINERS : SPEC_MAX_CONTAINERS - p->n_init_containers;
+  size_t s = decode_push_key(c, key);
+  size_t s2 = decode_push_index(c, idx);
+  decode_error(c, ytree_map_get(spec, key)->items[idx],
+               "too many containers: a pod may have at most %d (init and app containers together), this one has %zu",
+               SPEC_MAX_CONTAINERS, total);
+  decode_pop(c, s2);
+  decode_pop(c, s);
+}
+
 /* Container names are unique across init and app containers; mounts name
  * declared volumes. */
 static void cross_checks(decode_ctx *c, const ytree_node *spec, spec_pod *p) {
@@ -444,6 +462,7 @@ static void pod_spec(decode_ctx *c, const ytree_node *root, spec_pod *p) {
     o.is_init = false;
     containers(c, spec, "containers", &o, &p->containers, &p->n_containers);
     security_free(&pod_sc);
+    container_limit(c, spec, p);
     cross_checks(c, spec, p);
   }
   decode_pop(c, s);

@@ -43,6 +43,15 @@
 /* Largest manifest file read; larger ones are refused with a diagnostic. */
 #define SPEC_MAX_FILE_SIZE (8u << 20)
 
+/* Most containers (init and app together) one pod may have; more are
+ * refused with a diagnostic at the first container over the limit.  One
+ * keeper holds about six descriptors per container (its log file, two log
+ * pipes, its rootfs lock, its pidfd and the loop's copy of it) and a cgroup
+ * per hierarchy: 1024 containers use about 6200 of the 20000 descriptors a
+ * host typically allows (the keeper would fail at about 3300), and start in
+ * a couple of seconds.  Kubernetes sets no such limit; a single host must. */
+#define SPEC_MAX_CONTAINERS 1024
+
 typedef enum spec_restart_policy {
   SPEC_RESTART_ALWAYS = 0,
   SPEC_RESTART_ON_FAILURE,

@@ -29,6 +29,15 @@
  * `up` stops the keepers by itself and exits 0 if all succeeded, else 1, as
  * `docker compose up` does once every container has exited.
  *
+ * A keeper that dies on its own (kill -9, a crash) takes its containers
+ * with it (PR_SET_PDEATHSIG).  `up` then at once marks the pod's status
+ * (every live container terminated, reason ShimDied, exit 137) and removes
+ * what the keeper left (its cgroups, socket, upper dirs: podctl_clean_dead),
+ * and, as the pod's restartPolicy asks, starts a new keeper on the same
+ * instance after 1 s, doubling up to 60 s for deaths in a row (Always,
+ * OnFailure), which carries the restart counts on; with Never the pod has
+ * Failed and nothing of it is left.
+ *
  * A keeper's stderr goes to its run directory's shim.log, never to `up`'s
  * own stderr: a keeper must not block on a pipe nobody reads or die with
  * `up`'s terminal.  `up` follows that file (inotify) and copies new lines to
@@ -81,10 +90,18 @@ typedef struct upod {
   size_t err_plen;
   up_logs logs; /* --logs */
   char last_line[MAX_ROWS][256];
+  /* A keeper that died on its own is started again (restartPolicy Always
+   * or OnFailure) from this timer, on the same instance. */
+  uv_timer_t relaunch_timer;
+  bool relaunch_pending;
+  unsigned deaths;          /* in a row, for the delay; a keeper that ran a minute resets it */
+  uint64_t launched_ms;     /* when the current keeper started */
+  char key[PODPATHS_UID_MAX + 1];
 } upod;
 
 struct up {
   uv_loop_t loop;
+  const char *root, *run_root, *log_max, *cgroup_parent; /* for a keeper started again */
   upod *pods;
   size_t n, alive;
   bool tty, logs, stopping, finishing;
@@ -210,10 +227,19 @@ static bool all_finished(const up *x, bool *all_ok) {
   return x->n > 0;
 }
 
+static void relaunch_done(upod *u);
+
 static void stop_all(up *x) {
-  for (size_t p = 0; p < x->n; p++)
-    if (x->pods[p].shim != NULL && x->pods[p].exit_status < 0)
-      (void)podctl_stop(x->pods[p].shim, -1, NULL);
+  for (size_t p = 0; p < x->n; p++) {
+    upod *u = &x->pods[p];
+    if (u->relaunch_pending) {
+      /* Its keeper died and left nothing running: nothing to stop. */
+      uv_timer_stop(&u->relaunch_timer);
+      relaunch_done(u);
+    } else if (u->shim != NULL && u->exit_status < 0) {
+      (void)podctl_stop(u->shim, -1, NULL);
+    }
+  }
 }
 
 /* --- the keeper's stderr ------------------------------------------------------------------ */
@@ -270,6 +296,8 @@ static void on_launched(podctl_shim *s, const pv_err *err, void *ctx) {
     return;
   }
   const podpaths *pp = podctl_shim_paths(s);
+  snprintf(u->key, sizeof u->key, "%s", pp->key);
+  u->launched_ms = uv_now(&x->loop);
   if (u->log_rfd >= 0 && uv_fs_event_init(&x->loop, &u->log_event) == 0) {
     u->log_event.data = u;
     u->log_event_open = uv_fs_event_start(&u->log_event, on_shim_log, pp->shim_log, 0) == 0;
@@ -321,10 +349,113 @@ static void on_status(podctl_shim *s, const json_t *doc, void *ctx) {
 
 static void finish(up *x);
 
+#define RELAUNCH_FIRST_MS 1000
+#define RELAUNCH_MAX_MS 60000
+#define RELAUNCH_RESET_MS 60000
+
+/* The delay before the next keeper after `deaths` deaths in a row: 1 s,
+ * doubling, 60 s at most (the kubelet's container back-off, shorter). */
+static uint64_t relaunch_delay(unsigned deaths) {
+  uint64_t d = RELAUNCH_FIRST_MS;
+  for (unsigned i = 1; i < deaths && d < RELAUNCH_MAX_MS; i++)
+    d *= 2;
+  return d < RELAUNCH_MAX_MS ? d : RELAUNCH_MAX_MS;
+}
+
+static void relaunch_done(upod *u) {
+  up *x = u->up;
+  u->relaunch_pending = false;
+  u->exit_status = 0;
+  x->alive--;
+  if (x->alive == 0)
+    finish(x);
+}
+
+static const podctl_callbacks shim_cb;
+
+static void on_relaunch(uv_timer_t *t) {
+  upod *u = t->data;
+  up *x = u->up;
+  if (!u->relaunch_pending)
+    return;
+  if (x->stopping) {
+    relaunch_done(u);
+    return;
+  }
+  u->relaunch_pending = false;
+  podctl_launch_opts o = {.root = x->root,
+                          .run_root = x->run_root,
+                          .log_max_size = x->log_max,
+                          .cgroup_parent = x->cgroup_parent,
+                          .keep_instance = true,
+                          .want_log_fd = true};
+  pv_err err;
+  pv_err_clear(&err);
+  pv_err_clear(&u->launch_err);
+  u->exit_status = -1;
+  /* The pod's snapshot in its run directory: the same instance, so that
+   * the new keeper carries the restart counts on. */
+  if (podctl_launch(&x->loop, NULL, u->key, &o, &shim_cb, u, &u->shim, &err) < 0) {
+    fprintf(stderr, "podvisor up: pod %s: cannot start its shim again: %s\n", u->spec->name, pv_err_str(&err));
+    u->shim = NULL;
+    u->exit_status = 127;
+    snprintf(u->phase, sizeof u->phase, "Failed");
+    x->failed = 1;
+    x->alive--;
+    if (x->alive == 0)
+      finish(x);
+  }
+}
+
+/* The keeper died on its own (it was not asked to stop): what it left is
+ * removed at once and its status says so (podctl_clean_dead), then, as the
+ * pod's restartPolicy asks, a new keeper starts after a delay (Always,
+ * OnFailure: the death is a failure) or the pod has Failed (Never).
+ * Returns true when a new keeper will start. */
+static bool on_keeper_died(upod *u, podctl_shim *s, int status) {
+  up *x = u->up;
+  if (status <= 0 || u->launch_err.code != 0 || u->key[0] == '\0')
+    return false;
+  /* While stopping, a keeper that died was killed (at the end of the grace
+   * period, or by someone else): nothing starts again, nothing may stay. */
+  bool final = u->spec->restart_policy == SPEC_RESTART_NEVER || x->stopping;
+  pv_err err;
+  pv_err_clear(&err);
+  if (podctl_clean_dead(podctl_shim_paths(s), status, final, &err) < 0)
+    fprintf(stderr, "podvisor up: pod %s: cleaning up after its shim: %s\n", u->spec->name, pv_err_str(&err));
+  if (final)
+    return false;
+  if (uv_now(&x->loop) - u->launched_ms >= RELAUNCH_RESET_MS)
+    u->deaths = 0;
+  uint64_t delay = relaunch_delay(++u->deaths);
+  fprintf(stderr, "podvisor up: pod %s: shim exited with status %d; its containers died with it; "
+                  "starting it again in %llu ms\n",
+          u->spec->name, status, (unsigned long long)delay);
+  if (u->log_event_open) {
+    u->log_event_open = false;
+    uv_close((uv_handle_t *)&u->log_event, NULL);
+  }
+  if (x->logs)
+    up_logs_stop(&u->logs);
+  podctl_shim_close(s);
+  u->shim = NULL;
+  snprintf(u->phase, sizeof u->phase, "Pending");
+  u->relaunch_pending = true;
+  uv_timer_start(&u->relaunch_timer, on_relaunch, delay, 0);
+  return true;
+}
+
 static void on_exited(podctl_shim *s, int status, void *ctx) {
-  (void)s;
   upod *u = ctx;
   up *x = u->up;
+  if (status >= 0) {
+    drain_shim_log(u, true);
+    if (on_keeper_died(u, s, status)) {
+      if (x->tty)
+        schedule_redraw(x);
+      return;
+    }
+  }
   /* No process ran: it could not start, or was stopped before it did. */
   if (status < 0)
     u->exit_status = u->launch_err.code == ECANCELED ? 0 : 127;
@@ -407,6 +538,8 @@ static void finish(up *x) {
     uv_timer_stop(&x->redraw_timer);
     redraw(x);
   }
+  for (size_t p = 0; p < x->n; p++)
+    uv_close((uv_handle_t *)&x->pods[p].relaunch_timer, NULL);
   uv_close((uv_handle_t *)&x->age_timer, NULL);
   uv_close((uv_handle_t *)&x->redraw_timer, NULL);
   uv_close((uv_handle_t *)&x->sigint, NULL);
@@ -435,6 +568,10 @@ static int load(int nfiles, char **files, spec_pod_list *pods) {
 }
 
 static void launch_all(up *x, const cli_globals *g, const char *log_max, const char *cgroup_parent) {
+  x->root = g->root;
+  x->run_root = g->run_root;
+  x->log_max = log_max;
+  x->cgroup_parent = cgroup_parent;
   podctl_launch_opts o = {.root = g->root,
                           .run_root = g->run_root,
                           .log_max_size = log_max,
@@ -524,6 +661,8 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     u->exit_status = -1;
     u->log_rfd = -1;
     up_logs_init(&u->logs);
+    uv_timer_init(&x.loop, &u->relaunch_timer);
+    u->relaunch_timer.data = u;
   }
   if (x.tty) {
     redraw(&x);

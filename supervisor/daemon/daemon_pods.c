@@ -12,7 +12,9 @@
  * to PENDING (the reconcile launches the desired spec), DELETE removes the
  * pod's run directory, data and logs and then the entry, SHUTDOWN waits for
  * the daemon's end.  A keeper that dies on its own (kill -9) leaves the
- * entry PENDING with had_keeper: the reconcile relaunches it on the same
+ * entry PENDING with had_keeper; its pod's status is marked (ShimDied) and
+ * its leftovers removed in the thread pool (podctl_clean_dead), and then
+ * the reconcile relaunches it on the same
  * instance, and the new keeper carries the restart counts forward from the
  * status file its predecessor left (keep_instance).
  *
@@ -367,6 +369,59 @@ static void on_launched(podctl_shim *s, const pv_err *err, void *ctx) {
     pvd_reconcile_soon(d); /* the desired spec may have changed meanwhile */
 }
 
+/* What a keeper that died on its own left, removed in the thread pool
+ * (podctl_clean_dead blocks for a moment); the relaunch follows. */
+typedef struct dead_work {
+  uv_work_t req;
+  pvd *d;
+  podpaths pp;
+  int status, rc;
+  pv_err err;
+} dead_work;
+
+static void dead_run(uv_work_t *req) {
+  dead_work *w = req->data;
+  pv_err_clear(&w->err);
+  w->rc = podctl_clean_dead(&w->pp, w->status, false, &w->err);
+}
+
+static void dead_done(uv_work_t *req, int status) {
+  (void)status;
+  dead_work *w = req->data;
+  pvd *d = w->d;
+  if (w->rc < 0)
+    pvd_log(d, PVD_LOG_WARN, NULL, NULL, "cleaning up after a dead keeper dir=%s: %s", w->pp.run_dir,
+            pv_err_str(&w->err));
+  podpaths_free(&w->pp);
+  free(w);
+  if (d->shutting_down)
+    pvd_maybe_finish(d);
+  else
+    pvd_reconcile_soon(d);
+}
+
+/* Marks the dead keeper's pod (its containers terminated, ShimDied) and
+ * removes its cgroups, socket and upper dirs before the relaunch: 0 when
+ * that is under way (the reconcile follows it). */
+static int clean_after_death(pvd_entry *e, int status) {
+  if (!e->have_paths || status == 0)
+    return -1;
+  dead_work *w = calloc(1, sizeof *w);
+  if (w == NULL || podpaths_copy(&w->pp, &e->paths) < 0) {
+    free(w);
+    return -1;
+  }
+  w->d = e->d;
+  w->status = status;
+  w->req.data = w;
+  if (uv_queue_work(&e->d->loop, &w->req, dead_run, dead_done) < 0) {
+    podpaths_free(&w->pp);
+    free(w);
+    return -1;
+  }
+  return 0;
+}
+
 static void on_exited(podctl_shim *s, int status, void *ctx) {
   pvd_entry *e = ctx;
   pvd *d = e->d;
@@ -400,6 +455,10 @@ static void on_exited(podctl_shim *s, int status, void *ctx) {
     set_error(e, msg);
     pvd_log(d, PVD_LOG_WARN, e->pub.ns, e->pub.name, "keeper died status=%d", status);
     e->had_keeper = true;
+    if (clean_after_death(e, status) == 0) {
+      dpods_changed(d, e);
+      return;
+    }
   }
   dpods_changed(d, e);
   if (d->shutting_down)

@@ -123,6 +123,19 @@ const podpaths *podctl_shim_paths(const podctl_shim *s);
  * started writing (the caller owns it), else -1. */
 int podctl_shim_take_log_fd(podctl_shim *s);
 
+/* After the keeper of pp's instance died without stopping its pod (kill -9,
+ * a crash; exit status `status`, -1 unknown), at once: its status file says every
+ * container that was live terminated (reason "ShimDied", exit 137; phase
+ * Failed when final), its socket and pid file go, what is left in its
+ * cgroups is killed and every cgroup of the instance removed, and its
+ * containers' upper dirs.  final (nothing restarts the pod): the pod's data
+ * and run directory go too; else the snapshot and the volumes stay for the
+ * next keeper (podctl_launch with keep_instance).  Nothing is done when a
+ * keeper holds the pod again (its run directory's lock, waited for 1 s).
+ * Blocking (about 2 s at most).  0, or -1 with
+ * err (the first failure; every step is tried). */
+int podctl_clean_dead(const podpaths *pp, int status, bool final, pv_err *err);
+
 /* podvisor-shim beside the running executable, else the executable itself
  * (which then runs `podvisor shim`): the path, *lean says which. */
 void podctl_find_shim(char *path, size_t len, bool *lean);

@@ -147,6 +147,25 @@ void podpaths_free(podpaths *pp) {
   pp->uid[0] = '\0';
 }
 
+int podpaths_copy(podpaths *dst, const podpaths *src) {
+  memset(dst, 0, sizeof *dst);
+  memcpy(dst->key, src->key, sizeof dst->key);
+  memcpy(dst->uid, src->uid, sizeof dst->uid);
+  char *const *from[] = {&src->run_dir,  &src->snapshot, &src->status,  &src->socket, &src->lock,
+                         &src->pid_file, &src->shim_log, &src->pod_dir, &src->log_dir, &src->cgroup,
+                         &src->cgroup_file};
+  char **to[] = {&dst->run_dir,  &dst->snapshot, &dst->status,  &dst->socket, &dst->lock,       &dst->pid_file,
+                 &dst->shim_log, &dst->pod_dir,  &dst->log_dir, &dst->cgroup, &dst->cgroup_file};
+  for (size_t i = 0; i < sizeof to / sizeof to[0]; i++) {
+    if (*from[i] != NULL && (*to[i] = strdup(*from[i])) == NULL) {
+      podpaths_free(dst);
+      errno = ENOMEM;
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int podpaths_new_uid(char out[PODPATHS_UUID_LEN + 1], pv_err *err) {
   unsigned char b[16];
   size_t got = 0;

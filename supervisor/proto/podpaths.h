@@ -70,6 +70,8 @@ int podpaths_set_instance(podpaths *pp, const char *root, const char *ns, const 
 int podpaths_set_cgroup(podpaths *pp, const char *parent, pv_err *err);
 
 void podpaths_free(podpaths *pp);
+/* dst: a copy of src that owns its strings.  -1 with ENOMEM (dst empty). */
+int podpaths_copy(podpaths *dst, const podpaths *src);
 
 /* True for 16 lower-case hex digits. */
 bool podpaths_key_is_valid(const char *key);

@@ -261,9 +261,12 @@ static int act_startup_succeeded(ctrstate *c, const ctrstate_event *ev, pv_err *
   return 0;
 }
 
+/* Live when its keeper died: still so in the status, or marked ShimDied
+ * by whoever saw the keeper die. */
 static bool was_live(const ctrstate *o) {
   return o->state == CTRSTATE_RUNNING || o->state == CTRSTATE_PRE_STOP || o->state == CTRSTATE_STOPPING ||
-         o->state == CTRSTATE_KILLING;
+         o->state == CTRSTATE_KILLING ||
+         (o->state == CTRSTATE_TERMINATED && o->term.reason == CTRSTATE_TERM_SHIM_DIED);
 }
 
 static void take_last(ctrstate *c, const ctrstate *o) {
@@ -280,11 +283,12 @@ static int act_restore(ctrstate *c, const ctrstate_event *ev, pv_err *err) {
   c->restart_count = o->restart_count;
   if (was_live(o)) {
     /* It died with its shim (PR_SET_PDEATHSIG SIGKILL). */
-    ctrstate_term t = {.reason = CTRSTATE_TERM_ERROR,
+    bool marked = o->state == CTRSTATE_TERMINATED;
+    ctrstate_term t = {.reason = marked ? CTRSTATE_TERM_SHIM_DIED : CTRSTATE_TERM_ERROR,
                        .exit_code = 137,
                        .signal = 9,
-                       .started_at = o->started_at,
-                       .finished_at = ev->time};
+                       .started_at = marked ? o->term.started_at : o->started_at,
+                       .finished_at = marked && o->term.finished_at ? o->term.finished_at : ev->time};
     backoff_exit x = {.exit_code = 137, .signal = 9};
     if (backoff_restart_decide(ev->policy, c->kind, &x) == BACKOFF_RESTART) {
       if (c->restart_count < UINT32_MAX)
@@ -416,7 +420,7 @@ static const char *const event_names[] = {
 static const char *const cause_names[] = {"ItSelf", "PodStop", "Probe", "Restart"};
 _Static_assert(sizeof state_names / sizeof state_names[0] == CTRSTATE_STATE_COUNT, "a name per state");
 _Static_assert(sizeof event_names / sizeof event_names[0] == CTRSTATE_EVENT_COUNT, "a name per event");
-static const char *const term_names[] = {"Completed", "Error", "OOMKilled", "StartError"};
+static const char *const term_names[] = {"Completed", "Error", "OOMKilled", "StartError", "ShimDied"};
 static const char *const phase_names[] = {"Pending", "Running", "Succeeded", "Failed"};
 static const char *const cond_names[] = {"PodScheduled", "Initialized", "ContainersReady", "Ready"};
 

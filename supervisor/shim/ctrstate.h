@@ -43,12 +43,15 @@
  * SIGKILL) and is judged by the restart policy; one that waited in
  * CrashLoopBackOff waits until the same deadline; one stopped by its start
  * limit stays down; one that terminated for good stays terminated; restart
- * counts and last states are carried forward.
+ * counts and last states are carried forward.  One terminated with reason
+ * ShimDied (written by whoever saw the shim die) counts as running when its
+ * shim died.
  *
  * Terminated reasons: Completed (exit 0), Error (non-zero exit or a signal;
  * exitCode 128+signal with signal recorded), OOMKilled (the OOM killer ended
- * it, whatever the code) and StartError (the process could not be started,
- * exitCode 128, as containerd reports it).
+ * it, whatever the code), StartError (the process could not be started,
+ * exitCode 128, as containerd reports it) and ShimDied (it died with its
+ * shim: exit 137, SIGKILL through PR_SET_PDEATHSIG).
  */
 #ifndef PODVISOR_SHIM_CTRSTATE_H
 #define PODVISOR_SHIM_CTRSTATE_H
@@ -133,6 +136,10 @@ typedef enum ctrstate_term_reason {
   CTRSTATE_TERM_ERROR,
   CTRSTATE_TERM_OOMKILLED,
   CTRSTATE_TERM_START_ERROR,
+  /* "ShimDied": it died with its keeper (exit 137), as recorded by whoever
+   * saw the keeper die (podctl_clean_dead); a successor restores it as a
+   * container that was live when its keeper died. */
+  CTRSTATE_TERM_SHIM_DIED,
 } ctrstate_term_reason;
 
 typedef struct ctrstate_term {

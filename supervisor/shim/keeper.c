@@ -706,7 +706,10 @@ void keeper_sandbox_failed(keeper *k, const char *message) {
 }
 
 char *keeper_status_json(keeper *k) {
-  kstatus_ctr cs[k->n_ctrs ? k->n_ctrs : 1];
+  /* On the heap: a pod's size must never decide how much stack is used. */
+  kstatus_ctr *cs = calloc(k->n_ctrs ? k->n_ctrs : 1, sizeof *cs);
+  if (cs == NULL)
+    return NULL;
   for (size_t i = 0; i < k->n_ctrs; i++)
     cs[i] = (kstatus_ctr){.name = k->ctrs[i].st->name,
                           .bo = &k->ctrs[i].bo,
@@ -725,6 +728,7 @@ char *keeper_status_json(keeper *k) {
                     .stopping = k->phase != KEEPER_RUNNING,
                     .sandbox_error = k->sandbox_error};
   json_t *doc = kstatus_json(&v);
+  free(cs);
   if (doc == NULL)
     return NULL;
   if (k->cfg.decorate != NULL)

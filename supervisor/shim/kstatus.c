@@ -15,10 +15,19 @@ static json_t *backoff_json(const backoff_state *bo) {
   return json_pack("{s:I,s:o}", "exits", (json_int_t)bo->exits, "startsMs", starts);
 }
 
-static const kstatus_ctr *find(const kstatus_view *v, const char *name) {
-  for (size_t i = 0; name != NULL && i < v->n_ctrs; i++)
-    if (strcmp(v->ctrs[i].name, name) == 0)
+/* The view's container named name.  The status lists the containers in
+ * the view's order, so the one after the last found (*next) is tried
+ * first: rendering a pod stays linear in its number of containers. */
+static const kstatus_ctr *find(const kstatus_view *v, const char *name, size_t *next) {
+  if (name == NULL)
+    return NULL;
+  if (*next < v->n_ctrs && strcmp(v->ctrs[*next].name, name) == 0)
+    return &v->ctrs[(*next)++];
+  for (size_t i = 0; i < v->n_ctrs; i++)
+    if (strcmp(v->ctrs[i].name, name) == 0) {
+      *next = i + 1;
       return &v->ctrs[i];
+    }
   return NULL;
 }
 
@@ -83,11 +92,12 @@ json_t *kstatus_json(const kstatus_view *v) {
   json_object_set_new(root, "metadata",
                       json_pack("{s:s,s:s,s:s}", "name", v->name, "namespace", v->ns, "uid", v->uid));
   const char *keys[2] = {"initContainerStatuses", "containerStatuses"};
+  size_t next = 0;
   for (int k = 0; k < 2; k++) {
     json_t *arr = json_object_get(root, keys[k]), *e;
     size_t i;
     json_array_foreach(arr, i, e) {
-      const kstatus_ctr *c = find(v, json_string_value(json_object_get(e, "name")));
+      const kstatus_ctr *c = find(v, json_string_value(json_object_get(e, "name")), &next);
       json_t *cpv = json_object_get(e, "podvisor");
       if (c == NULL || cpv == NULL)
         continue;

@@ -40,6 +40,10 @@ alive "$a0" && fail "the old container process $a0 lingers"
 for _ in $(seq 100); do [ "$(count)" = 3 ] && break; sleep 0.1; done
 [ "$(count)" = 3 ] || fail "$(count) marker processes after the relaunch (3 expected)"
 [ "$(jq_status victim '.containerStatuses[0].restartCount')" -ge 1 ] || fail "restart count not carried forward"
+# The daemon marked the dead keeper's containers before the relaunch: the
+# new keeper carries that termination on as their last state.
+[ "$(jq_status victim '.containerStatuses[0].lastState.terminated.reason')" = ShimDied ] ||
+  fail "last state is not the keeper's death: $(jq_status victim '.containerStatuses[0].lastState')"
 [ "$(shim_pids | wc -l)" = 1 ] || fail "$(shim_pids | wc -l) keepers"
 ok "a keeper killed with -9: relaunched on the same instance, restart counts carried, no old container left"
 

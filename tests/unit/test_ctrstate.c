@@ -434,6 +434,26 @@ START_TEST(restore_carries_a_predecessor_forward) {
   ck_assert_uint_eq(c.restart_count, 2);
   ck_assert_int_eq(c.last.exit_code, 137);
 
+  /* Marked ShimDied by whoever saw its keeper die (podctl_clean_dead):
+   * the same as running when the keeper died, with that termination. */
+  o = prev_in(CTRSTATE_TERMINATED, 4);
+  o.term = (ctrstate_term){.reason = CTRSTATE_TERM_SHIM_DIED, .exit_code = 137, .signal = 9,
+                           .started_at = 2 * SEC, .finished_at = 10 * SEC};
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ALWAYS, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+  ck_assert_uint_eq(c.restart_count, 5);
+  ck_assert_str_eq(ctrstate_term_reason_name(c.last.reason), "ShimDied");
+  ck_assert_int_eq(c.last.finished_at, 10 * SEC);
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_ON_FAILURE, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_CREATING);
+  c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_NEVER, 20 * SEC);
+  ck_assert_int_eq(c.state, CTRSTATE_TERMINATED);
+  ck_assert_uint_eq(c.restart_count, 4);
+  ck_assert_str_eq(ctrstate_term_reason_name(c.term.reason), "ShimDied");
+  ctrstate_term_reason tr;
+  ck_assert_int_eq(ctrstate_term_reason_parse("ShimDied", &tr), 0);
+  ck_assert_int_eq(tr, CTRSTATE_TERM_SHIM_DIED);
+
   /* Terminated for good: stays so, with its own termination. */
   o = prev_in(CTRSTATE_TERMINATED, 2);
   c = restored(&o, BACKOFF_KIND_APP, BACKOFF_POLICY_NEVER, 20 * SEC);

@@ -709,6 +709,59 @@ START_TEST(recursive_read_only_hash) {
 }
 END_TEST
 
+/* A pod of n_init init containers and n app containers, each container
+ * three lines long (the first app container at line 7 + 3 * n_init, plus
+ * one line for the initContainers key). */
+static char *many_containers(size_t n_init, size_t n) {
+  size_t cap = 64 + (n_init + n) * 64, len = 0;
+  char *y = malloc(cap);
+  ck_assert_ptr_nonnull(y);
+  len += (size_t)snprintf(y + len, cap - len, HEAD);
+  if (n_init > 0)
+    len += (size_t)snprintf(y + len, cap - len, "  initContainers:\n");
+  for (size_t i = 0; i < n_init; i++)
+    len += (size_t)snprintf(y + len, cap - len, "  - name: i%zu\n    image: busybox\n    command: [sleep]\n", i);
+  len += (size_t)snprintf(y + len, cap - len, "  containers:\n");
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)snprintf(y + len, cap - len, "  - name: c%zu\n    image: busybox\n    command: [sleep]\n", i);
+  return y;
+}
+
+/* SPEC_MAX_CONTAINERS, init and app containers together: at the limit the
+ * pod is valid; one more is an error pointing at that container. */
+START_TEST(container_limit) {
+  struct run x;
+  char *y = many_containers(0, SPEC_MAX_CONTAINERS);
+  parse(&x, y);
+  ck_assert_int_eq(x.r, 0);
+  ck_assert_uint_eq(x.pods.items[0]->n_containers, SPEC_MAX_CONTAINERS);
+  done(&x);
+  free(y);
+  y = many_containers(0, SPEC_MAX_CONTAINERS + 1);
+  parse(&x, y);
+  ck_assert_int_eq(x.r, -1);
+  /* containers[1024] starts at line 7 + 3 * 1024 = 3079 */
+  const diag *d = find(&x, DIAG_ERROR, 7 + 3 * SPEC_MAX_CONTAINERS, "spec.containers[1024]: too many containers");
+  ck_assert_ptr_nonnull(d);
+  ck_assert_ptr_nonnull(strstr(d->message, "at most 1024"));
+  ck_assert_ptr_nonnull(strstr(d->message, "has 1025"));
+  ck_assert_int_eq(d->col, 5);
+  done(&x);
+  free(y);
+  y = many_containers(2, SPEC_MAX_CONTAINERS - 1); /* 1025 together */
+  parse(&x, y);
+  ck_assert_int_eq(x.r, -1);
+  EXPECT(&x, DIAG_ERROR, 0, "spec.containers[1022]: too many containers");
+  done(&x);
+  free(y);
+  y = many_containers(2, SPEC_MAX_CONTAINERS - 2);
+  parse(&x, y);
+  ck_assert_int_eq(x.r, 0);
+  done(&x);
+  free(y);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("spec_parse");
   TCase *tc = tcase_create("parse");
@@ -733,6 +786,7 @@ int main(void) {
   tcase_add_test(tc, recursive_read_only);
   tcase_add_test(tc, recursive_read_only_hash);
   tcase_add_test(tc, host_users_tri_state);
+  tcase_add_test(tc, container_limit);
   suite_add_tcase(s, tc);
   return testutil_run(s);
 }
