@@ -120,10 +120,6 @@ int seccomp_compile(const seccomp_profile *p, uint64_t caps, seccomp_prog *out, 
   return export_prog(ctx, out, p->name, err);
 }
 
-int seccomp_profile_default(uint64_t caps, const char *cache_dir, seccomp_prog *out, pv_err *err) {
-  return seccomp_compile_cached(seccomp_default_profile(), caps, cache_dir, out, err);
-}
-
 void seccomp_prog_free(seccomp_prog *p) {
   if (p == NULL)
     return;

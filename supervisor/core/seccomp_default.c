@@ -197,3 +197,9 @@ static const seccomp_profile runtime_default = {
 const seccomp_profile *seccomp_default_profile(void) {
   return &runtime_default;
 }
+
+/* The built-in profile compiled for caps, through the program cache
+ * (seccomp_cache.c) like every other profile. */
+int seccomp_profile_default(uint64_t caps, const char *cache_dir, seccomp_prog *out, pv_err *err) {
+  return seccomp_compile_cached(seccomp_default_profile(), caps, cache_dir, out, err);
+}
