@@ -47,6 +47,11 @@
  * it, `up` started in a delegated cgroup v2 subtree first moves itself to
  * <delegated>/supervisor and puts the pods under <delegated>/podvisor
  * (resource_manager_nest, resource.h).
+ *
+ * User namespaces: --userns-pool FIRST:COUNT is the pool of host id ranges
+ * of the pods with hostUsers: false (idpool.h), checked before anything
+ * starts and handed to the keepers in their environment; without it,
+ * PODVISOR_USERNS_POOL or the default (65536:1024).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -64,6 +69,7 @@
 #include "spec/spec.h"
 #include "supervisor/cli/cli.h"
 #include "supervisor/cli/up_logs.h"
+#include "supervisor/core/idpool.h"
 #include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/podctl/podctl.h"
@@ -594,14 +600,14 @@ static void launch_all(up *x, const cli_globals *g, const char *log_max, const c
 
 static int usage(void) {
   fprintf(stderr, "usage: podvisor up [--logs] [--root DIR] [--run-root DIR] [--log-max-size SIZE]\n"
-                  "                   [--cgroup-parent PATH] FILE|DIR...\n");
+                  "                   [--cgroup-parent PATH] [--userns-pool FIRST:COUNT] FILE|DIR...\n");
   return 2;
 }
 
 int cmd_up(const cli_globals *g0, int argc, char **argv) {
   cli_globals g = *g0;
   bool logs = false;
-  const char *log_max = NULL, *cgroup_given = NULL;
+  const char *log_max = NULL, *cgroup_given = NULL, *pool_given = NULL;
   pv_err err;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
@@ -619,11 +625,23 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
         fprintf(stderr, "podvisor up: --cgroup-parent: %s\n", pv_err_str(&err));
         return 2;
       }
+    } else if (strcmp(argv[i], "--userns-pool") == 0 && i + 1 < argc) {
+      pool_given = argv[++i];
+      idpool_config pool;
+      if (idpool_config_parse("--userns-pool", pool_given, &pool, &err) < 0) {
+        fprintf(stderr, "podvisor up: %s\n", pv_err_str(&err));
+        return 2;
+      }
     } else
       return usage();
   }
   if (i >= argc)
     return usage();
+  /* Before any thread or keeper: the keepers inherit the pool. */
+  if (idpool_config_setup("--userns-pool", pool_given, &err) < 0) {
+    fprintf(stderr, "podvisor up: %s\n", pv_err_str(&err));
+    return 2;
+  }
   spec_pod_list list = {0};
   if (load(argc - i, argv + i, &list) < 0) {
     spec_pod_list_free(&list);

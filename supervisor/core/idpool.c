@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,26 +27,47 @@ int idpool_config_check(const idpool_config *cfg, pv_err *err) {
   return 0;
 }
 
+int idpool_config_parse(const char *what, const char *s, idpool_config *cfg, pv_err *err) {
+  char *end;
+  errno = 0;
+  unsigned long long first = strtoull(s, &end, 10), count = 0;
+  bool ok = errno == 0 && end != s && *end == ':' && s[0] >= '0' && s[0] <= '9';
+  if (ok) {
+    const char *c = end + 1;
+    count = strtoull(c, &end, 10);
+    ok = errno == 0 && end != c && *end == '\0' && c[0] >= '0' && c[0] <= '9' && first <= ID_LIMIT &&
+         count <= ID_LIMIT;
+  }
+  if (!ok)
+    return pv_err_set(err, EINVAL, "%s: '%s' is not FIRST:COUNT (a decimal host id and a number of ranges)",
+                      what, s);
+  idpool_config c = {.first = (uint32_t)first, .count = (uint32_t)count};
+  if (idpool_config_check(&c, err) < 0)
+    return pv_err_wrap(err, "%s", what);
+  *cfg = c;
+  return 0;
+}
+
 int idpool_config_from_env(idpool_config *cfg, pv_err *err) {
   cfg->first = IDPOOL_DEFAULT_FIRST;
   cfg->count = IDPOOL_DEFAULT_COUNT;
   const char *v = getenv(IDPOOL_ENV);
   if (v == NULL || *v == '\0')
     return 0;
-  char *end;
-  errno = 0;
-  unsigned long long first = strtoull(v, &end, 10);
-  if (errno != 0 || *end != ':' || end == v)
-    return pv_err_set(err, EINVAL, "%s=%s: expected FIRST:COUNT (decimal host id and number of ranges)",
-                      IDPOOL_ENV, v);
-  const char *c = end + 1;
-  unsigned long long count = strtoull(c, &end, 10);
-  if (errno != 0 || *end != '\0' || end == c || first > ID_LIMIT || count > ID_LIMIT)
-    return pv_err_set(err, EINVAL, "%s=%s: expected FIRST:COUNT (decimal host id and number of ranges)",
-                      IDPOOL_ENV, v);
-  cfg->first = (uint32_t)first;
-  cfg->count = (uint32_t)count;
-  return idpool_config_check(cfg, err);
+  return idpool_config_parse(IDPOOL_ENV, v, cfg, err);
+}
+
+int idpool_config_setup(const char *what, const char *given, pv_err *err) {
+  idpool_config cfg;
+  if (given == NULL)
+    return idpool_config_from_env(&cfg, err);
+  if (idpool_config_parse(what, given, &cfg, err) < 0)
+    return -1;
+  char v[32];
+  snprintf(v, sizeof v, "%u:%u", cfg.first, cfg.count);
+  if (setenv(IDPOOL_ENV, v, 1) < 0)
+    return pv_err_sys(err, "%s", what);
+  return 0;
 }
 
 int idpool_owner_valid(const char *owner) {
@@ -187,9 +209,8 @@ int idpool_first_fit(const idpool_config *cfg, const idpool_table *t, uint32_t *
   }
   return pv_err_set(err, ENOSPC,
                     "user namespaces: all %u id ranges of the pool (host ids %u to %llu) are in use; "
-                    "delete a pod with hostUsers: false or set %s=FIRST:COUNT",
-                    cfg->count, cfg->first, (unsigned long long)cfg->first + (uint64_t)cfg->count * IDPOOL_RANGE - 1,
-                    IDPOOL_ENV);
+                    "delete a pod with hostUsers: false or give a larger pool (--userns-pool FIRST:COUNT)",
+                    cfg->count, cfg->first, (unsigned long long)cfg->first + (uint64_t)cfg->count * IDPOOL_RANGE - 1);
 }
 
 /* ---- the file, under the lock ---- */

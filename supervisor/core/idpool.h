@@ -7,9 +7,16 @@
  * pods share an id.  The ranges come from a pool of `count` slots starting
  * at host id `first` (IDPOOL_DEFAULT_FIRST, a multiple of 65536, so that
  * ids below 65536, the host's own users, are never handed out), as the
- * kubelet does.  The pool is set by the environment variable
- * PODVISOR_USERNS_POOL="FIRST:COUNT" (idpool_config_from_env()), for a host
- * whose /etc/subuid already uses that part of the id space, and for tests.
+ * kubelet does.  Another pool ("FIRST:COUNT", for a host whose /etc/subuid
+ * already uses that part of the id space, and for tests) is an option of
+ * the launchers: `podvisor daemon --userns-pool` (key userns-pool of its
+ * config file) and `podvisor up --userns-pool`.  A launcher checks it at
+ * start (idpool_config_setup(): a bad value is an error naming the option
+ * before any pod runs) and puts it in its environment as
+ * PODVISOR_USERNS_POOL, which the shims it forks inherit and read
+ * (idpool_config_from_env()).  Without the option the launcher's own
+ * PODVISOR_USERNS_POOL, when set, is the pool (checked at start too).  A
+ * shim adopted by a new daemon keeps the pool it was started with.
  *
  * State: <root>/userns/ranges, one line per allocation, "<base> <owner>\n"
  * (owner: the pod's uid), written atomically (temp file, fsync, rename,
@@ -63,9 +70,20 @@ typedef struct idpool_table {
   size_t n, cap;
 } idpool_table;
 
+/* Parses "FIRST:COUNT" (decimal, no sign or blanks) into *cfg and checks it
+ * (idpool_config_check); `what` (the option or variable) starts the
+ * message of an error, -1 EINVAL, *cfg untouched then.  The one parser of a
+ * pool, for the options and the environment alike. */
+int idpool_config_parse(const char *what, const char *s, idpool_config *cfg, pv_err *err);
 /* The default pool, or PODVISOR_USERNS_POOL's when set; -1 (EINVAL) when
  * that value is malformed or leaves the 32-bit id space. */
 int idpool_config_from_env(idpool_config *cfg, pv_err *err);
+/* For a launcher, at start before any shim is forked (setenv: not
+ * thread-safe): `given` (the value of option `what`; NULL when not given)
+ * parsed and checked, then set as PODVISOR_USERNS_POOL in the environment
+ * the shims inherit, overriding what was there; without it, the
+ * environment's value (if any) is checked. */
+int idpool_config_setup(const char *what, const char *given, pv_err *err);
 /* Checks first (a multiple of IDPOOL_RANGE, >= IDPOOL_RANGE), count (>= 1)
  * and that the pool ends below 2^32 - 1 (the kernel's invalid id). */
 int idpool_config_check(const idpool_config *cfg, pv_err *err);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "supervisor/core/idpool.h"
 #include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/daemon/daemon.h"
@@ -511,6 +512,13 @@ int daemon_main(int argc, char **argv) {
     return 2;
   }
   pvd_opts_defaults(&d->opts);
+  /* Before any thread or keeper: the keepers inherit the pool. */
+  if (idpool_config_setup("--userns-pool", d->opts.userns_pool, &err) < 0) {
+    fprintf(stderr, "podvisor daemon: %s\n", pv_err_str(&err));
+    pvd_opts_free(&d->opts);
+    free(d);
+    return 2;
+  }
   pvd_log_set_level(d->opts.log_level);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile(d);

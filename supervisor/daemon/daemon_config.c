@@ -6,7 +6,7 @@
  * The config file is one YAML mapping of scalars; its keys are the flags'
  * names, in kebab or camel case alike ("run-root", "runRoot"):
  *   root, run-root, manifests, listen, listen-insecure, log-level,
- *   keep-pods, rescan-seconds, shim, cgroup-parent.
+ *   keep-pods, rescan-seconds, shim, cgroup-parent, userns-pool.
  * An unknown key or a value of the wrong kind is an error naming the file,
  * its line and column, as a manifest's are.
  */
@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "supervisor/core/idpool.h"
 #include "supervisor/core/resource.h"
 #include "supervisor/daemon/daemon_core.h"
 
@@ -40,6 +41,10 @@ static const char usage_text[] =
     "  --shim PATH           the keeper binary (default: podvisor-shim beside podvisor)\n"
     "  --cgroup-parent PATH  the pods' cgroup parent, relative to the cgroup root (default podvisor;\n"
     "                        in a delegated cgroup v2 subtree <delegated>/podvisor)\n"
+    "  --userns-pool FIRST:COUNT\n"
+    "                        the host ids of the pods with hostUsers: false: COUNT ranges of 65536\n"
+    "                        ids from host id FIRST, a multiple of 65536 (default " IDPOOL_ENV "\n"
+    "                        when set, else 65536:1024)\n"
     "\n"
     "Signals: SIGTERM/SIGINT stop every pod gracefully and exit 0; SIGHUP rereads the config file\n"
     "and rescans the manifest directory.\n";
@@ -130,6 +135,14 @@ int pvd_opts_parse(int argc, char **argv, pvd_opts *o, pvd_opts_set *set) {
         return 2;
       }
       set_str(&o->cgroup_parent, v), set->cgroup_parent = true;
+    } else if ((v = flag_value(argc, argv, &i, "--userns-pool", &bad)) != NULL) {
+      pv_err err;
+      idpool_config pool;
+      if (idpool_config_parse("--userns-pool", v, &pool, &err) < 0) {
+        fprintf(stderr, "podvisor daemon: %s\n", pv_err_str(&err));
+        return 2;
+      }
+      set_str(&o->userns_pool, v), set->userns_pool = true;
     } else if ((v = flag_value(argc, argv, &i, "--log-level", &bad)) != NULL) {
       if (pvd_log_level_parse(v, &o->log_level) < 0) {
         fprintf(stderr, "podvisor daemon: --log-level: '%s' is not debug, info, warn or error\n", v);
@@ -191,6 +204,12 @@ static int config_set(const char *path, const yaml_event_t *kev, const char *key
       return pv_err_wrap(err, "%s:%u:%u: %s", path, line, col, key);
     if (!set->cgroup_parent)
       set_str(&o->cgroup_parent, v);
+  } else if (strcmp(k, "usernspool") == 0) {
+    idpool_config pool;
+    if (idpool_config_parse(key, v, &pool, err) < 0)
+      return pv_err_wrap(err, "%s:%u:%u", path, line, col);
+    if (!set->userns_pool)
+      set_str(&o->userns_pool, v);
   } else if (strcmp(k, "loglevel") == 0) {
     pvd_log_level l;
     if (pvd_log_level_parse(v, &l) < 0)
@@ -305,5 +324,6 @@ void pvd_opts_free(pvd_opts *o) {
   free(o->config);
   free(o->shim_path);
   free(o->cgroup_parent);
+  free(o->userns_pool);
   memset(o, 0, sizeof *o);
 }

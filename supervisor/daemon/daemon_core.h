@@ -110,7 +110,8 @@ void pvd_maybe_finish(pvd *d);
  * (printed), 1 for --help (printed), 0 to go on.  *set marks the fields the
  * flags gave, so that the config file does not override them. */
 typedef struct pvd_opts_set {
-  bool root, run_root, manifests, listen, log_level, listen_insecure, keep_pods, rescan, shim, cgroup_parent;
+  bool root, run_root, manifests, listen, log_level, listen_insecure, keep_pods, rescan, shim, cgroup_parent,
+      userns_pool;
 } pvd_opts_set;
 int pvd_opts_parse(int argc, char **argv, pvd_opts *o, pvd_opts_set *set);
 /* Reads the config file (libyaml) into the fields set does not mark.  A

@@ -63,6 +63,9 @@ typedef struct pvd_opts {
   /* The pods' cgroup parent; NULL until start() resolves it
    * (resource_manager_pick_parent: nested when delegated). */
   char *cgroup_parent;
+  /* The user namespace id pool "FIRST:COUNT" (idpool.h), checked; NULL:
+   * the environment's PODVISOR_USERNS_POOL or the default.  Read at start. */
+  char *userns_pool;
 } pvd_opts;
 
 /* ---- the pod table ----------------------------------------------------------------

@@ -5,10 +5,13 @@
 # keep their owners (idmapped rootfs), the rootfs and an emptyDir are
 # writable, a root-owned hostPath file is readable but not writable; exec
 # joins the same namespace; the range survives a restart of the shim and is
-# given back when the pod goes.
+# given back when the pod goes.  The pool is `up --userns-pool` (overriding
+# PODVISOR_USERNS_POOL), and PODVISOR_USERNS_POOL for the shims started
+# directly; a bad pool is refused at start, naming the option.
 . "$(dirname "$0")/up_lib.sh"
 # A pool of its own for this test's root: two ranges from host id 16777216.
-export PODVISOR_USERNS_POOL=16777216:2
+POOL=16777216:2
+unset PODVISOR_USERNS_POOL
 # The image rootfs is mounted idmapped: a file system that cannot be (tmpfs
 # before Linux 6.3, as /tmp of the test guest) gets the test's state on an
 # ext4 image of its own instead.
@@ -88,14 +91,38 @@ host_uid() { # host_uid POD: the host uid of container a's process
   awk '/^Uid:/ {print $2}' "/proc/$p/status"
 }
 
+# A bad pool is an error at start, naming where it came from; nothing runs.
 pod one true
-start_shim "$T/one.yaml" one
-ONE_SHIM=$LAST_SHIM
+out=$("$PV" --root "$R" --run-root "$RR" up --userns-pool 5:1 "$T/one.yaml" 2>&1); rc=$?
+[ "$rc" = 2 ] || fail "up --userns-pool 5:1: exit $rc: $out"
+case $out in *"podvisor up: --userns-pool: user namespace id pool 5:1: the first id must be a multiple of 65536"*) ;;
+*) fail "up --userns-pool 5:1: message: $out" ;; esac
+out=$(PODVISOR_USERNS_POOL=65536:x "$PV" --root "$R" --run-root "$RR" up "$T/one.yaml" 2>&1); rc=$?
+[ "$rc" = 2 ] || fail "up with PODVISOR_USERNS_POOL=65536:x: exit $rc: $out"
+case $out in *"PODVISOR_USERNS_POOL: '65536:x' is not FIRST:COUNT"*) ;; *) fail "bad env message: $out" ;; esac
+[ -e "$R/userns/ranges" ] && fail "a refused up allocated ids: $(cat "$R/userns/ranges")"
+out=$("$PV" daemon --root "$T/droot" --run-root "$T/drun" --userns-pool 65536:0 2>&1); rc=$?
+[ "$rc" = 2 ] || fail "daemon --userns-pool 65536:0: exit $rc: $out"
+case $out in *"--userns-pool: user namespace id pool 65536:0"*) ;; *) fail "daemon message: $out" ;; esac
+echo "userns-pool: 65536" >"$T/daemon.yaml"
+out=$("$PV" daemon --config "$T/daemon.yaml" --root "$T/droot" --run-root "$T/drun" 2>&1); rc=$?
+[ "$rc" = 2 ] || fail "daemon with userns-pool: 65536 in its config: exit $rc: $out"
+case $out in *"daemon.yaml:1:1: userns-pool: '65536' is not FIRST:COUNT"*) ;; *) fail "daemon config message: $out" ;; esac
+[ -e "$T/drun" ] && fail "a refused daemon made its run root"
+ok "a bad pool (up --userns-pool, PODVISOR_USERNS_POOL, daemon flag and config key) is refused at start"
+
+# Pod one under `up --userns-pool`, which wins over the environment's pool.
+PODVISOR_USERNS_POOL=33554432:1 setsid "$PV" --root "$R" --run-root "$RR" up --userns-pool "$POOL" "$T/one.yaml" \
+  </dev/null >>"$T/shim-one.log" 2>&1 &
+ONE_SHIM=$!
+SHIM_PIDS="$SHIM_PIDS $ONE_SHIM"
+# The shims started directly below take the pool from the environment.
+export PODVISOR_USERNS_POOL=$POOL
 wait_done one
 has one "uid=0"
 has one "map=0 16777216 65536"
 [ "$(host_uid one)" = 16777216 ] || fail "the container's root is host uid $(host_uid one), not 16777216"
-ok "root inside is uid 0, host uid 16777216, uid_map 0 16777216 65536"
+ok "up --userns-pool: root inside is uid 0, host uid 16777216, uid_map 0 16777216 65536"
 has one "busybox=0:0"
 has one "writes=ok"
 has one "mine=0:0 0:0 "
@@ -116,7 +143,7 @@ TWO_SHIM=$LAST_SHIM
 wait_done two
 has two "map=0 16842752 65536"
 [ "$(host_uid two)" = 16842752 ] || fail "second pod: host uid $(host_uid two)"
-ok "a second pod gets the next range"
+ok "a second pod (a shim given PODVISOR_USERNS_POOL) gets the next range"
 
 pod three
 start_shim "$T/three.yaml" three
@@ -135,7 +162,7 @@ p2=$(pid_in_cgroup two a "sleep 3600 ") || fail "no process of two/a after the r
 [ "$(awk '/^Uid:/ {print $2}' "/proc/$p2/status")" = 16842752 ] || fail "the range changed across a shim restart"
 ok "the range survives a restart of the shim"
 
-stop_shim "$ONE_SHIM" || fail "stop one"
+stop_shim "$ONE_SHIM" || fail "stop one (up)"
 grep -q "^16777216 " "$R/userns/ranges" && fail "the deleted pod's range is still taken: $(cat "$R/userns/ranges")"
 rm -f "$T/shim-three.log"
 start_shim "$T/three.yaml" three

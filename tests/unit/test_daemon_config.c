@@ -152,6 +152,56 @@ START_TEST(config_errors_name_line_and_column) {
 }
 END_TEST
 
+/* --userns-pool and the key userns-pool: checked when read (a bad value
+ * names the option, or the file's line), the flag winning over the file. */
+START_TEST(userns_pool_flag_and_key) {
+  pvd_opts o;
+  pvd_opts_set set;
+  pv_err err;
+  const char *flag[] = {"--userns-pool", "16777216:2", NULL}, *eq[] = {"--userns-pool=131072:1", NULL},
+             *none[] = {NULL};
+  ck_assert_int_eq(parse(&o, &set, flag), 0);
+  ck_assert_str_eq(o.userns_pool, "16777216:2");
+  ck_assert(set.userns_pool);
+  char *path = write_config("userns-pool: 196608:3\n");
+  ck_assert_int_eq(pvd_config_load(path, true, &o, &set, &err), 0);
+  ck_assert_str_eq(o.userns_pool, "16777216:2"); /* the flag wins */
+  pvd_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &set, eq), 0);
+  ck_assert_str_eq(o.userns_pool, "131072:1");
+  pvd_opts_free(&o);
+  ck_assert_int_eq(parse(&o, &set, none), 0);
+  ck_assert_ptr_null(o.userns_pool);
+  ck_assert_int_eq(pvd_config_load(path, true, &o, &set, &err), 0);
+  ck_assert_str_eq(o.userns_pool, "196608:3");
+  pvd_opts_defaults(&o);
+  ck_assert_str_eq(o.userns_pool, "196608:3");
+  pvd_opts_free(&o);
+  drop_config(path);
+
+  static const char *const bad[] = {"5:1", "65536:0", "65536", "x:1", "65536:-1", " 65536:1", "65536:1x",
+                                    "65536:65536", "4294967296:1", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    const char *args[] = {"--userns-pool", bad[i], NULL};
+    ck_assert_msg(parse(&o, &set, args) == 2, "flag accepted '%s'", bad[i]);
+    pvd_opts_free(&o);
+    char text[64];
+    snprintf(text, sizeof text, "root: /a\nusernsPool: '%s'\n", bad[i]);
+    path = write_config(text);
+    ck_assert_int_eq(parse(&o, &set, none), 0);
+    pv_err_clear(&err);
+    ck_assert_msg(pvd_config_load(path, true, &o, &set, &err) == -1, "key accepted '%s'", bad[i]);
+    ck_assert_msg(strstr(err.msg, "daemon.yaml:2:1: usernsPool") != NULL, "'%s': %s", bad[i], err.msg);
+    ck_assert_ptr_null(o.userns_pool);
+    pvd_opts_free(&o);
+    drop_config(path);
+  }
+  const char *missing[] = {"--userns-pool", NULL};
+  ck_assert_int_eq(parse(&o, &set, missing), 2);
+  pvd_opts_free(&o);
+}
+END_TEST
+
 START_TEST(config_missing_or_empty) {
   pvd_opts o;
   pvd_opts_set set;
@@ -180,6 +230,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, usage_errors);
   tcase_add_test(tc, config_fills_what_flags_leave);
   tcase_add_test(tc, config_errors_name_line_and_column);
+  tcase_add_test(tc, userns_pool_flag_and_key);
   tcase_add_test(tc, config_missing_or_empty);
   suite_add_tcase(s, tc);
   return s;

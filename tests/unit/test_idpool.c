@@ -111,6 +111,39 @@ START_TEST(pool_setting) {
 }
 END_TEST
 
+/* The one parser of a pool, for the options and the environment alike, and
+ * a launcher's setup: the option wins and is exported, else the
+ * environment's value is checked. */
+START_TEST(pool_option) {
+  idpool_config c = {.first = 1, .count = 1};
+  pv_err err;
+  pv_err_clear(&err);
+  ck_assert_int_eq(idpool_config_parse("--userns-pool", "5:1", &c, &err), -1);
+  ck_assert_int_eq(err.code, EINVAL);
+  ck_assert_msg(strncmp(err.msg, "--userns-pool: ", 15) == 0, "%s", err.msg);
+  ck_assert_uint_eq(c.first, 1); /* untouched */
+  ck_assert_int_eq(idpool_config_parse("--userns-pool", "1:x", &c, &err), -1);
+  ck_assert_msg(strstr(err.msg, "--userns-pool: '1:x' is not FIRST:COUNT") != NULL, "%s", err.msg);
+  ck_assert_int_eq(idpool_config_parse("--userns-pool", "262144:7", &c, &err), 0);
+  ck_assert_uint_eq(c.first, 262144);
+  ck_assert_uint_eq(c.count, 7);
+
+  setenv(IDPOOL_ENV, "131072:2", 1);
+  ck_assert_int_eq(idpool_config_setup("--userns-pool", "00196608:3", &err), 0);
+  ck_assert_str_eq(getenv(IDPOOL_ENV), "196608:3"); /* the option overrides, normalized */
+  ck_assert_int_eq(idpool_config_setup("--userns-pool", NULL, &err), 0);
+  ck_assert_str_eq(getenv(IDPOOL_ENV), "196608:3");
+  ck_assert_int_eq(idpool_config_setup("--userns-pool", "5:1", &err), -1);
+  ck_assert_str_eq(getenv(IDPOOL_ENV), "196608:3"); /* a bad option changes nothing */
+  setenv(IDPOOL_ENV, "5:1", 1);
+  ck_assert_int_eq(idpool_config_setup("--userns-pool", NULL, &err), -1);
+  ck_assert_msg(strncmp(err.msg, IDPOOL_ENV ": ", strlen(IDPOOL_ENV) + 2) == 0, "%s", err.msg);
+  unsetenv(IDPOOL_ENV);
+  ck_assert_int_eq(idpool_config_setup("--userns-pool", NULL, &err), 0);
+  ck_assert_ptr_null(getenv(IDPOOL_ENV));
+}
+END_TEST
+
 START_TEST(acquire_release_reload) {
   char dir[] = "/tmp/pv-idpool-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -160,6 +193,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, format_and_parse_round_trip);
   tcase_add_test(tc, corrupt_tables_are_refused);
   tcase_add_test(tc, pool_setting);
+  tcase_add_test(tc, pool_option);
   tcase_add_test(tc, acquire_release_reload);
   suite_add_tcase(s, tc);
   return s;
