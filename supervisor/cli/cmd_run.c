@@ -14,6 +14,9 @@
  *     the loopback interface, up) or "host";
  *   - the pids limit defaults to 2048, as podman's;
  *   - --user takes numeric UID[:GID] only;
+ *   - security as docker and podman have it: RuntimeDefault seccomp (none
+ *     with --privileged), no_new_privs only with --security-opt
+ *     no-new-privileges, the device allow-list (all devices when privileged);
  *   - the container's cgroup is <parent>/<name>, the parent from
  *     --cgroup-parent (default "podvisor"; in a delegated cgroup v2 subtree
  *     <delegated>/podvisor, after `run` moved itself to
@@ -59,6 +62,10 @@ struct run_opts {
   /* --security-opt seccomp=: NULL = RuntimeDefault, "unconfined" or a profile file. */
   const char *seccomp;
   const struct sock_fprog *filter; /* compiled from it, NULL = unconfined */
+  /* --security-opt no-new-privileges: off by default, as with docker and
+   * podman (and Kubernetes' allowPrivilegeEscalation), so that setuid
+   * programs of the image work. */
+  bool no_new_privs;
   char **cmd;
 };
 
@@ -82,6 +89,8 @@ static void usage(FILE *f) {
           "  --cap-drop CAP       drop a capability\n"
           "  --security-opt seccomp=unconfined|FILE  no system call filter, or an OCI/Docker JSON\n"
           "                       profile (default: podvisor's RuntimeDefault; none with --privileged)\n"
+          "  --security-opt no-new-privileges  set no_new_privs: setuid programs gain nothing\n"
+          "                       (off by default, as with docker and podman)\n"
           "  -v, --volume HOST:CTR[:MODE]  bind mount a host path; MODE rw (default), ro\n"
           "                       (submounts read-only too where the kernel can), rro\n"
           "                       (the same, or fail) or ro-non-recursive\n"
@@ -187,14 +196,28 @@ static int parse_user(struct run_opts *o, const char *s, pv_err *err) {
 enum { OPT_RM = 256, OPT_NAME, OPT_SWAP, OPT_CPUS, OPT_SHARES, OPT_PIDS, OPT_RO, OPT_NET, OPT_PRIV, OPT_CAPADD,
        OPT_CAPDROP, OPT_CGPARENT, OPT_SECOPT };
 
-/* --security-opt KEY=VALUE: seccomp=unconfined or seccomp=FILE (Docker's
- * "seccomp:FILE" spelling too). */
+/* --security-opt KEY=VALUE: seccomp=unconfined or seccomp=FILE, and
+ * no-new-privileges[=true|false] (Docker's "KEY:VALUE" spellings too). */
 static int parse_security_opt(struct run_opts *o, const char *arg, pv_err *err) {
   if ((strncmp(arg, "seccomp=", 8) == 0 || strncmp(arg, "seccomp:", 8) == 0) && arg[8] != '\0') {
     o->seccomp = arg + 8;
     return 0;
   }
-  return pv_err_set(err, EINVAL, "--security-opt %s: only seccomp=unconfined or seccomp=FILE is supported",
+  static const char nnp[] = "no-new-privileges";
+  if (strncmp(arg, nnp, sizeof nnp - 1) == 0) {
+    const char *v = arg + sizeof nnp - 1;
+    if (*v == '\0' || strcmp(v, "=true") == 0 || strcmp(v, ":true") == 0) {
+      o->no_new_privs = true;
+      return 0;
+    }
+    if (strcmp(v, "=false") == 0 || strcmp(v, ":false") == 0) {
+      o->no_new_privs = false;
+      return 0;
+    }
+  }
+  return pv_err_set(err, EINVAL,
+                    "--security-opt %s: only seccomp=unconfined, seccomp=FILE and no-new-privileges[=true|false] "
+                    "are supported",
                     arg);
 }
 
@@ -349,6 +372,7 @@ static int run_container(const cli_globals *g, struct run_opts *o, const image_i
   cfg.n_mounts = o->n_vols;
   cfg.pdeathsig = SIGKILL;
   cfg.seccomp = o->filter;
+  cfg.no_new_privs = o->no_new_privs;
   if (strcmp(o->network, "host") == 0)
     cfg.namespaces = NAMESPACE_ALL & ~CLONE_NEWNET;
   if (cfg.argv == NULL || cfg.argv[0] == NULL) {
