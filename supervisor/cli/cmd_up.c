@@ -52,6 +52,12 @@
  * of the pods with hostUsers: false (idpool.h), checked before anything
  * starts and handed to the keepers in their environment; without it,
  * PODVISOR_USERNS_POOL or the default (65536:1024).
+ *
+ * Modules: this file owns the run's state (the `up` and its pods,
+ * up_internal.h) and every libuv handle in it, which it initialises and
+ * closes in finish(); it launches, follows, relaunches and stops the
+ * keepers.  The status table is up_view.c's (up_view.h), --logs is
+ * up_logs.c's (up_logs.h); both are called from here and never call back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -68,156 +74,14 @@
 
 #include "spec/spec.h"
 #include "supervisor/cli/cli.h"
+#include "supervisor/cli/up_internal.h"
 #include "supervisor/cli/up_logs.h"
+#include "supervisor/cli/up_view.h"
 #include "supervisor/core/idpool.h"
 #include "supervisor/core/resource.h"
 #include "supervisor/core/util.h"
 #include "supervisor/podctl/podctl.h"
 #include "supervisor/shim/status.h"
-
-#define MAX_ROWS 64
-
-typedef struct up up;
-
-typedef struct upod {
-  up *up;
-  const spec_pod *spec;
-  podctl_shim *shim;
-  ctrstate_pod st; /* the last status the keeper sent */
-  bool have_status;
-  char phase[16];
-  bool phase_shown;
-  int exit_status; /* -1 while the keeper runs */
-  pv_err launch_err;
-  int log_rfd; /* shim.log, from where this keeper started */
-  uv_fs_event_t log_event;
-  bool log_event_open;
-  char err_partial[1024];
-  size_t err_plen;
-  up_logs logs; /* --logs */
-  char last_line[MAX_ROWS][256];
-  /* A keeper that died on its own is started again (restartPolicy Always
-   * or OnFailure) from this timer, on the same instance. */
-  uv_timer_t relaunch_timer;
-  bool relaunch_pending;
-  unsigned deaths;          /* in a row, for the delay; a keeper that ran a minute resets it */
-  uint64_t launched_ms;     /* when the current keeper started */
-  char key[PODPATHS_UID_MAX + 1];
-} upod;
-
-struct up {
-  uv_loop_t loop;
-  const char *root, *run_root, *log_max, *cgroup_parent; /* for a keeper started again */
-  upod *pods;
-  size_t n, alive;
-  bool tty, logs, stopping, finishing;
-  int signals_seen, failed, lines;
-  uv_signal_t sigint, sigterm;
-  uv_timer_t age_timer, redraw_timer;
-};
-
-static void fmt_age(int64_t start_ns, char *buf, size_t len) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  int64_t s = start_ns > 0 ? ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - start_ns) / 1000000000 : 0;
-  if (s < 0)
-    s = 0;
-  if (s < 120)
-    snprintf(buf, len, "%llds", (long long)s);
-  else if (s < 7200)
-    snprintf(buf, len, "%lldm", (long long)(s / 60));
-  else
-    snprintf(buf, len, "%lldh", (long long)(s / 3600));
-}
-
-/* "Running", "Waiting:CrashLoopBackOff", "Terminated:Completed(0)"; *since
- * is the current run's start (ns), 0 when not running. */
-static void fmt_state(const ctrstate *c, char *buf, size_t len, int64_t *since) {
-  const char *reason = ctrstate_waiting_reason(c);
-  *since = 0;
-  if (reason != NULL) {
-    snprintf(buf, len, "Waiting:%s", reason);
-  } else if (c->state == CTRSTATE_RUNNING || c->state == CTRSTATE_STOPPING) {
-    *since = c->started_at;
-    snprintf(buf, len, "%s", c->state == CTRSTATE_STOPPING ? "Stopping" : "Running");
-  } else {
-    snprintf(buf, len, "Terminated:%s(%d)", ctrstate_term_reason_name(c->term.reason), c->term.exit_code);
-  }
-}
-
-/* The table rows of one pod; rows end with the age column on a terminal. */
-#define ROW_FMT "%-16.16s %-16.16s %-30.30s %8s"
-static size_t pod_rows(const upod *u, char rows[][256], size_t max, bool with_age) {
-  size_t n = 0;
-  if (!u->have_status) {
-    if (with_age)
-      snprintf(rows[n++], 256, ROW_FMT " %6s", u->spec->name, "-",
-               u->exit_status >= 0 ? "Exited" : "Starting", "-", "-");
-    return n;
-  }
-  const ctrstate *lists[2] = {u->st.init, u->st.app};
-  size_t counts[2] = {u->st.n_init, u->st.n_app};
-  for (int k = 0; k < 2; k++)
-    for (size_t i = 0; i < counts[k] && n < max; i++) {
-      const ctrstate *c = &lists[k][i];
-      char st[96], age[16], restarts[24];
-      int64_t since;
-      fmt_state(c, st, sizeof st, &since);
-      fmt_age(since, age, sizeof age);
-      snprintf(restarts, sizeof restarts, "%u", c->restart_count);
-      int len = snprintf(rows[n], 256, ROW_FMT, u->spec->name, c->name, st, restarts);
-      if (with_age && len > 0 && len < 256 - 8)
-        snprintf(rows[n] + len, 256 - (size_t)len, " %6s", since > 0 ? age : "-");
-      n++;
-    }
-  return n;
-}
-
-static bool phase_final(const char *phase) {
-  return strcmp(phase, "Succeeded") == 0 || strcmp(phase, "Failed") == 0;
-}
-
-/* Not a terminal (a pipe, a file, CI logs): one line whenever a container's
- * state or restart count changes, and one when the pod finishes. */
-static void print_changes(upod *u) {
-  static char rows[MAX_ROWS][256];
-  size_t nr = pod_rows(u, rows, MAX_ROWS, false);
-  for (size_t r = 0; r < nr; r++)
-    if (strcmp(u->last_line[r], rows[r]) != 0) {
-      snprintf(u->last_line[r], sizeof u->last_line[r], "%s", rows[r]);
-      printf("%s\n", rows[r]);
-    }
-  if (phase_final(u->phase) && !u->phase_shown) {
-    u->phase_shown = true;
-    printf("podvisor up: pod %s %s\n", u->spec->name, u->phase);
-  }
-  fflush(stdout);
-}
-
-/* On a terminal: the whole table, redrawn in place. */
-static void redraw(up *x) {
-  static char rows[MAX_ROWS][256];
-  if (x->lines > 0)
-    printf("\033[%dA", x->lines);
-  printf("\033[J" ROW_FMT " %6s\n", "POD", "CONTAINER", "STATE", "RESTARTS", "AGE");
-  x->lines = 1;
-  for (size_t p = 0; p < x->n; p++) {
-    size_t nr = pod_rows(&x->pods[p], rows, MAX_ROWS, true);
-    for (size_t r = 0; r < nr; r++, x->lines++)
-      printf("%s\n", rows[r]);
-  }
-  fflush(stdout);
-}
-
-static void on_redraw(uv_timer_t *t) {
-  redraw(t->data);
-}
-
-/* A change on a terminal: one redraw for a burst of them. */
-static void schedule_redraw(up *x) {
-  if (x->tty && !uv_is_active((uv_handle_t *)&x->redraw_timer))
-    uv_timer_start(&x->redraw_timer, on_redraw, 30, 0);
-}
 
 /* True when every pod has reached Succeeded or Failed (or its keeper is
  * gone): nothing will run again.  *all_ok when every one Succeeded. */
@@ -225,7 +89,7 @@ static bool all_finished(const up *x, bool *all_ok) {
   *all_ok = true;
   for (size_t p = 0; p < x->n; p++) {
     const upod *u = &x->pods[p];
-    if (!phase_final(u->phase) && u->exit_status < 0)
+    if (!up_phase_final(u->phase) && u->exit_status < 0)
       return false;
     if (strcmp(u->phase, "Succeeded") != 0)
       *all_ok = false;
@@ -336,9 +200,9 @@ static void on_status(podctl_shim *s, const json_t *doc, void *ctx) {
   if (x->logs)
     up_logs_scan(&u->logs);
   else if (x->tty)
-    schedule_redraw(x);
+    up_view_schedule_redraw(x);
   else
-    print_changes(u);
+    up_view_print_changes(u);
   bool all_ok;
   if (!x->stopping && all_finished(x, &all_ok)) {
     /* Like `docker compose up` once every container has exited: done,
@@ -458,7 +322,7 @@ static void on_exited(podctl_shim *s, int status, void *ctx) {
     drain_shim_log(u, true);
     if (on_keeper_died(u, s, status)) {
       if (x->tty)
-        schedule_redraw(x);
+        up_view_schedule_redraw(x);
       return;
     }
   }
@@ -478,9 +342,9 @@ static void on_exited(podctl_shim *s, int status, void *ctx) {
               x->stopping || x->alive == 0 ? "" : "; the other pods keep running");
   }
   if (x->tty)
-    schedule_redraw(x);
+    up_view_schedule_redraw(x);
   else if (!x->logs)
-    print_changes(u);
+    up_view_print_changes(u);
   bool all_ok;
   if (!x->stopping && x->alive > 0 && all_finished(x, &all_ok)) {
     x->stopping = true;
@@ -519,10 +383,6 @@ static void on_signal(uv_signal_t *h, int sig) {
   }
 }
 
-static void on_age(uv_timer_t *t) {
-  redraw(t->data);
-}
-
 /* Every keeper is gone: the final state, and every handle closed. */
 static void finish(up *x) {
   if (x->finishing)
@@ -540,10 +400,7 @@ static void finish(up *x) {
       podctl_shim_close(u->shim);
     u->shim = NULL;
   }
-  if (x->tty) {
-    uv_timer_stop(&x->redraw_timer);
-    redraw(x);
-  }
+  up_view_final(x);
   for (size_t p = 0; p < x->n; p++)
     uv_close((uv_handle_t *)&x->pods[p].relaunch_timer, NULL);
   uv_close((uv_handle_t *)&x->age_timer, NULL);
@@ -682,13 +539,7 @@ int cmd_up(const cli_globals *g0, int argc, char **argv) {
     uv_timer_init(&x.loop, &u->relaunch_timer);
     u->relaunch_timer.data = u;
   }
-  if (x.tty) {
-    redraw(&x);
-    uv_timer_start(&x.age_timer, on_age, 1000, 1000); /* the AGE column */
-  } else if (!logs) {
-    printf(ROW_FMT "\n", "POD", "CONTAINER", "STATE", "RESTARTS");
-    fflush(stdout);
-  }
+  up_view_start(&x);
   launch_all(&x, &g, log_max, cgroup_parent);
   if (x.alive == 0)
     finish(&x);
