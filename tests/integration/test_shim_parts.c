@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,7 +373,8 @@ static void state_set(statefile *f, int n) {
 typedef struct state_reader {
   char path[4096];
   _Atomic int stop;
-  int reads, bad;
+  _Atomic int reads;
+  int bad;
 } state_reader;
 
 static void state_reader_thread(void *arg) {
@@ -448,6 +450,10 @@ START_TEST(statefile_burst_and_shutdown) {
   snprintf(r.path, sizeof r.path, "%s", path);
   uv_thread_t th;
   uv_thread_create(&th, state_reader_thread, &r);
+  /* The burst starts once the reader reads: on a slow machine (an emulated
+   * guest) the whole burst could otherwise end before the thread runs. */
+  while (r.reads == 0)
+    sched_yield();
   state_burst b = {.f = &f, .next = 100, .last = 599};
   uv_idle_init(&loop, &b.idle);
   b.idle.data = &b;

@@ -60,7 +60,21 @@ for i in 0:stdin 1:stdout 2:stderr; do ln -sf "/proc/self/fd/${i%%:*}" "/dev/${i
 step mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 # Scratch space on a real tmpfs: overlayfs refuses an overlay as the upper
 # layer of another, and containers put their upper layers here.
-for d in /tmp /var/tmp; do step mount -t tmpfs -o mode=1777 tmpfs "$d"; done
+# A source or build tree that lives there on the host (a checkout in /tmp)
+# stays visible: its top directory is held aside (with the virtiofs mount of
+# $out inside it) and bound back over the tmpfs.
+for d in /tmp /var/tmp; do
+  tops=""
+  for p in "$out" "${pvguest:-}" "${pvmodules:-}"; do
+    case $p in "$d"/?*) t=${p#"$d"/} && tops="$tops ${t%%/*}" ;; esac
+  done
+  held=/.pv-held$d
+  [ -z "$tops" ] || { mkdir -p "$held" && step mount --rbind "$d" "$held"; }
+  step mount -t tmpfs -o mode=1777 tmpfs "$d"
+  for t in $(printf '%s\n' $tops | sort -u); do
+    mkdir -p "$d/$t" && step mount --rbind "$held/$t" "$d/$t"
+  done
+done
 for d in /run /var/lib/podvisor /var/lib/containers /etc/podvisor; do
   mkdir -p "$d" && step mount -t tmpfs -o mode=0755 tmpfs "$d"
 done
