@@ -1,7 +1,7 @@
 /*
  * daemon_core.h - what the daemon's core files (daemon.c, daemon_config.c,
- * daemon_log.c, daemon_pods.c, daemon_reconcile.c, daemon_events.c) share
- * among themselves; the API sees only daemon_internal.h.
+ * daemon_log.c, daemon_podtab.c, daemon_pods.c, daemon_reconcile.c,
+ * daemon_events.c) share among themselves; the API sees only daemon_internal.h.
  *
  * The loop's state is one struct pvd, owned by daemon_main() for the whole
  * run.  The pod table is an array of pvd_entry pointers sorted by
@@ -12,8 +12,10 @@
  * nothing after podctl_shim_close() but `closed`, which the core leaves
  * unset).
  *
- * Who changes what: daemon_pods.c changes entries (launch, adopt, stop,
- * update, exits, status); daemon_reconcile.c decides what to ask of them
+ * Who changes what: daemon_podtab.c makes, finds and frees entries and
+ * removes what a pod leaves on disk; daemon_pods.c changes entries (launch,
+ * adopt, stop, update, exits, status) and calls daemon_podtab.c, never the
+ * reverse; daemon_reconcile.c decides what to ask of them
  * and when; daemon_events.c keeps the event store; daemon.c owns the
  * handles of the loop (signals, timers, the directory watch) and the
  * order of start-up and shutdown.
@@ -127,7 +129,7 @@ void pvd_log_set_level(pvd_log_level l);
 /* s quoted for a logfmt value ("..." with \" \\ \n escaped), into buf. */
 const char *pvd_logfmt_quote(const char *s, char *buf, size_t len);
 
-/* --- daemon_pods.c ------------------------------------------------------------------- */
+/* --- daemon_podtab.c ----------------------------------------------------------------- */
 pvd_entry *dpods_find(const pvd *d, const char *ns, const char *name);
 /* The entry of ns/name, made (PENDING, told to the API) when missing. */
 pvd_entry *dpods_get(pvd *d, const char *ns, const char *name, pv_err *err);
@@ -135,6 +137,24 @@ pvd_entry *dpods_get(pvd *d, const char *ns, const char *name, pv_err *err);
 void dpods_remove(pvd *d, pvd_entry *e);
 /* The pod changed: a new rv, and the API is told. */
 void dpods_changed(pvd *d, pvd_entry *e);
+/* Keepers alive or being launched. */
+size_t dpods_live(const pvd *d);
+void dpods_free_all(pvd *d);
+/* last_error becomes a copy of msg (NULL: none). */
+void dpods_set_error(pvd_entry *e, const char *msg);
+/* The entry's paths for instance uid ("" : the run directory's only). */
+void dpods_set_paths(pvd_entry *e, const char *uid);
+/* The end of a deleted pod: its leftovers go (the run directory now, when
+ * no keeper holds it; data, logs and id range in the thread pool), a
+ * Deleted event, the entry is removed and a reconcile asked for. */
+void dpods_finish_delete(pvd_entry *e);
+/* Marks the dead keeper's pod (its containers terminated, ShimDied) and
+ * removes its cgroups, socket and upper dirs in the thread pool, a
+ * reconcile following: 0 when that is under way, -1 when there is nothing
+ * to do (status 0, no paths) or it could not start. */
+int dpods_clean_after_death(pvd_entry *e, int status);
+
+/* --- daemon_pods.c ------------------------------------------------------------------- */
 /* Launches a keeper: spec NULL relaunches the snapshot in its run dir. */
 int dpods_launch(pvd_entry *e, const spec_pod *spec, bool keep_instance);
 /* Asks its keeper to stop; grace -1 is the pod's. */
@@ -150,9 +170,6 @@ void dpods_adopt_all(pvd *d);
 void dpods_adopt_starting(pvd *d);
 /* Asks every keeper to stop (shutdown), or with keep, lets go of them. */
 void dpods_shutdown(pvd *d, bool keep);
-/* Keepers alive or being launched. */
-size_t dpods_live(const pvd *d);
-void dpods_free_all(pvd *d);
 
 /* --- daemon_reconcile.c -------------------------------------------------------------- */
 /* Asks for one reconcile pass soon (coalesced: a 0 ms timer). */

@@ -1,8 +1,8 @@
 /*
  * daemon_internal.h - the seam between the daemon's core (the loop, the pod
  * table, reconcile, events: daemon.c, daemon_config.c, daemon_log.c,
- * daemon_pods.c, daemon_reconcile.c, daemon_events.c) and its API
- * (daemon_api*.c, daemon_logs.c, daemon_exec.c).
+ * daemon_podtab.c, daemon_pods.c, daemon_reconcile.c, daemon_events.c) and
+ * its API (daemon_api*.c, daemon_logs.c, daemon_exec.c).
  *
  * Who owns what:
  *  - The core owns the loop, the desired set (desired.h), the pod table
