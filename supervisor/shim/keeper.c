@@ -1,5 +1,6 @@
 /* keeper.c - the pod keeper's one dispatcher (keeper.h): events in, the
- * container state table driven, runs started and stopped, the status out. */
+ * container state table driven, runs started and stopped; the status out
+ * and the pod's end through kfinish.c. */
 #include "supervisor/shim/keeper_internal.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <unistd.h>
 
 #include "spec/duration.h"
-#include "supervisor/shim/kstatus.h"
 
 /* The kubelet gives a preStop hook that used up the grace period 2 s more
  * between the container's SIGTERM and its SIGKILL. */
@@ -574,77 +574,13 @@ static void on_log(keeper *k, kctr *c, const kevent *ev) {
   k->dirty = true;
 }
 
-static void render(keeper *k) {
-  if (!k->dirty || k->phase == KEEPER_CLOSED || k->cfg.on_status == NULL)
-    return;
-  k->dirty = false;
-  ctrstate_pod_update(&k->status, keeper_now_ns());
-  char *json = keeper_status_json(k);
-  if (json != NULL)
-    k->cfg.on_status(k->cfg.ctx, json);
-}
-
-static void on_closed(uv_handle_t *h) {
-  keeper *k = h->data;
-  if (--k->closing > 0)
-    return;
-  k->phase = KEEPER_CLOSED;
-  if (k->cfg.on_done != NULL)
-    k->cfg.on_done(k->cfg.ctx);
-}
-
-static void close_handle(keeper *k, uv_handle_t *h) {
-  h->data = k;
-  k->closing++;
-  uv_close(h, on_closed);
-}
-
-/* Once the pod is stopping and every container is down: close the draining
- * log pipes, wait for the runs and the pending cgroups, render the final
- * status, close every handle. */
-static void finish(keeper *k) {
-  if (k->phase != KEEPER_STOPPING)
-    return;
-  for (size_t i = 0; i < k->n_ctrs; i++)
-    if (k->ctrs[i].run != NULL || k->ctrs[i].probes.closing > 0)
-      return;
-  for (krun *r = k->runs; r != NULL; r = r->next)
-    krun_close_logs(r);
-  if (k->runs != NULL || kpending_hold(&k->pending))
-    return; /* RUN_CLOSED or PENDING comes */
-  k->dirty = true;
-  render(k);
-  k->phase = KEEPER_CLOSING;
-  for (size_t i = 0; i < k->n_ctrs; i++) {
-    close_handle(k, (uv_handle_t *)&k->ctrs[i].backoff_timer);
-    close_handle(k, (uv_handle_t *)&k->ctrs[i].kill_timer);
-  }
-  close_handle(k, (uv_handle_t *)&k->stop_timer);
-  k->closing++;
-  kpending_close(&k->pending, on_closed);
-  k->pending.timer.data = k;
-  k->closing++;
-  kevq_close(&k->q, on_closed);
-  k->q.idle.data = k;
-}
-
-static void run_closed(keeper *k, krun *r) {
-  for (krun **p = &k->runs; *p != NULL; p = &(*p)->next)
-    if (*p == r) {
-      *p = r->next;
-      break;
-    }
-  keeper_pod_unref(k, r->pod);
-  krun_free(r);
-}
-
 static void handle(keeper *k, const kevent *ev) {
   kctr *c = ev->ctr < k->n_ctrs ? &k->ctrs[ev->ctr] : NULL;
   switch (ev->kind) {
   case KEV_EXITED: on_exited(k, ev); break;
   case KEV_HOOK_DONE: on_hook_done(k, ev); break;
   case KEV_POST_START_DONE: on_post_start_done(k, ev); break;
-  case KEV_RUN_CLOSED: run_closed(k, ev->run); break;
+  case KEV_RUN_CLOSED: keeper_run_closed(k, ev->run); break;
   case KEV_PROBE_RESULT: on_probe_result(k, c, ev); break;
   case KEV_PROBE_CLOSED:
     /* The previous run's probe finished closing: the current run may want
@@ -652,7 +588,7 @@ static void handle(keeper *k, const kevent *ev) {
     start_probe(k, c, ev->which);
     break;
   case KEV_PENDING:
-    break; /* finish() looks again */
+    break; /* keeper_finish() looks again */
   /* A one-shot timer that fired is inactive: one active again was re-armed
    * after it fired, and the event it posted then is stale. */
   case KEV_BACKOFF_TIMER:
@@ -690,8 +626,8 @@ void keeper_step(void *ctx) {
     if (kevq_empty(&k->q))
       break;
   }
-  render(k);
-  finish(k);
+  keeper_render(k);
+  keeper_finish(k);
   k->stepping = false;
 }
 
@@ -703,39 +639,4 @@ void keeper_sandbox_failed(keeper *k, const char *message) {
              message ? message : "the pod's sandbox is gone");
   k->dirty = true;
   kevq_post(&k->q, &(kevent){.kind = KEV_SANDBOX_FAILED});
-}
-
-char *keeper_status_json(keeper *k) {
-  /* On the heap: a pod's size must never decide how much stack is used. */
-  kstatus_ctr *cs = calloc(k->n_ctrs ? k->n_ctrs : 1, sizeof *cs);
-  if (cs == NULL)
-    return NULL;
-  for (size_t i = 0; i < k->n_ctrs; i++)
-    cs[i] = (kstatus_ctr){.name = k->ctrs[i].st->name,
-                          .bo = &k->ctrs[i].bo,
-                          .restart_gap_ns = k->ctrs[i].restart_gap_ns,
-                          .log_dropped = k->ctrs[i].log_dropped,
-                          .log_error = k->ctrs[i].log_error,
-                          .log_failing_since = k->ctrs[i].log_failing_since,
-                          .log_resumed_at = k->ctrs[i].log_resumed_at};
-  const spec_pod *p = cur_pod(k);
-  kstatus_view v = {.st = &k->status,
-                    .name = p->name,
-                    .ns = p->ns,
-                    .uid = k->cfg.uid,
-                    .ctrs = cs,
-                    .n_ctrs = k->n_ctrs,
-                    .stopping = k->phase != KEEPER_RUNNING,
-                    .sandbox_error = k->sandbox_error};
-  json_t *doc = kstatus_json(&v);
-  free(cs);
-  if (doc == NULL)
-    return NULL;
-  if (k->cfg.decorate != NULL)
-    k->cfg.decorate(k->cfg.ctx, doc);
-  /* Compact: the same text goes to status.json and, as one line, to the
-   * socket's watchers. */
-  char *s = json_dumps(doc, JSON_COMPACT);
-  json_decref(doc);
-  return s;
 }

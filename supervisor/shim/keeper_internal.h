@@ -1,9 +1,11 @@
 /*
- * keeper_internal.h - the keeper's own structures, shared by its two files:
- * keeper.c (the dispatcher: every event, every state change) and
+ * keeper_internal.h - the keeper's own structures, shared by its three
+ * files: keeper.c (the dispatcher: every event, every state change),
  * keeper_api.c (set-up, tear-down and the calls of keeper.h, which check
- * and post events, and never change a container's state themselves).  Not
- * an API: nothing outside keeper*.c includes it.
+ * and post events, and never change a container's state themselves) and
+ * kfinish.c (what leaves the keeper: the status, the closed runs, the pod's
+ * end; called by the dispatcher only).  Not an API: nothing outside
+ * keeper*.c and kfinish.c includes it.
  */
 #ifndef PODVISOR_SHIM_KEEPER_INTERNAL_H
 #define PODVISOR_SHIM_KEEPER_INTERNAL_H
@@ -83,5 +85,15 @@ void keeper_set_spec(kctr *c, kpod *kp, const spec_container *spec);
 /* The queue's drain: one step. */
 void keeper_step(void *ctx);
 void keeper_on_backoff_timer(uv_timer_t *t);
+
+/* kfinish.c, for keeper.c. */
+/* Hands the status to keeper_config.on_status when it changed. */
+void keeper_render(keeper *k);
+/* Once the pod is stopping and every container is down: closes the
+ * draining log pipes, waits for the runs and the pending cgroups, renders
+ * the final status, closes every handle (on_done once the last is closed). */
+void keeper_finish(keeper *k);
+/* Run r finished closing (KEV_RUN_CLOSED): unlinked and freed. */
+void keeper_run_closed(keeper *k, krun *r);
 
 #endif
