@@ -422,6 +422,12 @@ START_TEST(host_users_tri_state) {
   parse(&x, HEAD "  hostNetwork: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostNetwork: true");
   done(&x);
+  parse(&x, HEAD "  hostPID: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostPID: true");
+  done(&x);
+  parse(&x, HEAD "  hostIPC: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
+  EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostIPC: true");
+  done(&x);
   parse(&x, HEAD "  hostUsers: 0\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 6, "expected a boolean");
   done(&x);
