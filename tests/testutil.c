@@ -73,3 +73,9 @@ int testutil_run(Suite *s) {
   srunner_free(sr);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+unsigned testutil_slow(void) {
+  const char *v = getenv("PODVISOR_TEST_SLOW");
+  long n = v != NULL ? strtol(v, NULL, 10) : 1;
+  return n >= 1 && n <= 100 ? (unsigned)n : 1;
+}

@@ -27,5 +27,9 @@ const char *testutil_source_dir(void);
 
 /* Runs a suite with the CK_NORMAL reporter; returns the process exit code. */
 int testutil_run(Suite *s);
+/* How much slower than a host this machine runs the tests:
+ * PODVISOR_TEST_SLOW (the emulated guests of tests/vm/ export 5), else 1.
+ * A wall-clock bound a test asserts is multiplied by it. */
+unsigned testutil_slow(void);
 
 #endif
