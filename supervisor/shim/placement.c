@@ -438,7 +438,7 @@ static int check_host_path(const spec_volume *v, pv_err *err) {
                     spec_hostpath_type_name(v->host_path_type));
 }
 
-int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *err) {
+int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, uint32_t id_base, pv_err *err) {
   for (size_t i = 0; i < p->n_volumes; i++) {
     const spec_volume *v = &p->volumes[i];
     if (v->kind == SPEC_VOLUME_HOST_PATH) {
@@ -459,24 +459,13 @@ int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *er
       if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
         return pv_err_sys(err, "volume %s: mount tmpfs on %s", v->name, dir);
     }
-    if (p->fs_group >= 0 &&
-        placement_volume_ownership(dir, v->name, (gid_t)p->fs_group, p->fs_group_change_policy, err) < 0)
+    if (id_base != 0 && chown(dir, id_base, id_base) < 0)
+      return pv_err_sys(err, "volume %s: chown %s to the pod's root (%u:%u)", v->name, dir, (unsigned)id_base,
+                        (unsigned)id_base);
+    /* fsGroup is a group id inside the pod's user namespace, if it has one. */
+    if (p->fs_group >= 0 && placement_volume_ownership(dir, v->name, (gid_t)(id_base + (uint32_t)p->fs_group),
+                                                       p->fs_group_change_policy, err) < 0)
       return -1;
-  }
-  return 0;
-}
-
-int placement_own_volumes(const char *pod_dir, const spec_pod *p, uid_t uid, gid_t gid, pv_err *err) {
-  for (size_t i = 0; i < p->n_volumes; i++) {
-    const spec_volume *v = &p->volumes[i];
-    if (v->kind == SPEC_VOLUME_HOST_PATH)
-      continue; /* the host's files keep the host's owners */
-    char dir[PATH_MAX];
-    if (volume_source(pod_dir, v, dir, sizeof dir) < 0)
-      return pv_err_sys(err, "volume %s", v->name);
-    if (chown(dir, uid, gid) < 0)
-      return pv_err_sys(err, "volume %s: chown %s to the pod's root (%u:%u)", v->name, dir, (unsigned)uid,
-                        (unsigned)gid);
   }
   return 0;
 }

@@ -50,6 +50,7 @@
 #define PODVISOR_SHIM_PLACEMENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "spec/spec.h"
 #include "supervisor/core/container.h"
@@ -97,14 +98,13 @@ int placement_build(placement *pl, const char *root, const char *pod_dir, const 
 void placement_free(placement *pl);
 
 /* Creates the emptyDir directories (tmpfs for medium Memory) and checks or
- * creates hostPath sources according to their type. */
-int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, pv_err *err);
-/* hostUsers: false: makes the pod's own volumes (emptyDir) owned by the
- * host ids of the pod's root, so that they show as root's inside and the
- * container's root writes them without capabilities over host files;
- * hostPath volumes keep the host's owners, as in Kubernetes.  Call after
- * placement_prepare_volumes(). */
-int placement_own_volumes(const char *pod_dir, const spec_pod *p, uid_t uid, gid_t gid, pv_err *err);
+ * creates hostPath sources according to their type.  id_base is the host id
+ * of the pod's root when it has a user namespace (hostUsers: false), else 0:
+ * its own volumes (emptyDir) are then owned by that id, so that they show as
+ * root's inside and the container's root writes them without capabilities
+ * over host files, and fsGroup is the group id base + fsGroup; hostPath
+ * volumes keep the host's owners, as in Kubernetes. */
+int placement_prepare_volumes(const char *pod_dir, const spec_pod *p, uint32_t id_base, pv_err *err);
 /* Unmounts memory-backed emptyDirs; the caller removes pod_dir afterwards. */
 void placement_release_volumes(const char *pod_dir, const spec_pod *p);
 

@@ -138,29 +138,93 @@ static int start_pause(sandbox *sb, pv_err *err) {
   return 0;
 }
 
-/* Writes each sysctl into the current (the pod's) namespaces. */
-static int write_sysctls(const sandbox_config *cfg, pv_err *err) {
-  for (size_t i = 0; i < cfg->n_sysctls; i++) {
-    const char *name = cfg->sysctls[i].key, *value = cfg->sysctls[i].value;
-    char path[512];
-    if (!spec_sysctl_name_valid(name) || !spec_sysctl_path(name, path, sizeof path))
-      return pv_err_set(err, EINVAL, "sandbox: sysctl %s: invalid name", name);
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-      return pv_err_sys(err, "sandbox: sysctl %s=%s: open %s", name, value, path);
-    size_t len = strlen(value);
-    ssize_t n;
-    do
-      n = write(fd, value, len);
-    while (n < 0 && errno == EINTR);
-    int e = errno;
-    close(fd);
-    if (n < 0)
-      return pv_err_set(err, e, "sandbox: sysctl %s=%s: %s", name, value, strerror(e));
-    if ((size_t)n != len)
-      return pv_err_set(err, EIO, "sandbox: sysctl %s=%s: short write", name, value);
+/* Writes sysctl i of cfg into the current namespaces: 0, or -errno (EIO
+ * for a short write).  Only syscalls: it also runs in a forked child. */
+static int write_sysctl(const sandbox_config *cfg, size_t i) {
+  const char *name = cfg->sysctls[i].key, *value = cfg->sysctls[i].value;
+  char path[512];
+  if (!spec_sysctl_name_valid(name) || !spec_sysctl_path(name, path, sizeof path))
+    return -EINVAL;
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  size_t len = strlen(value);
+  ssize_t n;
+  do
+    n = write(fd, value, len);
+  while (n < 0 && errno == EINTR);
+  int e = n < 0 ? errno : (size_t)n != len ? EIO : 0;
+  close(fd);
+  return -e;
+}
+
+/* With a user namespace, the pod's IPC and network sysctls belong to its
+ * root (the kernel checks the writer against the namespace's owner), which
+ * host root is not: a child joins the user namespace as its root and writes
+ * them there.  It reports the first failure as {index, errno} on a pipe. */
+static int write_sysctls_as_pod_root(const sandbox *sb, const sandbox_config *cfg, size_t *failed, int *e) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return -errno;
+  pid_t pid = fork();
+  if (pid < 0) {
+    int fe = errno;
+    close(p[0]);
+    close(p[1]);
+    return -fe;
   }
-  return 0;
+  if (pid == 0) {
+    int report[2] = {-1, 0};
+    if (sandbox_userns_join(sb->userns) < 0)
+      report[1] = errno;
+    for (size_t i = 0; report[1] == 0 && i < cfg->n_sysctls; i++)
+      if ((report[1] = -write_sysctl(cfg, i)) != 0)
+        report[0] = (int)i;
+    if (report[1] != 0 && write(p[1], report, sizeof report) < 0)
+      _exit(2);
+    _exit(report[1] != 0);
+  }
+  close(p[1]);
+  int report[2] = {-1, 0};
+  ssize_t n;
+  do
+    n = read(p[0], report, sizeof report);
+  while (n < 0 && errno == EINTR);
+  close(p[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (n == (ssize_t)sizeof report && report[1] != 0) {
+    *failed = (size_t)report[0];
+    *e = report[1];
+    return 1;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+/* Writes each sysctl into the current (the pod's) namespaces. */
+static int write_sysctls(const sandbox *sb, const sandbox_config *cfg, pv_err *err) {
+  if (cfg->n_sysctls == 0)
+    return 0;
+  size_t failed = 0;
+  int e = 0;
+  if (sb->userns >= 0) {
+    int rc = write_sysctls_as_pod_root(sb, cfg, &failed, &e);
+    if (rc < 0)
+      return pv_err_set(err, -rc, "sandbox: sysctls: a child in the pod's user namespace: %s", strerror(-rc));
+    if (rc == 0)
+      return 0;
+  } else {
+    for (failed = 0; failed < cfg->n_sysctls; failed++)
+      if ((e = -write_sysctl(cfg, failed)) != 0)
+        break;
+    if (e == 0)
+      return 0;
+  }
+  if (failed >= cfg->n_sysctls) /* joining the user namespace failed */
+    return pv_err_set(err, e, "sandbox: sysctls: join the pod's user namespace: %s", strerror(e));
+  return pv_err_set(err, e, "sandbox: sysctl %s=%s: %s", cfg->sysctls[failed].key, cfg->sysctls[failed].value,
+                    e == EIO ? "short write" : strerror(e));
 }
 
 void sandbox_init(sandbox *sb) {
@@ -201,7 +265,7 @@ int sandbox_enter(sandbox *sb, const sandbox_config *cfg, pv_err *err) {
     if (sandbox_link_up("lo", err) < 0)
       return -1;
   }
-  if (write_sysctls(cfg, err) < 0)
+  if (write_sysctls(sb, cfg, err) < 0)
     return -1;
   if (cfg->before_pid_ns != NULL)
     cfg->before_pid_ns(cfg->ctx);

@@ -374,8 +374,7 @@ static int setup(shim *sh, pv_err *err) {
   /* What a SIGKILLed keeper of this instance left (start_keeper removes
    * what another instance left). */
   clean_instance(sh, sh->paths.uid, false);
-  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->paths.pod_dir, p, err) < 0 ||
-      (sh->userns_base != 0 && placement_own_volumes(sh->paths.pod_dir, p, sh->userns_base, sh->userns_base, err) < 0))
+  if (pv_mkdir_p(state, 0700, err) < 0 || placement_prepare_volumes(sh->paths.pod_dir, p, sh->userns_base, err) < 0)
     return -1;
   sh->devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (shim_pause_new(&sh->pause, &sh->loop, &sh->sb, p->name, err) < 0 || setup_keeper(sh, err) < 0)

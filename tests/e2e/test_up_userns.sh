@@ -45,6 +45,9 @@ spec:
   hostUsers: false
   shareProcessNamespace: ${2:-false}
   terminationGracePeriodSeconds: 1
+  securityContext:
+    fsGroup: 2000
+    sysctls: [{name: kernel.shm_rmid_forced, value: "1"}]
   volumes:
   - name: e
     emptyDir: {}
@@ -65,6 +68,8 @@ spec:
       if echo x >> /h/f; then echo hostpath-write=yes; else echo hostpath-write=no; fi
       if echo y > /e/y && echo z > /z && echo p >> /etc/passwd; then echo writes=ok; else echo writes=failed; fi
       echo "mine=\$(ls -ln /z /e/y | awk '{print \$3":"\$4}' | tr '\n' ' ')"
+      echo "sysctl=\$(cat /proc/sys/kernel/shm_rmid_forced)"
+      echo "groups=\$(id -G)"
       echo "pause=\$(ps -o user,comm | grep -c '^root *podvisor-pause')"
       echo done
       exec sleep 3600
@@ -125,7 +130,13 @@ has one "map=0 16777216 65536"
 ok "up --userns-pool: root inside is uid 0, host uid 16777216, uid_map 0 16777216 65536"
 has one "busybox=0:0"
 has one "writes=ok"
-has one "mine=0:0 0:0 "
+has one "mine=0:2000 0:0 " # /e/y (setgid emptyDir of fsGroup), then /z
+# The pod's sysctls are written as its root, in the namespaces its user
+# namespace owns; fsGroup is a group of that namespace (host 16777216+2000).
+has one "sysctl=1"
+has one "groups=0 2000"
+[ "$(stat -c %g "$(poddir_of one)/volumes/e")" = $((16777216 + 2000)) ] ||
+  fail "the emptyDir's host group is $(stat -c %g "$(poddir_of one)/volumes/e"), want $((16777216 + 2000))"
 ok "the image keeps its owners; the rootfs (new and copied-up files) and an emptyDir are writable by root"
 has one "hostpath=secret"
 has one "hostpath-write=no"
