@@ -8,110 +8,80 @@
 
 #include "spec/spec.h"
 #include "tests/testutil.h"
+#include "tests/unit/spec_fixture.h"
 
-#define HEAD "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
-
-struct run {
-  spec_pod_list pods;
-  diag_list d;
-  int r;
-};
-
-static void parse(struct run *x, const char *yaml) {
-  memset(x, 0, sizeof *x);
-  diag_list_init(&x->d);
-  x->r = spec_parse_buffer("t.yaml", yaml, strlen(yaml), 0, &x->pods, &x->d);
-  char buf[1024];
-  for (size_t i = 0; i < x->d.n; i++) {
-    diag_format(&x->d.items[i], buf, sizeof buf);
-    fprintf(stderr, "  %s\n", buf);
-  }
-}
-
-static void done(struct run *x) {
-  spec_pod_list_free(&x->pods);
-  diag_list_free(&x->d);
-}
-
-/* Finds a diagnostic whose "path: message" contains text (and is at line,
- * when line > 0). */
-static const diag *find(const struct run *x, diag_severity sev, int line, const char *text) {
-  char buf[1024];
-  for (size_t i = 0; i < x->d.n; i++) {
-    const diag *d = &x->d.items[i];
-    snprintf(buf, sizeof buf, "%s: %s", d->path, d->message);
-    if (d->severity == sev && (line == 0 || d->line == line) && strstr(buf, text) != NULL)
-      return d;
-  }
-  return NULL;
-}
-
-#define EXPECT(x, sev, line, text) ck_assert_msg(find(x, sev, line, text) != NULL, "no diagnostic '%s'", text)
+#define EXPECT(x, sev, line, text)                                                                           \
+  ck_assert_msg(spec_run_find(x, sev, line, text) != NULL, "no diagnostic '%s'", text)
 
 /* One valid pod, and its hash. */
 static void hash_of(const char *yaml, char out[SPEC_HASH_HEX_LEN + 1], char ctr[SPEC_HASH_HEX_LEN + 1]) {
-  struct run x;
-  parse(&x, yaml);
+  spec_run x;
+  spec_run_parse(&x, yaml);
   ck_assert_int_eq(x.r, 0);
   ck_assert_uint_eq(x.pods.n, 1);
   memcpy(out, x.pods.items[0]->hash, SPEC_HASH_HEX_LEN + 1);
   if (ctr != NULL)
     memcpy(ctr, x.pods.items[0]->containers[0].hash, SPEC_HASH_HEX_LEN + 1);
-  done(&x);
+  spec_run_done(&x);
 }
 
 START_TEST(duplicate_keys) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    image: nginx\n");
+  spec_run x;
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    image: nginx\n");
   ck_assert_int_eq(x.r, -1);
   EXPECT(&x, DIAG_ERROR, 9, "spec.containers[0].image: duplicate key 'image' (first defined at line 8)");
-  ck_assert_int_eq(find(&x, DIAG_ERROR, 9, "duplicate")->col, 5);
+  ck_assert_int_eq(spec_run_find(&x, DIAG_ERROR, 9, "duplicate")->col, 5);
   ck_assert_uint_eq(x.pods.n, 0);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(did_you_mean) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    imagePulPolicy: Always\n    comand: [sh]\n");
+  spec_run x;
+  spec_run_parse(
+      &x,
+      HEAD "  containers:\n  - name: a\n    image: busybox\n    imagePulPolicy: Always\n    comand: [sh]\n");
   EXPECT(&x, DIAG_ERROR, 9, "unknown field 'imagePulPolicy'; did you mean 'imagePullPolicy'?");
   EXPECT(&x, DIAG_ERROR, 10, "unknown field 'comand'; did you mean 'command'?");
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    livenessProbe:\n      gRPC: {port: 1}\n");
+  spec_run_done(&x);
+  spec_run_parse(
+      &x, HEAD "  containers:\n  - name: a\n    image: busybox\n    livenessProbe:\n      gRPC: {port: 1}\n");
   EXPECT(&x, DIAG_ERROR, 10, "did you mean 'grpc'?");
-  done(&x);
-  parse(&x, HEAD "  restartPolicy: always\n  containers:\n  - name: a\n    image: busybox\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  restartPolicy: always\n  containers:\n  - name: a\n    image: busybox\n");
   EXPECT(&x, DIAG_ERROR, 6, "did you mean 'Always'?");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(misplaced_restart_policy) {
-  struct run x;
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  restartPolicy: Never\nspec:\n"
-            "  containers:\n  - name: a\n    image: busybox\n");
+  spec_run x;
+  spec_run_parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  restartPolicy: Never\nspec:\n"
+                     "  containers:\n  - name: a\n    image: busybox\n");
   ck_assert_int_eq(x.r, -1);
-  const diag *d = find(&x, DIAG_ERROR, 5, "metadata.restartPolicy: unknown field 'restartPolicy'");
+  const diag *d = spec_run_find(&x, DIAG_ERROR, 5, "metadata.restartPolicy: unknown field 'restartPolicy'");
   ck_assert_ptr_nonnull(d);
   ck_assert_int_eq(d->col, 3);
   ck_assert_ptr_nonnull(strstr(d->message, "belongs in spec"));
-  done(&x);
+  spec_run_done(&x);
   /* a container field under spec points at spec.containers[] */
-  parse(&x, HEAD "  image: busybox\n  containers:\n  - name: a\n    image: busybox\n");
+  spec_run_parse(&x, HEAD "  image: busybox\n  containers:\n  - name: a\n    image: busybox\n");
   EXPECT(&x, DIAG_ERROR, 6, "'image' belongs in spec.containers[]");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
-static const char block_pod[] = "# a comment\n" HEAD "  containers:\n  - name: web\n    image: busybox:1.36\n"
-                                "    command: [sh, -c, 'echo hi']\n    env:\n    - name: A\n      value: \"1\"\n"
-                                "    resources:\n      limits: {cpu: 500m, memory: 64Mi}\n";
-static const char flow_pod[] = "{\"kind\": \"Pod\", \"apiVersion\": \"v1\", # flow\n"
-                               " \"spec\": {\"containers\": [{\"image\": \"busybox:1.36\", \"name\": \"web\",\n"
-                               "   \"resources\": {\"limits\": {\"memory\": \"64Mi\", \"cpu\": \"0.5\",},},\n"
-                               "   \"env\": [{\"value\": '1', \"name\": A}],\n"
-                               "   \"command\": [\"sh\", \"-c\", \"echo hi\"],}]},\n"
-                               " \"metadata\": {\"name\": \"web\", \"namespace\": \"default\"}}\n";
+static const char block_pod[] =
+    "# a comment\n" HEAD "  containers:\n  - name: web\n    image: busybox:1.36\n"
+    "    command: [sh, -c, 'echo hi']\n    env:\n    - name: A\n      value: \"1\"\n"
+    "    resources:\n      limits: {cpu: 500m, memory: 64Mi}\n";
+static const char flow_pod[] =
+    "{\"kind\": \"Pod\", \"apiVersion\": \"v1\", # flow\n"
+    " \"spec\": {\"containers\": [{\"image\": \"busybox:1.36\", \"name\": \"web\",\n"
+    "   \"resources\": {\"limits\": {\"memory\": \"64Mi\", \"cpu\": \"0.5\",},},\n"
+    "   \"env\": [{\"value\": '1', \"name\": A}],\n"
+    "   \"command\": [\"sh\", \"-c\", \"echo hi\"],}]},\n"
+    " \"metadata\": {\"name\": \"web\", \"namespace\": \"default\"}}\n";
 
 START_TEST(flow_style_and_hash_stability) {
   char a[65], b[65], ca[65], cb[65];
@@ -160,66 +130,71 @@ START_TEST(hash_changes) {
 END_TEST
 
 START_TEST(anchors_merge_and_bombs) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - &base\n    name: a\n    image: busybox\n    env: &env [{name: X, value: z}]\n"
-                 "  - <<: *base\n    name: b\n    env: *env\n");
+  spec_run x;
+  spec_run_parse(
+      &x,
+      HEAD "  containers:\n  - &base\n    name: a\n    image: busybox\n    env: &env [{name: X, value: z}]\n"
+           "  - <<: *base\n    name: b\n    env: *env\n");
   ck_assert_int_eq(x.r, 0);
   ck_assert_uint_eq(x.pods.items[0]->n_containers, 2);
   ck_assert_str_eq(x.pods.items[0]->containers[1].name, "b");
   ck_assert_str_eq(x.pods.items[0]->containers[1].image, "busybox");
   ck_assert_str_eq(x.pods.items[0]->containers[1].env.items[0].value, "z");
-  done(&x);
+  spec_run_done(&x);
   /* a billion laughs is refused, not expanded */
   char bomb[4096] = "a: &a [x,x,x,x,x,x,x,x,x,x]\n";
   for (int i = 1; i < 9; i++) {
     char line[128];
-    snprintf(line, sizeof line, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", 'a' + i, 'a' + i, 'a' + i - 1,
-             'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1,
-             'a' + i - 1);
+    snprintf(line, sizeof line, "%c: &%c [*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c,*%c]\n", 'a' + i, 'a' + i,
+             'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1, 'a' + i - 1,
+             'a' + i - 1, 'a' + i - 1, 'a' + i - 1);
     strcat(bomb, line);
   }
-  parse(&x, bomb);
+  spec_run_parse(&x, bomb);
   ck_assert_int_eq(x.r, -1);
   EXPECT(&x, DIAG_ERROR, 0, "alias bomb");
-  done(&x);
-  parse(&x, "a: *nope\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "a: *nope\n");
   EXPECT(&x, DIAG_ERROR, 1, "refers to no earlier complete anchor");
-  done(&x);
+  spec_run_done(&x);
   /* deep nesting is bounded */
   char deep[600];
   memset(deep, '[', 500);
   deep[500] = '\0';
-  parse(&x, deep);
+  spec_run_parse(&x, deep);
   ck_assert_int_eq(x.r, -1);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(multi_document) {
-  struct run x;
-  parse(&x, "---\n" HEAD "  containers:\n  - name: a\n    image: busybox\n---\n---\n"
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: B\n    image: x\n"
-            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
+  spec_run x;
+  spec_run_parse(
+      &x,
+      "---\n" HEAD "  containers:\n  - name: a\n    image: busybox\n---\n---\n"
+      "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: B\n    image: x\n"
+      "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
   ck_assert_int_eq(x.r, -1);
   ck_assert_uint_eq(x.pods.n, 1); /* only the valid pod is returned */
   ck_assert_str_eq(x.pods.items[0]->name, "web");
   EXPECT(&x, DIAG_ERROR, 18, "spec.containers[0].name: invalid container name 'B'");
   EXPECT(&x, DIAG_ERROR, 22, "kind Deployment is not supported yet (podvisor runs kind: Pod)");
-  done(&x);
-  parse(&x, "---\n---\n# only a comment\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "---\n---\n# only a comment\n");
   ck_assert_int_eq(x.r, 0);
   ck_assert_uint_eq(x.pods.n + x.d.n, 0);
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n---\n" HEAD
-                 "  containers:\n  - name: a\n    image: busybox\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n---\n" HEAD
+                          "  containers:\n  - name: a\n    image: busybox\n");
   EXPECT(&x, DIAG_ERROR, 13, "pod default/web is defined twice");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(type_errors) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    command: sleep 1\n    ports:\n"
+  spec_run x;
+  spec_run_parse(&x, HEAD
+                 "  containers:\n  - name: a\n    image: busybox\n    command: sleep 1\n    ports:\n"
                  "    - containerPort: \"80\"\n    env:\n    - name: A\n      value: yes\n    tty: \"true\"\n"
                  "    args: [1, null]\n  hostNetwork: 1\n  volumes: {}\n");
   EXPECT(&x, DIAG_ERROR, 9, "spec.containers[0].command: expected a list of strings, got a string");
@@ -230,22 +205,24 @@ START_TEST(type_errors) {
   EXPECT(&x, DIAG_ERROR, 16, "args[1]: expected a string, got null");
   EXPECT(&x, DIAG_ERROR, 17, "spec.hostNetwork: expected a boolean");
   EXPECT(&x, DIAG_ERROR, 18, "spec.volumes: expected a list");
-  done(&x);
-  parse(&x, "- a\n- b\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "- a\n- b\n");
   EXPECT(&x, DIAG_ERROR, 1, "must be a mapping");
-  done(&x);
-  parse(&x, "a: [b\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "a: [b\n");
   EXPECT(&x, DIAG_ERROR, 2, "YAML syntax error");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(defaults) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    resources:\n      limits: {cpu: 0.1, "
-                 "memory: 64Mi, ephemeral-storage: 1G}\n    livenessProbe:\n      tcpSocket: {port: http}\n"
-                 "    ports: [{containerPort: 80, name: http}]\n  - name: b\n    image: reg.io:5000/busybox:1.36\n"
-                 "    resources: {requests: {cpu: 250m}}\n  - name: c\n    image: busybox@sha256:abc\n");
+  spec_run x;
+  spec_run_parse(
+      &x,
+      HEAD "  containers:\n  - name: a\n    image: busybox\n    resources:\n      limits: {cpu: 0.1, "
+           "memory: 64Mi, ephemeral-storage: 1G}\n    livenessProbe:\n      tcpSocket: {port: http}\n"
+           "    ports: [{containerPort: 80, name: http}]\n  - name: b\n    image: reg.io:5000/busybox:1.36\n"
+           "    resources: {requests: {cpu: 250m}}\n  - name: c\n    image: busybox@sha256:abc\n");
   ck_assert_int_eq(x.r, 0);
   const spec_pod *p = x.pods.items[0];
   ck_assert_str_eq(p->ns, "default");
@@ -278,68 +255,72 @@ START_TEST(defaults) {
   ck_assert_int_eq(spec_probe_port(a, &a->liveness), 80);
   ck_assert_int_eq(a->readiness.kind, SPEC_PROBE_NONE);
   ck_assert_int_eq(a->security.run_as_user, -1);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(warned_and_refused) {
-  struct run x;
-  parse(&x, HEAD "  nodeSelector: {disk: ssd}\n  tolerations: []\n  hostPID: false\n  dnsPolicy: Default\n"
-                 "  securityContext: {runAsUser: 1000, fsGroup: 2000, seccompProfile: {type: RuntimeDefault}}\n"
-                 "  containers:\n  - name: a\n    image: busybox\n    envFrom: [{configMapRef: {name: x}}]\n"
-                 "    terminationMessagePath: /dev/termination-log\n    ports: [{containerPort: 80, hostPort: 8080}]\n"
-                 "    lifecycle: {preStop: {httpGet: {port: 80}}}\n  hostIPC: true\n  volumes:\n  - name: v\n"
-                 "    secret: {secretName: s}\n");
+  spec_run x;
+  spec_run_parse(
+      &x, HEAD
+      "  nodeSelector: {disk: ssd}\n  tolerations: []\n  hostPID: false\n  dnsPolicy: Default\n"
+      "  securityContext: {runAsUser: 1000, fsGroup: 2000, seccompProfile: {type: RuntimeDefault}}\n"
+      "  containers:\n  - name: a\n    image: busybox\n    envFrom: [{configMapRef: {name: x}}]\n"
+      "    terminationMessagePath: /dev/termination-log\n    ports: [{containerPort: 80, hostPort: 8080}]\n"
+      "    lifecycle: {preStop: {httpGet: {port: 80}}}\n  hostIPC: true\n  volumes:\n  - name: v\n"
+      "    secret: {secretName: s}\n");
   EXPECT(&x, DIAG_WARNING, 6, "spec.nodeSelector: ignored: a scheduling setting");
-  ck_assert_ptr_null(find(&x, DIAG_WARNING, 7, "tolerations")); /* empty: nothing to ignore */
-  ck_assert_ptr_null(find(&x, DIAG_ERROR, 8, "hostPID"));      /* false is the default */
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_WARNING, 7, "tolerations")); /* empty: nothing to ignore */
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_ERROR, 8, "hostPID"));       /* false is the default */
   EXPECT(&x, DIAG_WARNING, 9, "spec.dnsPolicy: ignored");
-  ck_assert_ptr_null(find(&x, DIAG_ERROR, 10, "fsGroup")); /* supported */
-  ck_assert_ptr_null(find(&x, DIAG_WARNING, 10, "seccompProfile")); /* applied */
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_ERROR, 10, "fsGroup"));          /* supported */
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_WARNING, 10, "seccompProfile")); /* applied */
   EXPECT(&x, DIAG_ERROR, 14, "spec.containers[0].envFrom: not supported by podvisor");
   EXPECT(&x, DIAG_WARNING, 15, "terminationMessagePath: ignored");
   EXPECT(&x, DIAG_ERROR, 16, "ports[0].hostPort: not supported by podvisor");
   EXPECT(&x, DIAG_ERROR, 17, "lifecycle.preStop.httpGet: not supported by podvisor");
-  ck_assert_ptr_null(find(&x, DIAG_ERROR, 18, "hostIPC")); /* supported */
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_ERROR, 18, "hostIPC")); /* supported */
   EXPECT(&x, DIAG_ERROR, 21, "spec.volumes[0].secret: not supported by podvisor");
   ck_assert_uint_eq(x.pods.n, 0);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(https_probe_refused) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
-                 "    livenessProbe: {httpGet: {port: 80, scheme: HTTPS}}\n"
-                 "    readinessProbe:\n      httpGet:\n        port: 80\n        scheme: HTTP\n"
-                 "        httpHeaders: [{name: X-Probe, value: ready}]\n");
+  spec_run x;
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
+                          "    livenessProbe: {httpGet: {port: 80, scheme: HTTPS}}\n"
+                          "    readinessProbe:\n      httpGet:\n        port: 80\n        scheme: HTTP\n"
+                          "        httpHeaders: [{name: X-Probe, value: ready}]\n");
   EXPECT(&x, DIAG_ERROR, 9, "livenessProbe.httpGet.scheme: scheme HTTPS is not supported");
-  ck_assert_ptr_null(find(&x, DIAG_ERROR, 0, "readinessProbe"));
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_ERROR, 0, "readinessProbe"));
   ck_assert_uint_eq(x.pods.n, 0);
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
-                 "    readinessProbe:\n      httpGet:\n        port: 80\n"
-                 "        httpHeaders: [{name: X-Probe, value: ready}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
+                          "    readinessProbe:\n      httpGet:\n        port: 80\n"
+                          "        httpHeaders: [{name: X-Probe, value: ready}]\n");
   ck_assert_int_eq(x.r, 0);
   const spec_kvs *h = &x.pods.items[0]->containers[0].readiness.http_headers;
   ck_assert_uint_eq(h->n, 1);
   ck_assert_str_eq(h->items[0].key, "X-Probe");
   ck_assert_str_eq(h->items[0].value, "ready");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(validation_rules) {
-  struct run x;
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Web_1\n  labels: {\"a b\": x}\nspec:\n"
-            "  initContainers:\n  - name: a\n    image: busybox\n    livenessProbe: {exec: {command: [true]}}\n"
-            "  containers:\n  - name: a\n    image: ' busybox'\n    resources:\n      requests: {cpu: '2', memory: 1KB}\n"
-            "      limits: {cpu: '1', memory: -1Gi, nvidia.com/gpu: 1}\n"
-            "    volumeMounts: [{name: dta, mountPath: data}]\n"
-            "    readinessProbe: {exec: {command: [x]}, httpGet: {port: 7000}}\n"
-            "    livenessProbe: {tcpSocket: {port: 70000}, successThreshold: 2}\n"
-            "    ports: [{containerPort: 0, name: Http}]\n  volumes:\n  - name: data\n    emptyDir: {}\n"
-            "  - name: data\n    hostPath: {path: /a/../b, type: Dir}\n");
+  spec_run x;
+  spec_run_parse(
+      &x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Web_1\n  labels: {\"a b\": x}\nspec:\n"
+          "  initContainers:\n  - name: a\n    image: busybox\n    livenessProbe: {exec: {command: [true]}}\n"
+          "  containers:\n  - name: a\n    image: ' busybox'\n    resources:\n      requests: {cpu: '2', "
+          "memory: 1KB}\n"
+          "      limits: {cpu: '1', memory: -1Gi, nvidia.com/gpu: 1}\n"
+          "    volumeMounts: [{name: dta, mountPath: data}]\n"
+          "    readinessProbe: {exec: {command: [x]}, httpGet: {port: 7000}}\n"
+          "    livenessProbe: {tcpSocket: {port: 70000}, successThreshold: 2}\n"
+          "    ports: [{containerPort: 0, name: Http}]\n  volumes:\n  - name: data\n    emptyDir: {}\n"
+          "  - name: data\n    hostPath: {path: /a/../b, type: Dir}\n");
   EXPECT(&x, DIAG_ERROR, 4, "metadata.name: invalid pod name 'Web_1'");
   EXPECT(&x, DIAG_ERROR, 5, "invalid label key 'a b'");
   EXPECT(&x, DIAG_ERROR, 10, "may not be set for an init container unless its restartPolicy is Always");
@@ -349,7 +330,8 @@ START_TEST(validation_rules) {
   EXPECT(&x, DIAG_ERROR, 15, "requests.cpu: request 2 must be less than or equal to the limit 1");
   EXPECT(&x, DIAG_ERROR, 16, "limits.memory: must not be negative");
   EXPECT(&x, DIAG_ERROR, 16, "limits.nvidia.com/gpu: not supported by podvisor: extended resources");
-  EXPECT(&x, DIAG_ERROR, 17, "volumeMounts[0].name: volume 'dta' is not declared in spec.volumes; did you mean 'data'?");
+  EXPECT(&x, DIAG_ERROR, 17,
+         "volumeMounts[0].name: volume 'dta' is not declared in spec.volumes; did you mean 'data'?");
   EXPECT(&x, DIAG_ERROR, 17, "mountPath: must be an absolute path");
   EXPECT(&x, DIAG_ERROR, 18, "readinessProbe: a probe may not specify more than one handler");
   EXPECT(&x, DIAG_ERROR, 19, "tcpSocket.port: port must be between 1 and 65535");
@@ -359,16 +341,17 @@ START_TEST(validation_rules) {
   EXPECT(&x, DIAG_ERROR, 24, "spec.volumes[1].name: duplicate volume name 'data'");
   EXPECT(&x, DIAG_ERROR, 25, "hostPath.path: must not contain '..'");
   EXPECT(&x, DIAG_ERROR, 25, "hostPath.type: unsupported value 'Dir'");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(podvisor_annotations) {
-  struct run x;
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
-            "    podvisor.io/backoff-initial: 200ms\n    podvisor.io/backoff-max: 1m30s\n"
-            "    podvisor.io/backoff-reset: 5m\n    podvisor.io/start-limit: 5/60s\n    other.io/x: z\n"
-            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  spec_run x;
+  spec_run_parse(&x,
+                 "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+                 "    podvisor.io/backoff-initial: 200ms\n    podvisor.io/backoff-max: 1m30s\n"
+                 "    podvisor.io/backoff-reset: 5m\n    podvisor.io/start-limit: 5/60s\n    other.io/x: z\n"
+                 "spec:\n  containers: [{name: a, image: busybox}]\n");
   ck_assert_int_eq(x.r, 0);
   const spec_pod *p = x.pods.items[0];
   ck_assert_uint_eq(p->backoff_initial_ms, 200);
@@ -377,71 +360,76 @@ START_TEST(podvisor_annotations) {
   ck_assert_uint_eq(p->start_limit_count, 5);
   ck_assert_uint_eq(p->start_limit_window_ms, 60000);
   ck_assert_uint_eq(p->annotations.n, 5);
-  done(&x);
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
-            "    podvisor.io/backoff-initial: 10x\n    podvisor.io/backof-max: 1s\n    podvisor.io/start-limit: \"5\"\n"
-            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+                     "    podvisor.io/backoff-initial: 10x\n    podvisor.io/backof-max: 1s\n    "
+                     "podvisor.io/start-limit: \"5\"\n"
+                     "spec:\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 6, "podvisor.io/backoff-initial: invalid duration '10x'");
-  EXPECT(&x, DIAG_ERROR, 7, "unknown podvisor annotation 'podvisor.io/backof-max'; did you mean 'podvisor.io/backoff-max'?");
+  EXPECT(&x, DIAG_ERROR, 7,
+         "unknown podvisor annotation 'podvisor.io/backof-max'; did you mean 'podvisor.io/backoff-max'?");
   EXPECT(&x, DIAG_ERROR, 8, "invalid start limit '5'");
-  done(&x);
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
-            "    podvisor.io/backoff-initial: 1m\n    podvisor.io/backoff-max: 10s\n"
-            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+                     "    podvisor.io/backoff-initial: 1m\n    podvisor.io/backoff-max: 10s\n"
+                     "spec:\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "is smaller than podvisor.io/backoff-initial");
-  done(&x);
+  spec_run_done(&x);
   /* Zero initial backoff means "restart at once"; a zero maximum or reset is refused. */
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
-            "    podvisor.io/backoff-initial: \"0\"\n"
-            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+                     "    podvisor.io/backoff-initial: \"0\"\n"
+                     "spec:\n  containers: [{name: a, image: busybox}]\n");
   ck_assert_int_eq(x.r, 0);
   ck_assert_uint_eq(x.pods.items[0]->backoff_initial_ms, 0);
-  done(&x);
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
-            "    podvisor.io/backoff-initial: \"0\"\n    podvisor.io/backoff-max: \"0\"\n"
-            "    podvisor.io/backoff-reset: 0s\n"
-            "spec:\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations:\n"
+                     "    podvisor.io/backoff-initial: \"0\"\n    podvisor.io/backoff-max: \"0\"\n"
+                     "    podvisor.io/backoff-reset: 0s\n"
+                     "spec:\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "podvisor.io/backoff-max: must be greater than 0");
   EXPECT(&x, DIAG_ERROR, 8, "podvisor.io/backoff-reset: must be greater than 0");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(host_users_tri_state) {
-  struct run x;
+  spec_run x;
   static const char *const ins[] = {"", "  hostUsers: true\n", "  hostUsers: false\n"};
   static const int want[] = {-1, 1, 0};
   for (int i = 0; i < 3; i++) {
     char y[512];
     snprintf(y, sizeof y, HEAD "%s  containers: [{name: a, image: busybox}]\n", ins[i]);
-    parse(&x, y);
+    spec_run_parse(&x, y);
     ck_assert_int_eq(x.r, 0);
     ck_assert_int_eq(x.pods.items[0]->host_users, want[i]);
-    done(&x);
+    spec_run_done(&x);
   }
-  parse(&x, HEAD "  hostNetwork: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_parse(&x,
+                 HEAD "  hostNetwork: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostNetwork: true");
-  done(&x);
-  parse(&x, HEAD "  hostPID: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  hostPID: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostPID: true");
-  done(&x);
-  parse(&x, HEAD "  hostIPC: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  hostIPC: true\n  hostUsers: false\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 7, "hostUsers: false cannot be combined with hostIPC: true");
-  done(&x);
-  parse(&x, HEAD "  hostUsers: 0\n  containers: [{name: a, image: busybox}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  hostUsers: 0\n  containers: [{name: a, image: busybox}]\n");
   EXPECT(&x, DIAG_ERROR, 6, "expected a boolean");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(security_and_sidecars) {
-  struct run x;
-  parse(&x, HEAD "  securityContext: {runAsUser: 1000, runAsNonRoot: true}\n  hostNetwork: true\n"
-                 "  initContainers:\n  - name: side\n    image: busybox\n    restartPolicy: Always\n"
-                 "    readinessProbe: {httpGet: {port: 8080, path: /ready}}\n"
-                 "  - name: once\n    image: busybox\n  containers:\n  - name: a\n    image: busybox\n"
-                 "    ports: [{containerPort: 8080}]\n"
-                 "    securityContext:\n      runAsUser: 2000\n      capabilities: {drop: [all], add: [net_admin, CAP_SYS_TIME]}\n");
+  spec_run x;
+  spec_run_parse(&x,
+                 HEAD "  securityContext: {runAsUser: 1000, runAsNonRoot: true}\n  hostNetwork: true\n"
+                      "  initContainers:\n  - name: side\n    image: busybox\n    restartPolicy: Always\n"
+                      "    readinessProbe: {httpGet: {port: 8080, path: /ready}}\n"
+                      "  - name: once\n    image: busybox\n  containers:\n  - name: a\n    image: busybox\n"
+                      "    ports: [{containerPort: 8080}]\n"
+                      "    securityContext:\n      runAsUser: 2000\n      capabilities: {drop: [all], add: "
+                      "[net_admin, CAP_SYS_TIME]}\n");
   ck_assert_int_eq(x.r, 0);
   const spec_pod *p = x.pods.items[0];
   ck_assert(p->init_containers[0].sidecar);
@@ -456,15 +444,16 @@ START_TEST(security_and_sidecars) {
   ck_assert_str_eq(a->security.cap_add.argv[1], "SYS_TIME");
   ck_assert_int_eq(a->ports[0].host_port, 8080); /* hostNetwork defaults hostPort */
   ck_assert_ptr_null(p->effective_hostname);
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    restartPolicy: Always\n"
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD
+                 "  containers:\n  - name: a\n    image: busybox\n    restartPolicy: Always\n"
                  "    securityContext: {runAsUser: 0, runAsNonRoot: true, capabilities: {add: [SYS_ADMN]}}\n"
                  "  initContainers:\n  - name: i\n    image: busybox\n    restartPolicy: OnFailure\n");
   EXPECT(&x, DIAG_ERROR, 9, "may not be set for app containers");
   EXPECT(&x, DIAG_ERROR, 10, "unknown capability 'SYS_ADMN'; did you mean 'SYS_ADMIN'?");
   EXPECT(&x, DIAG_ERROR, 10, "runAsNonRoot is true but runAsUser is 0");
   EXPECT(&x, DIAG_ERROR, 14, "an init container's restartPolicy may only be Always");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
@@ -524,7 +513,7 @@ START_TEST(garbage_never_crashes) {
   check_verdict(seed, sizeof seed - 1, r, errno, &pods, &d);
   ck_assert_int_eq(r, -1);
   ck_assert_uint_eq(d.errors, 1);
-  ck_assert_ptr_nonnull(find(&(struct run){.d = d}, DIAG_ERROR, 10, "unknown field 'value'"));
+  ck_assert_ptr_nonnull(spec_run_find(&(spec_run){.d = d}, DIAG_ERROR, 10, "unknown field 'value'"));
   ck_assert_uint_eq(pods.n, 1);
   ck_assert_uint_eq(pods.items[0]->error_count, 1);
   ck_assert_uint_eq(pods.items[0]->n_containers, 2);
@@ -588,36 +577,38 @@ END_TEST
 /* metadata.uid names directories and a cgroup: only Kubernetes' uid shape
  * passes, and spec_pod_uid() is the one derivation every user shares. */
 START_TEST(uid_shape) {
-  static const char *const bad[] = {"../../victim", "a/b", ".hidden", "..", "UPPER", "-x", "x-",
-                                    "0123456789012345678901234567890123456789012345678901234567890123"};
+  static const char *const bad[] = {
+      "../../victim", "a/b", ".hidden", "..",
+      "UPPER",        "-x",  "x-",      "0123456789012345678901234567890123456789012345678901234567890123"};
   char yaml[512];
-  struct run x;
+  spec_run x;
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     snprintf(yaml, sizeof yaml,
              "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  uid: \"%s\"\nspec:\n"
              "  containers:\n  - name: c\n    image: busybox\n",
              bad[i]);
-    parse(&x, yaml);
+    spec_run_parse(&x, yaml);
     ck_assert_msg(x.r < 0, "uid '%s' accepted", bad[i]);
     EXPECT(&x, DIAG_ERROR, 5, "metadata.uid: invalid uid");
-    done(&x);
+    spec_run_done(&x);
   }
-  parse(&x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  uid: 6f1c2a9e-3b4d-4e5f-8a7b-0c1d2e3f4a5b\n"
-            "spec:\n  containers:\n  - name: c\n    image: busybox\n");
+  spec_run_parse(
+      &x, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  uid: 6f1c2a9e-3b4d-4e5f-8a7b-0c1d2e3f4a5b\n"
+          "spec:\n  containers:\n  - name: c\n    image: busybox\n");
   ck_assert_int_eq(x.r, 0);
   char uid[SPEC_POD_UID_LEN + 1];
   spec_pod_uid(x.pods.items[0], NULL, uid);
   ck_assert_str_eq(uid, "6f1c2a9e-3b4d-4e");
   ck_assert(spec_uid_is_safe(uid));
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: c\n    image: busybox\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  containers:\n  - name: c\n    image: busybox\n");
   ck_assert_int_eq(x.r, 0);
   spec_pod_uid(x.pods.items[0], NULL, uid);
   ck_assert_str_eq(uid, "82b3ade9d00cd164"); /* sha256("default/web") */
   char scoped[SPEC_POD_UID_LEN + 1];
   spec_pod_uid(x.pods.items[0], "/var/lib/podvisor", scoped);
   ck_assert_str_ne(uid, scoped);
-  done(&x);
+  spec_run_done(&x);
   ck_assert(!spec_uid_is_safe("../x"));
   ck_assert(!spec_uid_is_safe("a/b"));
   ck_assert(!spec_uid_is_safe(""));
@@ -632,11 +623,11 @@ static void key_of(const char *meta, char out[SPEC_POD_UID_LEN + 1]) {
            "apiVersion: v1\nkind: Pod\nmetadata:\n%sspec:\n  containers:\n  - name: c\n"
            "    image: busybox\n",
            meta);
-  struct run x;
-  parse(&x, yaml);
+  spec_run x;
+  spec_run_parse(&x, yaml);
   ck_assert_int_eq(x.r, 0);
   spec_pod_key(x.pods.items[0], out);
-  done(&x);
+  spec_run_done(&x);
 }
 
 START_TEST(pod_key) {
@@ -658,14 +649,14 @@ END_TEST
 /* volumeMounts[].recursiveReadOnly, with Kubernetes' validation: Enabled
  * and IfPossible only on a readOnly mount without propagation. */
 START_TEST(recursive_read_only) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
-                 "    - {name: v, mountPath: /a, readOnly: true, recursiveReadOnly: Enabled}\n"
-                 "    - {name: v, mountPath: /b, readOnly: true, recursiveReadOnly: IfPossible, "
-                 "mountPropagation: None}\n"
-                 "    - {name: v, mountPath: /c, recursiveReadOnly: Disabled}\n"
-                 "    - {name: v, mountPath: /d, readOnly: true}\n"
-                 "  volumes: [{name: v, emptyDir: {}}]\n");
+  spec_run x;
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
+                          "    - {name: v, mountPath: /a, readOnly: true, recursiveReadOnly: Enabled}\n"
+                          "    - {name: v, mountPath: /b, readOnly: true, recursiveReadOnly: IfPossible, "
+                          "mountPropagation: None}\n"
+                          "    - {name: v, mountPath: /c, recursiveReadOnly: Disabled}\n"
+                          "    - {name: v, mountPath: /d, readOnly: true}\n"
+                          "  volumes: [{name: v, emptyDir: {}}]\n");
   ck_assert_int_eq(x.r, 0);
   const spec_container *c = &x.pods.items[0]->containers[0];
   ck_assert_uint_eq(c->n_mounts, 4);
@@ -673,14 +664,14 @@ START_TEST(recursive_read_only) {
   ck_assert_int_eq(c->mounts[1].recursive_read_only, SPEC_RRO_IF_POSSIBLE);
   ck_assert_int_eq(c->mounts[2].recursive_read_only, SPEC_RRO_DISABLED);
   ck_assert_int_eq(c->mounts[3].recursive_read_only, SPEC_RRO_DISABLED);
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
-                 "    - {name: v, mountPath: /a, recursiveReadOnly: Enabled}\n"
-                 "    - {name: v, mountPath: /b, readOnly: false, recursiveReadOnly: IfPossible}\n"
-                 "    - {name: v, mountPath: /c, readOnly: true, recursiveReadOnly: enabled}\n"
-                 "    - {name: v, mountPath: /d, readOnly: true, recursiveReadOnly: Enabled,\n"
-                 "       mountPropagation: HostToContainer}\n"
-                 "  volumes: [{name: v, emptyDir: {}}]\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n    volumeMounts:\n"
+                          "    - {name: v, mountPath: /a, recursiveReadOnly: Enabled}\n"
+                          "    - {name: v, mountPath: /b, readOnly: false, recursiveReadOnly: IfPossible}\n"
+                          "    - {name: v, mountPath: /c, readOnly: true, recursiveReadOnly: enabled}\n"
+                          "    - {name: v, mountPath: /d, readOnly: true, recursiveReadOnly: Enabled,\n"
+                          "       mountPropagation: HostToContainer}\n"
+                          "  volumes: [{name: v, emptyDir: {}}]\n");
   EXPECT(&x, DIAG_ERROR, 10,
          "spec.containers[0].volumeMounts[0].recursiveReadOnly: may only be specified when readOnly is true");
   EXPECT(&x, DIAG_ERROR, 11,
@@ -689,9 +680,9 @@ START_TEST(recursive_read_only) {
   EXPECT(&x, DIAG_ERROR, 13,
          "volumeMounts[3].recursiveReadOnly: may only be specified when mountPropagation is None or not "
          "specified");
-  ck_assert_ptr_null(find(&x, DIAG_ERROR, 0, "recursive read-only mounts are not implemented"));
+  ck_assert_ptr_null(spec_run_find(&x, DIAG_ERROR, 0, "recursive read-only mounts are not implemented"));
   ck_assert_uint_eq(x.pods.n, 0);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
@@ -726,44 +717,47 @@ static char *many_containers(size_t n_init, size_t n) {
   if (n_init > 0)
     len += (size_t)snprintf(y + len, cap - len, "  initContainers:\n");
   for (size_t i = 0; i < n_init; i++)
-    len += (size_t)snprintf(y + len, cap - len, "  - name: i%zu\n    image: busybox\n    command: [sleep]\n", i);
+    len +=
+        (size_t)snprintf(y + len, cap - len, "  - name: i%zu\n    image: busybox\n    command: [sleep]\n", i);
   len += (size_t)snprintf(y + len, cap - len, "  containers:\n");
   for (size_t i = 0; i < n; i++)
-    len += (size_t)snprintf(y + len, cap - len, "  - name: c%zu\n    image: busybox\n    command: [sleep]\n", i);
+    len +=
+        (size_t)snprintf(y + len, cap - len, "  - name: c%zu\n    image: busybox\n    command: [sleep]\n", i);
   return y;
 }
 
 /* SPEC_MAX_CONTAINERS, init and app containers together: at the limit the
  * pod is valid; one more is an error pointing at that container. */
 START_TEST(container_limit) {
-  struct run x;
+  spec_run x;
   char *y = many_containers(0, SPEC_MAX_CONTAINERS);
-  parse(&x, y);
+  spec_run_parse(&x, y);
   ck_assert_int_eq(x.r, 0);
   ck_assert_uint_eq(x.pods.items[0]->n_containers, SPEC_MAX_CONTAINERS);
-  done(&x);
+  spec_run_done(&x);
   free(y);
   y = many_containers(0, SPEC_MAX_CONTAINERS + 1);
-  parse(&x, y);
+  spec_run_parse(&x, y);
   ck_assert_int_eq(x.r, -1);
   /* containers[1024] starts at line 7 + 3 * 1024 = 3079 */
-  const diag *d = find(&x, DIAG_ERROR, 7 + 3 * SPEC_MAX_CONTAINERS, "spec.containers[1024]: too many containers");
+  const diag *d = spec_run_find(&x, DIAG_ERROR, 7 + 3 * SPEC_MAX_CONTAINERS,
+                                "spec.containers[1024]: too many containers");
   ck_assert_ptr_nonnull(d);
   ck_assert_ptr_nonnull(strstr(d->message, "at most 1024"));
   ck_assert_ptr_nonnull(strstr(d->message, "has 1025"));
   ck_assert_int_eq(d->col, 5);
-  done(&x);
+  spec_run_done(&x);
   free(y);
   y = many_containers(2, SPEC_MAX_CONTAINERS - 1); /* 1025 together */
-  parse(&x, y);
+  spec_run_parse(&x, y);
   ck_assert_int_eq(x.r, -1);
   EXPECT(&x, DIAG_ERROR, 0, "spec.containers[1022]: too many containers");
-  done(&x);
+  spec_run_done(&x);
   free(y);
   y = many_containers(2, SPEC_MAX_CONTAINERS - 2);
-  parse(&x, y);
+  spec_run_parse(&x, y);
   ck_assert_int_eq(x.r, 0);
-  done(&x);
+  spec_run_done(&x);
   free(y);
 }
 END_TEST

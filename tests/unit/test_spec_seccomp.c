@@ -9,62 +9,30 @@
 #include "spec/spec.h"
 #include "supervisor/proto/podjson.h"
 #include "tests/testutil.h"
-
-#define HEAD "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
-
-struct run {
-  spec_pod_list pods;
-  diag_list d;
-  int r;
-};
-
-static void parse(struct run *x, const char *yaml) {
-  memset(x, 0, sizeof *x);
-  diag_list_init(&x->d);
-  x->r = spec_parse_buffer("t.yaml", yaml, strlen(yaml), 0, &x->pods, &x->d);
-  char buf[1024];
-  for (size_t i = 0; i < x->d.n; i++) {
-    diag_format(&x->d.items[i], buf, sizeof buf);
-    fprintf(stderr, "  %s\n", buf);
-  }
-}
-
-static void done(struct run *x) {
-  spec_pod_list_free(&x->pods);
-  diag_list_free(&x->d);
-}
-
-static bool has_diag(const struct run *x, diag_severity sev, const char *text) {
-  char buf[1024];
-  for (size_t i = 0; i < x->d.n; i++) {
-    snprintf(buf, sizeof buf, "%s: %s", x->d.items[i].path, x->d.items[i].message);
-    if (x->d.items[i].severity == sev && strstr(buf, text) != NULL)
-      return true;
-  }
-  return false;
-}
+#include "tests/unit/spec_fixture.h"
 
 START_TEST(unset_is_runtime_default_and_no_warning) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n");
+  spec_run x;
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n");
   ck_assert_int_eq(x.r, 0);
   ck_assert_int_eq(x.pods.items[0]->containers[0].security.seccomp, SPEC_SECCOMP_UNSET);
-  done(&x);
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
-                 "    securityContext: {seccompProfile: {type: RuntimeDefault}}\n");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
+                          "    securityContext: {seccompProfile: {type: RuntimeDefault}}\n");
   ck_assert_int_eq(x.r, 0);
   ck_assert_uint_eq(x.d.n, 0);
   ck_assert_int_eq(x.pods.items[0]->containers[0].security.seccomp, SPEC_SECCOMP_RUNTIME_DEFAULT);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(pod_level_is_the_default_a_container_overrides) {
-  struct run x;
-  parse(&x,
-        HEAD "  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: team/strict.json}\n"
-             "  containers:\n  - name: a\n    image: busybox\n"
-             "  - name: b\n    image: busybox\n    securityContext: {seccompProfile: {type: Unconfined}}\n");
+  spec_run x;
+  spec_run_parse(
+      &x,
+      HEAD "  securityContext:\n    seccompProfile: {type: Localhost, localhostProfile: team/strict.json}\n"
+           "  containers:\n  - name: a\n    image: busybox\n"
+           "  - name: b\n    image: busybox\n    securityContext: {seccompProfile: {type: Unconfined}}\n");
   ck_assert_int_eq(x.r, 0);
   const spec_pod *p = x.pods.items[0];
   ck_assert_int_eq(p->containers[0].security.seccomp, SPEC_SECCOMP_LOCALHOST);
@@ -79,15 +47,15 @@ START_TEST(pod_level_is_the_default_a_container_overrides) {
   ck_assert_ptr_nonnull(
       strstr(text, "\"seccompProfile\":{\"type\":\"Localhost\",\"localhostProfile\":\"team/strict.json\"}"));
   ck_assert_ptr_nonnull(strstr(text, "\"seccompProfile\":{\"type\":\"Unconfined\"}"));
-  struct run y;
-  parse(&y, text);
+  spec_run y;
+  spec_run_parse(&y, text);
   ck_assert_int_eq(y.r, 0);
   ck_assert_str_eq(y.pods.items[0]->containers[0].hash, p->containers[0].hash);
   ck_assert_str_eq(y.pods.items[0]->containers[1].hash, p->containers[1].hash);
   ck_assert_str_eq(y.pods.items[0]->containers[0].security.seccomp_localhost, "team/strict.json");
-  done(&y);
+  spec_run_done(&y);
   free(text);
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
@@ -110,24 +78,26 @@ START_TEST(bad_profiles_are_errors) {
     char yaml[512];
     snprintf(yaml, sizeof yaml,
              HEAD "  containers:\n  - name: a\n    image: busybox\n    securityContext: %s\n", cases[i].sc);
-    struct run x;
-    parse(&x, yaml);
+    spec_run x;
+    spec_run_parse(&x, yaml);
     ck_assert_msg(x.r != 0, "case %zu accepted", i);
-    ck_assert_msg(has_diag(&x, DIAG_ERROR, cases[i].want), "case %zu: no error '%s'", i, cases[i].want);
-    done(&x);
+    ck_assert_msg(spec_run_find(&x, DIAG_ERROR, 0, cases[i].want), "case %zu: no error '%s'", i,
+                  cases[i].want);
+    spec_run_done(&x);
   }
 }
 END_TEST
 
 /* seLinuxOptions and appArmorProfile are still only warned about. */
 START_TEST(other_mac_fields_still_warn) {
-  struct run x;
-  parse(&x, HEAD "  containers:\n  - name: a\n    image: busybox\n"
+  spec_run x;
+  spec_run_parse(&x, HEAD
+                 "  containers:\n  - name: a\n    image: busybox\n"
                  "    securityContext: {seLinuxOptions: {level: s0}, seccompProfile: {type: Unconfined}}\n");
   ck_assert_int_eq(x.r, 0);
-  ck_assert(has_diag(&x, DIAG_WARNING, "seLinuxOptions: ignored: podvisor does not apply SELinux"));
-  ck_assert(!has_diag(&x, DIAG_WARNING, "seccomp"));
-  done(&x);
+  ck_assert(spec_run_find(&x, DIAG_WARNING, 0, "seLinuxOptions: ignored: podvisor does not apply SELinux"));
+  ck_assert(!spec_run_find(&x, DIAG_WARNING, 0, "seccomp"));
+  spec_run_done(&x);
 }
 END_TEST
 

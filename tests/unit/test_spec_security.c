@@ -9,126 +9,95 @@
 #include "spec/spec.h"
 #include "spec/sysctl.h"
 #include "tests/testutil.h"
+#include "tests/unit/spec_fixture.h"
 
-#define HEAD "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n"
 #define CTR "  containers:\n  - name: a\n    image: busybox\n"
 
-struct run {
-  spec_pod_list pods;
-  diag_list d;
-  int r;
-};
+#define EXPECT(x, sev, line, text)                                                                           \
+  ck_assert_msg(spec_run_find_formatted(x, sev, line, text), "no diagnostic '%s'", text)
 
-static void parse(struct run *x, const char *yaml) {
-  memset(x, 0, sizeof *x);
-  diag_list_init(&x->d);
-  x->r = spec_parse_buffer("t.yaml", yaml, strlen(yaml), 0, &x->pods, &x->d);
-  char buf[1024];
-  for (size_t i = 0; i < x->d.n; i++) {
-    diag_format(&x->d.items[i], buf, sizeof buf);
-    fprintf(stderr, "  %s\n", buf);
-  }
-}
-
-static void done(struct run *x) {
-  spec_pod_list_free(&x->pods);
-  diag_list_free(&x->d);
-}
-
-/* A diagnostic of severity sev at line:col (0 = any) whose formatted text
- * ("t.yaml:L:C: error: path: message") contains text. */
-static bool has(const struct run *x, diag_severity sev, int line, const char *text) {
-  char buf[1024];
-  for (size_t i = 0; i < x->d.n; i++) {
-    const diag *d = &x->d.items[i];
-    diag_format(d, buf, sizeof buf);
-    if (d->severity == sev && (line == 0 || d->line == line) && strstr(buf, text) != NULL)
-      return true;
-  }
-  return false;
-}
-
-#define EXPECT(x, sev, line, text) ck_assert_msg(has(x, sev, line, text), "no diagnostic '%s'", text)
-
-static const spec_pod *one(struct run *x, const char *yaml) {
-  parse(x, yaml);
+static const spec_pod *one(spec_run *x, const char *yaml) {
+  spec_run_parse(x, yaml);
   ck_assert_int_eq(x->r, 0);
   ck_assert_uint_eq(x->pods.n, 1);
   return x->pods.items[0];
 }
 
 START_TEST(host_namespaces) {
-  struct run x;
+  spec_run x;
   const spec_pod *p = one(&x, HEAD "  hostPID: true\n  hostIPC: true\n" CTR);
   ck_assert(p->host_pid);
   ck_assert(p->host_ipc);
-  done(&x);
+  spec_run_done(&x);
   p = one(&x, HEAD CTR);
   ck_assert(!p->host_pid);
   ck_assert(!p->host_ipc);
   ck_assert_int_eq(p->host_users, -1);
-  done(&x);
+  spec_run_done(&x);
   /* Kubernetes' validation: both at once is an error. */
-  parse(&x, HEAD "  hostPID: true\n  shareProcessNamespace: true\n" CTR);
-  EXPECT(&x, DIAG_ERROR, 7, "t.yaml:7:26: error: spec.shareProcessNamespace: shareProcessNamespace and hostPID "
-                            "cannot both be enabled");
+  spec_run_parse(&x, HEAD "  hostPID: true\n  shareProcessNamespace: true\n" CTR);
+  EXPECT(&x, DIAG_ERROR, 7,
+         "t.yaml:7:26: error: spec.shareProcessNamespace: shareProcessNamespace and hostPID "
+         "cannot both be enabled");
   ck_assert_uint_eq(x.pods.n, 0);
-  done(&x);
-  parse(&x, HEAD "  hostPID: 1\n" CTR);
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  hostPID: 1\n" CTR);
   EXPECT(&x, DIAG_ERROR, 6, "spec.hostPID: expected a boolean");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(fs_group) {
-  struct run x;
+  spec_run x;
   const spec_pod *p = one(&x, HEAD "  securityContext: {fsGroup: 2000}\n" CTR);
   ck_assert_int_eq(p->fs_group, 2000);
   ck_assert_int_eq(p->fs_group_change_policy, SPEC_FS_GROUP_ALWAYS);
-  done(&x);
+  spec_run_done(&x);
   p = one(&x, HEAD "  securityContext: {fsGroup: 0, fsGroupChangePolicy: OnRootMismatch}\n" CTR);
   ck_assert_int_eq(p->fs_group, 0);
   ck_assert_int_eq(p->fs_group_change_policy, SPEC_FS_GROUP_ON_ROOT_MISMATCH);
-  done(&x);
+  spec_run_done(&x);
   p = one(&x, HEAD CTR);
   ck_assert_int_eq(p->fs_group, -1);
-  done(&x);
-  parse(&x, HEAD "  securityContext:\n    fsGroup: -1\n    fsGroupChangePolicy: Sometimes\n" CTR);
-  EXPECT(&x, DIAG_ERROR, 7, "t.yaml:7:14: error: spec.securityContext.fsGroup: must be between 0 and 2147483647");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  securityContext:\n    fsGroup: -1\n    fsGroupChangePolicy: Sometimes\n" CTR);
+  EXPECT(&x, DIAG_ERROR, 7,
+         "t.yaml:7:14: error: spec.securityContext.fsGroup: must be between 0 and 2147483647");
   EXPECT(&x, DIAG_ERROR, 8, "spec.securityContext.fsGroupChangePolicy: unsupported value 'Sometimes'");
-  done(&x);
-  parse(&x, HEAD "  securityContext: {fsGroupChangePolicy: OnRootMismatch}\n" CTR);
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  securityContext: {fsGroupChangePolicy: OnRootMismatch}\n" CTR);
   ck_assert_int_eq(x.r, 0);
   EXPECT(&x, DIAG_WARNING, 6, "fsGroupChangePolicy: ignored: fsGroup is not set");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(supplemental_groups) {
-  struct run x;
+  spec_run x;
   const spec_pod *p = one(&x, HEAD "  securityContext: {supplementalGroups: [3000, 0, 2147483647]}\n" CTR);
   ck_assert_uint_eq(p->n_supplemental_groups, 3);
   ck_assert_int_eq(p->supplemental_groups[0], 3000);
   ck_assert_int_eq(p->supplemental_groups[1], 0);
   ck_assert_int_eq(p->supplemental_groups[2], 2147483647);
   ck_assert_int_eq(p->supplemental_groups_policy, SPEC_GROUPS_MERGE);
-  done(&x);
+  spec_run_done(&x);
   p = one(&x, HEAD "  securityContext: {supplementalGroups: [], supplementalGroupsPolicy: Strict}\n" CTR);
   ck_assert_uint_eq(p->n_supplemental_groups, 0);
   ck_assert_int_eq(p->supplemental_groups_policy, SPEC_GROUPS_STRICT);
-  done(&x);
-  parse(&x, HEAD "  securityContext:\n    supplementalGroups: [1, \"2\", -3, 2147483648, x]\n"
-                 "    supplementalGroupsPolicy: merge\n" CTR);
-  EXPECT(&x, DIAG_ERROR, 7, "supplementalGroups[1]: expected a group id (an integer 0..2147483647), got a string");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  securityContext:\n    supplementalGroups: [1, \"2\", -3, 2147483648, x]\n"
+                          "    supplementalGroupsPolicy: merge\n" CTR);
+  EXPECT(&x, DIAG_ERROR, 7,
+         "supplementalGroups[1]: expected a group id (an integer 0..2147483647), got a string");
   EXPECT(&x, DIAG_ERROR, 7, "supplementalGroups[2]: expected a group id (an integer 0..2147483647), got -3");
   EXPECT(&x, DIAG_ERROR, 7, "supplementalGroups[3]: expected a group id");
   EXPECT(&x, DIAG_ERROR, 7, "supplementalGroups[4]: expected a group id");
-  ck_assert(!has(&x, DIAG_ERROR, 7, "supplementalGroups[0]"));
+  ck_assert(!spec_run_find_formatted(&x, DIAG_ERROR, 7, "supplementalGroups[0]"));
   EXPECT(&x, DIAG_ERROR, 8, "supplementalGroupsPolicy: unsupported value 'merge'; did you mean 'Merge'?");
-  done(&x);
-  parse(&x, HEAD "  securityContext: {supplementalGroups: 5}\n" CTR);
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  securityContext: {supplementalGroups: 5}\n" CTR);
   EXPECT(&x, DIAG_ERROR, 6, "supplementalGroups: expected a list of group ids");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
@@ -151,12 +120,25 @@ START_TEST(sysctl_classes) {
   ck_assert(spec_sysctl_is_safe("net/ipv4/tcp_keepalive_probes"));
   ck_assert(!spec_sysctl_is_safe("kernel.msgmax"));
   ck_assert(!spec_sysctl_is_safe("net.core.somaxconn"));
-  static const char *const good[] = {"a", "net.ipv4.tcp_syncookies", "net/ipv4/conf/eth0.100/forwarding",
-                                     "fs.mqueue.msg_max", "net.ipv4.conf.all.rp_filter", "a-b_c.d0"};
+  static const char *const good[] = {"a",
+                                     "net.ipv4.tcp_syncookies",
+                                     "net/ipv4/conf/eth0.100/forwarding",
+                                     "fs.mqueue.msg_max",
+                                     "net.ipv4.conf.all.rp_filter",
+                                     "a-b_c.d0"};
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
     ck_assert_msg(spec_sysctl_name_valid(good[i]), "%s refused", good[i]);
-  static const char *const bad[] = {"", ".net", "net.", "net..ipv4", "Net.ipv4", "net.-x", "net.x-", "net ipv4",
-                                    "net.ipv4.tcp/syncookies", "../../etc/passwd", "net.ipv4/../x"};
+  static const char *const bad[] = {"",
+                                    ".net",
+                                    "net.",
+                                    "net..ipv4",
+                                    "Net.ipv4",
+                                    "net.-x",
+                                    "net.x-",
+                                    "net ipv4",
+                                    "net.ipv4.tcp/syncookies",
+                                    "../../etc/passwd",
+                                    "net.ipv4/../x"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     ck_assert_msg(!spec_sysctl_name_valid(bad[i]), "%s accepted", bad[i]);
   char long_name[300];
@@ -177,7 +159,7 @@ START_TEST(sysctl_classes) {
 END_TEST
 
 START_TEST(sysctls_decoded) {
-  struct run x;
+  spec_run x;
   const spec_pod *p = one(&x, HEAD "  securityContext:\n    sysctls:\n"
                                    "    - {name: kernel.shm_rmid_forced, value: \"1\"}\n"
                                    "    - {name: net.ipv4.ip_unprivileged_port_start, value: \"0\"}\n"
@@ -187,15 +169,16 @@ START_TEST(sysctls_decoded) {
   ck_assert_str_eq(p->sysctls.items[0].value, "1");
   ck_assert_str_eq(p->sysctls.items[1].key, "net.ipv4.ip_unprivileged_port_start");
   ck_assert_str_eq(p->sysctls.items[2].value, "65536");
-  done(&x);
-  parse(&x, HEAD "  securityContext:\n    sysctls:\n"
-                 "    - {name: vm.swappiness, value: \"10\"}\n"
-                 "    - {name: Net.ipv4.x, value: \"1\"}\n"
-                 "    - {name: net.ipv4.tcp_syncookies}\n"
-                 "    - {name: net.ipv4.tcp_syncookies, value: 1}\n"
-                 "    - {name: kernel.sem, value: \"1\", other: 2}\n" CTR);
-  EXPECT(&x, DIAG_ERROR, 8, "t.yaml:8:14: error: spec.securityContext.sysctls[0].name: sysctl 'vm.swappiness' is "
-                            "not namespaced");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  securityContext:\n    sysctls:\n"
+                          "    - {name: vm.swappiness, value: \"10\"}\n"
+                          "    - {name: Net.ipv4.x, value: \"1\"}\n"
+                          "    - {name: net.ipv4.tcp_syncookies}\n"
+                          "    - {name: net.ipv4.tcp_syncookies, value: 1}\n"
+                          "    - {name: kernel.sem, value: \"1\", other: 2}\n" CTR);
+  EXPECT(&x, DIAG_ERROR, 8,
+         "t.yaml:8:14: error: spec.securityContext.sysctls[0].name: sysctl 'vm.swappiness' is "
+         "not namespaced");
   EXPECT(&x, DIAG_ERROR, 8, "kubelet refuses it as unsafe");
   EXPECT(&x, DIAG_ERROR, 9, "sysctls[1].name: invalid sysctl name 'Net.ipv4.x'");
   EXPECT(&x, DIAG_ERROR, 10, "sysctls[2].value: required field is missing");
@@ -203,49 +186,50 @@ START_TEST(sysctls_decoded) {
   EXPECT(&x, DIAG_ERROR, 11, "sysctls[3].value: expected a string");
   EXPECT(&x, DIAG_ERROR, 12, "sysctls[4].other: unknown field 'other'");
   ck_assert_uint_eq(x.pods.n, 0);
-  done(&x);
+  spec_run_done(&x);
   /* The host's namespaces are not the pod's to change. */
-  parse(&x, HEAD "  hostNetwork: true\n  securityContext:\n    sysctls:\n"
-                 "    - {name: net.ipv4.tcp_syncookies, value: \"1\"}\n"
-                 "    - {name: kernel.shm_rmid_forced, value: \"1\"}\n" CTR);
+  spec_run_parse(&x, HEAD "  hostNetwork: true\n  securityContext:\n    sysctls:\n"
+                          "    - {name: net.ipv4.tcp_syncookies, value: \"1\"}\n"
+                          "    - {name: kernel.shm_rmid_forced, value: \"1\"}\n" CTR);
   EXPECT(&x, DIAG_ERROR, 9, "sysctl 'net.ipv4.tcp_syncookies' is not allowed with hostNetwork: true");
-  ck_assert(!has(&x, DIAG_ERROR, 10, "sysctl"));
-  done(&x);
-  parse(&x, HEAD "  hostIPC: true\n  securityContext:\n    sysctls:\n"
-                 "    - {name: net.ipv4.tcp_syncookies, value: \"1\"}\n"
-                 "    - {name: kernel.shm_rmid_forced, value: \"1\"}\n"
-                 "    - {name: fs.mqueue.msg_max, value: \"10\"}\n" CTR);
-  ck_assert(!has(&x, DIAG_ERROR, 9, "sysctl"));
+  ck_assert(!spec_run_find_formatted(&x, DIAG_ERROR, 10, "sysctl"));
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD "  hostIPC: true\n  securityContext:\n    sysctls:\n"
+                          "    - {name: net.ipv4.tcp_syncookies, value: \"1\"}\n"
+                          "    - {name: kernel.shm_rmid_forced, value: \"1\"}\n"
+                          "    - {name: fs.mqueue.msg_max, value: \"10\"}\n" CTR);
+  ck_assert(!spec_run_find_formatted(&x, DIAG_ERROR, 9, "sysctl"));
   EXPECT(&x, DIAG_ERROR, 10, "sysctl 'kernel.shm_rmid_forced' is not allowed with hostIPC: true");
   EXPECT(&x, DIAG_ERROR, 11, "sysctl 'fs.mqueue.msg_max' is not allowed with hostIPC: true");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 START_TEST(proc_mount) {
-  struct run x;
+  spec_run x;
   const spec_pod *p = one(&x, HEAD CTR "    securityContext: {procMount: Default}\n");
   ck_assert(!p->containers[0].security.unmasked_proc);
-  done(&x);
+  spec_run_done(&x);
   /* Unmasked needs a user namespace (hostUsers: false), as in Kubernetes. */
-  parse(&x, HEAD CTR "    securityContext: {procMount: Unmasked}\n");
-  EXPECT(&x, DIAG_ERROR, 9, "spec.containers[0].securityContext.procMount: `hostUsers` must be false to use "
-                            "`Unmasked`");
-  done(&x);
-  parse(&x, HEAD CTR "    securityContext: {procMount: unmasked}\n");
+  spec_run_parse(&x, HEAD CTR "    securityContext: {procMount: Unmasked}\n");
+  EXPECT(&x, DIAG_ERROR, 9,
+         "spec.containers[0].securityContext.procMount: `hostUsers` must be false to use "
+         "`Unmasked`");
+  spec_run_done(&x);
+  spec_run_parse(&x, HEAD CTR "    securityContext: {procMount: unmasked}\n");
   EXPECT(&x, DIAG_ERROR, 9, "procMount: unsupported value 'unmasked'");
-  done(&x);
+  spec_run_done(&x);
 }
 END_TEST
 
 static void hashes(const char *yaml, char pod[SPEC_HASH_HEX_LEN + 1], char sandbox[SPEC_HASH_HEX_LEN + 1],
                    char ctr[SPEC_HASH_HEX_LEN + 1]) {
-  struct run x;
+  spec_run x;
   const spec_pod *p = one(&x, yaml);
   strcpy(pod, p->hash);
   strcpy(sandbox, p->sandbox_hash);
   strcpy(ctr, p->containers[0].hash);
-  done(&x);
+  spec_run_done(&x);
 }
 
 START_TEST(hash_inputs) {
@@ -290,4 +274,6 @@ static Suite *spec_security_suite(void) {
   return s;
 }
 
-int main(void) { return testutil_run(spec_security_suite()); }
+int main(void) {
+  return testutil_run(spec_security_suite());
+}
